@@ -1,0 +1,81 @@
+/**
+ * The one event shape every provider normalizes into. Matching, templating, deploying and the
+ * trigger log all read this and nothing provider-specific.
+ */
+
+/** Normalized actions. Providers map their own vocabulary onto these. */
+export const ACTIONS = [
+  'push', // an image (or a branch of code) was pushed
+  'tag_push', // a git tag was pushed/created (code hosts)
+  'delete', // an image/tag was deleted
+  'chart_push', // a Helm chart was uploaded
+  'chart_delete', // a Helm chart was deleted
+  'pull', // an image was pulled (Harbor); never deployed by default rules but can be matched
+  'promote', // an image was promoted (JFrog)
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface Commit {
+  id: string;
+  message: string;
+  author?: string;
+  url?: string;
+}
+
+export interface NormalizedEvent {
+  provider: string;
+  /** what was pushed: a container image, a Helm chart, or source code */
+  kind: 'image' | 'chart' | 'code';
+  action: Action;
+  /** the sender's delivery id (X-GitHub-Delivery, X-Gitlab-Event-UUID, ...) when it sends one */
+  deliveryId?: string;
+  /** registry host, e.g. "registry.cn-hangzhou.aliyuncs.com"; absent when the sender does not say */
+  registry?: string;
+  /** first path segment: Docker Hub user/org, ACR/TCR/Harbor namespace or project, code-host owner */
+  namespace?: string;
+  /** repository name inside the namespace (may itself contain "/") */
+  repository: string;
+  /** namespace/repository (just repository when there is no namespace) */
+  repoFullName: string;
+  /** pullable reference: [registry/]repoFullName:tag, or @digest when there is no tag */
+  image?: string;
+  tag?: string;
+  digest?: string;
+  /** who pushed (user name, operator id, pusher login) */
+  owner?: string;
+  /** code pushes: the branch name (without refs/heads/) */
+  branch?: string;
+  /** code pushes: the head commit */
+  commit?: Commit;
+  /** when the sender says it happened (ISO 8601) */
+  occurredAt?: string;
+  /** Docker Hub's callback_url (legacy), kept for the deploy target to answer */
+  callbackUrl?: string;
+}
+
+/** Builds repoFullName and image consistently for every provider. */
+export function imageRef(parts: {
+  registry?: string;
+  repoFullName: string;
+  tag?: string;
+  digest?: string;
+}): string {
+  const base = parts.registry ? `${parts.registry}/${parts.repoFullName}` : parts.repoFullName;
+  if (parts.tag) return `${base}:${parts.tag}`;
+  if (parts.digest) return `${base}@${parts.digest}`;
+  return base;
+}
+
+/** Splits "ns/a/b" into namespace "ns" and repository "a/b"; a name without "/" has no namespace. */
+export function splitRepoFullName(full: string): { namespace?: string; repository: string; repoFullName: string } {
+  const i = full.indexOf('/');
+  if (i < 0) return { repository: full, repoFullName: full };
+  return { namespace: full.slice(0, i), repository: full.slice(i + 1), repoFullName: full };
+}
+
+/** "refs/heads/main" -> {branch: "main"}; "refs/tags/v1" -> {tag: "v1"}. */
+export function parseGitRef(ref: string): { branch?: string; tag?: string } {
+  if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
+  return { branch: ref };
+}
