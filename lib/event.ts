@@ -79,3 +79,39 @@ export function parseGitRef(ref: string): { branch?: string; tag?: string } {
   if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
   return { branch: ref };
 }
+
+/**
+ * Parses "host:5000/ns/repo:tag@sha256:..." into its parts. The first segment is a registry host when
+ * it has a "." or ":" or is "localhost" (Docker's own rule). Docker Hub's "docker.io" and
+ * "index.docker.io" hosts are kept as registry like any other.
+ */
+export function parseImageRef(ref: string): {
+  registry?: string;
+  repoFullName: string;
+  tag?: string;
+  digest?: string;
+} {
+  let rest = ref.trim();
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let registry: string | undefined;
+  const slash = rest.indexOf('/');
+  if (slash > 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+      registry = first;
+      rest = rest.slice(slash + 1);
+    }
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  return { registry, repoFullName: rest, tag: tag || undefined, digest: digest || undefined };
+}
