@@ -1,0 +1,4 @@
+import { api } from '../../lib/providers/api';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(api);

@@ -1,0 +1,4 @@
+import { azureAcr } from '../../lib/providers/azure-acr';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(azureAcr);

@@ -1,0 +1,4 @@
+import { dockerhub } from '../../lib/providers/dockerhub';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(dockerhub);

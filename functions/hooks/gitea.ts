@@ -1,0 +1,4 @@
+import { gitea } from '../../lib/providers/gitea';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(gitea);

@@ -1,0 +1,4 @@
+import { jfrog } from '../../lib/providers/jfrog';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(jfrog);

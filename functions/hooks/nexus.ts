@@ -1,0 +1,4 @@
+import { nexus } from '../../lib/providers/nexus';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(nexus);

@@ -1,0 +1,4 @@
+import { quay } from '../../lib/providers/quay';
+import { webhookHandler } from '../../lib/handlers';
+
+export const handler = webhookHandler(quay);

@@ -1,0 +1,131 @@
+/** Admin API: triggers (create, list, read, change, delete, rotate the secret). */
+import { config } from '../config';
+import { newSecret } from '../crypto';
+import { baseUrl, json, zodError } from '../http';
+import { providers } from '../providers';
+import * as store from '../store';
+import { publicTrigger, triggerCreateSchema, triggerPatchSchema, type Trigger } from '../trigger';
+import type { AdminRequest, Routes } from './router';
+
+/** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
+function senderSetup(trigger: Trigger, req: AdminRequest) {
+  if (trigger.provider === 'ecr') {
+    return { hint: 'ECR events arrive through EventBridge; no webhook URL to configure', repositoryKey: trigger.repositoryKey };
+  }
+  const provider = providers[trigger.provider];
+  const url = `${baseUrl(req.event, config.publicBaseUrl())}/hooks/${trigger.provider}/${trigger.id}`;
+  return {
+    webhookUrl: provider.credential.query ? `${url}?token=${encodeURIComponent(trigger.secret)}` : url,
+    headers: provider.credential.headers?.(trigger.secret) ?? {},
+    hint: provider.credential.hint,
+  };
+}
+
+/** ECR triggers are found by repository (no trigger id in EventBridge events): index them by repository name. */
+function repositoryKey(trigger: Pick<Trigger, 'provider' | 'match'>): string | undefined {
+  if (trigger.provider !== 'ecr') return undefined;
+  return trigger.match.repository ? `ecr#${[trigger.match.namespace, trigger.match.repository].filter(Boolean).join('/')}` : undefined;
+}
+
+function validateEcr(trigger: Pick<Trigger, 'provider' | 'match'>) {
+  if (trigger.provider !== 'ecr') return undefined;
+  const repo = trigger.match.repository;
+  if (!repo || /[*?{}[\]]/.test(repo) || (trigger.match.namespace && /[*?{}[\]]/.test(trigger.match.namespace))) {
+    return json(400, {
+      message: 'invalid match.repository: ECR triggers need an exact repository name (no glob): events are matched by repository through an index',
+      field: 'match.repository',
+    });
+  }
+  return undefined;
+}
+
+async function create(req: AdminRequest) {
+  const parsed = triggerCreateSchema.safeParse(req.body ?? {});
+  if (!parsed.success) return zodError(parsed.error);
+  const input = parsed.data;
+  const bad = validateEcr(input);
+  if (bad) return bad;
+  const now = new Date().toISOString();
+  const trigger: Trigger = {
+    ...input,
+    id: store.newTriggerId(),
+    secret: newSecret(),
+    trackedImage: input.match.image,
+    repositoryKey: repositoryKey(input),
+    createdAt: now,
+    updatedAt: now,
+  };
+  await store.putTrigger(trigger);
+  return json(201, { ...publicTrigger(trigger), secret: trigger.secret, ...senderSetup(trigger, req) });
+}
+
+async function list() {
+  const triggers = await store.listTriggers();
+  return json(200, { items: triggers.map(publicTrigger) });
+}
+
+async function get(req: AdminRequest) {
+  const trigger = await store.getTrigger(req.params.id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
+  return json(200, publicTrigger(trigger));
+}
+
+async function patch(req: AdminRequest) {
+  const trigger = await store.getTrigger(req.params.id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
+  const parsed = triggerPatchSchema.safeParse(req.body ?? {});
+  if (!parsed.success) return zodError(parsed.error);
+  const change = parsed.data;
+  const next: Trigger = {
+    ...trigger,
+    ...(change.name !== undefined ? { name: change.name } : {}),
+    ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+    ...(change.match !== undefined ? { match: change.match } : {}),
+    ...(change.target !== undefined ? { target: change.target } : {}),
+    updatedAt: new Date().toISOString(),
+  };
+  if (change.description === null) delete next.description;
+  else if (change.description !== undefined) next.description = change.description;
+  if (change.match !== undefined) {
+    const bad = validateEcr(next);
+    if (bad) return bad;
+    next.repositoryKey = repositoryKey(next);
+    // a new tracked image restarts tracking; otherwise keep the advanced one
+    if (change.match.image !== trigger.match.image) next.trackedImage = change.match.image;
+  }
+  if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
+  return json(200, publicTrigger(next));
+}
+
+async function remove(req: AdminRequest) {
+  if (!(await store.deleteTrigger(req.params.id))) return json(404, { message: 'unknown trigger' });
+  return json(204);
+}
+
+async function rotate(req: AdminRequest) {
+  const trigger = await store.getTrigger(req.params.id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
+  const next: Trigger = {
+    ...trigger,
+    secret: newSecret(),
+    previousSecret: trigger.secret,
+    previousSecretExpiresAt: Math.floor(Date.now() / 1000) + config.secretGraceSeconds(),
+    updatedAt: new Date().toISOString(),
+  };
+  if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
+  return json(200, {
+    ...publicTrigger(next),
+    secret: next.secret,
+    previousSecretValidUntil: new Date(next.previousSecretExpiresAt! * 1000).toISOString(),
+    ...senderSetup(next, req),
+  });
+}
+
+export const triggerRoutes: Routes = {
+  'POST /admin/triggers': create,
+  'GET /admin/triggers': list,
+  'GET /admin/triggers/{id}': get,
+  'PATCH /admin/triggers/{id}': patch,
+  'DELETE /admin/triggers/{id}': remove,
+  'POST /admin/triggers/{id}/secret': rotate,
+};

@@ -1,0 +1,41 @@
+/**
+ * Settings from the environment. serverless.yml sets them on AWS; the local stack (npm start, tests)
+ * sets the same names plus endpoint overrides for DynamoDB Local and the SQS stand-in.
+ * Read on each call (cheap) so tests can point a process at fresh tables and queues.
+ */
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+function num(name: string, fallback: number): number {
+  const v = process.env[name];
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+export const config = {
+  region: () => process.env.AWS_REGION ?? 'us-east-1',
+  triggersTable: () => required('TRIGGERS_TABLE'),
+  logsTable: () => required('LOGS_TABLE'),
+  deployQueueUrl: () => required('DEPLOY_QUEUE_URL'),
+  /** set locally: DynamoDB Local / the SQS stand-in */
+  dynamodbEndpoint: () => process.env.DYNAMODB_ENDPOINT || undefined,
+  sqsEndpoint: () => process.env.SQS_ENDPOINT || undefined,
+  /** deploy targets on loopback/private addresses (true locally, false on AWS) */
+  allowPrivateTargets: () => process.env.ALLOW_PRIVATE_TARGETS === 'true',
+  logTtlDays: () => num('LOG_TTL_DAYS', 30),
+  /** re-deliveries of the same event within this window answer `duplicate` */
+  dedupWindowSeconds: () => num('DEDUP_WINDOW_SECONDS', 24 * 3600),
+  /** must equal the queue's redrive maxReceiveCount: the last attempt marks the entry `failed` */
+  maxReceiveCount: () => num('MAX_RECEIVE_COUNT', 5),
+  /** first retry delay; doubles per attempt (visibility timeout of the failed message) */
+  retryBaseSeconds: () => num('RETRY_BASE_SECONDS', 10),
+  /** old secret keeps working this long after a rotation */
+  secretGraceSeconds: () => num('SECRET_GRACE_SECONDS', 24 * 3600),
+  /** shown in webhookUrl; defaults to https://<API Gateway domain> */
+  publicBaseUrl: () => process.env.PUBLIC_BASE_URL || undefined,
+  /** the admin token itself (local) or the SSM parameter holding it (AWS) */
+  adminToken: () => process.env.TRIGGERFISH_ADMIN_TOKEN || undefined,
+  adminTokenParam: () => process.env.ADMIN_TOKEN_PARAM || undefined,
+};

@@ -1,0 +1,45 @@
+/** Small helpers for API Gateway HTTP API (payload 2.0) handlers. */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ZodError } from 'zod';
+
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+export function json(statusCode: number, body?: unknown, headers: Record<string, string> = {}): HttpResult {
+  if (body === undefined) return { statusCode, headers };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** 400 naming the first bad field, e.g. {"message": "invalid body", "field": "match.tags.regex", "error": "..."} */
+export function zodError(err: ZodError, prefix?: string): HttpResult {
+  const issue = err.issues[0];
+  const path = issue?.path.map(String) ?? [];
+  const field = [prefix, ...path].filter(Boolean).join('.') || prefix || '(body)';
+  return json(400, { message: `invalid ${field}: ${issue?.message ?? 'invalid'}`, field, error: issue?.message });
+}
+
+/** The body as received: API Gateway base64-encodes bodies it considers binary. */
+export function rawBody(event: APIGatewayProxyEventV2): string {
+  if (event.body === undefined || event.body === null) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+export function rawBodyBytes(event: APIGatewayProxyEventV2): number {
+  if (!event.body) return 0;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body, 'utf8');
+}
+
+/** API Gateway already lowercases header names in payload 2.0; do it again for the local and test paths. */
+export function lowerHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+export function baseUrl(event: APIGatewayProxyEventV2, configured?: string): string {
+  if (configured) return configured.replace(/\/$/, '');
+  return `https://${event.requestContext.domainName}`;
+}

@@ -1,0 +1,75 @@
+/** The trigger: what the admin API accepts, what the store keeps, and what callers may see. */
+import { z } from 'zod';
+import { matchSchema, type TriggerMatch } from './matcher';
+import { PROVIDER_IDS } from './providers/ids';
+import { targetSchema, type TargetConfig } from './targets';
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export const triggerCreateSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(NAME, 'lowercase letters, digits, "-", ".", "_", starting with a letter or digit, at most 64'),
+    description: z.string().max(1024).optional(),
+    provider: z.enum(PROVIDER_IDS),
+    enabled: z.boolean().default(true),
+    match: matchSchema.default({}),
+    target: targetSchema,
+  })
+  .strict();
+
+export const triggerPatchSchema = z
+  .object({
+    name: triggerCreateSchema.shape.name.optional(),
+    description: z.string().max(1024).nullable().optional(),
+    enabled: z.boolean().optional(),
+    match: matchSchema.optional(),
+    target: targetSchema.optional(),
+  })
+  .strict();
+
+export type TriggerInput = z.infer<typeof triggerCreateSchema>;
+
+export interface Trigger {
+  id: string;
+  name: string;
+  description?: string;
+  provider: (typeof PROVIDER_IDS)[number];
+  enabled: boolean;
+  match: TriggerMatch;
+  target: TargetConfig;
+  secret: string;
+  /** the secret before the last rotation, accepted until previousSecretExpiresAt (epoch seconds) */
+  previousSecret?: string;
+  previousSecretExpiresAt?: number;
+  /** Kato-style tracked image: starts as match.image, advances to each successfully deployed image */
+  trackedImage?: string;
+  /** GSI key for senders without a trigger id in the URL (ECR) */
+  repositoryKey?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Secrets a request may present right now: the current one, and the previous during its grace period. */
+export function acceptedSecrets(trigger: Trigger, now: Date): string[] {
+  const secrets = [trigger.secret];
+  if (
+    trigger.previousSecret &&
+    trigger.previousSecretExpiresAt &&
+    trigger.previousSecretExpiresAt * 1000 > now.getTime()
+  ) {
+    secrets.push(trigger.previousSecret);
+  }
+  return secrets;
+}
+
+/** What the admin API shows: never the secrets; target header values are masked (they may hold tokens). */
+export function publicTrigger(trigger: Trigger): Omit<Trigger, 'secret' | 'previousSecret'> {
+  const { secret: _s, previousSecret: _p, ...rest } = trigger;
+  const target = { ...rest.target } as TargetConfig & { headers?: Record<string, string> };
+  if (target.headers) {
+    target.headers = Object.fromEntries(Object.keys(target.headers).map((k) => [k, '***']));
+  }
+  return { ...rest, target };
+}
