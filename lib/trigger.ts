@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { matchSchema, type TriggerMatch } from './matcher';
 import { PROVIDER_IDS } from './providers/ids';
-import { targetSchema, type TargetConfig } from './targets';
+import { redactTarget, targetSchema, type TargetConfig } from './targets';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -64,12 +64,8 @@ export function acceptedSecrets(trigger: Trigger, now: Date): string[] {
   return secrets;
 }
 
-/** What the admin API shows: never the secrets; target header values are masked (they may hold tokens). */
+/** What the admin API shows: never the secrets; the target's credentials (header values, URL tokens) redacted. */
 export function publicTrigger(trigger: Trigger): Omit<Trigger, 'secret' | 'previousSecret'> {
   const { secret: _s, previousSecret: _p, ...rest } = trigger;
-  const target = { ...rest.target } as TargetConfig & { headers?: Record<string, string> };
-  if (target.headers) {
-    target.headers = Object.fromEntries(Object.keys(target.headers).map((k) => [k, '***']));
-  }
-  return { ...rest, target };
+  return { ...rest, target: redactTarget(rest.target) };
 }

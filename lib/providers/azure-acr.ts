@@ -78,7 +78,9 @@ export const azureAcr: Provider = {
     if (!mapped) {
       return {
         kind: 'ignored',
-        reason: `Azure Container Registry action "${action.slice(0, 64)}" is not acted on (only ${Object.keys(ACTIONS).join(', ')})`,
+        reason:
+          `Azure Container Registry action "${action.slice(0, 64)}" is not acted on ` +
+          `(only ${Object.keys(ACTIONS).join(', ')})`,
       };
     }
     const common = {

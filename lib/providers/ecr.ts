@@ -47,7 +47,9 @@ export function ecrRepositoryKey(region: string, registryId: string, repositoryN
 export function normalizeEcrEvent(event: unknown): ParseResult {
   // read what it is first: other ECR events (scans, replication, pull-through cache) have other details
   const head = z.object({ source: z.string().min(1), 'detail-type': z.string().min(1) }).parse(event);
-  if (head.source !== 'aws.ecr') return { kind: 'ignored', reason: `event source "${clip(head.source)}" is not aws.ecr` };
+  if (head.source !== 'aws.ecr') {
+    return { kind: 'ignored', reason: `event source "${clip(head.source)}" is not aws.ecr` };
+  }
   if (head['detail-type'] !== 'ECR Image Action') {
     return { kind: 'ignored', reason: `ECR event "${clip(head['detail-type'])}" is not an image action` };
   }

@@ -93,7 +93,7 @@ export const harbor: Provider = {
   verify: (req, secrets) => verifyTokenHeader(req, secrets, 'Authorization', { bearer: 'optional' }),
   parse(req) {
     // read the type first: scans, quotas, replication... are acknowledged whatever their body looks like
-    const head = z.object({ type: z.string().min(1), specversion: z.unknown() }).parse(req.body);
+    const head = z.object({ type: z.string().min(1), specversion: z.unknown().optional() }).parse(req.body);
     const mapped = TYPES[head.type];
     if (!mapped) {
       return {
@@ -141,7 +141,8 @@ export const harbor: Provider = {
         tag,
         digest,
         // a chart (version) is not a container image, so it gets no image reference
-        image: mapped.kind === 'image' ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
+        image:
+          mapped.kind === 'image' ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
         owner: operator,
         occurredAt,
       };

@@ -77,7 +77,7 @@ export const jfrog: Provider = {
     if (!action) {
       return {
         kind: 'ignored',
-        reason: `jfrog docker event "${clip(head.event_type)}" is not handled (only ${Object.keys(DOCKER_ACTIONS).join(', ')})`,
+        reason: `jfrog docker event "${clip(head.event_type)}" is not handled (only pushed, deleted, promoted)`,
       };
     }
     const body = jfrogSchema.parse(req.body);

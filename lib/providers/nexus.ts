@@ -60,8 +60,8 @@ export const nexus: Provider = {
     if (hook !== undefined && hook !== 'rm:repository:component') {
       return { kind: 'ignored', reason: `nexus webhook "${clip(hook)}" is not handled (only rm:repository:component)` };
     }
-    const body = req.body as { component?: unknown; asset?: unknown } | undefined;
-    if (hook === undefined && body && typeof body === 'object' && body.component === undefined && body.asset !== undefined) {
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    if (hook === undefined && body.component === undefined && body.asset !== undefined) {
       return { kind: 'ignored', reason: 'nexus asset events are not handled (only rm:repository:component)' };
     }
     // read the format first: a component of another format is acknowledged whatever else it carries

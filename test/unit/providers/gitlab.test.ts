@@ -56,7 +56,7 @@ describe('gitlab: verify', () => {
     ['several signatures, one good (rotation)', { ...signed(), 'webhook-signature': `v1,bm9wZQ== ${signed()['webhook-signature']}` }, raw, true, undefined],
     ['only a v1a signature', { ...signed(), 'webhook-signature': signed()['webhook-signature'].replace('v1,', 'v1a,') }, raw, false, /no v1 signature/],
     ['a stale signature but a good X-Gitlab-Token', { ...signed({ ts: NOW_S - 3600 }), 'X-Gitlab-Token': SECRET }, raw, true, undefined],
-    ['a bad signature and a bad X-Gitlab-Token', { ...signed({ body: '{}' }), 'X-Gitlab-Token': 'nope' }, raw, false, /webhook-signature does not match; X-Gitlab-Token header does not match/],
+    ['a bad signature and a bad X-Gitlab-Token', { ...signed({ body: '{}' }), 'X-Gitlab-Token': 'nope' }, raw, false, /^webhook-signature does not match the body; X-Gitlab-Token header does not match$/],
   ])('%s', (_name, headers, body, ok, reason) => {
     const result = gitlab.verify(request(body, headers as Record<string, string>), [SECRET], NOW);
     expect(result.ok).toBe(ok);
@@ -176,6 +176,14 @@ describe('gitlab: every fixture parses and normalizes', () => {
     expect(id({ 'X-Gitlab-Event-UUID': 'a', 'Idempotency-Key': 'b', 'webhook-id': 'c' })).toBe('a');
     expect(id({ 'Idempotency-Key': 'b', 'webhook-id': 'c' })).toBe('b');
     expect(id({ 'webhook-id': 'c' })).toBe('c');
+  });
+
+  it('keeps checkout_sha (the commit), not after (the annotated tag object), when no commit is listed', () => {
+    const body = JSON.parse(fixture('gitlab/tag_push-woodpecker-selfhosted.json'));
+    expect(body.after).not.toBe(body.checkout_sha);
+    body.commits = [];
+    const result = gitlab.parse(request(JSON.stringify(body), { 'X-Gitlab-Event': 'Tag Push Hook' }), {});
+    expect(result).toMatchObject({ events: [{ tag: 'v22', commit: { id: body.checkout_sha, message: '' }, occurredAt: undefined }] });
   });
 
   it('uses the newest listed commit when checkout_sha is not listed', () => {

@@ -153,7 +153,8 @@ describe('nexus: docker actions and fields', () => {
 
   it('an image without a namespace has none', () => {
     const result = nexus.parse(request(dockerBody((b) => (b.component.name = 'web')), COMPONENT_HEADERS), {});
-    expect(result).toMatchObject({ kind: 'events', events: [{ namespace: undefined, repository: 'web', repoFullName: 'web' }] });
+    expect(result).toMatchObject({ kind: 'events', events: [{ repository: 'web', repoFullName: 'web', image: 'web:1.4.0' }] });
+    if (result.kind === 'events') expect(result.events[0].namespace).toBeUndefined();
   });
 
   it.each([
