@@ -3,6 +3,7 @@ import { config } from '../config';
 import { newSecret } from '../crypto';
 import { baseUrl, json, zodError } from '../http';
 import { providers } from '../providers';
+import { ecrRepositoryKey } from '../providers/ecr';
 import * as store from '../store';
 import { publicTrigger, triggerCreateSchema, triggerPatchSchema, type Trigger } from '../trigger';
 import type { AdminRequest, Routes } from './router';
@@ -15,8 +16,11 @@ function senderSetup(trigger: Trigger, req: AdminRequest) {
   const provider = providers[trigger.provider];
   const url = `${baseUrl(req.event, config.publicBaseUrl())}/hooks/${trigger.provider}/${trigger.id}`;
   return {
-    webhookUrl: provider.credential.query ? `${url}?token=${encodeURIComponent(trigger.secret)}` : url,
+    // a header keeps the secret out of URLs (and the sender's logs) where the sender can send one (TCR)
+    webhookUrl:
+      provider.credential.query && !provider.credential.headers ? `${url}?token=${encodeURIComponent(trigger.secret)}` : url,
     headers: provider.credential.headers?.(trigger.secret) ?? {},
+    ...(provider.credential.settings ? { settings: provider.credential.settings(trigger.secret) } : {}),
     hint: provider.credential.hint,
   };
 }
@@ -24,7 +28,9 @@ function senderSetup(trigger: Trigger, req: AdminRequest) {
 /** ECR triggers are found by repository (no trigger id in EventBridge events): index them by repository name. */
 function repositoryKey(trigger: Pick<Trigger, 'provider' | 'match'>): string | undefined {
   if (trigger.provider !== 'ecr') return undefined;
-  return trigger.match.repository ? `ecr#${[trigger.match.namespace, trigger.match.repository].filter(Boolean).join('/')}` : undefined;
+  return trigger.match.repository
+    ? ecrRepositoryKey([trigger.match.namespace, trigger.match.repository].filter(Boolean).join('/'))
+    : undefined;
 }
 
 function validateEcr(trigger: Pick<Trigger, 'provider' | 'match'>) {

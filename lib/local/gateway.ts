@@ -300,7 +300,9 @@ export interface BuildEventInput {
 export function buildHttpApiEvent(input: BuildEventInput): APIGatewayProxyEventV2 {
   const now = input.now ?? new Date();
   const q = input.url.indexOf('?');
-  const rawPath = q < 0 ? input.url : input.url.slice(0, q);
+  // HTTP APIs hand Lambda the path percent-DECODED in rawPath and http.path (unlike REST APIs and function URLs;
+  // seen in live captures, e.g. hotsock/voker#8); the query string stays raw.
+  const rawPath = decode(q < 0 ? input.url : input.url.slice(0, q));
   const rawQueryString = q < 0 ? '' : input.url.slice(q + 1);
 
   // headers: lowercased, repeated ones joined with ','; cookies move to `cookies`

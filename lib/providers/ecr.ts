@@ -35,12 +35,12 @@ export const ecrEventSchema = z.object({
 });
 
 /**
- * The DynamoDB index key of an ECR repository: `ecr#<region>#<registryId>#<repository-name>`, e.g.
- * `ecr#us-west-2#123456789012#team/web`. The registry id of a private registry is the account id.
- * None of the parts can contain "#" (ECR names are [a-z0-9._/-]), so the key is unambiguous.
+ * The DynamoDB index key of an ECR repository: `ecr#<repository-name>`, e.g. `ecr#team/web`.
+ * By repository name only: the EventBridge rule delivers this account's and region's events, and an ECR
+ * trigger names just its repository (match.namespace/match.repository), as a user thinks of it.
  */
-export function ecrRepositoryKey(region: string, registryId: string, repositoryName: string): string {
-  return `ecr#${region}#${registryId}#${repositoryName}`;
+export function ecrRepositoryKey(repositoryName: string): string {
+  return `ecr#${repositoryName}`;
 }
 
 /** An EventBridge event as delivered to the Lambda -> events, or ignored for anything but a successful push/delete. */

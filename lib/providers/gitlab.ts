@@ -96,6 +96,10 @@ export const gitlab: Provider = {
   id: 'gitlab',
   title: 'GitLab',
   credential: {
+    settings: (secret): Record<string, string> => {
+      const signing = gitlabSigningToken(secret);
+      return signing ? { 'Secret token': secret, 'Signing token': signing } : { 'Secret token': secret };
+    },
     hint: 'Webhook "Secret token": <secret> (or "Signing token": whsec_ + the secret as standard base64, see gitlabSigningToken)',
   },
   credentialHeaders: ['x-gitlab-token', 'webhook-signature'],

@@ -40,6 +40,8 @@ export interface Provider {
   credential: {
     query?: boolean;
     headers?: (secret: string) => Record<string, string>;
+    /** other values to paste into the sender's settings, by the sender's field name (e.g. GitLab's signing token) */
+    settings?: (secret: string) => Record<string, string>;
     /** one line for the README / admin answer, e.g. "Secret: <secret> (HMAC-SHA256 of the body)" */
     hint: string;
   };

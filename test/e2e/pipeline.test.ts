@@ -16,7 +16,7 @@ let target: Awaited<ReturnType<typeof startTargetServer>>;
 let failing: Awaited<ReturnType<typeof startTargetServer>>;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { RETRY_BASE_SECONDS: '0', MAX_RECEIVE_COUNT: '3' }, maxReceiveCount: 3 });
+  stack = await startTestStack({ maxReceiveCount: 3, retryBaseSeconds: 0 });
   api = apiClient(stack.url, stack.adminToken);
   target = await startTargetServer();
   failing = await startTargetServer(() => ({ status: 500, body: 'deploy service down' }));
@@ -164,7 +164,7 @@ describe('credentials', () => {
     const trigger = await createTrigger({
       name: 'gh-good',
       provider: 'github',
-      match: { branches: ['changes'] },
+      match: { branches: [JSON.parse(githubBody).ref.replace('refs/heads/', '')] },
       target: { type: 'http', url: `${target.url}/gh-good`, body: { ref: '{{branch}}', sha: '{{commit.id}}' } },
     });
     const headers = { 'x-github-event': 'push', 'x-github-delivery': 'delivery-42', 'x-hub-signature-256': sign(trigger.secret, githubBody) };

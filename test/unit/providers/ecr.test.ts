@@ -23,25 +23,10 @@ function edited(edit: (event: any) => void = () => {}): any {
 }
 
 describe('ecr: ecrRepositoryKey', () => {
-  it('is ecr#<region>#<registryId>#<repository-name>', () => {
-    expect(ecrRepositoryKey('us-west-2', '123456789012', 'team/web')).toBe('ecr#us-west-2#123456789012#team/web');
-  });
-
-  it('differs when any part differs', () => {
-    const keys = new Set([
-      ecrRepositoryKey('us-west-2', '123456789012', 'web'),
-      ecrRepositoryKey('us-east-1', '123456789012', 'web'),
-      ecrRepositoryKey('us-west-2', '210987654321', 'web'),
-      ecrRepositoryKey('us-west-2', '123456789012', 'api'),
-    ]);
-    expect(keys.size).toBe(4);
-  });
-
-  it('is built from the same fields the event carries', () => {
+  it('is ecr#<repository-name>, built from the field the event carries', () => {
     const e = ecrEventSchema.parse(edited());
-    expect(ecrRepositoryKey(e.region, e.account, e.detail['repository-name'])).toBe(
-      'ecr#us-west-2#123456789012#my-repository-name',
-    );
+    expect(ecrRepositoryKey(e.detail['repository-name'])).toBe('ecr#my-repository-name');
+    expect(ecrRepositoryKey('team/web')).not.toBe(ecrRepositoryKey('team/api'));
   });
 });
 

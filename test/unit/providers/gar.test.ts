@@ -169,7 +169,7 @@ describe('gar: malformed bodies name the field', () => {
     ['data that is not Base64', envelope({ data: 'not base64!' }), ['message', 'data']],
     ['a notification without digest or tag', envelope({ text: '{"action":"INSERT"}' }), ['message', 'data']],
     ['a numeric action', envelope({ text: '{"action":1,"tag":"gcr.io/p/i:1"}' }), ['message', 'data', 'action']],
-    ['a digest without @', envelope({ text: '{"action":"INSERT","digest":"gcr.io/p"}' }), ['message', 'data', 'digest']],
+    ['no @', envelope({ text: '{"action":"INSERT","digest":"gcr.io/p/i"}' }), ['message', 'data', 'digest']],
     ['a tag without :tag', envelope({ text: '{"action":"DELETE","tag":"gcr.io/p/i"}' }), ['message', 'data', 'tag']],
     ['a bad publishTime', envelope({ publishTime: 'soon' }), ['message', 'publishTime']],
   ])('%s', (_name, raw, path) => {

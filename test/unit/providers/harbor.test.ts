@@ -218,7 +218,13 @@ describe('harbor: every fixture parses and normalizes', () => {
     expect(result).toMatchObject({
       kind: 'events',
       events: [
-        { kind: 'chart', action: 'chart_push', registry: 'harbor.mydomain.com', repoFullName: 'library/ai-rag', tag: '0.1.0' },
+        {
+          kind: 'chart',
+          action: 'chart_push',
+          registry: 'harbor.mydomain.com',
+          repoFullName: 'library/ai-rag',
+          tag: '0.1.0',
+        },
       ],
     });
     expect(result.kind === 'events' && result.events[0].image).toBeUndefined();
