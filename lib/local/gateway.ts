@@ -544,11 +544,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         res.writeHead(out.statusCode, { ...out.headers, ...base, 'content-length': out.body.length });
         res.end(method === 'HEAD' ? undefined : out.body);
       } catch (err) {
+        if (req.destroyed && res.destroyed) return; // the client went away
         onError(err, { routeKey, requestId });
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' }, base);
         else res.destroy();
       }
     })().catch((err) => {
+      if (req.destroyed && res.destroyed) return; // the client went away mid-request
       onError(err, { routeKey: `${method} ${rawPath}`, requestId });
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
     });

@@ -163,7 +163,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const substitute = <T extends { name: string; handler: string | LambdaHandler }>(f: T): T =>
       opts.handlers?.[f.name] !== undefined ? { ...f, handler: opts.handlers[f.name] } : f;
     const routes = (opts.routes ?? routesFromServerless(resources.config)).map(substitute);
-    const service = String(resources.config.service ?? 'triggerfish');
+    const svc = resources.config.service;
+    const service = String((svc && typeof svc === 'object' ? svc.name : svc) ?? 'triggerfish');
     const gateway: Gateway = await startGateway({
       routes,
       host: opts.host,

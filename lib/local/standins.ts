@@ -130,7 +130,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * credentials do not matter), forwards its output, exits when java does, and kills java when our stdin closes
  * or on SIGTERM/SIGINT/SIGHUP.
  */
+const JAVA_MISSING_EXIT = 127;
 const DYNAMODB_WATCHDOG = `
+const JAVA_MISSING = ${JAVA_MISSING_EXIT};
 const { spawn } = require(process.argv[1]);
 const port = Number(process.argv[2]);
 const java = spawn({ port, sharedDb: true, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -142,9 +144,9 @@ function kill() {
   setTimeout(() => { try { java.kill('SIGKILL'); } catch {} }, 4000).unref();
 }
 java.on('error', (err) => {
-  if (err && err.code === 'ENOENT') process.stderr.write('TRIGGERFISH_JAVA_NOT_FOUND\\n');
-  else process.stderr.write('could not start java: ' + (err && err.message) + '\\n');
-  process.exit(127);
+  const missing = err && err.code === 'ENOENT';
+  process.stderr.write(missing ? 'java not found\\n' : 'could not start java: ' + (err && err.message) + '\\n');
+  process.exit(missing ? JAVA_MISSING : 126);
 });
 java.on('exit', (code, signal) => process.exit(code === null ? (killing ? 0 : 1) : code));
 process.on('SIGTERM', kill);
@@ -194,15 +196,17 @@ async function startDynamoOnce(port: number, timeoutMs: number): Promise<StandIn
   const deadline = Date.now() + timeoutMs;
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
+  const closed = new Promise((resolve) => child.once('close', resolve));
 
   while (true) {
     if (spawnError) throw new Error(`could not start DynamoDB Local: ${spawnError.message}`);
     if (exited(child)) {
-      const out = output();
-      if (out.includes('TRIGGERFISH_JAVA_NOT_FOUND')) {
-        throw new JavaMissingError();
+      if (child.exitCode === JAVA_MISSING_EXIT) throw new JavaMissingError();
+      await Promise.race([closed, sleep(1000)]); // let the last output arrive
+      if (output().includes('UnsupportedClassVersionError')) {
+        throw new Error(`DynamoDB Local needs Java 17 or later; the \`java\` on PATH is older:\n${output()}`);
       }
-      throw new EarlyExitError(`DynamoDB Local exited during start-up (code ${child.exitCode}):\n${out}`);
+      throw new EarlyExitError(`DynamoDB Local exited during start-up (code ${child.exitCode}):\n${output()}`);
     }
     if (await dynamoAnswers(endpoint)) break;
     if (Date.now() > deadline) {
