@@ -35,6 +35,13 @@ export const config = {
   secretGraceSeconds: () => num('SECRET_GRACE_SECONDS', 24 * 3600),
   /** shown in webhookUrl; defaults to https://<API Gateway domain> */
   publicBaseUrl: () => process.env.PUBLIC_BASE_URL || undefined,
+  /** answer Docker Hub's callback_url after a deploy (the test suite turns it off: no network there) */
+  dockerhubCallbacks: () => process.env.DOCKERHUB_CALLBACKS !== 'false',
+  /** local tests only: extra hosts Docker Hub callbacks may go to (honoured only with ALLOW_PRIVATE_TARGETS) */
+  dockerhubCallbackExtraHosts: () =>
+    process.env.ALLOW_PRIVATE_TARGETS === 'true'
+      ? (process.env.DOCKERHUB_CALLBACK_EXTRA_HOSTS ?? '').split(',').filter(Boolean)
+      : [],
   /** the admin token itself (local) or the SSM parameter holding it (AWS) */
   adminToken: () => process.env.TRIGGERFISH_ADMIN_TOKEN || undefined,
   adminTokenParam: () => process.env.ADMIN_TOKEN_PARAM || undefined,

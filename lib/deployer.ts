@@ -8,7 +8,8 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { sqsClient } from './aws';
 import { config } from './config';
-import { imageRef, parseImageRef } from './event';
+import { allowedCallback, postCallback, type CallbackOutcome } from './dockerhub-callback';
+import { imageRef, parseImageRef, type NormalizedEvent } from './event';
 import { logger } from './logger';
 import { parseDeployMessage } from './queue';
 import * as store from './store';
@@ -67,6 +68,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   if (result.ok) {
     await store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt });
     await advanceTrackedImage(trigger, event.tag, event.digest);
+    await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);
     logger.info('deployed', { triggerId, logId, attempt: receiveCount, statusCode: result.statusCode });
     return;
   }
@@ -76,6 +78,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
       reason: `attempt ${receiveCount} failed: ${what}; not retried`,
       attempt,
     });
+    await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed: ${what}`);
     return;
   }
   if (receiveCount >= maxAttempts) {
@@ -84,7 +87,10 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
       reason: `attempt ${receiveCount} of ${maxAttempts} failed: ${what}; giving up`,
       attempt,
     });
-    // Reported as failed so the message lands in the DLQ, where operators can see every given-up deploy.
+    await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed after ${receiveCount} attempts: ${what}`);
+    // Reported as failed and visible again at once: the next receive moves it to the DLQ (receive count over
+    // the limit). Left invisible it would hold up every later deploy of this trigger (FIFO group).
+    await setVisibility(record.receiptHandle, 0);
     throw new RetryLater(`giving up after ${receiveCount} attempts`);
   }
   const delay = Math.min(MAX_BACKOFF_SECONDS, config.retryBaseSeconds() * 2 ** (receiveCount - 1));
@@ -93,14 +99,26 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     reason: `attempt ${receiveCount} of ${maxAttempts} failed: ${what}; retrying in ${delay} s`,
     attempt,
   });
+  await setVisibility(record.receiptHandle, delay);
+  throw new RetryLater(`attempt ${receiveCount} failed`);
+}
+
+/** When this message is received again (a failed attempt's backoff, or at once). */
+export async function setVisibility(receiptHandle: string, seconds: number): Promise<void> {
   await sqsClient().send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: config.deployQueueUrl(),
-      ReceiptHandle: record.receiptHandle,
-      VisibilityTimeout: Math.floor(delay),
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: Math.floor(seconds),
     }),
   );
-  throw new RetryLater(`attempt ${receiveCount} failed`);
+}
+
+/** Docker Hub's callback_url, when the push came from Docker Hub with one (and only to Docker Hub). */
+async function answerDockerHub(event: NormalizedEvent, state: CallbackOutcome['state'], description: string) {
+  if (event.provider !== 'dockerhub' || !config.dockerhubCallbacks()) return;
+  const url = allowedCallback(event.callbackUrl, config.dockerhubCallbackExtraHosts());
+  if (url) await postCallback(url, { state, description: description.slice(0, 255), context: 'Triggerfish' });
 }
 
 /** Kato-style: with an image and a tag rule, a successful deploy advances the tracked image's tag. */

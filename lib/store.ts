@@ -286,7 +286,8 @@ export async function updateLogStatus(
   logId: string,
   change: { status: LogStatus; reason?: string | null; attempt?: Attempt; onlyFrom?: LogStatus[] },
 ): Promise<boolean> {
-  const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' };
+  const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
+  if (change.reason !== undefined) names['#r'] = 'reason';
   const values: Record<string, unknown> = { ':s': change.status, ':u': nowIso() };
   const set = ['#s = :s', '#u = :u'];
   const remove: string[] = [];

@@ -206,13 +206,77 @@ describe('local SQS poller (Lambda event source mapping)', () => {
     expect(errors[0].where).toBe('batchItemFailures');
   });
 
-  it('stop() waits for the in-flight batch and stops polling', async () => {
+  it('FIFO: a redelivered message keeps its place; the next one of its group waits for it', async () => {
+    const first = await send({ n: 7, failUntil: 1 }, 'trigger-g');
+    const second = await send({ n: 8 }, 'trigger-g');
     start();
-    await poller!.stop();
+    await eventually(() => (reports.some((b) => b.deleted.includes(second)) ? true : undefined), 'both to be done');
+    const order = testHandler.records().map((x) => [x.messageId === first ? 'first' : 'second', x.attributes.ApproximateReceiveCount]);
+    expect(order).toEqual([
+      ['first', '1'],
+      ['first', '2'],
+      ['second', '1'],
+    ]);
+    expect(seen(first)[0].attributes.SequenceNumber! < seen(second)[0].attributes.SequenceNumber!).toBe(true);
+  });
+
+  it('stop() waits for the in-flight batch, then polls no more', async () => {
     const id = await send({ n: 6 }, 'trigger-f');
+    start('test/helpers/handlers/sqs-batch.slow');
+    await eventually(() => (seen(id).length ? true : undefined), 'the batch to start');
+    await poller!.stop();
+    // the batch that was running when stop() was called has finished and been deleted
+    expect(reports.map((b) => b.deleted)).toEqual([[id]]);
+    const later = await send({ n: 7 }, 'trigger-f');
     await new Promise((res) => setTimeout(res, 1500));
-    expect(seen(id)).toEqual([]);
-    expect(await queueCounts(r.queues.DeployQueue.queueUrl)).toMatchObject({ visible: 1 });
+    expect(seen(later)).toEqual([]);
+    expect(await queueCounts(r.queues.DeployQueue.queueUrl)).toMatchObject({ visible: 1, inFlight: 0 });
+  });
+
+});
+
+describe('visibility changes made by the handler', () => {
+  let r: LocalResources;
+  let poller: SqsPoller | undefined;
+  const saved = { url: process.env.DEPLOY_QUEUE_URL, endpoint: process.env.SQS_ENDPOINT };
+  beforeAll(async () => {
+    testHandler.reset();
+    // a long queue visibility timeout: only the handler's ChangeMessageVisibility(0) can bring the message back soon
+    r = await createResources({
+      dynamodbEndpoint: endpoints.dynamodb,
+      sqsEndpoint: endpoints.sqs,
+      suffix: uniqueSuffix(),
+      overrides: { queues: { DeployQueue: { VisibilityTimeout: 300 } } },
+    });
+    process.env.DEPLOY_QUEUE_URL = r.queues.DeployQueue.queueUrl;
+    process.env.SQS_ENDPOINT = endpoints.sqs;
+  });
+  afterAll(async () => {
+    await poller?.stop();
+    await r?.destroy();
+    process.env.DEPLOY_QUEUE_URL = saved.url;
+    process.env.SQS_ENDPOINT = saved.endpoint;
+  });
+
+  it('a failed message whose visibility the handler sets to 0 is redelivered at once', async () => {
+    const { MessageId } = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: r.queues.DeployQueue.queueUrl,
+        MessageBody: JSON.stringify({ failUntil: 2 }),
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'v1',
+      }),
+    );
+    const reports: BatchReport[] = [];
+    poller = startSqsPoller({
+      queueUrl: r.queues.DeployQueue.queueUrl,
+      queueArn: r.queues.DeployQueue.queueArn,
+      fn: { ...deployer(), handler: 'test/helpers/handlers/sqs-batch.retryNow' },
+      sqsEndpoint: endpoints!.sqs,
+      onBatch: (b) => reports.push(b),
+    });
+    await eventually(() => (reports.some((b) => b.deleted.includes(MessageId!)) ? true : undefined), 'the third, successful delivery', 20_000);
+    expect(testHandler.records().map((x) => x.attributes.ApproximateReceiveCount)).toEqual(['1', '2', '3']);
   });
 });
 

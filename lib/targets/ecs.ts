@@ -1,0 +1,467 @@
+/**
+ * `ecs` deploy target: rolls an ECS service onto the event's image.
+ *
+ * - DescribeServices -> the service's task definition -> DescribeTaskDefinition (with its tags).
+ * - The named container already runs that exact image string: UpdateService {forceNewDeployment: true} (a re-pushed
+ *   mutable tag gets pulled again). Otherwise RegisterTaskDefinition with every registrable field of the old revision
+ *   copied and only that container's image changed, then UpdateService {taskDefinition: <new revision>}.
+ * - `waitForSteadyState`: polls DescribeServices until our deployment's rolloutState is COMPLETED (ok) or FAILED
+ *   (not retried), bounded by `waitSeconds` and the attempt's budget. Running out of time is a failure that is NOT
+ *   retried: the deployment keeps going in ECS, and a retry would only force yet another deployment.
+ * - Nothing is sent for an unusable event (not an image, no tag/digest), a missing or inactive service, a service
+ *   driven by CodeDeploy/an external controller, or a missing container.
+ * - Errors: AccessDenied*, ClientException, InvalidParameter, ServiceNotFound, ClusterNotFound, ... are not retried;
+ *   throttling, ServerException, network errors and timeouts are. Errors name AWS's error and message only (no
+ *   credentials, nothing from the config but names).
+ *
+ * The AWS helpers shared with the lambda and codebuild targets (image choice, error classification, time budget)
+ * live here too.
+ */
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { config as settings } from '../config';
+import { imageRef, type NormalizedEvent } from '../event';
+import type { AttemptResult, DeployTarget } from './types';
+
+// ---------------------------------------------------------------------------------------------------------------
+// shared AWS helpers (ecs, lambda, codebuild)
+
+/** AWS region names: us-east-1, eu-central-1, cn-north-1, us-gov-west-1, us-isob-east-1 ... */
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+export const regionSchema = z.string().regex(REGION, 'not an AWS region name');
+
+/** The region in an ARN ("arn:aws:ecs:eu-west-1:123456789012:cluster/x" -> "eu-west-1"); undefined for a name. */
+export function arnRegion(value: string): string | undefined {
+  if (!value.startsWith('arn:')) return undefined;
+  const region = value.split(':')[3];
+  return region || undefined;
+}
+
+/** The region an attempt talks to: the config's, else the one in a resource ARN, else the deployment's own. */
+export function targetRegion(configRegion: string | undefined, ...resources: string[]): string {
+  if (configRegion) return configRegion;
+  for (const r of resources) {
+    const region = arnRegion(r);
+    if (region) return region;
+  }
+  return settings.region();
+}
+
+/** A schema refinement: resource ARNs must be in `region` when one is given, and in one region among themselves. */
+export function checkArnRegions(
+  region: string | undefined,
+  resources: Array<[path: string, value: string]>,
+  ctx: z.RefinementCtx,
+): void {
+  let seen = region;
+  for (const [path, value] of resources) {
+    const r = arnRegion(value);
+    if (!r) continue;
+    if (seen && r !== seen) {
+      ctx.addIssue({ code: 'custom', path: [path], message: `ARN is in ${r}, not in ${seen}` });
+      return;
+    }
+    seen = r;
+  }
+}
+
+/** Builds clients once per region per container (Lambda reuses the module across invocations). */
+export function clientCache<T>(make: (region: string) => T): (region: string) => T {
+  const clients = new Map<string, T>();
+  return (region) => {
+    let c = clients.get(region);
+    if (!c) {
+      c = make(region);
+      clients.set(region, c);
+    }
+    return c;
+  };
+}
+
+/**
+ * The image reference to deploy for an event: `[registry/]repo:tag`, or `[registry/]repo@digest` with
+ * `pinDigest` (or when the event has a digest but no tag).
+ */
+export function deployImage(
+  event: NormalizedEvent,
+  pinDigest: boolean | undefined,
+  target: string,
+): { image: string; error?: undefined } | { image?: undefined; error: string } {
+  if (event.kind !== 'image') return { error: `the ${target} target deploys container images; this is a ${event.kind} event` };
+  if (event.action === 'delete') return { error: 'a delete event has no image to deploy' };
+  const parts = { registry: event.registry, repoFullName: event.repoFullName };
+  if (event.digest && (pinDigest || !event.tag)) return { image: imageRef({ ...parts, digest: event.digest }) };
+  if (event.tag) return { image: imageRef({ ...parts, tag: event.tag }) };
+  return { error: 'the event names no tag or digest to deploy' };
+}
+
+/** What we keep of an error thrown by an AWS SDK call. */
+export interface AwsErrorInfo {
+  name: string;
+  message: string;
+  httpStatus?: number;
+  fault?: 'client' | 'server';
+}
+
+export function awsErrorInfo(err: unknown): AwsErrorInfo {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const e = err as Error & { $fault?: 'client' | 'server'; $metadata?: { httpStatusCode?: number }; code?: string };
+  const code = e.code && !e.message.includes(e.code) ? ` (${e.code})` : '';
+  return {
+    name: e.name || 'Error',
+    message: `${e.message}${code}`,
+    httpStatus: e.$metadata?.httpStatusCode,
+    fault: e.$fault,
+  };
+}
+
+const THROTTLED = /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalFailure|InternalError|RequestTimeout|ExpiredToken|RequestExpired|PriorRequestNotComplete/;
+const DENIED = /AccessDenied|NotAuthorized|Unauthorized|UnrecognizedClient|InvalidClientTokenId|SignatureDoesNotMatch/;
+
+/**
+ * Retryable or not: the target's own lists first, then throttling/server faults (retry), access/client faults
+ * (no retry). An error with neither an HTTP status nor a fault never reached AWS (network, timeout, abort,
+ * credentials not loaded): worth retrying.
+ */
+export function isRetryableAwsError(
+  info: AwsErrorInfo,
+  lists: { retryable?: readonly string[]; notRetryable?: readonly string[] } = {},
+): boolean {
+  if (lists.notRetryable?.includes(info.name)) return false;
+  if (lists.retryable?.includes(info.name)) return true;
+  if (DENIED.test(info.name)) return false;
+  if (THROTTLED.test(info.name)) return true;
+  const status = info.httpStatus;
+  if (info.fault === 'server' || (status !== undefined && status >= 500)) return true;
+  if (status === 429 || status === 408) return true;
+  if (info.fault === 'client' || (status !== undefined && status >= 400)) return false;
+  return true;
+}
+
+const ERROR_LIMIT = 1024;
+
+/** "<operation>: <ErrorName>: <message>", truncated. AWS messages name resources and principals, never keys. */
+export function awsErrorText(operation: string, info: AwsErrorInfo): string {
+  const text = info.message && info.message !== info.name ? `${operation}: ${info.name}: ${info.message}` : `${operation}: ${info.name}`;
+  return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT)}…` : text;
+}
+
+/** The attempt's time budget: every AWS call is aborted when it runs out. */
+export class Budget {
+  readonly startedAt = performance.now();
+  constructor(readonly totalMs: number) {}
+  elapsed(): number {
+    return Math.round(performance.now() - this.startedAt);
+  }
+  remaining(): number {
+    return this.totalMs - (performance.now() - this.startedAt);
+  }
+  /** send() options for one call: aborted at the end of the budget */
+  call(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(Math.max(1, Math.ceil(this.remaining()))) };
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ecs
+
+/** default total budget of one attempt (the deployer Lambda runs for 90 s) */
+export const ECS_TIMEOUT_MS = 60_000;
+/** the longest `waitSeconds` accepted */
+export const ECS_MAX_WAIT_SECONDS = 600;
+/** DescribeServices polling while waiting for steady state; tests set it to 0 */
+export const ecsPolling = { intervalMs: 6_000 };
+
+const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
+const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/([A-Za-z0-9_-]{1,255}\/)?[A-Za-z0-9_-]{1,255}$/;
+
+const nameOrArn = (arn: RegExp, what: string) =>
+  z.string().refine((v) => NAME.test(v) || arn.test(v), `not an ECS ${what} name or ARN`);
+
+export const ecsTargetSchema = z
+  .strictObject({
+    type: z.literal('ecs'),
+    cluster: nameOrArn(CLUSTER_ARN, 'cluster'),
+    service: nameOrArn(SERVICE_ARN, 'service'),
+    /** the container (by name) in the service's task definition that runs the image */
+    container: z.string().regex(NAME, 'not an ECS container name'),
+    /** default: the region in the cluster/service ARN, else the deployment's own region */
+    region: regionSchema.optional(),
+    /** deploy repo@digest instead of repo:tag when the event has a digest */
+    pinDigest: z.boolean().optional(),
+    /** wait for the deployment to finish (default false) */
+    waitForSteadyState: z.boolean().optional(),
+    /** the longest wait (default: what is left of the attempt's budget) */
+    waitSeconds: z.number().int().min(1).max(ECS_MAX_WAIT_SECONDS).optional(),
+  })
+  .superRefine((t, ctx) => {
+    checkArnRegions(t.region, [['cluster', t.cluster], ['service', t.service]], ctx);
+    if (t.waitSeconds !== undefined && !t.waitForSteadyState) {
+      ctx.addIssue({ code: 'custom', path: ['waitSeconds'], message: 'waitSeconds needs waitForSteadyState: true' });
+    }
+  });
+
+export type EcsTargetConfig = z.infer<typeof ecsTargetSchema>;
+
+const ecsClient = clientCache((region) => new ECSClient({ region }));
+
+/**
+ * Every field RegisterTaskDefinition accepts. Typed as a complete record of the request's keys, so an SDK update
+ * that adds a registrable field fails the typecheck here instead of silently dropping it from new revisions.
+ * Read-only fields of a described task definition (taskDefinitionArn, revision, status, requiresAttributes,
+ * compatibilities, registeredAt, registeredBy, deregisteredAt, deleteRequestedAt) are not in it.
+ */
+const REGISTRABLE: Record<keyof RegisterTaskDefinitionCommandInput, true> = {
+  family: true,
+  taskRoleArn: true,
+  executionRoleArn: true,
+  networkMode: true,
+  containerDefinitions: true,
+  volumes: true,
+  placementConstraints: true,
+  requiresCompatibilities: true,
+  cpu: true,
+  memory: true,
+  tags: true,
+  pidMode: true,
+  ipcMode: true,
+  proxyConfiguration: true,
+  inferenceAccelerators: true,
+  ephemeralStorage: true,
+  runtimePlatform: true,
+  enableFaultInjection: true,
+};
+
+/** ECS refuses to register tags with the reserved aws: prefix. */
+function registrableTags(tags: Array<{ key?: string; value?: string }> | undefined) {
+  return (tags ?? []).filter((t) => t.key !== undefined && !t.key.toLowerCase().startsWith('aws:'));
+}
+
+const ECS_NOT_RETRYABLE = [
+  'ClientException',
+  'InvalidParameterException',
+  'ServiceNotFoundException',
+  'ServiceNotActiveException',
+  'ClusterNotFoundException',
+  'AccessDeniedException',
+  'UnsupportedFeatureException',
+  'PlatformUnknownException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'LimitExceededException',
+  'ResourceNotFoundException',
+] as const;
+const ECS_RETRYABLE = ['ServerException', 'ThrottlingException', 'UpdateInProgressException', 'ConflictException'] as const;
+
+function ecsRetryable(info: AwsErrorInfo): boolean {
+  return isRetryableAwsError(info, { notRetryable: ECS_NOT_RETRYABLE, retryable: ECS_RETRYABLE });
+}
+
+type Details = {
+  taskDefinition?: string;
+  previousImage?: string;
+  image?: string;
+  action?: 'new-revision' | 'force-new-deployment';
+  deploymentId?: string;
+  rolloutState?: string;
+};
+
+function findService(services: Service[] | undefined): Service | undefined {
+  return services?.[0];
+}
+
+/** Our deployment in a described service: by id when known, else the PRIMARY one. */
+function findDeployment(service: Service, id: string | undefined): Deployment | undefined {
+  const deployments = service.deployments ?? [];
+  return id ? deployments.find((d) => d.id === id) : deployments.find((d) => d.status === 'PRIMARY');
+}
+
+export const ecsTarget: DeployTarget<EcsTargetConfig> = {
+  type: 'ecs',
+  schema: ecsTargetSchema,
+
+  async deploy(config, ctx) {
+    const budget = new Budget(ctx.timeoutMs ?? ECS_TIMEOUT_MS);
+    const details: Details = {};
+    const done = (r: Omit<AttemptResult, 'durationMs' | 'details'>): AttemptResult => ({
+      ...r,
+      durationMs: budget.elapsed(),
+      details: { ...details },
+    });
+    const awsFailure = (operation: string, err: unknown, prefix = ''): AttemptResult => {
+      const info = awsErrorInfo(err);
+      return done({ ok: false, retryable: ecsRetryable(info), statusCode: info.httpStatus, error: prefix + awsErrorText(operation, info) });
+    };
+
+    const chosen = deployImage(ctx.event, config.pinDigest, 'ecs');
+    if (chosen.error !== undefined) return done({ ok: false, retryable: false, error: chosen.error });
+    const image = chosen.image;
+    details.image = image;
+
+    const { cluster, service: serviceName, container } = config;
+    const client = ecsClient(targetRegion(config.region, config.cluster, config.service));
+
+    // 1. the service and its current task definition
+    let service: Service | undefined;
+    try {
+      const out = await client.send(new DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call());
+      service = findService(out.services);
+      if (!service) {
+        const reason = out.failures?.[0]?.reason;
+        return done({ ok: false, retryable: false, error: `service ${serviceName} not found in cluster ${cluster}${reason ? ` (${reason})` : ''}` });
+      }
+    } catch (err) {
+      return awsFailure('DescribeServices', err);
+    }
+    if (service.status !== 'ACTIVE') {
+      return done({ ok: false, retryable: false, error: `service ${serviceName} is ${service.status ?? 'not active'}` });
+    }
+    const controller = service.deploymentController?.type;
+    if (controller && controller !== 'ECS') {
+      return done({
+        ok: false,
+        retryable: false,
+        error: `service ${serviceName} uses the ${controller} deployment controller; the ecs target drives rolling (ECS) deployments only`,
+      });
+    }
+    const currentArn = service.taskDefinition;
+    if (!currentArn) return done({ ok: false, retryable: false, error: `service ${serviceName} has no task definition` });
+
+    let described;
+    try {
+      described = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: currentArn, include: ['TAGS'] }), budget.call());
+    } catch (err) {
+      return awsFailure('DescribeTaskDefinition', err);
+    }
+    const td = described.taskDefinition;
+    if (!td) return done({ ok: false, retryable: true, error: `DescribeTaskDefinition: ${currentArn} was not returned` });
+    const containers = td.containerDefinitions ?? [];
+    const index = containers.findIndex((c) => c.name === container);
+    if (index < 0) {
+      const names = containers.map((c) => c.name).join(', ');
+      return done({
+        ok: false,
+        retryable: false,
+        error: `container ${container} is not in task definition ${currentArn} (it has: ${names || 'none'})`,
+      });
+    }
+    details.previousImage = containers[index].image;
+
+    // 2. a new revision (or the same one again), then the service update
+    let update: UpdateServiceCommandInput;
+    if (containers[index].image === image) {
+      details.action = 'force-new-deployment';
+      details.taskDefinition = currentArn;
+      update = { cluster, service: serviceName, forceNewDeployment: true };
+    } else {
+      details.action = 'new-revision';
+      const input: Record<string, unknown> = {};
+      for (const key of Object.keys(REGISTRABLE) as Array<keyof RegisterTaskDefinitionCommandInput>) {
+        if (key === 'tags' || key === 'containerDefinitions') continue;
+        const value = (td as Record<string, unknown>)[key];
+        if (value !== undefined) input[key] = value;
+      }
+      input.containerDefinitions = containers.map((c, i) => (i === index ? { ...c, image } : c));
+      const tags = registrableTags(described.tags);
+      if (tags.length) input.tags = tags;
+      let newArn: string | undefined;
+      try {
+        const out = await client.send(
+          new RegisterTaskDefinitionCommand(input as unknown as RegisterTaskDefinitionCommandInput),
+          budget.call(),
+        );
+        newArn = out.taskDefinition?.taskDefinitionArn;
+      } catch (err) {
+        return awsFailure('RegisterTaskDefinition', err);
+      }
+      if (!newArn) return done({ ok: false, retryable: true, error: 'RegisterTaskDefinition returned no task definition ARN' });
+      details.taskDefinition = newArn;
+      update = { cluster, service: serviceName, taskDefinition: newArn, forceNewDeployment: false };
+    }
+
+    let updated: Service | undefined;
+    try {
+      updated = (await client.send(new UpdateServiceCommand(update), budget.call())).service;
+    } catch (err) {
+      return awsFailure('UpdateService', err);
+    }
+    const started = updated ? findDeployment(updated, undefined) : undefined;
+    details.deploymentId = started?.id;
+    details.rolloutState = started?.rolloutState;
+
+    if (!config.waitForSteadyState) return done({ ok: true, retryable: false });
+
+    // 3. wait for the rollout
+    const waitMs = (config.waitSeconds ?? ECS_MAX_WAIT_SECONDS) * 1000;
+    const waitStart = budget.elapsed();
+    const waitLeft = () => Math.min(waitStart + waitMs - budget.elapsed(), budget.remaining());
+    const startedNote = `deployment ${details.deploymentId ?? '(unknown id)'} started`;
+    let lastProblem: string | undefined;
+    for (;;) {
+      const left = waitLeft();
+      if (left <= 0) {
+        const state = details.rolloutState ?? 'not finished';
+        const why = lastProblem ? `; last poll: ${lastProblem}` : '';
+        return done({
+          ok: false,
+          retryable: false,
+          error: `${startedNote} but was still ${state} after ${Math.round((budget.elapsed() - waitStart) / 1000)} s of waiting${why}`,
+        });
+      }
+      await sleep(Math.min(ecsPolling.intervalMs, left));
+      if (waitLeft() <= 0) continue;
+      let now: Service | undefined;
+      try {
+        now = findService((await client.send(new DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call())).services);
+      } catch (err) {
+        const info = awsErrorInfo(err);
+        lastProblem = awsErrorText('DescribeServices', info);
+        if (ecsRetryable(info)) continue;
+        return done({ ok: false, retryable: false, statusCode: info.httpStatus, error: `${startedNote}; ${lastProblem}` });
+      }
+      if (!now) return done({ ok: false, retryable: false, error: `${startedNote} but service ${serviceName} disappeared` });
+      const dep = findDeployment(now, details.deploymentId);
+      if (!dep) {
+        return done({ ok: false, retryable: false, error: `${startedNote} but is no longer listed (superseded by another deployment)` });
+      }
+      details.deploymentId ??= dep.id;
+      details.rolloutState = dep.rolloutState;
+      if (dep.rolloutState === 'FAILED') {
+        return done({ ok: false, retryable: false, error: `deployment ${dep.id} failed: ${dep.rolloutStateReason ?? 'no reason given'}` });
+      }
+      if (dep.rolloutState === 'COMPLETED') return done({ ok: true, retryable: false });
+      if (false) {
+        return done({ ok: false, retryable: false, error: `${startedNote} but was superseded by another deployment` });
+      }
+      // no rolloutState (e.g. behind a Classic Load Balancer): steady when it is the only deployment and fully running
+      if (
+        dep.rolloutState === undefined &&
+        (now.deployments ?? []).length === 1 &&
+        dep.desiredCount !== undefined &&
+        dep.runningCount === dep.desiredCount
+      ) {
+        return done({ ok: true, retryable: false });
+      }
+    }
+  },
+
+  redact(config) {
+    // nothing secret: names, a region and switches
+    return { ...config };
+  },
+};
