@@ -303,9 +303,9 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       durationMs: budget.elapsed(),
       details: { ...details },
     });
-    const awsFailure = (operation: string, err: unknown, prefix = ''): AttemptResult => {
+    const awsFailure = (operation: string, err: unknown): AttemptResult => {
       const info = awsErrorInfo(err);
-      return done({ ok: false, retryable: ecsRetryable(info), statusCode: info.httpStatus, error: prefix + awsErrorText(operation, info) });
+      return done({ ok: false, retryable: ecsRetryable(info), statusCode: info.httpStatus, error: awsErrorText(operation, info) });
     };
 
     const chosen = deployImage(ctx.event, config.pinDigest, 'ecs');
@@ -445,7 +445,7 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
         return done({ ok: false, retryable: false, error: `deployment ${dep.id} failed: ${dep.rolloutStateReason ?? 'no reason given'}` });
       }
       if (dep.rolloutState === 'COMPLETED') return done({ ok: true, retryable: false });
-      if (false) {
+      if (dep.status !== 'PRIMARY') {
         return done({ ok: false, retryable: false, error: `${startedNote} but was superseded by another deployment` });
       }
       // no rolloutState (e.g. behind a Classic Load Balancer): steady when it is the only deployment and fully running

@@ -3,14 +3,24 @@
  * (a z.object with a `type` literal), added to `targetSchema` and `targets` below.
  */
 import { z } from 'zod';
+import { codebuildTarget, codebuildTargetSchema } from './codebuild';
+import { ecsTarget, ecsTargetSchema } from './ecs';
 import { httpTarget, httpTargetSchema } from './http';
+import { kubernetesTarget, kubernetesTargetSchema } from './kubernetes';
+import { lambdaTarget, lambdaTargetSchema } from './lambda';
 import type { AttemptResult, DeployContext, DeployTarget } from './types';
 
 export type { AttemptResult, DeployContext, DeployTarget } from './types';
 export { REDACTED } from './types';
 
 /** Validates a trigger's `target` (create and PATCH). */
-export const targetSchema = z.discriminatedUnion('type', [httpTargetSchema]);
+export const targetSchema = z.discriminatedUnion('type', [
+  httpTargetSchema,
+  kubernetesTargetSchema,
+  ecsTargetSchema,
+  lambdaTargetSchema,
+  codebuildTargetSchema,
+]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type TargetType = TargetConfig['type'];
 
@@ -19,6 +29,10 @@ type TargetFor<T extends TargetType> = DeployTarget<Extract<TargetConfig, { type
 /** Every deploy target, keyed by type. */
 export const targets: { [T in TargetType]: TargetFor<T> } = {
   http: httpTarget,
+  kubernetes: kubernetesTarget,
+  ecs: ecsTarget,
+  lambda: lambdaTarget,
+  codebuild: codebuildTarget,
 };
 
 function lookupTarget(type: string): DeployTarget<TargetConfig> | undefined {
