@@ -18,6 +18,8 @@ export default async function globalSetup(): Promise<void> {
   // the SDK's "Node 20 support ends" notice, once per worker, is known (see /work/shared/TOOLCHAIN.md): keep output readable
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.env.AWS_REGION ??= 'us-east-1';
+  // functions log a JSON line per webhook; keep test output to errors (TF_LOG_LEVEL=INFO to see them)
+  process.env.POWERTOOLS_LOG_LEVEL ??= process.env.TF_LOG_LEVEL ?? 'ERROR';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   if (process.env.TF_TEST_STANDINS === '0') return;

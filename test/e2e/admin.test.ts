@@ -49,6 +49,12 @@ describe('validation: 400 naming the first bad field', () => {
     ['unknown placeholder', { target: { type: 'http', url: 'https://deploy.example.com/{{nope}}' } }, 'target.url'],
     ['unknown target type', { target: { type: 'ftp', url: 'x' } }, 'target.type'],
     ['unknown field', { colour: 'blue' }, '(body)'],
+    ['kubernetes token inline', { target: { ...{ type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }, auth: { token: 'inline-token' } } }, 'target.auth'],
+    ['kubernetes over http', { target: { ...{ type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }, apiServer: 'http://k8s.example.com' } }, 'target.apiServer'],
+    ['kubernetes kind Pod', { target: { ...{ type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }, kind: 'Pod' } }, 'target.kind'],
+    ['ecs without container', { target: { type: 'ecs', cluster: 'prod', service: 'web' } }, 'target.container'],
+    ['lambda without function', { target: { type: 'lambda' } }, 'target.functionName'],
+    ['codebuild with an empty project', { target: { type: 'codebuild', projectName: '' } }, 'target.projectName'],
   ])('%s', async (_n, change, field) => {
     const res = await api.admin('POST', '/admin/triggers', { ...valid(), ...change });
     expect(res.status).toBe(400);
@@ -59,6 +65,20 @@ describe('validation: 400 naming the first bad field', () => {
     const res = await api.call('POST', '/admin/triggers', { raw: '{"name":', headers: { authorization: `Bearer ${stack.adminToken}` } });
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('(body)');
+  });
+});
+
+describe('every target type is accepted with a valid config', () => {
+  it.each([
+    ['kubernetes', { type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }],
+    ['kubernetes on EKS', { type: 'kubernetes', apiServer: 'https://k8s.example.com:6443', auth: { eks: { clusterName: 'prod', region: 'us-east-1' } }, namespace: 'prod', kind: 'CronJob', name: 'nightly', container: 'job' }],
+    ['ecs', { type: 'ecs', cluster: 'prod', service: 'web', container: 'app', waitForSteadyState: true }],
+    ['lambda', { type: 'lambda', functionName: 'web' }],
+    ['codebuild', { type: 'codebuild', projectName: 'web-build' }],
+  ])('%s', async (name, target) => {
+    const res = await api.admin('POST', '/admin/triggers', { ...valid(), name: name.replace(/ /g, '-').toLowerCase(), target });
+    expect(res.status).toBe(201);
+    expect(res.body.target.type).toBe(target.type);
   });
 });
 
