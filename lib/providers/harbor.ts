@@ -35,7 +35,8 @@ const TYPES: Record<string, { action: Action; kind: 'image' | 'chart' }> = {
   deleteChart: { action: 'chart_delete', kind: 'chart' },
 };
 
-const eventData = z.object({
+/** `event_data` of Harbor's Default format and `data` of its CloudEvents; Tencent TCR (built on Harbor) sends it too. */
+export const harborEventData = z.object({
   resources: z
     .array(
       z.object({
@@ -58,7 +59,7 @@ export const harborDefaultSchema = z.object({
   // unix seconds; capped at year 9999 so that toISOString cannot throw
   occur_at: z.number().int().min(0).max(253402300799).optional(),
   operator: z.string().optional(),
-  event_data: eventData,
+  event_data: harborEventData,
 });
 
 export const harborCloudEventSchema = z.object({
@@ -68,7 +69,7 @@ export const harborCloudEventSchema = z.object({
   time: z.iso.datetime({ offset: true }).optional(),
   // a CloudEvents extension attribute in Harbor's format
   operator: z.string().optional(),
-  data: eventData,
+  data: harborEventData,
 });
 
 /**
@@ -103,7 +104,7 @@ export const harbor: Provider = {
           '(only artifact push, pull and delete, and chart upload and delete)',
       };
     }
-    let data: z.infer<typeof eventData>;
+    let data: z.infer<typeof harborEventData>;
     let operator: string | undefined;
     let occurredAt: string | undefined;
     let deliveryId: string | undefined;
@@ -120,33 +121,40 @@ export const harbor: Provider = {
       operator = body.operator;
       occurredAt = body.occur_at !== undefined ? new Date(body.occur_at * 1000).toISOString() : undefined;
     }
-    const repo = data.repository;
-    // "library/a/b": namespace library (the project), repository a/b
-    const names = splitRepoFullName(repo.repo_full_name ?? `${repo.namespace}/${repo.name}`);
-    const events = data.resources.map((r): NormalizedEvent => {
-      // an artifact pushed (or pulled) by digest reports its digest as the "tag"; no tag or chart
-      // version contains ":", a digest always does
-      const rawTag = r.tag?.trim() || undefined;
-      const tagIsDigest = rawTag !== undefined && rawTag.includes(':');
-      const tag = tagIsDigest ? undefined : rawTag;
-      const digest = r.digest?.trim() || (tagIsDigest ? rawTag : undefined);
-      const registry = registryOf(r.resource_url);
-      return {
-        provider: 'harbor',
-        kind: mapped.kind,
-        action: mapped.action,
-        deliveryId,
-        registry,
-        ...names,
-        tag,
-        digest,
-        // a chart (version) is not a container image, so it gets no image reference
-        image:
-          mapped.kind === 'image' ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
-        owner: operator,
-        occurredAt,
-      };
-    });
+    const events = harborResourceEvents('harbor', mapped, data, { deliveryId, owner: operator, occurredAt });
     return { kind: 'events', events };
   },
 };
+
+/** One event per resource of a Harbor-shaped `event_data` (Harbor, and Tencent TCR which is built on it). */
+export function harborResourceEvents(
+  provider: string,
+  mapped: { action: Action; kind: 'image' | 'chart' },
+  data: z.infer<typeof harborEventData>,
+  extra: Pick<NormalizedEvent, 'deliveryId' | 'owner' | 'occurredAt'>,
+): NormalizedEvent[] {
+  const repo = data.repository;
+  // "library/a/b": namespace library (the project), repository a/b
+  const names = splitRepoFullName(repo.repo_full_name ?? `${repo.namespace}/${repo.name}`);
+  return data.resources.map((r): NormalizedEvent => {
+    // an artifact pushed (or pulled) by digest reports its digest as the "tag"; no tag or chart
+    // version contains ":", a digest always does
+    const rawTag = r.tag?.trim() || undefined;
+    const tagIsDigest = rawTag !== undefined && rawTag.includes(':');
+    const tag = tagIsDigest ? undefined : rawTag;
+    const digest = r.digest?.trim() || (tagIsDigest ? rawTag : undefined);
+    const registry = registryOf(r.resource_url);
+    return {
+      provider,
+      kind: mapped.kind,
+      action: mapped.action,
+      registry,
+      ...names,
+      tag,
+      digest,
+      // a chart (version) is not a container image, so it gets no image reference
+      image: mapped.kind === 'image' ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
+      ...extra,
+    };
+  });
+}
