@@ -13,7 +13,7 @@ import { logger } from './logger';
 import type { Provider, WebhookRequest } from './providers/types';
 import { redactBody, redactHeaders, redactQuery } from './redact';
 import * as store from './store';
-import { acceptedSecrets } from './trigger';
+import type { Trigger } from './trigger';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const TRIGGER_ID = /^[a-f0-9]{24}$/;
@@ -100,4 +100,19 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     case 'unqueued':
       return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
   }
+}
+
+/**
+ * Secrets a request may present right now (kept here, not in trigger.ts, so that receivers do not bundle the
+ * admin-side schemas and every deploy target's SDK): the current one, and the previous during its grace period. */
+export function acceptedSecrets(trigger: Trigger, now: Date): string[] {
+  const secrets = [trigger.secret];
+  if (
+    trigger.previousSecret &&
+    trigger.previousSecretExpiresAt &&
+    trigger.previousSecretExpiresAt * 1000 > now.getTime()
+  ) {
+    secrets.push(trigger.previousSecret);
+  }
+  return secrets;
 }

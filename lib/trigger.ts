@@ -51,19 +51,6 @@ export interface Trigger {
   updatedAt: string;
 }
 
-/** Secrets a request may present right now: the current one, and the previous during its grace period. */
-export function acceptedSecrets(trigger: Trigger, now: Date): string[] {
-  const secrets = [trigger.secret];
-  if (
-    trigger.previousSecret &&
-    trigger.previousSecretExpiresAt &&
-    trigger.previousSecretExpiresAt * 1000 > now.getTime()
-  ) {
-    secrets.push(trigger.previousSecret);
-  }
-  return secrets;
-}
-
 /** What the admin API shows: never the secrets; the target's credentials (header values, URL tokens) redacted. */
 export function publicTrigger(trigger: Trigger): Omit<Trigger, 'secret' | 'previousSecret'> {
   const { secret: _s, previousSecret: _p, ...rest } = trigger;
