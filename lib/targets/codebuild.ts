@@ -28,7 +28,7 @@ import {
   regionSchema,
   targetRegion,
   type AwsErrorInfo,
-} from './ecs';
+} from './aws-common';
 import { REDACTED, type DeployContext, type DeployTarget } from './types';
 
 /** default total budget of one attempt (one StartBuild call, with the SDK's retries) */

@@ -31,7 +31,7 @@ import {
   sleep,
   targetRegion,
   type AwsErrorInfo,
-} from './ecs';
+} from './aws-common';
 import type { AttemptResult, DeployTarget } from './types';
 
 /** default total budget of one attempt (the deployer Lambda runs for 90 s) */
