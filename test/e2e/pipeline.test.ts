@@ -254,3 +254,30 @@ describe('answers for bad requests', () => {
     expect((await api.waitForLog(t.id, retry.body.log, TERMINAL)).status).toBe('succeeded');
   });
 });
+
+describe('semver rule with a tracked image (Kato-style upgrade)', () => {
+  it('deploys newer versions only, and each deploy advances the tracked tag', async () => {
+    const trigger = await createTrigger({
+      name: 'semver-tracked',
+      provider: 'api',
+      match: { image: 'registry.example.com/team/web:v1.4.0', tags: { semver: '^1.0.0', newerOnly: true } },
+      target: { type: 'http', url: `${target.url}/semver`, body: { tag: '{{tag}}' } },
+    });
+    const send = (tag: string) => api.hook(`/hooks/api/${trigger.id}`, JSON.stringify({ secret_key: trigger.secret, tag }));
+
+    const up = await send('v1.5.0');
+    expect(up.body.status).toBe('triggered');
+    await api.waitForLog(trigger.id, up.body.log, TERMINAL);
+    expect((await api.admin('GET', `/admin/triggers/${trigger.id}`)).body.trackedImage).toBe('registry.example.com/team/web:v1.5.0');
+
+    const late = await send('1.4.9'); // a late re-push of an older version never downgrades
+    expect(late.body).toMatchObject({ status: 'untriggered', reason: 'tag "1.4.9" is not newer than the tracked tag v1.5.0' });
+    const major = await send('2.0.0');
+    expect(major.body.status).toBe('untriggered');
+    expect(major.body.reason).toMatch(/^tag "2\.0\.0" does not satisfy semver \^1\.0\.0/);
+    const pre = await send('1.6.0-rc.1'); // pre-releases only when the range names one
+    expect(pre.body.status).toBe('untriggered');
+
+    expect(target.calls.filter((c) => c.url === '/semver').map((c) => JSON.parse(c.body).tag)).toEqual(['v1.5.0']);
+  });
+});
