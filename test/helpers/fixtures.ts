@@ -16,6 +16,24 @@ export function fixture(path: string): string {
   return readFileSync(join(FIXTURES, path), 'utf8');
 }
 
+/** A JSON fixture, parsed, with `edit` applied (for the cases no real sample covers). */
+export function editedBody(path: string, edit: (body: any) => void = () => {}): any {
+  const body = JSON.parse(fixture(path));
+  edit(body);
+  return body;
+}
+
+/** A JSON fixture with `edit` applied to its parsed body, re-serialized as a raw body. */
+export function edited(path: string, edit: (body: any) => void): string {
+  return JSON.stringify(editedBody(path, edit));
+}
+
+/** The event a fixture was delivered with, from the start of its name ("push-...", "create-..."). */
+export const eventOf = (name: string) => name.split('-')[0];
+
+/** The GitLab/Gitee hook a fixture was delivered with, from its name. */
+export const hookOf = (name: string) => (name.startsWith('tag_push') ? 'Tag Push Hook' : 'Push Hook');
+
 /** A WebhookRequest as the ingest handler builds it (headers lowercased). */
 export function request(
   rawBody: string,

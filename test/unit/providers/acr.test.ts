@@ -1,35 +1,11 @@
-import { ZodError } from 'zod';
 import { acr } from '../../../lib/providers/acr';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { expectFields } from '../../helpers/events';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { zodPaths } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
 const DOCS = 'aliyun-acr/push-aliyun-docs-example.json';
-
-/** The issue paths of the ZodError `fn` throws; fails the test when it throws nothing or something else. */
-function zodPaths(fn: () => unknown): PropertyKey[][] {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return (error as ZodError).issues.map((i) => i.path);
-}
-
-/** Each field of `fields` equals the event's; an undefined field passes only when the event has none. */
-function expectFields(event: object, fields: Record<string, unknown>): void {
-  const actual = event as Record<string, unknown>;
-  for (const [key, value] of Object.entries(fields)) expect([key, actual[key]]).toEqual([key, value]);
-}
-
-/** The docs example with `edit` applied to its parsed body, as a raw body. */
-function edited(edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(DOCS));
-  edit(body);
-  return JSON.stringify(body);
-}
 
 describe('acr: provider contract', () => {
   it('is the acr provider, configured by a query token', () => {
@@ -127,24 +103,24 @@ describe('acr: every fixture parses and normalizes', () => {
   });
 
   it('moves an early-morning China time back to the previous UTC day', () => {
-    const raw = edited((b) => (b.push_data.pushed_at = '2016-11-29 03:00:00'));
+    const raw = edited(DOCS, (b) => (b.push_data.pushed_at = '2016-11-29 03:00:00'));
     expect(acr.parse(request(raw), {})).toMatchObject({ events: [{ occurredAt: '2016-11-28T19:00:00.000Z' }] });
   });
 
   it('leaves out the registry host when the region is not given', () => {
-    const raw = edited((b) => delete b.repository.region);
+    const raw = edited(DOCS, (b) => delete b.repository.region);
     const result = acr.parse(request(raw), {});
     expect(result.kind).toBe('events');
     if (result.kind === 'events') expectFields(result.events[0], { registry: undefined, image: 'namespace/repoTest:latest' });
   });
 
   it('composes repoFullName from namespace and name when repo_full_name is not given', () => {
-    const raw = edited((b) => delete b.repository.repo_full_name);
+    const raw = edited(DOCS, (b) => delete b.repository.repo_full_name);
     expect(acr.parse(request(raw), {})).toMatchObject({ events: [{ repoFullName: 'namespace/repoTest' }] });
   });
 
   it('tolerates a body without digest and pushed_at', () => {
-    const raw = edited((b) => {
+    const raw = edited(DOCS, (b) => {
       delete b.push_data.digest;
       delete b.push_data.pushed_at;
     });
@@ -156,15 +132,15 @@ describe('acr: every fixture parses and normalizes', () => {
 
 describe('acr: a malformed body throws a ZodError naming the field', () => {
   it.each([
-    ['no push_data.tag', edited((b) => delete b.push_data.tag), ['push_data', 'tag']],
-    ['empty push_data.tag', edited((b) => (b.push_data.tag = '')), ['push_data', 'tag']],
-    ['no push_data', edited((b) => delete b.push_data), ['push_data']],
-    ['no repository.name', edited((b) => delete b.repository.name), ['repository', 'name']],
-    ['no repository.namespace', edited((b) => delete b.repository.namespace), ['repository', 'namespace']],
-    ['pushed_at in another format', edited((b) => (b.push_data.pushed_at = '2016/11/29 12:25')), ['push_data', 'pushed_at']],
-    ['pushed_at that is no date', edited((b) => (b.push_data.pushed_at = '2016-13-45 12:25:46')), ['push_data', 'pushed_at']],
-    ['pushed_at as a number', edited((b) => (b.push_data.pushed_at = 1480393546)), ['push_data', 'pushed_at']],
-    ['a region that is not a region id', edited((b) => (b.repository.region = 'evil.example/x')), ['repository', 'region']],
+    ['no push_data.tag', edited(DOCS, (b) => delete b.push_data.tag), ['push_data', 'tag']],
+    ['empty push_data.tag', edited(DOCS, (b) => (b.push_data.tag = '')), ['push_data', 'tag']],
+    ['no push_data', edited(DOCS, (b) => delete b.push_data), ['push_data']],
+    ['no repository.name', edited(DOCS, (b) => delete b.repository.name), ['repository', 'name']],
+    ['no repository.namespace', edited(DOCS, (b) => delete b.repository.namespace), ['repository', 'namespace']],
+    ['pushed_at in another format', edited(DOCS, (b) => (b.push_data.pushed_at = '2016/11/29 12:25')), ['push_data', 'pushed_at']],
+    ['pushed_at that is no date', edited(DOCS, (b) => (b.push_data.pushed_at = '2016-13-45 12:25:46')), ['push_data', 'pushed_at']],
+    ['pushed_at as a number', edited(DOCS, (b) => (b.push_data.pushed_at = 1480393546)), ['push_data', 'pushed_at']],
+    ['a region that is not a region id', edited(DOCS, (b) => (b.repository.region = 'evil.example/x')), ['repository', 'region']],
   ])('%s', (_name, raw, path) => {
     expect(zodPaths(() => acr.parse(request(raw), {}))).toEqual([path]);
   });

@@ -1,29 +1,11 @@
-import { ZodError } from 'zod';
 import { api } from '../../../lib/providers/api';
+import { expectFields } from '../../helpers/events';
 import { request } from '../../helpers/fixtures';
+import { zodError, zodPaths } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
 const DIGEST = 'sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917';
-
-/** The issue paths of the ZodError `fn` throws; fails the test when it throws nothing or something else. */
-function zodError(fn: () => unknown): ZodError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return error as ZodError;
-}
-const zodPaths = (fn: () => unknown) => zodError(fn).issues.map((i) => i.path);
-
-/** Each field of `fields` equals the event's; an undefined field passes only when the event has none. */
-function expectFields(event: object, fields: Record<string, unknown>): void {
-  const actual = event as Record<string, unknown>;
-  for (const [key, value] of Object.entries(fields)) expect([key, actual[key]]).toEqual([key, value]);
-}
 
 /** An API call as a CI system sends it. */
 const call = (body: Record<string, unknown>) => request(JSON.stringify({ secret_key: SECRET, ...body }));

@@ -1,33 +1,13 @@
-import { createHmac } from 'node:crypto';
-import { ZodError } from 'zod';
 import { bitbucket } from '../../../lib/providers/bitbucket';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { hmacHex, sha256Signature } from '../../helpers/hmac';
+import { zodPaths } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
 const BRANCH = 'bitbucket/repo_push-go-scm-brydzewski-foo.json';
 const TAG = 'bitbucket/repo_push-tag-create-go-scm.json';
 const PUSH = { 'X-Event-Key': 'repo:push', 'X-Request-UUID': 'req-1', 'X-Hook-UUID': 'hook-1' };
-
-/** Bitbucket's signature, computed here independently of lib/crypto. */
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-
-function zodPaths(fn: () => unknown): PropertyKey[][] {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return (error as ZodError).issues.map((i) => i.path);
-}
-
-function edited(path: string, edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(path));
-  edit(body);
-  return JSON.stringify(body);
-}
 
 describe('bitbucket: provider contract', () => {
   it('is the bitbucket provider, whose signature header is redacted', () => {
@@ -39,19 +19,19 @@ describe('bitbucket: provider contract', () => {
 describe('bitbucket: verify (X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>)', () => {
   const body = fixture(BRANCH);
   it.each([
-    ['good signature', body, { 'X-Hub-Signature': sign(SECRET, body) }, true],
-    ['signed with a wrong secret', body, { 'X-Hub-Signature': sign('nope', body) }, false],
-    ['tampered body', body.replace('"master"', '"main"'), { 'X-Hub-Signature': sign(SECRET, body) }, false],
-    ['re-serialized body', JSON.stringify(JSON.parse(body)), { 'X-Hub-Signature': sign(SECRET, body) }, false],
+    ['good signature', body, { 'X-Hub-Signature': sha256Signature(SECRET, body) }, true],
+    ['signed with a wrong secret', body, { 'X-Hub-Signature': sha256Signature('nope', body) }, false],
+    ['tampered body', body.replace('"master"', '"main"'), { 'X-Hub-Signature': sha256Signature(SECRET, body) }, false],
+    ['re-serialized body', JSON.stringify(JSON.parse(body)), { 'X-Hub-Signature': sha256Signature(SECRET, body) }, false],
     ['missing header', body, {}, false],
-    ['signature without the sha256= prefix', body, { 'X-Hub-Signature': sign(SECRET, body).slice('sha256='.length) }, false],
+    ['signature without the sha256= prefix', body, { 'X-Hub-Signature': sha256Signature(SECRET, body).slice('sha256='.length) }, false],
     [
       "GitHub's legacy SHA-1 value in the same header",
       body,
-      { 'X-Hub-Signature': `sha1=${createHmac('sha1', SECRET).update(body).digest('hex')}` },
+      { 'X-Hub-Signature': `sha1=${hmacHex(SECRET, body, 'sha1')}` },
       false,
     ],
-    ['the good signature under the GitHub SHA-256 header name', body, { 'X-Hub-Signature-256': sign(SECRET, body) }, false],
+    ['the good signature under the GitHub SHA-256 header name', body, { 'X-Hub-Signature-256': sha256Signature(SECRET, body) }, false],
     ['the secret itself', body, { 'X-Hub-Signature': `sha256=${SECRET}` }, false],
   ])('%s', (_name, raw, headers, ok) => {
     const result = bitbucket.verify(request(raw, headers as Record<string, string>), [SECRET], NOW);
@@ -63,7 +43,7 @@ describe('bitbucket: verify (X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw
   });
 
   it('accepts the previous secret during rotation', () => {
-    const req = request(body, { 'X-Hub-Signature': sign('old', body) });
+    const req = request(body, { 'X-Hub-Signature': sha256Signature('old', body) });
     expect(bitbucket.verify(req, [SECRET, 'old'], NOW).ok).toBe(true);
     expect(bitbucket.verify(req, [SECRET], NOW).ok).toBe(false);
   });

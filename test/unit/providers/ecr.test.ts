@@ -1,30 +1,12 @@
-import { ZodError } from 'zod';
 import { ecrEventSchema, ecrRepositoryKey, normalizeEcrEvent } from '../../../lib/providers/ecr';
-import { fixture, fixtureFiles } from '../../helpers/fixtures';
+import { editedBody, fixtureFiles } from '../../helpers/fixtures';
+import { zodPaths } from '../../helpers/zod';
 
 const DOCS = 'aws-ecr/ecr_image_action-push-aws-docs.json';
 
-function zodPaths(fn: () => unknown): PropertyKey[][] {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return (error as ZodError).issues.map((i) => i.path);
-}
-
-/** The AWS docs event with `edit` applied (an EventBridge event reaches the Lambda already parsed). */
-function edited(edit: (event: any) => void = () => {}): any {
-  const event = JSON.parse(fixture(DOCS));
-  edit(event);
-  return event;
-}
-
 describe('ecr: ecrRepositoryKey', () => {
   it('is ecr#<repository-name>, built from the field the event carries', () => {
-    const e = ecrEventSchema.parse(edited());
+    const e = ecrEventSchema.parse(editedBody(DOCS));
     expect(ecrRepositoryKey(e.detail['repository-name'])).toBe('ecr#my-repository-name');
     expect(ecrRepositoryKey('team/web')).not.toBe(ecrRepositoryKey('team/api'));
   });
@@ -53,7 +35,7 @@ describe('ecr: every fixture normalizes', () => {
   });
 
   it('normalizes the AWS docs push exactly (the 60-hex digest kept as given)', () => {
-    expect(normalizeEcrEvent(edited())).toEqual({
+    expect(normalizeEcrEvent(editedBody(DOCS))).toEqual({
       kind: 'events',
       events: [
         {
@@ -76,14 +58,14 @@ describe('ecr: every fixture normalizes', () => {
 
 describe('ecr: actions and fields', () => {
   it('DELETE -> delete', () => {
-    expect(normalizeEcrEvent(edited((e) => (e.detail['action-type'] = 'DELETE')))).toMatchObject({
+    expect(normalizeEcrEvent(editedBody(DOCS, (e) => (e.detail['action-type'] = 'DELETE')))).toMatchObject({
       kind: 'events',
       events: [{ action: 'delete', tag: 'latest' }],
     });
   });
 
   it('a repository name with "/" splits into namespace and repository', () => {
-    const result = normalizeEcrEvent(edited((e) => (e.detail['repository-name'] = 'team/backend/web')));
+    const result = normalizeEcrEvent(editedBody(DOCS, (e) => (e.detail['repository-name'] = 'team/backend/web')));
     expect(result).toMatchObject({
       kind: 'events',
       events: [
@@ -98,7 +80,7 @@ describe('ecr: actions and fields', () => {
   });
 
   it('an untagged push is referenced by digest', () => {
-    const result = normalizeEcrEvent(edited((e) => delete e.detail['image-tag']));
+    const result = normalizeEcrEvent(editedBody(DOCS, (e) => delete e.detail['image-tag']));
     expect(result).toMatchObject({
       kind: 'events',
       events: [
@@ -112,7 +94,7 @@ describe('ecr: actions and fields', () => {
   });
 
   it('a China region registry is under amazonaws.com.cn', () => {
-    expect(normalizeEcrEvent(edited((e) => (e.region = 'cn-north-1')))).toMatchObject({
+    expect(normalizeEcrEvent(editedBody(DOCS, (e) => (e.region = 'cn-north-1')))).toMatchObject({
       kind: 'events',
       events: [{ registry: '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn' }],
     });
@@ -123,28 +105,28 @@ describe('ecr: ignored events (no credential: the EventBridge rule decides what 
   it.each(['ECR Image Scan', 'ECR Replication Action', 'ECR Pull Through Cache Action', 'ECR Referrer Action'])(
     'detail-type %s is ignored, whatever its detail',
     (type) => {
-      const result = normalizeEcrEvent(edited((e) => ((e['detail-type'] = type), (e.detail = { 'scan-status': 'COMPLETE' }))));
+      const result = normalizeEcrEvent(editedBody(DOCS, (e) => ((e['detail-type'] = type), (e.detail = { 'scan-status': 'COMPLETE' }))));
       expect(result).toEqual({ kind: 'ignored', reason: `ECR event "${type}" is not an image action` });
     },
   );
 
   it.each(['FAILURE', 'IN_PROGRESS'])('result %s is ignored', (outcome) => {
-    const result = normalizeEcrEvent(edited((e) => (e.detail.result = outcome)));
+    const result = normalizeEcrEvent(editedBody(DOCS, (e) => (e.detail.result = outcome)));
     expect(result).toEqual({ kind: 'ignored', reason: `ECR PUSH result is ${outcome}, not SUCCESS` });
   });
 
   it('a failed push without a digest is ignored, not malformed', () => {
-    const result = normalizeEcrEvent(edited((e) => ((e.detail.result = 'FAILURE'), delete e.detail['image-digest'])));
+    const result = normalizeEcrEvent(editedBody(DOCS, (e) => ((e.detail.result = 'FAILURE'), delete e.detail['image-digest'])));
     expect(result.kind).toBe('ignored');
   });
 
   it('an action type other than PUSH/DELETE is ignored', () => {
-    const result = normalizeEcrEvent(edited((e) => (e.detail['action-type'] = 'TAG')));
+    const result = normalizeEcrEvent(editedBody(DOCS, (e) => (e.detail['action-type'] = 'TAG')));
     expect(result).toEqual({ kind: 'ignored', reason: 'ECR action "TAG" is not handled (only PUSH, DELETE)' });
   });
 
   it('an event from another source is ignored (only AWS can send aws.* sources)', () => {
-    const result = normalizeEcrEvent(edited((e) => (e.source = 'my.app')));
+    const result = normalizeEcrEvent(editedBody(DOCS, (e) => (e.source = 'my.app')));
     expect(result).toEqual({ kind: 'ignored', reason: 'event source "my.app" is not aws.ecr' });
   });
 });
@@ -163,7 +145,7 @@ describe('ecr: malformed events name the field', () => {
     ['region that would change the host', (e: any) => (e.region = 'us-west-2.evil.example'), ['region']],
     ['time that is no time', (e: any) => (e.time = 'soon'), ['time']],
   ])('%s', (_name, edit, path) => {
-    expect(zodPaths(() => normalizeEcrEvent(edited(edit)))).toEqual([path]);
+    expect(zodPaths(() => normalizeEcrEvent(editedBody(DOCS, edit)))).toEqual([path]);
   });
 
   it('no event at all', () => {

@@ -1,21 +1,10 @@
-import { ZodError } from 'zod';
 import { gar } from '../../../lib/providers/gar';
 import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { zodPath } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
 const ENVELOPE = 'google-artifact-registry/pubsub-push-envelope-google-pubsub-docs-generic.json';
-
-/** The first issue's path of the ZodError `fn` throws; fails the test when it throws nothing else. */
-function zodPath(fn: () => unknown): PropertyKey[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ZodError);
-    return (e as ZodError).issues[0].path;
-  }
-  throw new Error('expected a ZodError');
-}
 
 /** The docs push envelope with `message` fields replaced (data given as text, sent as Base64). */
 function envelope(message: Record<string, unknown> & { text?: string }): string {

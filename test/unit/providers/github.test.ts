@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
-import { ZodError } from 'zod';
 import { github } from '../../../lib/providers/github';
 import type { WebhookRequest } from '../../../lib/providers/types';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { edited, eventOf, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { sha256Signature } from '../../helpers/hmac';
+import { zodPath } from '../../helpers/zod';
 
 const NOW = new Date();
 // the real delivery and its secret (SOURCES.md §1, vector 2)
@@ -10,8 +10,6 @@ const ROTHUB_SECRET = '437EBE55A75911E8';
 const rothubRaw = fixture('github/ping-signed-rothub.raw.json');
 const rothubHeaders: Record<string, string> = JSON.parse(fixture('github/ping-signed-rothub.headers.json'));
 const { 'X-Hub-Signature-256': rothubSig256, ...rothubWithout256 } = rothubHeaders;
-
-const sign = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 function expectVerify(req: WebhookRequest, secrets: string[], ok: boolean, reason?: RegExp) {
   const result = github.verify(req, secrets, NOW);
@@ -51,8 +49,8 @@ describe('github: verify (X-Hub-Signature-256)', () => {
 
   it('signs every fixture body byte for byte', () => {
     for (const [, raw] of fixtureFiles('github')) {
-      expect(github.verify(request(raw, { 'X-Hub-Signature-256': sign('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(true);
-      expect(github.verify(request(`${raw} `, { 'X-Hub-Signature-256': sign('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(false);
+      expect(github.verify(request(raw, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(true);
+      expect(github.verify(request(`${raw} `, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(false);
     }
   });
 
@@ -61,9 +59,6 @@ describe('github: verify (X-Hub-Signature-256)', () => {
     expect(github.credential.headers).toBeUndefined();
   });
 });
-
-/** The fixture name starts with the X-GitHub-Event it was delivered with. */
-const eventOf = (name: string) => name.split('-')[0];
 
 describe('github: every fixture parses and normalizes', () => {
   it.each(fixtureFiles('github'))('%s', (name, raw) => {
@@ -203,27 +198,24 @@ describe('github: every fixture parses and normalizes', () => {
   });
 
   it('takes the registry host from package_url (GitHub Enterprise)', () => {
-    const body = JSON.parse(fixture('github/package-published-docker-octokit.json'));
-    body.package.package_version.package_url = 'containers.ghe.example.com/codertocat/hello-world:1.0';
-    const result = github.parse(request(JSON.stringify(body), { 'X-GitHub-Event': 'package' }), {});
+    const raw = edited('github/package-published-docker-octokit.json', (b) => {
+      b.package.package_version.package_url = 'containers.ghe.example.com/codertocat/hello-world:1.0';
+    });
+    const result = github.parse(request(raw, { 'X-GitHub-Event': 'package' }), {});
     expect(result).toMatchObject({ kind: 'events', events: [{ registry: 'containers.ghe.example.com' }] });
   });
 });
 
 describe('github: ignored deliveries', () => {
   const push = fixture('github/push-go-scm.json');
-  const npm = (() => {
-    const body = JSON.parse(fixture('github/package-published-docker-octokit.json'));
-    body.package.package_type = 'npm';
-    body.package.ecosystem = 'npm';
-    body.package.registry.type = 'npm';
-    return JSON.stringify(body);
-  })();
-  const deletedBranch = (() => {
-    const body = JSON.parse(push);
-    Object.assign(body, { deleted: true, after: '0'.repeat(40), head_commit: null, commits: [] });
-    return JSON.stringify(body);
-  })();
+  const npm = edited('github/package-published-docker-octokit.json', (b) => {
+    b.package.package_type = 'npm';
+    b.package.ecosystem = 'npm';
+    b.package.registry.type = 'npm';
+  });
+  const deletedBranch = edited('github/push-go-scm.json', (b) =>
+    Object.assign(b, { deleted: true, after: '0'.repeat(40), head_commit: null, commits: [] }),
+  );
   it.each([
     ['ping', fixture('github/ping-octokit.json'), { 'X-GitHub-Event': 'ping' }, 'github event "ping" is not a push'],
     ['issues', '{"action":"opened"}', { 'X-GitHub-Event': 'issues' }, 'github event "issues" is not a push'],
@@ -242,24 +234,13 @@ describe('github: ignored deliveries', () => {
 });
 
 describe('github: malformed bodies name the field', () => {
-  const withoutFullName = (() => {
-    const body = JSON.parse(fixture('github/push-go-scm.json'));
-    delete body.repository.full_name;
-    return JSON.stringify(body);
-  })();
+  const withoutFullName = edited('github/push-go-scm.json', (b) => delete b.repository.full_name);
   it.each([
     ['push without repository.full_name', 'push', withoutFullName, ['repository', 'full_name']],
     ['push without ref', 'push', '{"repository":{"full_name":"a/b"}}', ['ref']],
     ['package without name', 'package', '{"action":"published","package":{}}', ['package', 'name']],
     ['registry_package without name', 'registry_package', '{"action":"published","registry_package":{}}', ['registry_package', 'name']],
   ])('%s', (_name, event, raw, path) => {
-    let error: unknown;
-    try {
-      github.parse(request(raw, { 'X-GitHub-Event': event }), {});
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ZodError);
-    expect((error as ZodError).issues[0].path).toEqual(path);
+    expect(zodPath(() => github.parse(request(raw, { 'X-GitHub-Event': event }), {}))).toEqual(path);
   });
 });

@@ -1,27 +1,9 @@
-import { ZodError } from 'zod';
 import { harbor } from '../../../lib/providers/harbor';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { zodPath } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
-
-/** The first issue's path of the ZodError `fn` throws; fails the test when it throws nothing else. */
-function zodPath(fn: () => unknown): PropertyKey[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ZodError);
-    return (e as ZodError).issues[0].path;
-  }
-  throw new Error('expected a ZodError');
-}
-
-/** A fixture with some of its fields replaced, for the cases Harbor published no sample of. */
-function edited(path: string, edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(path));
-  edit(body);
-  return JSON.stringify(body);
-}
 
 const PUSH = 'harbor/push_artifact-default-real-capture-nicolasjulian.json';
 const CE_PUSH = 'harbor/push_artifact-cloudevents-harbor-docs-2.8.json';

@@ -1,26 +1,12 @@
-import { createHmac } from 'node:crypto';
-import { ZodError } from 'zod';
 import { jfrog } from '../../../lib/providers/jfrog';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { hmacHex } from '../../helpers/hmac';
+import { zodPaths } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
 const ENVELOPE = 'jfrog-artifactory/docker-pushed-envelope-keel-test.json';
 const DATA_ONLY = 'jfrog-artifactory/docker-pushed-data-object-jfrog-docs.json';
-
-/** JFrog's signing mode, computed here independently of lib/crypto. */
-const sign = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
-
-function zodPaths(fn: () => unknown): PropertyKey[][] {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return (error as ZodError).issues.map((i) => i.path);
-}
 
 /**
  * Every fixture as the request JFrog sends. The docs fixture is only the `data` member (SOURCES.md):
@@ -32,12 +18,6 @@ function asRequestBody(raw: string): string {
   const envelope = JSON.parse(fixture(ENVELOPE));
   envelope.data = parsed;
   return JSON.stringify(envelope);
-}
-
-function edited(edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(ENVELOPE));
-  edit(body);
-  return JSON.stringify(body);
 }
 
 describe('jfrog: provider contract', () => {
@@ -54,12 +34,12 @@ describe('jfrog: verify (X-JFrog-Event-Auth, plain secret or HMAC-SHA256 of the 
     ['plain: good secret', body, { 'X-JFrog-Event-Auth': SECRET }, true],
     ['plain: wrong secret', body, { 'X-JFrog-Event-Auth': 'nope' }, false],
     ['plain: the secret of another trigger', body, { 'X-JFrog-Event-Auth': `${SECRET}x` }, false],
-    ['HMAC: good signature', body, { 'X-JFrog-Event-Auth': sign(SECRET, body) }, true],
-    ['HMAC: good signature in upper case hex', body, { 'X-JFrog-Event-Auth': sign(SECRET, body).toUpperCase() }, true],
-    ['HMAC: good signature of the compact body', compact, { 'X-JFrog-Event-Auth': sign(SECRET, compact) }, true],
-    ['HMAC: signed with a wrong secret', body, { 'X-JFrog-Event-Auth': sign('nope', body) }, false],
-    ['HMAC: tampered body', body.replace('"latest"', '"evil"'), { 'X-JFrog-Event-Auth': sign(SECRET, body) }, false],
-    ['HMAC: re-serialized body', compact, { 'X-JFrog-Event-Auth': sign(SECRET, body) }, false],
+    ['HMAC: good signature', body, { 'X-JFrog-Event-Auth': hmacHex(SECRET, body) }, true],
+    ['HMAC: good signature in upper case hex', body, { 'X-JFrog-Event-Auth': hmacHex(SECRET, body).toUpperCase() }, true],
+    ['HMAC: good signature of the compact body', compact, { 'X-JFrog-Event-Auth': hmacHex(SECRET, compact) }, true],
+    ['HMAC: signed with a wrong secret', body, { 'X-JFrog-Event-Auth': hmacHex('nope', body) }, false],
+    ['HMAC: tampered body', body.replace('"latest"', '"evil"'), { 'X-JFrog-Event-Auth': hmacHex(SECRET, body) }, false],
+    ['HMAC: re-serialized body', compact, { 'X-JFrog-Event-Auth': hmacHex(SECRET, body) }, false],
     ['missing header', body, {}, false],
     ['empty header', body, { 'X-JFrog-Event-Auth': '' }, false],
     ['the secret in another header', body, { Authorization: SECRET }, false],
@@ -75,7 +55,7 @@ describe('jfrog: verify (X-JFrog-Event-Auth, plain secret or HMAC-SHA256 of the 
 
   it.each([
     ['plain', (s: string) => s],
-    ['HMAC', (s: string) => sign(s, body)],
+    ['HMAC', (s: string) => hmacHex(s, body)],
   ])('accepts the previous secret during rotation (%s)', (_name, credential) => {
     const req = request(body, { 'X-JFrog-Event-Auth': credential('old') });
     expect(jfrog.verify(req, [SECRET, 'old'], NOW).ok).toBe(true);
@@ -147,12 +127,12 @@ describe('jfrog: docker event types and optional fields', () => {
     ['deleted', 'delete'],
     ['promoted', 'promote'],
   ])('docker %s -> %s', (type, action) => {
-    const result = jfrog.parse(request(edited((b) => (b.event_type = b.data.event_type = type))), {});
+    const result = jfrog.parse(request(edited(ENVELOPE, (b) => (b.event_type = b.data.event_type = type))), {});
     expect(result).toMatchObject({ kind: 'events', events: [{ action, repoFullName: 'library/ubuntu', tag: 'latest' }] });
   });
 
   it('an image without a namespace has none', () => {
-    const result = jfrog.parse(request(edited((b) => (b.data.image_name = 'ubuntu'))), {});
+    const result = jfrog.parse(request(edited(ENVELOPE, (b) => (b.data.image_name = 'ubuntu'))), {});
     expect(result).toMatchObject({
       kind: 'events',
       events: [{ repository: 'ubuntu', repoFullName: 'ubuntu', image: 'example.jfrog.io/ubuntu:latest' }],
@@ -165,7 +145,7 @@ describe('jfrog: docker event types and optional fields', () => {
     ['jpd_origin with a path', (b: any) => (b.jpd_origin = 'https://Art.Example.com:8443/artifactory'), 'art.example.com:8443', 'art.example.com:8443/library/ubuntu:latest'],
     ['jpd_origin that is no URL', (b: any) => (b.jpd_origin = 'http://'), undefined, 'library/ubuntu:latest'],
   ])('registry: %s', (_name, edit, registry, image) => {
-    const result = jfrog.parse(request(edited(edit)), {});
+    const result = jfrog.parse(request(edited(ENVELOPE, edit)), {});
     if (result.kind !== 'events') throw new Error('expected events');
     expect(result.events[0].registry).toBe(registry);
     expect(result.events[0].image).toBe(image);
@@ -176,12 +156,12 @@ describe('jfrog: docker event types and optional fields', () => {
     ['too short', 'abc123'],
     ['missing', undefined],
   ])('a sha256 that is %s gives no digest', (_name, sha) => {
-    const result = jfrog.parse(request(edited((b) => (b.data.sha256 = sha))), {});
+    const result = jfrog.parse(request(edited(ENVELOPE, (b) => (b.data.sha256 = sha))), {});
     expect(result).toMatchObject({ kind: 'events', events: [{ digest: undefined, tag: 'latest' }] });
   });
 
   it('the user is userContext.id when sent, never the sending service in `source`', () => {
-    const withUser = jfrog.parse(request(edited((b) => (b.userContext = { id: 'johndoe', isToken: false }))), {});
+    const withUser = jfrog.parse(request(edited(ENVELOPE, (b) => (b.userContext = { id: 'johndoe', isToken: false }))), {});
     expect(withUser).toMatchObject({ kind: 'events', events: [{ owner: 'johndoe' }] });
     const without = jfrog.parse(request(fixture(ENVELOPE)), {});
     expect(without).toMatchObject({ kind: 'events', events: [{ owner: undefined }] });
@@ -222,7 +202,7 @@ describe('jfrog: malformed bodies name the field', () => {
     ['tag is a number', (b: any) => (b.data.tag = 1), ['data', 'tag']],
     ['size is a string', (b: any) => (b.data.size = 'big'), ['data', 'size']],
   ])('%s', (_name, edit, path) => {
-    expect(zodPaths(() => jfrog.parse(request(edited(edit)), {}))).toEqual([path]);
+    expect(zodPaths(() => jfrog.parse(request(edited(ENVELOPE, edit)), {}))).toEqual([path]);
   });
 
   it('an empty body', () => {

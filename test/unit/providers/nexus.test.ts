@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
-import { ZodError } from 'zod';
 import { nexus } from '../../../lib/providers/nexus';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { hmacHex } from '../../helpers/hmac';
+import { zodPaths } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
@@ -10,25 +10,6 @@ const COMPONENT_HEADERS = { 'X-Nexus-Webhook-Id': 'rm:repository:component', 'X-
 
 /** Nexus sends (and signs) compact JSON; the fixture is pretty-printed. */
 const compact = (raw: string) => JSON.stringify(JSON.parse(raw));
-/** Nexus's signature, computed here independently of lib/crypto. */
-const sign = (secret: string, body: string) => createHmac('sha1', secret).update(body).digest('hex');
-
-function zodPaths(fn: () => unknown): PropertyKey[][] {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return (error as ZodError).issues.map((i) => i.path);
-}
-
-function edited(edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(DOCS));
-  edit(body);
-  return JSON.stringify(body);
-}
 
 /**
  * No real docker sample exists (SOURCES.md: the only published one is npm). Nexus documents the same
@@ -36,7 +17,7 @@ function edited(edit: (body: any) => void): string {
  * this is the npm sample with only those fields changed.
  */
 const dockerBody = (edit: (body: any) => void = () => {}) =>
-  edited((b) => {
+  edited(DOCS, (b) => {
     b.repositoryName = 'docker-hosted';
     b.component.format = 'docker';
     b.component.name = 'team/web';
@@ -55,12 +36,12 @@ describe('nexus: provider contract', () => {
 describe('nexus: verify (X-Nexus-Webhook-Signature: hex HMAC-SHA1 of the body)', () => {
   const body = compact(fixture(DOCS));
   it.each([
-    ['good signature', body, { 'X-Nexus-Webhook-Signature': sign(SECRET, body) }, true],
-    ['good signature, upper case hex', body, { 'X-Nexus-Webhook-Signature': sign(SECRET, body).toUpperCase() }, true],
-    ['signed with a wrong secret', body, { 'X-Nexus-Webhook-Signature': sign('nope', body) }, false],
-    ['tampered body', body.replace('"CREATED"', '"DELETED"'), { 'X-Nexus-Webhook-Signature': sign(SECRET, body) }, false],
-    ['re-serialized (pretty-printed) body', fixture(DOCS), { 'X-Nexus-Webhook-Signature': sign(SECRET, body) }, false],
-    ['HMAC-SHA256 instead of SHA-1', body, { 'X-Nexus-Webhook-Signature': createHmac('sha256', SECRET).update(body).digest('hex') }, false],
+    ['good signature', body, { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') }, true],
+    ['good signature, upper case hex', body, { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1').toUpperCase() }, true],
+    ['signed with a wrong secret', body, { 'X-Nexus-Webhook-Signature': hmacHex('nope', body, 'sha1') }, false],
+    ['tampered body', body.replace('"CREATED"', '"DELETED"'), { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') }, false],
+    ['re-serialized (pretty-printed) body', fixture(DOCS), { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') }, false],
+    ['HMAC-SHA256 instead of SHA-1', body, { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body) }, false],
     ['the secret itself', body, { 'X-Nexus-Webhook-Signature': SECRET }, false],
     // the docs example's signature: its secret is not published, so it must not verify with ours
     ['the docs example signature', body, { 'X-Nexus-Webhook-Signature': '687f3719b87232cf1c11b3ef7ea10c49218b6df1' }, false],
@@ -75,7 +56,7 @@ describe('nexus: verify (X-Nexus-Webhook-Signature: hex HMAC-SHA1 of the body)',
   });
 
   it('accepts the previous secret during rotation', () => {
-    const req = request(body, { 'X-Nexus-Webhook-Signature': sign('old', body) });
+    const req = request(body, { 'X-Nexus-Webhook-Signature': hmacHex('old', body, 'sha1') });
     expect(nexus.verify(req, [SECRET, 'old'], NOW).ok).toBe(true);
     expect(nexus.verify(req, [SECRET], NOW).ok).toBe(false);
   });

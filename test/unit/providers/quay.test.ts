@@ -1,26 +1,9 @@
-import { ZodError } from 'zod';
 import { quay } from '../../../lib/providers/quay';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { zodPath } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
-
-/** The first issue's path of the ZodError `fn` throws; fails the test when it throws nothing else. */
-function zodPath(fn: () => unknown): PropertyKey[] {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ZodError);
-    return (e as ZodError).issues[0].path;
-  }
-  throw new Error('expected a ZodError');
-}
-
-function edited(path: string, edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(path));
-  edit(body);
-  return JSON.stringify(body);
-}
 
 const DOCS = 'quay/repo_push-quay-docs-guides-notifications.json';
 const LEGACY = 'quay/repo_push-quay-docs-legacy-2016-updated_tags-object.json';

@@ -1,6 +1,7 @@
-import { ZodError } from 'zod';
 import { tcr } from '../../../lib/providers/tcr';
-import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { expectFields } from '../../helpers/events';
+import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { zodPaths } from '../../helpers/zod';
 
 const SECRET = 's3cret-value';
 const NOW = new Date();
@@ -13,31 +14,6 @@ const EXPECTED: Record<string, { action: string; kind: string }> = {
   uploadChart: { action: 'chart_push', kind: 'chart' },
   deleteChart: { action: 'chart_delete', kind: 'chart' },
 };
-
-/** The issue paths of the ZodError `fn` throws; fails the test when it throws nothing or something else. */
-function zodPaths(fn: () => unknown): PropertyKey[][] {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ZodError);
-  return (error as ZodError).issues.map((i) => i.path);
-}
-
-/** Each field of `fields` equals the event's; an undefined field passes only when the event has none. */
-function expectFields(event: object, fields: Record<string, unknown>): void {
-  const actual = event as Record<string, unknown>;
-  for (const [key, value] of Object.entries(fields)) expect([key, actual[key]]).toEqual([key, value]);
-}
-
-/** The docs example with `edit` applied to its parsed body, as a raw body. */
-function edited(edit: (body: any) => void): string {
-  const body = JSON.parse(fixture(DOCS));
-  edit(body);
-  return JSON.stringify(body);
-}
 
 describe('tcr: provider contract', () => {
   it('is the tcr provider, configured by an Authorization header (or a query token)', () => {
@@ -142,7 +118,7 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
     ['uploadChart', 'chart_push', 'chart', undefined],
     ['deleteChart', 'chart_delete', 'chart', undefined],
   ])('%s -> %s (%s)', (type, action, kind, image) => {
-    const result = tcr.parse(request(edited((b) => (b.type = type))), {});
+    const result = tcr.parse(request(edited(DOCS, (b) => (b.type = type))), {});
     expect(result).toEqual({
       kind: 'events',
       events: [
@@ -166,7 +142,7 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
   });
 
   it('gives one event per resource when a push carries several tags', () => {
-    const raw = edited((b) =>
+    const raw = edited(DOCS, (b) =>
       b.event_data.resources.push({
         digest: b.event_data.resources[0].digest,
         tag: 'latest',
@@ -186,7 +162,7 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
   // (test/fixtures/harbor/push_artifact-default-harbor-docs-2.8-by-digest.json)
   it('treats a digest in the tag field as no tag', () => {
     const digest = 'sha256:89a42c3ba15f09a3fbe39856bddacdf9e94cd03df7403cad4fc105xxxx268fc9';
-    const raw = edited((b) => {
+    const raw = edited(DOCS, (b) => {
       b.event_data.resources[0].tag = digest;
       b.event_data.resources[0].resource_url = `xxx-bj.tencentcloudcr.com/public/nginx@${digest}`;
     });
@@ -198,14 +174,14 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
   });
 
   it('takes the registry host from a resource_url that has a scheme', () => {
-    const raw = edited((b) => (b.event_data.resources[0].resource_url = 'https://r.tencentcloudcr.com/public/nginx:v1.10.0'));
+    const raw = edited(DOCS, (b) => (b.event_data.resources[0].resource_url = 'https://r.tencentcloudcr.com/public/nginx:v1.10.0'));
     expect(tcr.parse(request(raw), {})).toMatchObject({
       events: [{ registry: 'r.tencentcloudcr.com', image: 'r.tencentcloudcr.com/public/nginx:v1.10.0' }],
     });
   });
 
   it.each(['pullImage', 'PushImage', 'harbor.artifact.pushed'])('ignores type %s with a reason', (type) => {
-    const result = tcr.parse(request(edited((b) => (b.type = type))), {});
+    const result = tcr.parse(request(edited(DOCS, (b) => (b.type = type))), {});
     expect(result.kind).toBe('ignored');
     if (result.kind !== 'ignored') return;
     expect(result.reason).toContain(`"${type}"`);
@@ -219,16 +195,16 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
 
 describe('tcr: a malformed body throws a ZodError naming the field', () => {
   it.each([
-    ['no type', edited((b) => delete b.type), ['type']],
-    ['type not a string', edited((b) => (b.type = 1)), ['type']],
-    ['no resources', edited((b) => delete b.event_data.resources), ['event_data', 'resources']],
-    ['empty resources', edited((b) => (b.event_data.resources = [])), ['event_data', 'resources']],
-    ['a resource without resource_url', edited((b) => delete b.event_data.resources[0].resource_url), ['event_data', 'resources', 0, 'resource_url']],
-    ['no repository.namespace', edited((b) => delete b.event_data.repository.namespace), ['event_data', 'repository', 'namespace']],
-    ['no repository.name', edited((b) => delete b.event_data.repository.name), ['event_data', 'repository', 'name']],
-    ['occur_at as a string', edited((b) => (b.occur_at = '2020-05-10')), ['occur_at']],
-    ['occur_at beyond year 9999', edited((b) => (b.occur_at = 1e15)), ['occur_at']],
-    ['operator not a string', edited((b) => (b.operator = 42)), ['operator']],
+    ['no type', edited(DOCS, (b) => delete b.type), ['type']],
+    ['type not a string', edited(DOCS, (b) => (b.type = 1)), ['type']],
+    ['no resources', edited(DOCS, (b) => delete b.event_data.resources), ['event_data', 'resources']],
+    ['empty resources', edited(DOCS, (b) => (b.event_data.resources = [])), ['event_data', 'resources']],
+    ['a resource without resource_url', edited(DOCS, (b) => delete b.event_data.resources[0].resource_url), ['event_data', 'resources', 0, 'resource_url']],
+    ['no repository.namespace', edited(DOCS, (b) => delete b.event_data.repository.namespace), ['event_data', 'repository', 'namespace']],
+    ['no repository.name', edited(DOCS, (b) => delete b.event_data.repository.name), ['event_data', 'repository', 'name']],
+    ['occur_at as a string', edited(DOCS, (b) => (b.occur_at = '2020-05-10')), ['occur_at']],
+    ['occur_at beyond year 9999', edited(DOCS, (b) => (b.occur_at = 1e15)), ['occur_at']],
+    ['operator not a string', edited(DOCS, (b) => (b.operator = 42)), ['operator']],
   ])('%s', (_name, raw, path) => {
     expect(zodPaths(() => tcr.parse(request(raw), {}))).toEqual([path]);
   });
