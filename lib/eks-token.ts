@@ -14,7 +14,6 @@
  * container (it caches and refreshes the credentials itself). Tests pass fixed credentials and a fixed clock.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -33,8 +32,9 @@ export interface EksTokenOptions {
 }
 
 let provider: Credentials | undefined;
-function defaultCredentials(): Credentials {
-  provider ??= defaultProvider();
+/** The default provider chain, loaded on the first EKS deploy (it is large; most deployers never need it). */
+async function defaultCredentials(): Promise<Credentials> {
+  provider ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider();
   return provider;
 }
 
@@ -52,7 +52,7 @@ function escapeUri(s: string): string {
 export async function presignedStsUrl(clusterName: string, region: string, opts: EksTokenOptions = {}): Promise<string> {
   const host = stsHost(region);
   const signer = new SignatureV4({
-    credentials: opts.credentials ?? defaultCredentials(),
+    credentials: opts.credentials ?? (await defaultCredentials()),
     region,
     service: 'sts',
     sha256: Sha256,

@@ -2,7 +2,7 @@
  * Trigger matching: does a NormalizedEvent satisfy a trigger's `match` block (CONTRACT.md, "Trigger
  * body")? Pure functions; the pattern engines (TCR globs, RE2 regexes, semver) live in match-patterns.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACTIONS, imageRef, parseImageRef, type NormalizedEvent } from './event';
 import {
   MAX_PATTERN_LENGTH,

@@ -13,13 +13,10 @@
  * Errors (SecretError) name the reference, never a value: a secret that is not JSON, or lacks `key`, is reported
  * without quoting any of it (V8's JSON.parse messages quote the input, so they are never passed on).
  */
-import {
-  GetSecretValueCommand,
-  SecretsManagerClient,
-  type GetSecretValueCommandOutput,
-} from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
+import { lazy } from './targets/aws-common';
 import { config } from './config';
 
 /** how long a resolved value is reused */
@@ -72,19 +69,23 @@ export function arnRegion(nameOrArn: string): string | undefined {
 const smClients = new Map<string, SecretsManagerClient>();
 const ssmClients = new Map<string, SSMClient>();
 
-function smClient(region: string): SecretsManagerClient {
+// loaded on the first secret read, not in every deployer cold start
+const smSdk = lazy(() => import('@aws-sdk/client-secrets-manager'));
+const ssmSdk = lazy(() => import('@aws-sdk/client-ssm'));
+
+async function smClient(region: string): Promise<SecretsManagerClient> {
   let c = smClients.get(region);
   if (!c) {
-    c = new SecretsManagerClient({ region });
+    c = new (await smSdk()).SecretsManagerClient({ region });
     smClients.set(region, c);
   }
   return c;
 }
 
-function ssmClient(region: string): SSMClient {
+async function ssmClient(region: string): Promise<SSMClient> {
   let c = ssmClients.get(region);
   if (!c) {
-    c = new SSMClient({ region });
+    c = new (await ssmSdk()).SSMClient({ region });
     ssmClients.set(region, c);
   }
   return c;
@@ -146,7 +147,7 @@ async function fetchSecretsManager(ref: Extract<SecretRef, { secretsManager: str
   const region = arnRegion(ref.secretsManager) ?? config.region();
   let out: GetSecretValueCommandOutput;
   try {
-    out = await smClient(region).send(new GetSecretValueCommand({ SecretId: ref.secretsManager }));
+    out = await (await smClient(region)).send(new (await smSdk()).GetSecretValueCommand({ SecretId: ref.secretsManager }));
   } catch (err) {
     throw sdkError(ref, err);
   }
@@ -176,7 +177,7 @@ async function fetchSsm(ref: Extract<SecretRef, { ssmParameter: string }>): Prom
   const region = arnRegion(ref.ssmParameter) ?? config.region();
   let value: string | undefined;
   try {
-    const out = await ssmClient(region).send(new GetParameterCommand({ Name: ref.ssmParameter, WithDecryption: true }));
+    const out = await (await ssmClient(region)).send(new (await ssmSdk()).GetParameterCommand({ Name: ref.ssmParameter, WithDecryption: true }));
     value = out.Parameter?.Value;
   } catch (err) {
     throw sdkError(ref, err);

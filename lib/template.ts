@@ -9,7 +9,7 @@
  *   are stripped from substituted values (no header injection). JSON bodies: every string VALUE is rendered,
  *   recursively; object keys are left as they are.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NormalizedEvent } from './event';
 
 export const PLACEHOLDERS = [

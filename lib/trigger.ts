@@ -1,5 +1,5 @@
 /** The trigger: what the admin API accepts, what the store keeps, and what callers may see. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { matchSchema, type TriggerMatch } from './matcher';
 import { PROVIDER_IDS } from './providers/ids';
 import { redactTarget, targetSchema, type TargetConfig } from './targets';

@@ -1,5 +1,5 @@
 /** Admin API: the trigger log (list newest first, read one entry, redeliver). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { dedupKeys, messageDeduplicationId } from '../dedup';
 import { json, zodError } from '../http';
 import { enqueueDeploy } from '../queue';

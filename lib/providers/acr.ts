@@ -3,7 +3,7 @@
  * trigger URL), so the secret travels as `?token=`. Dates are "YYYY-MM-DD HH:MM:SS" strings without
  * a timezone: they are China Standard Time (UTC+8).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { imageRef } from '../event';
 import type { Provider } from './types';
 import { verifyQueryToken } from './verify';

@@ -3,7 +3,7 @@
  * is in the body because that is the documented contract (curl -d '{"secret_key": ...}'). Without
  * `image` the trigger's tracked image is deployed, with `tag` (when given) replacing its tag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { imageRef, parseImageRef, splitRepoFullName } from '../event';
 import { anySecret, safeEqual } from '../crypto';
 import type { ParseContext, Provider } from './types';

@@ -4,7 +4,7 @@
  * `target.repository` carries no host; the registry is `request.host`. Legacy Helm repositories send
  * chart_push / chart_delete with the chart in `target.name` / `target.version` and no `request`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../event';
 import type { Provider } from './types';
 import { verifyTokenHeader } from './verify';

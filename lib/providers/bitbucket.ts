@@ -3,7 +3,7 @@
  * HMAC-SHA256 under GitHub's old SHA-1 header name: `X-Hub-Signature: sha256=<hex>`. One push lists a
  * change per ref; each change whose `new` is set (not a deletion) becomes one code event.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Commit, NormalizedEvent } from '../event';
 import { clip, header, isoTime, normalizePush } from './git';
 import type { Provider } from './types';

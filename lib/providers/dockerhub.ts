@@ -3,7 +3,7 @@
  * (`?token=`). Payloads: the current docs shape, and the legacy automated-build shape with
  * float timestamps and a `push_data.images` array.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { imageRef, splitRepoFullName } from '../event';
 import type { Provider } from './types';
 import { verifyQueryToken } from './verify';

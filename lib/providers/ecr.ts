@@ -4,7 +4,7 @@
  * emit events with a source starting "aws." (PutEvents refuses it), so `source` is checked too.
  * Triggers are found by repository through a DynamoDB index keyed by ecrRepositoryKey().
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../event';
 import { clip, isoTime } from './git';
 import type { ParseResult } from './types';

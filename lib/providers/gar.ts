@@ -10,7 +10,7 @@
  * Pub/Sub but not a registry notification (another publisher on the topic) is ignored, not refused.
  * Only undecodable data or a registry notification with bad fields is a 400.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, imageRef, parseImageRef, splitRepoFullName } from '../event';
 import type { Provider } from './types';
 import { verifyQueryToken } from './verify';

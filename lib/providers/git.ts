@@ -3,7 +3,7 @@
  * shape (ref/before/after, repository.full_name, pusher, commits[], head_commit); GitLab brings its
  * own schema but ends in the same normalizePush().
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Commit, type NormalizedEvent, parseGitRef, splitRepoFullName } from '../event';
 import type { ParseResult } from './types';
 

@@ -4,7 +4,7 @@
  * Gitee signs no body bytes, only the timestamp, so a signed token is replayable with any body
  * within its freshness window; that is Gitee's design and all a receiver can check.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { anySecret, hmacBase64, safeEqual } from '../crypto';
 import { clip, header, parseStandardPush } from './git';
 import type { Provider, VerifyResult } from './types';

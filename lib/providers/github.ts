@@ -3,7 +3,7 @@
  * GitHub Packages (`package`, and the older `registry_package`). GitHub signs the raw body:
  * `X-Hub-Signature-256: sha256=<hex HMAC-SHA256>` (the legacy SHA-1 header is not trusted).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type NormalizedEvent, imageRef, parseImageRef } from '../event';
 import { clip, header, isoTime, parseStandardPush } from './git';
 import type { ParseResult, Provider } from './types';

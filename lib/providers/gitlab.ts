@@ -6,7 +6,7 @@
  * GitLab has no container-registry webhook, so every event here is code.
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { anySecret, safeEqual } from '../crypto';
 import { clip, commitSchema, header, headCommit, isoTime, normalizePush } from './git';
 import type { Provider, VerifyResult, WebhookRequest } from './types';

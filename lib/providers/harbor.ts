@@ -9,7 +9,7 @@
  * trigger can opt in with `actions: ["pull"]`; rules that ask for pushes never deploy them.
  * Scanner pulls (Trivy robots) are frequent, which is another reason to let the matcher decide visibly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, type NormalizedEvent, imageRef, splitRepoFullName } from '../event';
 import type { Provider } from './types';
 import { verifyTokenHeader } from './verify';

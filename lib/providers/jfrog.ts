@@ -4,7 +4,7 @@
  * webhook has "use secret for payload signing" on. Which mode the sender uses is not said, so both
  * are accepted. The body is an envelope {domain, event_type, data, subscription_key, jpd_origin, source}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../event';
 import { anySecret, hmacHex, safeEqual } from '../crypto';
 import { clip, header } from './git';

@@ -4,7 +4,7 @@
  * component events of docker repositories deploy (name = image, version = tag). Nexus does not say
  * which host serves the repository (docker connectors have their own ports), so there is no registry.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../event';
 import { clip, header } from './git';
 import type { Provider } from './types';

@@ -4,7 +4,7 @@
  * `?token=`. A push lists every tag it updated; `updated_tags` is an array of names, or in the legacy
  * shape an object mapping tag -> image id.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { imageRef, splitRepoFullName } from '../event';
 import type { Provider } from './types';
 import { verifyQueryToken } from './verify';

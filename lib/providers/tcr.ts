@@ -4,7 +4,7 @@
  * the header can use `?token=` instead. The body is Harbor-derived: one delivery lists every
  * resource (tag) the action touched.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Action } from '../event';
 import { harborEventData, harborResourceEvents } from './harbor';
 import type { Provider } from './types';

@@ -3,7 +3,7 @@
  * the image to deploy, AWS error classification (retryable or not), and an attempt's time budget.
  */
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { config as settings } from '../config';
 import { imageRef, type NormalizedEvent } from '../event';
 
@@ -146,4 +146,10 @@ export class Budget {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** A module loaded on first use and then reused (keeps SDK clients out of cold starts that never need them). */
+export function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
 }

@@ -15,8 +15,11 @@
  *   (the deployer's growing retry delay fits that). Throttling, server faults, network errors and timeouts too.
  */
 import { randomUUID } from 'node:crypto';
-import { CodeBuildClient, StartBuildCommand, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
-import { z } from 'zod';
+import type {
+  CodeBuildClient,
+  EnvironmentVariable,
+} from '@aws-sdk/client-codebuild';
+import * as z from 'zod';
 import type { NormalizedEvent } from '../event';
 import {
   Budget,
@@ -24,6 +27,7 @@ import {
   awsErrorText,
   checkArnRegions,
   clientCache,
+  lazy,
   isRetryableAwsError,
   regionSchema,
   targetRegion,
@@ -72,7 +76,9 @@ export const codebuildTargetSchema = z
 
 export type CodebuildTargetConfig = z.infer<typeof codebuildTargetSchema>;
 
-const codebuildClient = clientCache((region) => new CodeBuildClient({ region }));
+// the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
+const codebuildSdk = lazy(() => import('@aws-sdk/client-codebuild'));
+const codebuildClient = clientCache(async (region): Promise<CodeBuildClient> => new (await codebuildSdk()).CodeBuildClient({ region }));
 
 const CODEBUILD_NOT_RETRYABLE = [
   'ResourceNotFoundException',
@@ -146,10 +152,10 @@ export const codebuildTarget: DeployTarget<CodebuildTargetConfig> = {
     const budget = new Budget(ctx.timeoutMs ?? CODEBUILD_TIMEOUT_MS);
     const sourceVersion = sourceVersionFor(ctx.event);
     const details: Record<string, unknown> = { sourceVersion };
-    const client = codebuildClient(targetRegion(config.region, config.projectName));
+    const client = await codebuildClient(targetRegion(config.region, config.projectName));
     try {
       const out = await client.send(
-        new StartBuildCommand({
+        new (await codebuildSdk()).StartBuildCommand({
           projectName: config.projectName,
           ...(sourceVersion !== undefined ? { sourceVersion } : {}),
           environmentVariablesOverride: buildVariables(ctx, config.environment),

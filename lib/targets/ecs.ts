@@ -15,24 +15,21 @@
  *   credentials, nothing from the config but names).
  *
  */
-import {
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
+import type {
+  Deployment,
   ECSClient,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-  type Deployment,
-  type RegisterTaskDefinitionCommandInput,
-  type Service,
-  type UpdateServiceCommandInput,
+  RegisterTaskDefinitionCommandInput,
+  Service,
+  UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   awsErrorInfo,
   awsErrorText,
   Budget,
   checkArnRegions,
   clientCache,
+  lazy,
   deployImage,
   isRetryableAwsError,
   regionSchema,
@@ -81,7 +78,9 @@ export const ecsTargetSchema = z
 
 export type EcsTargetConfig = z.infer<typeof ecsTargetSchema>;
 
-const ecsClient = clientCache((region) => new ECSClient({ region }));
+// the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
+const ecsSdk = lazy(() => import('@aws-sdk/client-ecs'));
+const ecsClient = clientCache(async (region): Promise<ECSClient> => new (await ecsSdk()).ECSClient({ region }));
 
 /**
  * Every field RegisterTaskDefinition accepts. Typed as a complete record of the request's keys, so an SDK update
@@ -176,12 +175,12 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
     details.image = image;
 
     const { cluster, service: serviceName, container } = config;
-    const client = ecsClient(targetRegion(config.region, config.cluster, config.service));
+    const client = await ecsClient(targetRegion(config.region, config.cluster, config.service));
 
     // 1. the service and its current task definition
     let service: Service | undefined;
     try {
-      const out = await client.send(new DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call());
+      const out = await client.send(new (await ecsSdk()).DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call());
       service = findService(out.services);
       if (!service) {
         const reason = out.failures?.[0]?.reason;
@@ -206,7 +205,7 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
 
     let described;
     try {
-      described = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: currentArn, include: ['TAGS'] }), budget.call());
+      described = await client.send(new (await ecsSdk()).DescribeTaskDefinitionCommand({ taskDefinition: currentArn, include: ['TAGS'] }), budget.call());
     } catch (err) {
       return awsFailure('DescribeTaskDefinition', err);
     }
@@ -244,7 +243,7 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       let newArn: string | undefined;
       try {
         const out = await client.send(
-          new RegisterTaskDefinitionCommand(input as unknown as RegisterTaskDefinitionCommandInput),
+          new (await ecsSdk()).RegisterTaskDefinitionCommand(input as unknown as RegisterTaskDefinitionCommandInput),
           budget.call(),
         );
         newArn = out.taskDefinition?.taskDefinitionArn;
@@ -258,7 +257,7 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
 
     let updated: Service | undefined;
     try {
-      updated = (await client.send(new UpdateServiceCommand(update), budget.call())).service;
+      updated = (await client.send(new (await ecsSdk()).UpdateServiceCommand(update), budget.call())).service;
     } catch (err) {
       return awsFailure('UpdateService', err);
     }
@@ -289,7 +288,7 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       if (waitLeft() <= 0) continue;
       let now: Service | undefined;
       try {
-        now = findService((await client.send(new DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call())).services);
+        now = findService((await client.send(new (await ecsSdk()).DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call())).services);
       } catch (err) {
         const info = awsErrorInfo(err);
         lastProblem = awsErrorText('DescribeServices', info);

@@ -14,7 +14,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkLiteralHost, checkUrlStatic, bareHostname, effectivePort, guardedLookup, isOutboundRefused } from '../outbound';
 import {
   renderHeaderValue,

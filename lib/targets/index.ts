@@ -2,7 +2,7 @@
  * The deploy-target registry. A new target type is one new file exporting a DeployTarget and its zod schema
  * (a z.object with a `type` literal), added to `targetSchema` and `targets` below.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { codebuildTarget, codebuildTargetSchema } from './codebuild';
 import { ecsTarget, ecsTargetSchema } from './ecs';
 import { httpTarget, httpTargetSchema } from './http';

@@ -26,7 +26,7 @@ import { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { eksToken } from '../eks-token';
 import type { NormalizedEvent } from '../event';
 import { bareHostname, checkLiteralHost, effectivePort, guardedLookup, isOutboundRefused } from '../outbound';

@@ -11,20 +11,18 @@
  * - Errors: ResourceConflictException (an update in progress), throttling, ServiceException, network errors and
  *   timeouts are retried; ResourceNotFound, InvalidParameterValue, AccessDenied, ... are not.
  */
-import {
-  GetFunctionCommand,
-  GetFunctionConfigurationCommand,
+import type {
+  FunctionConfiguration,
   LambdaClient,
-  UpdateFunctionCodeCommand,
-  type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   Budget,
   awsErrorInfo,
   awsErrorText,
   checkArnRegions,
   clientCache,
+  lazy,
   deployImage,
   isRetryableAwsError,
   regionSchema,
@@ -67,7 +65,9 @@ export const lambdaTargetSchema = z
 
 export type LambdaTargetConfig = z.infer<typeof lambdaTargetSchema>;
 
-const lambdaClient = clientCache((region) => new LambdaClient({ region }));
+// the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
+const lambdaSdk = lazy(() => import('@aws-sdk/client-lambda'));
+const lambdaClient = clientCache(async (region): Promise<LambdaClient> => new (await lambdaSdk()).LambdaClient({ region }));
 
 const LAMBDA_NOT_RETRYABLE = [
   'ResourceNotFoundException',
@@ -138,12 +138,12 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
       return done({ ok: false, retryable: false, error: `the image is in ECR in ${ecr[1]}; Lambda needs it in the function's region ${region}` });
     }
 
-    const client = lambdaClient(region);
+    const client = await lambdaClient(region);
     const FunctionName = config.functionName;
 
     // 1. what runs now
     try {
-      const current = await client.send(new GetFunctionCommand({ FunctionName }), budget.call());
+      const current = await client.send(new (await lambdaSdk()).GetFunctionCommand({ FunctionName }), budget.call());
       details.previousImage = current.Code?.ImageUri;
       const packageType = current.Configuration?.PackageType;
       if (packageType && packageType !== 'Image') {
@@ -157,7 +157,7 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
     const Publish = config.publish ?? true;
     let version: string | undefined;
     try {
-      const out = await client.send(new UpdateFunctionCodeCommand({ FunctionName, ImageUri: image, Publish }), budget.call());
+      const out = await client.send(new (await lambdaSdk()).UpdateFunctionCodeCommand({ FunctionName, ImageUri: image, Publish }), budget.call());
       version = out.Version;
       details.version = version;
       details.codeSha256 = out.CodeSha256;
@@ -177,7 +177,7 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
       if (budget.remaining() <= 0) continue;
       let conf: FunctionConfiguration;
       try {
-        conf = await client.send(new GetFunctionConfigurationCommand({ FunctionName, Qualifier }), budget.call());
+        conf = await client.send(new (await lambdaSdk()).GetFunctionConfigurationCommand({ FunctionName, Qualifier }), budget.call());
       } catch (err) {
         const info = awsErrorInfo(err);
         if (lambdaRetryable(info)) {

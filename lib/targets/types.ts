@@ -2,7 +2,7 @@
  * The deploy-target interface. Each target type (http, and later kubernetes, ecs, lambda, codebuild) is one
  * file exporting a DeployTarget and its zod schema, registered in ./index.ts.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { NormalizedEvent } from '../event';
 
 export interface DeployContext {
