@@ -34,20 +34,18 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const maxAttempts = config.maxReceiveCount();
 
-  const entry = await store.getLogEntry(triggerId, logId);
+  // One conditional write: a message seen again after its deploy finished (deleted late, or the entry
+  // expired) finds nothing to start, so nothing is deployed twice.
+  const entry = await store.startDeploy(triggerId, logId);
   if (!entry) {
-    logger.warn('deploy message for a log entry that no longer exists', { triggerId, logId });
+    logger.warn('deploy message for an entry that is finished or gone; skipped', { triggerId, logId });
     return;
   }
-  // A message seen again after its deploy finished (e.g. deleted late): never deploy twice.
-  if (entry.status === 'succeeded' || entry.status === 'failed') return;
-
   const trigger = await store.getTrigger(triggerId);
   if (!trigger) {
     await store.updateLogStatus(triggerId, logId, { status: 'failed', reason: 'trigger was deleted before the deploy' });
     return;
   }
-  await store.updateLogStatus(triggerId, logId, { status: 'deploying', reason: null });
 
   const result = await runTarget(trigger.target, {
     triggerId,

@@ -325,6 +325,30 @@ export async function updateLogStatus(
   }
 }
 
+/**
+ * Claims an entry for a deploy attempt: `queued`/`deploying` -> `deploying`, returning the entry, in one
+ * conditional write. Undefined when the entry is gone or already finished (a late re-delivery of its message).
+ */
+export async function startDeploy(triggerId: string, logId: string): Promise<LogEntry | undefined> {
+  try {
+    const out = await dynamo().send(
+      new UpdateCommand({
+        TableName: config.logsTable(),
+        Key: logKey(triggerId, logId),
+        UpdateExpression: 'SET #s = :d, #u = :u REMOVE #r',
+        ConditionExpression: 'attribute_exists(sk) AND #s IN (:q, :d)',
+        ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' },
+        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return stripKeys<LogEntry>(out.Attributes as LogEntry & { sk: string });
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw e;
+  }
+}
+
 /** Newest first. `cursor` is opaque to callers (base64url of DynamoDB's LastEvaluatedKey). */
 export async function listLogEntries(
   triggerId: string,
