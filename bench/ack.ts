@@ -10,6 +10,7 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CallCounter, perUnit } from './lib/aws-count';
 import { BENCH_DIR, PROFILE, QUICK, awsEnv, dockerhubBody, finish, log, runPart, sleep, standIns } from './lib/common';
 import { startFloorReceiver } from './lib/floor-server';
 import { LoadGen, type LoadResult, type LoadTarget } from './lib/loadgen';
@@ -20,10 +21,10 @@ import { DOCKERHUB_MATCH } from './lib/triggers';
 import { startLocalStack } from '../lib/local/stack';
 import { uniqueSuffix } from '../lib/local/resources';
 
-const ROUNDS = QUICK ? 2 : 3;
+const ROUNDS = QUICK ? 3 : 4;
 const RATE = 100;
-const OPEN_MS = QUICK ? 2000 : 8000;
-const CLOSED_MS = QUICK ? 1500 : 5000;
+const OPEN_MS = QUICK ? 1500 : 6000;
+const CLOSED_MS = QUICK ? 1000 : 4000;
 const CONCURRENCY = 16;
 const TRIGGERS = 10;
 
@@ -34,6 +35,9 @@ interface RunStats {
   rps: number;
   errors: number;
   statuses: Record<string, number>;
+  /** ms spent inside AWS SDK send() per webhook (serialize, sign, wait for the stand-in, parse), by command */
+  awsMs?: number;
+  awsMsByCommand?: Record<string, number>;
 }
 
 function stats(results: LoadResult[], elapsedMs: number): RunStats {
@@ -69,7 +73,14 @@ async function main() {
   let floor: Awaited<ReturnType<typeof startFloorReceiver>> | undefined;
   try {
     const queueUrl = stack.resources.queues.DeployQueue.queueUrl;
+    // time spent in AWS calls, subject (the functions' own clients) and floor
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const aws = require('../lib/aws') as typeof import('../lib/aws');
+    const subjectMeter = new CallCounter();
+    subjectMeter.attach(aws.dynamo() as never, aws.sqsClient() as never);
+    const floorMeter = new CallCounter();
     floor = await startFloorReceiver({
+      meter: floorMeter,
       dynamodbEndpoint: stand.endpoints.dynamodb,
       sqsEndpoint: stand.endpoints.sqs,
       triggersTable: stack.resources.tables.TriggersTable.tableName,
@@ -113,25 +124,43 @@ async function main() {
         mode === 'open'
           ? { mode, rate: RATE, durationMs: OPEN_MS, targets, counterBase: counter }
           : { mode, concurrency: CONCURRENCY, durationMs: CLOSED_MS, targets, counterBase: counter };
+      const meter = targets === subjectTargets ? subjectMeter : floorMeter;
+      meter.reset();
       const out = await loadgen.run(job);
       counter += out.results.length + 1;
       const s = stats(out.results, out.elapsedMs);
+      s.awsMs = meter.totalMs() / Math.max(1, s.n);
+      s.awsMsByCommand = perUnit(meter.durations(), Math.max(1, s.n));
       await drained();
       return s;
     };
 
-    // warm up both (handler modules load on first use, JIT, connections)
-    for (const t of [subjectTargets, floorTargets]) await loadgen.run({ mode: 'burst', count: QUICK ? 100 : 300, concurrency: 8, targets: t, counterBase: (counter += 1000) });
+    // warm up both (handler modules load on first use; JIT in node and in DynamoDB Local's JVM; connections)
+    for (const t of [subjectTargets, floorTargets, subjectTargets, floorTargets]) {
+      await loadgen.run({ mode: 'burst', count: QUICK ? 150 : 400, concurrency: 8, targets: t, counterBase: (counter += 1000) });
+      await loadgen.run({ mode: 'open', rate: RATE, durationMs: QUICK ? 500 : 1500, targets: t, counterBase: (counter += 1000) });
+    }
     await drained();
 
     const runs: Record<string, { subject: RunStats[]; floor: RunStats[] }> = { open: { subject: [], floor: [] }, closed: { subject: [], floor: [] } };
     for (const mode of ['open', 'closed'] as const) {
       for (let r = 0; r < ROUNDS; r++) {
-        const s = await runJob(mode, subjectTargets);
-        const f = await runJob(mode, floorTargets);
+        // ABBA: who goes first alternates, so neither always meets the stand-ins right after the other
+        let s: RunStats;
+        let f: RunStats;
+        if (r % 2 === 0) {
+          s = await runJob(mode, subjectTargets);
+          f = await runJob(mode, floorTargets);
+        } else {
+          f = await runJob(mode, floorTargets);
+          s = await runJob(mode, subjectTargets);
+        }
         runs[mode].subject.push(s);
         runs[mode].floor.push(f);
-        log(`ack ${mode} round ${r + 1}: subject p50 ${round(s.p50)} p99 ${round(s.p99)} ms ${round(s.rps)}/s | floor p50 ${round(f.p50)} p99 ${round(f.p99)} ms ${round(f.rps)}/s`);
+        log(
+          `ack ${mode} round ${r + 1}: subject p50 ${round(s.p50)} p99 ${round(s.p99)} ms ${round(s.rps)}/s (in AWS calls ${round(s.awsMs!)} ms/webhook) | ` +
+            `floor p50 ${round(f.p50)} p99 ${round(f.p99)} ms ${round(f.rps)}/s (in AWS calls ${round(f.awsMs!)} ms/webhook)`,
+        );
         for (const [who, x] of [['subject', s], ['floor', f]] as const) {
           if (x.errors) anomalies.push(`ack ${mode} ${who} round ${r + 1}: ${x.errors} answers were not 202: ${JSON.stringify(x.statuses)}`);
         }
@@ -168,6 +197,7 @@ async function main() {
             floor: med(fl, p),
             limit: 2,
             samples: ROUNDS,
+            note: `inside AWS calls per webhook: subject ${round(med(subject, 'awsMs'), 1)} ms, floor ${round(med(fl, 'awsMs'), 1)} ms`,
           }),
         );
       }

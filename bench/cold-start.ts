@@ -17,12 +17,15 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, sym
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { QUICK, ROOT, ecrEvent, finish, log, runPart } from './lib/common';
+import { BENCH_DIR, PROFILE, QUICK, ROOT, ecrEvent, finish, log, runPart } from './lib/common';
 import { startEmptyAwsEndpoint } from './lib/fake-aws';
+import { summarizeProfile, type CpuProfile } from './lib/profile';
 import { median, round, row, type Row } from './lib/stats';
 import { loadServerlessConfig } from '../lib/local/resources';
 
-const ROUNDS = QUICK ? 2 : 3;
+/** fresh processes per function (each alternated with one of the floor); the 16 hook receivers are near-identical */
+const ROUNDS = QUICK ? 2 : 5;
+const HOOK_ROUNDS = QUICK ? 2 : 3;
 /** in --quick, only these functions */
 const QUICK_FUNCTIONS = ['hookGithub', 'deployer', 'ecr'];
 const VARIANTS = [
@@ -149,6 +152,63 @@ async function bundleComposition(entry: string, external: string[], esbuildOptio
   return Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, Math.round(v / 1024)]));
 }
 
+/**
+ * `node --cpu-prof` of a cold start of hookGithub (SDK bundled, as shipped): the same esbuild options but not
+ * minified, so names survive and esbuild's "// node_modules/x/y.js" markers say which module each line came from.
+ */
+async function profileColdStart(dir: string, esbuildOptions: any, env: Record<string, string>) {
+  const esbuild = await import('esbuild');
+  mkdirSync(dir, { recursive: true });
+  const bundle = path.join(dir, 'hookGithub.js');
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'functions/hooks/github.ts')],
+    outfile: bundle,
+    bundle: true,
+    minify: false,
+    target: esbuildOptions.target ?? 'node22',
+    platform: 'node',
+    format: 'cjs',
+    absWorkingDir: ROOT,
+    logLevel: 'silent',
+  });
+  // line -> module, from esbuild's comments
+  const starts: Array<[number, string]> = [];
+  readFileSync(bundle, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = /^\/\/ ((?:node_modules|lib|functions)\/\S+)$/.exec(line);
+      if (m) starts.push([i + 1, m[1]]);
+    });
+  const locate = (url: string, line: number) => {
+    if (!url.endsWith('hookGithub.js')) return undefined;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found: string | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid][0] <= line) {
+        found = starts[mid][1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found ?? '(esbuild runtime: __init/__require wrappers)';
+  };
+  const profDir = path.join(dir, 'prof');
+  mkdirSync(profDir, { recursive: true });
+  const { event } = eventFor({ events: [{ httpApi: 'POST /hooks/github/{triggerId}' }] });
+  const timings: Timing[] = [];
+  for (let i = 0; i < 5; i++) timings.push(await runChild(bundle, 'handler', event, env, dir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100']));
+  const profiles = readdirSync(profDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => JSON.parse(readFileSync(path.join(profDir, f), 'utf8')) as CpuProfile);
+  const out = path.join(BENCH_DIR, 'profiles');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'cold-hookGithub.cpuprofile'), JSON.stringify(profiles[0]));
+  const top = summarizeProfile(profiles, 20, locate);
+  log(`cold-start profile (hookGithub, not minified): ${JSON.stringify(top.packages.slice(0, 8))}`);
+  return { file: 'profiles/cold-hookGithub.cpuprofile', runs: profiles.length, totalMs: round(median(timings.map((t) => t.totalMs))), top };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // events that make each kind of function build its clients and make its first AWS call
 
@@ -227,6 +287,7 @@ function eventFor(fn: any): { event: unknown; kind: string } {
 /** The child: load the bundle, invoke once, report timings on a marked line (stdout also carries the function's logs). */
 const CHILD = `
 const t0 = process.hrtime.bigint();
+const c0 = process.cpuUsage();
 const boot = performance.now();
 const ms = (a, b) => Number(b - a) / 1e6;
 const mod = require(process.env.BENCH_BUNDLE);
@@ -237,7 +298,8 @@ const context = { functionName: 'bench', functionVersion: '$LATEST', invokedFunc
   getRemainingTimeInMillis: () => 10000, done() {}, fail() {}, succeed() {} };
 const report = (status, error) => {
   const t2 = process.hrtime.bigint();
-  require('fs').writeSync(1, '\\n@@BENCH ' + JSON.stringify({ bootMs: boot, requireMs: ms(t0, t1), invokeMs: ms(t1, t2), totalMs: ms(t0, t2), status, error }) + '\\n');
+  const c = process.cpuUsage(c0);
+  require('fs').writeSync(1, '\\n@@BENCH ' + JSON.stringify({ bootMs: boot, requireMs: ms(t0, t1), invokeMs: ms(t1, t2), totalMs: ms(t0, t2), cpuMs: (c.user + c.system) / 1000, status, error }) + '\\n');
   process.exit(0);
 };
 Promise.resolve()
@@ -246,6 +308,7 @@ Promise.resolve()
 `;
 
 interface Timing {
+  cpuMs: number;
   bootMs: number;
   requireMs: number;
   invokeMs: number;
@@ -254,9 +317,9 @@ interface Timing {
   error?: string;
 }
 
-function runChild(bundle: string, exportName: string, event: unknown, env: Record<string, string>, cwd: string): Promise<Timing> {
+function runChild(bundle: string, exportName: string, event: unknown, env: Record<string, string>, cwd: string, execArgv: string[] = []): Promise<Timing> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD], {
+    const child = spawn(process.execPath, [...execArgv, '-e', CHILD], {
       cwd,
       env: { ...env, BENCH_BUNDLE: bundle, BENCH_EXPORT: exportName, BENCH_EVENT: JSON.stringify(event) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -285,8 +348,10 @@ interface FnResult {
   requireMs: number;
   invokeMs: number;
   totalMs: number;
+  cpuMs: number;
   floorTotalMs: number;
   floorRequireMs: number;
+  floorCpuMs: number;
   samples: number;
 }
 
@@ -297,7 +362,7 @@ async function main() {
   const anomalies: string[] = [];
   try {
     const results: FnResult[] = [];
-    const floors: Record<string, { zipBytes: number; bundleBytes: number; totalMs: number; requireMs: number; invokeMs: number; samples: number }> = {};
+    const floors: Record<string, { zipBytes: number; bundleBytes: number; totalMs: number; cpuMs: number; requireMs: number; invokeMs: number; samples: number }> = {};
     const packaging: Record<string, number> = {};
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -347,9 +412,12 @@ async function main() {
         const { event, kind } = eventFor(fn);
         const subject: Timing[] = [];
         const floor: Timing[] = [];
-        for (let r = 0; r < ROUNDS; r++) {
+        const rounds = name.startsWith('hook') ? HOOK_ROUNDS : ROUNDS;
+        for (let r = 0; r < rounds; r++) {
+          // ABBA
+          if (r % 2) floor.push(await runChild(floorBundle, 'handler', {}, env, dir));
           subject.push(await runChild(bundle, handler.slice(dot + 1), event, env, dir));
-          floor.push(await runChild(floorBundle, 'handler', {}, env, dir));
+          if (r % 2 === 0) floor.push(await runChild(floorBundle, 'handler', {}, env, dir));
         }
         floorSamples.push(...floor);
         const errors = subject.filter((t) => t.status === 'error');
@@ -364,9 +432,11 @@ async function main() {
           requireMs: round(median(subject.map((t) => t.requireMs))),
           invokeMs: round(median(subject.map((t) => t.invokeMs))),
           totalMs: round(median(subject.map((t) => t.totalMs))),
+          cpuMs: round(median(subject.map((t) => t.cpuMs))),
           floorTotalMs: round(median(floor.map((t) => t.totalMs))),
           floorRequireMs: round(median(floor.map((t) => t.requireMs))),
-          samples: ROUNDS,
+          floorCpuMs: round(median(floor.map((t) => t.cpuMs))),
+          samples: rounds,
         };
         results.push(res);
         log(`cold-start ${variant.id} ${name}: zip ${res.zipBytes} B, ${res.totalMs} ms (require ${res.requireMs} + first call ${res.invokeMs}) vs floor ${res.floorTotalMs} ms -> ${res.status}`);
@@ -375,6 +445,7 @@ async function main() {
         zipBytes: floorZip,
         bundleBytes: statSync(floorBundle).size,
         totalMs: round(median(floorSamples.map((t) => t.totalMs))),
+        cpuMs: round(median(floorSamples.map((t) => t.cpuMs))),
         requireMs: round(median(floorSamples.map((t) => t.requireMs))),
         invokeMs: round(median(floorSamples.map((t) => t.invokeMs))),
         samples: floorSamples.length,
@@ -383,21 +454,37 @@ async function main() {
     }
 
     const esbuildOptions = loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml') }).custom?.esbuild ?? {};
-    const breakdown = await requireBreakdown(path.join(work, 'breakdown'), esbuildOptions, env);
-    log(`cold-start: require time by dependency (ms): ${JSON.stringify(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, v.requireMs])))}`);
-    const composition = {
-      hookGithubBundledKB: await bundleComposition(path.join(ROOT, 'functions/hooks/github.ts'), [], esbuildOptions),
-      hookGithubExternalKB: await bundleComposition(path.join(ROOT, 'functions/hooks/github.ts'), ['@aws-sdk/*'], esbuildOptions),
-    };
+    // where the bytes and the load time go (skipped in --quick)
+    let breakdown: Awaited<ReturnType<typeof requireBreakdown>> | undefined;
+    let composition: Record<string, Record<string, number>> | undefined;
+    if (!QUICK) {
+      breakdown = await requireBreakdown(path.join(work, 'breakdown'), esbuildOptions, env);
+      log(`cold-start: require time by dependency (ms): ${JSON.stringify(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, v.requireMs])))}`);
+      composition = {};
+      for (const [label, entry] of [
+        ['hookGithub', 'functions/hooks/github.ts'],
+        ['deployer', 'functions/deployer.ts'],
+        ['adminTriggers', 'functions/admin-triggers.ts'],
+      ]) {
+        if (!existsSync(path.join(ROOT, entry))) continue;
+        composition[`${label} (SDK bundled)`] = await bundleComposition(path.join(ROOT, entry), [], esbuildOptions);
+        composition[`${label} (SDK external)`] = await bundleComposition(path.join(ROOT, entry), ['@aws-sdk/*'], esbuildOptions);
+      }
+    }
+
+    let profile: unknown;
+    if (PROFILE) profile = await profileColdStart(path.join(work, 'profile'), esbuildOptions, env);
 
     // rows: the hook receivers as one group (same pipeline, one provider each), the other functions one by one
     const rows: Row[] = [];
     for (const variant of VARIANTS) {
       const rs = results.filter((r) => r.variant === variant.id);
       const hooks = rs.filter((r) => r.fn.startsWith('hook'));
+      const admins = rs.filter((r) => r.fn.startsWith('admin'));
       const groups: Array<[string, FnResult[]]> = [
         ...(hooks.length ? ([[`hook* (${hooks.length} functions, median)`, hooks]] as Array<[string, FnResult[]]>) : []),
-        ...rs.filter((r) => !r.fn.startsWith('hook') && r.fn !== 'health').map((r) => [r.fn, [r]] as [string, FnResult[]]),
+        ...rs.filter((r) => !r.fn.startsWith('hook') && !r.fn.startsWith('admin') && r.fn !== 'health').map((r) => [r.fn, [r]] as [string, FnResult[]]),
+        ...(admins.length ? ([[`admin* (${admins.length} functions, median)`, admins]] as Array<[string, FnResult[]]>) : []),
       ];
       for (const [label, group] of groups) {
         // pair each function's median with the floor medians taken alongside it
@@ -412,8 +499,10 @@ async function main() {
             subject: total,
             floor: floorTotal,
             limit: 1.5,
-            samples: ROUNDS * group.length,
-            note: `require ${round(median(group.map((r) => r.requireMs)), 1)} ms + first call ${round(median(group.map((r) => r.invokeMs)), 1)} ms; floor require ${round(median(group.map((r) => r.floorRequireMs)), 1)} ms`,
+            samples: group.reduce((a, r) => a + r.samples, 0),
+            note:
+              `require ${round(median(group.map((r) => r.requireMs)), 1)} ms + first call ${round(median(group.map((r) => r.invokeMs)), 1)} ms; ` +
+              `floor require ${round(median(group.map((r) => r.floorRequireMs)), 1)} ms; CPU ${round(median(group.map((r) => r.cpuMs)), 1)} vs ${round(median(group.map((r) => r.floorCpuMs)), 1)} ms`,
           }),
         );
         rows.push(
@@ -429,7 +518,7 @@ async function main() {
         );
       }
     }
-    finish('cold-start', started, rows, { rounds: ROUNDS, packagingMs: packaging, floors, functions: results, requireBreakdown: breakdown, composition }, anomalies);
+    finish('cold-start', started, rows, { rounds: ROUNDS, hookRounds: HOOK_ROUNDS, packagingMs: packaging, floors, functions: results, requireBreakdown: breakdown, composition, profile }, anomalies);
   } finally {
     await aws.close();
     rmSync(work, { recursive: true, force: true });

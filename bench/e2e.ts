@@ -8,6 +8,7 @@
  * floor alternate. Nothing is asserted: counts that do not add up are printed as anomalies.
  */
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CallCounter, perUnit } from './lib/aws-count';
 import { QUICK, awsEnv, dockerhubBody, finish, log, runPart, sleep, standIns } from './lib/common';
 import { startFloorConsumer, startFloorReceiver } from './lib/floor-server';
 import { LoadGen, type LoadResult, type LoadTarget } from './lib/loadgen';
@@ -19,7 +20,7 @@ import { uniqueSuffix } from '../lib/local/resources';
 
 const WEBHOOKS = QUICK ? 200 : 1000;
 const TRIGGERS = QUICK ? 10 : 50;
-const ROUNDS = QUICK ? 1 : 2;
+const ROUNDS = QUICK ? 1 : 3;
 const CONCURRENCY = 32;
 /** give up waiting for deploys after this long without a new one */
 const STALL_MS = 30_000;
@@ -40,6 +41,10 @@ interface RunResult {
   /** subject only: log entries by status, through the admin API */
   logs?: Record<string, number>;
   logEntries?: number;
+  /** ms inside AWS SDK calls per event (ingest + deploy), by command */
+  awsMs?: number;
+  awsMsByCommand?: Record<string, number>;
+  awsCallsByCommand?: Record<string, number>;
 }
 
 async function main() {
@@ -60,7 +65,13 @@ async function main() {
     new CreateQueueCommand({ QueueName: `bench-floor-${uniqueSuffix()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '540' } }),
   );
   const floorQueueUrl = floorQueue.QueueUrl!;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const aws = require('../lib/aws') as typeof import('../lib/aws');
+  const subjectMeter = new CallCounter();
+  subjectMeter.attach(aws.dynamo() as never, aws.sqsClient() as never);
+  const floorMeter = new CallCounter();
   const floorOpts = {
+    meter: floorMeter,
     dynamodbEndpoint: stand.endpoints.dynamodb,
     sqsEndpoint: stand.endpoints.sqs,
     triggersTable: stack.resources.tables.TriggersTable.tableName,
@@ -89,6 +100,8 @@ async function main() {
       const base = who === 'subject' ? stack.url : floor.url;
       const targets: LoadTarget[] = triggers.map((t) => ({ url: `${base}/hooks/dockerhub/${t.id}?token=${encodeURIComponent(t.secret)}`, body }));
       const firstCall = target.calls.length;
+      const meter = who === 'subject' ? subjectMeter : floorMeter;
+      meter.reset();
       const consumer = who === 'floor' ? startFloorConsumer({ ...floorOpts, targetUrl: (id) => `${target.url}/deploy/${id}` }) : undefined;
       const out = await loadgen.run({ mode: 'burst', count: WEBHOOKS, concurrency: CONCURRENCY, targets, counterBase: counter });
       counter += WEBHOOKS + 1;
@@ -115,6 +128,9 @@ async function main() {
         }
         await sleep(50);
       }
+      const awsMs = meter.totalMs();
+      const awsByCommand = meter.durations();
+      const awsCalls = meter.snapshot();
       await sleep(1000); // late duplicates, if any, have a moment to show up
       await consumer?.stop();
       const calls: TargetCall[] = target.calls.slice(firstCall);
@@ -146,6 +162,9 @@ async function main() {
         ackP99: percentile(ack, 99),
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
+        awsMs: awsMs / Math.max(1, triggered),
+        awsMsByCommand: perUnit(awsByCommand, Math.max(1, triggered)),
+        awsCallsByCommand: perUnit(awsCalls, Math.max(1, triggered)),
       };
     };
 
@@ -188,18 +207,22 @@ async function main() {
         if (res.status !== 201) throw new Error(`creating a trigger: ${res.status} ${JSON.stringify(res.body)}`);
         triggers.push(res.body);
       }
-      const s = await burst('subject', triggers);
+      // ABBA: who goes first alternates
+      let s: RunResult;
+      let f: RunResult;
+      if (r % 2 === 1) f = await burst('floor', triggers);
+      s = await burst('subject', triggers);
       const logs = await logCounts(triggers);
       s.logs = logs.counts;
       s.logEntries = logs.total;
-      const f = await burst('floor', triggers);
+      if (r % 2 === 0) f = await burst('floor', triggers);
       runs.subject.push(s);
-      runs.floor.push(f);
+      runs.floor.push(f!);
       log(
-        `e2e round ${round_}: subject drain ${round(s.drainMs / 1000)} s, p50 ${round(s.p50)} p99 ${round(s.p99)} ms, deployed ${s.deployedLogs}/${s.triggered}, twice ${s.deployedTwice}, logs ${JSON.stringify(s.logs)} | ` +
-          `floor drain ${round(f.drainMs / 1000)} s, p50 ${round(f.p50)} p99 ${round(f.p99)} ms, deployed ${f.deployedLogs}/${f.triggered}`,
+        `e2e round ${round_}: subject drain ${round(s.drainMs / 1000)} s, p50 ${round(s.p50)} p99 ${round(s.p99)} ms, deployed ${s.deployedLogs}/${s.triggered}, twice ${s.deployedTwice}, logs ${JSON.stringify(s.logs)}, AWS ${JSON.stringify(s.awsMsByCommand)} ms/event | ` +
+          `floor drain ${round(f!.drainMs / 1000)} s, p50 ${round(f!.p50)} p99 ${round(f!.p99)} ms, deployed ${f!.deployedLogs}/${f!.triggered}, AWS ${JSON.stringify(f!.awsMsByCommand)} ms/event`,
       );
-      for (const [who, x] of [['subject', s], ['floor', f]] as const) {
+      for (const [who, x] of [['subject', s], ['floor', f!]] as const) {
         if (x.triggered !== WEBHOOKS) anomalies.push(`e2e ${who} round ${round_}: ${x.triggered} of ${WEBHOOKS} webhooks answered 202 triggered (${JSON.stringify(x.accepted)})`);
         if (x.deployedTwice) anomalies.push(`e2e ${who} round ${round_}: ${x.deployedTwice} events deployed more than once`);
         if (x.neverDeployed) anomalies.push(`e2e ${who} round ${round_}: ${x.neverDeployed} triggered events never deployed`);
@@ -208,7 +231,7 @@ async function main() {
       if ((s.logs?.succeeded ?? 0) !== WEBHOOKS) anomalies.push(`e2e subject round ${round_}: log statuses ${JSON.stringify(s.logs)}`);
     }
 
-    const med = (xs: RunResult[], k: 'drainMs' | 'p50' | 'p99' | 'ackP50' | 'ackP99') => median(xs.map((x) => x[k]));
+    const med = (xs: RunResult[], k: 'drainMs' | 'p50' | 'p99' | 'ackP50' | 'ackP99' | 'awsMs') => median(xs.map((x) => x[k] ?? NaN));
     const last = runs.subject[runs.subject.length - 1];
     const sum = (k: 'sent' | 'triggered' | 'deployCalls' | 'deployedLogs' | 'deployedTwice' | 'neverDeployed' | 'logEntries') =>
       runs.subject.reduce((a, x) => a + (x[k] ?? 0), 0);
@@ -222,7 +245,16 @@ async function main() {
         limit: 1.5,
         samples: ROUNDS,
       }),
-      row({ id: '5 p50', what: 'E2E webhook -> deploy call, p50', unit: 'ms', subject: med(runs.subject, 'p50'), floor: med(runs.floor, 'p50'), limit: 1.5, samples: ROUNDS }),
+      row({
+        id: '5 p50',
+        what: 'E2E webhook -> deploy call, p50',
+        unit: 'ms',
+        subject: med(runs.subject, 'p50'),
+        floor: med(runs.floor, 'p50'),
+        limit: 1.5,
+        samples: ROUNDS,
+        note: `inside AWS calls per event (ingest + deploy): subject ${round(med(runs.subject, 'awsMs'), 1)} ms, floor ${round(med(runs.floor, 'awsMs'), 1)} ms`,
+      }),
       row({ id: '5 p99', what: 'E2E webhook -> deploy call, p99', unit: 'ms', subject: med(runs.subject, 'p99'), floor: med(runs.floor, 'p99'), limit: 1.5, samples: ROUNDS }),
       row({
         id: '5 counts',

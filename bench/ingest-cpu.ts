@@ -255,8 +255,10 @@ async function compare(label: string, subject: () => unknown, floor: () => unkno
   const s: number[] = [];
   const f: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
+    // ABBA
+    if (r % 2) f.push(await sample(floor, fi));
     s.push(await sample(subject, si));
-    f.push(await sample(floor, fi));
+    if (r % 2 === 0) f.push(await sample(floor, fi));
   }
   const out = { subjectUs: median(s), floorUs: median(f), subjectSamples: s.map((x) => round(x)), floorSamples: f.map((x) => round(x)), subjectIters: si, floorIters: fi };
   log(`ingest ${label}: ${round(out.subjectUs)} µs vs floor ${round(out.floorUs)} µs (x${round(out.subjectUs / out.floorUs)})`);

@@ -111,8 +111,8 @@ function notes(parts: Record<string, PartResult>): string {
       `- cold start, require time of each dependency bundled alone (ms): ${Object.entries<any>(cold.requireBreakdown).map(([k, v]) => `${k} ${v.requireMs} (${Math.round(v.bytes / 1024)} KB)`).join(', ')}`,
     );
   }
-  if (cold?.composition?.hookGithubExternalKB) {
-    out.push(`- hookGithub bundle (SDK external), KB by package: ${Object.entries(cold.composition.hookGithubExternalKB).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const [label, kb] of Object.entries<any>(cold?.composition ?? {})) {
+    out.push(`- ${label} bundle, KB (minified) by package: ${Object.entries(kb).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   for (const p of Object.values(parts)) {
     const prof = (p.details as any)?.profiles ?? ((p.details as any)?.profile ? { [p.part]: (p.details as any).profile } : undefined);
@@ -128,6 +128,7 @@ function notes(parts: Record<string, PartResult>): string {
 
 async function main() {
   const started = Date.now();
+  const loadBefore = os.loadavg()[0];
   // the SDK's "Node 20 support ends" notice (Lambda's nodejs22.x never prints it); the parts inherit this
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const only = onlyParts();
@@ -182,6 +183,8 @@ async function main() {
     cpuModel: os.cpus()[0]?.model,
     platform: `${os.platform()} ${os.arch()}`,
     quick: QUICK,
+    /** 1-minute load average before and after: other work on the machine shows here (2 cores: above 2 is contention) */
+    loadAvg: [Number(loadBefore.toFixed(2)), Number(os.loadavg()[0].toFixed(2))],
     seconds: Math.round((Date.now() - started) / 1000),
   };
   const overLimit = rows.filter(over).map((r) => ({ id: r.id, what: r.what, ratio: Number(r.ratio!.toFixed(2)), limit: r.limit }));
@@ -191,7 +194,7 @@ async function main() {
   );
 
   const md = [
-    `Measured ${meta.date.slice(0, 10)} on ${meta.cpus} x ${meta.cpuModel ?? 'cpu'}, Node ${meta.node}, commit ${meta.commit ?? '?'}${QUICK ? ' (--quick)' : ''}; whole run ${meta.seconds} s.`,
+    `Measured ${meta.date.slice(0, 10)} on ${meta.cpus} x ${meta.cpuModel ?? 'cpu'}, Node ${meta.node}, commit ${meta.commit ?? '?'}${QUICK ? ' (--quick)' : ''}; whole run ${meta.seconds} s; load average ${meta.loadAvg.join(' -> ')}.`,
     '',
     table(rows),
     '',

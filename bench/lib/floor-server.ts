@@ -14,6 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { CallCounter } from './aws-count';
 
 export interface FloorOptions {
   dynamodbEndpoint: string;
@@ -21,11 +22,14 @@ export interface FloorOptions {
   triggersTable: string;
   logsTable: string;
   queueUrl: string;
+  /** counts and times the floor's AWS calls */
+  meter?: CallCounter;
 }
 
 export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string; close: () => Promise<void> }> {
   const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: o.dynamodbEndpoint });
   const sqs = new SQSClient({ region: 'us-east-1', endpoint: o.sqsEndpoint });
+  o.meter?.attach(ddb as never, sqs as never);
   const answer = (res: http.ServerResponse, status: number, body: object) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -64,7 +68,7 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
                   TableName: o.logsTable,
                   Item: {
                     triggerId: { S: triggerId },
-                    sk: { S: `log#${logId}` },
+                    sk: { S: `flog#${logId}` },
                     id: { S: logId },
                     status: { S: 'queued' },
                     receivedAt: { S: new Date().toISOString() },
@@ -119,6 +123,8 @@ function post(url: string, body: string): Promise<number> {
 export function startFloorConsumer(o: FloorOptions & { targetUrl: (triggerId: string) => string }): { stop: () => Promise<void> } {
   const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: o.dynamodbEndpoint });
   const sqs = new SQSClient({ region: 'us-east-1', endpoint: o.sqsEndpoint });
+  // the consumer's DynamoDB calls are the deployer's; its ReceiveMessage/DeleteMessageBatch are the event source's
+  o.meter?.attach(ddb as never);
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
@@ -127,7 +133,7 @@ export function startFloorConsumer(o: FloorOptions & { targetUrl: (triggerId: st
       if (!messages.length) continue;
       for (const m of messages) {
         const { triggerId, logId, tag } = JSON.parse(m.Body ?? '{}') as { triggerId: string; logId: string; tag?: string };
-        const key = { triggerId: { S: triggerId }, sk: { S: `log#${logId}` } };
+        const key = { triggerId: { S: triggerId }, sk: { S: `flog#${logId}` } };
         const claimed = await ddb
           .send(
             new UpdateItemCommand({

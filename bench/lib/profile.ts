@@ -34,6 +34,8 @@ export async function startProfiler(intervalUs = 200): Promise<{ stop: () => Pro
 /** Where a script lives, short: "node_modules/@smithy/core", "lib/matcher.ts", "node:internal". */
 export function packageOf(url: string): string {
   if (!url) return '(native/V8)';
+  if (url.startsWith('/node_modules/')) url = url.slice(1);
+  if (url.startsWith('/(')) return url.slice(1);
   if (url.startsWith('node:')) return 'node:internal';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
@@ -52,40 +54,63 @@ export interface ProfileSummary {
   packages: Array<{ pkg: string; selfMs: number; pct: number }>;
 }
 
-export function summarizeProfile(p: CpuProfile, top = 15): ProfileSummary {
+/**
+ * `locate` names the package of a frame (default: from its script URL); for a bundle, map its lines to the
+ * modules esbuild put there.
+ */
+export function summarizeProfile(p: CpuProfile | CpuProfile[], top = 15, locate?: (url: string, line: number) => string | undefined): ProfileSummary {
+  const profiles = Array.isArray(p) ? p : [p];
+  let total = 0;
+  const fns = new Map<string, { fn: string; where: string; us: number }>();
+  const pkgs = new Map<string, number>();
+  for (const prof of profiles) total += accumulate(prof, fns, pkgs, locate);
+  const pct = (us: number) => Math.round((1000 * us) / Math.max(1, total)) / 10;
+  const n = profiles.length;
+  return {
+    totalMs: Math.round(total / 1000 / n),
+    functions: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((e) => ({ fn: e.fn, where: e.where, selfMs: Math.round(e.us / 100 / n) / 10, pct: pct(e.us) })),
+    packages: [...pkgs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([pkg, us]) => ({ pkg, selfMs: Math.round(us / 100 / n) / 10, pct: pct(us) })),
+  };
+}
+
+function accumulate(
+  p: CpuProfile,
+  fns: Map<string, { fn: string; where: string; us: number }>,
+  pkgs: Map<string, number>,
+  locate?: (url: string, line: number) => string | undefined,
+): number {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   const samples = p.samples ?? [];
   const deltas = p.timeDeltas ?? [];
   for (let i = 0; i < samples.length; i++) self.set(samples[i], (self.get(samples[i]) ?? 0) + (deltas[i] ?? 0));
   let total = 0;
-  const fns = new Map<string, { fn: string; where: string; us: number }>();
-  const pkgs = new Map<string, number>();
   for (const [id, us] of self) {
     const n = byId.get(id);
     if (!n) continue;
     const cf = n.callFrame;
-    if (cf.functionName === '(idle)' || cf.functionName === '(program)') continue;
+    // (program) stays: outside JS frames, e.g. parsing and compiling code, which is most of a cold start
+    if (cf.functionName === '(idle)') continue;
     total += us;
     const fn = cf.functionName || '(anonymous)';
-    const where = cf.url ? `${packageOf(cf.url)}:${cf.lineNumber + 1}` : '';
+    const located = cf.url && locate ? locate(cf.url, cf.lineNumber + 1) : undefined;
+    const where = located ?? (cf.url ? `${packageOf(cf.url)}:${cf.lineNumber + 1}` : '');
     const key = `${fn}@${where}`;
     const e = fns.get(key) ?? { fn, where, us: 0 };
     e.us += us;
     fns.set(key, e);
-    const pkg = cf.functionName === '(garbage collector)' ? '(garbage collector)' : packageOf(cf.url);
+    const pkg = cf.url
+      ? packageOf(located ? `/${located}` : cf.url)
+      : ['(garbage collector)', '(program)'].includes(cf.functionName)
+        ? cf.functionName
+        : '(native/V8)';
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us);
   }
-  const pct = (us: number) => Math.round((1000 * us) / Math.max(1, total)) / 10;
-  return {
-    totalMs: Math.round(total / 1000),
-    functions: [...fns.values()]
-      .sort((a, b) => b.us - a.us)
-      .slice(0, top)
-      .map((e) => ({ fn: e.fn, where: e.where, selfMs: Math.round(e.us / 100) / 10, pct: pct(e.us) })),
-    packages: [...pkgs.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([pkg, us]) => ({ pkg, selfMs: Math.round(us / 100) / 10, pct: pct(us) })),
-  };
+  return total;
 }
