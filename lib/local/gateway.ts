@@ -5,6 +5,7 @@
  *
  * Also home of the small Lambda runtime emulation (handler loading, context, timeout) that sqs-poller.ts shares.
  */
+import { PROJECT_ROOT } from './paths';
 import http from 'node:http';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,7 +16,6 @@ import type {
   Context,
 } from 'aws-lambda';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const ACCOUNT_ID = '000000000000';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -32,6 +32,17 @@ export interface LambdaFunction {
   /** seconds (serverless.yml function timeout, else provider timeout, else 6) */
   timeout?: number;
   memorySize?: number;
+}
+
+/** A function's settings in a resolved serverless.yml: its own timeout/memory, else the provider's, else Lambda's. */
+export function lambdaFunctionOf(config: any, name: string): LambdaFunction { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const fn = config.functions?.[name] ?? {};
+  return {
+    name,
+    handler: fn.handler,
+    timeout: Number(fn.timeout ?? config.provider?.timeout ?? 6),
+    memorySize: Number(fn.memorySize ?? config.provider?.memorySize ?? 1024),
+  };
 }
 
 const handlerCache = new Map<string, LambdaHandler>();
@@ -139,8 +150,6 @@ export interface HttpRoute extends LambdaFunction {
 /** The httpApi routes of a resolved serverless.yml (see resources.loadServerlessConfig). */
 export function routesFromServerless(config: any): HttpRoute[] { // eslint-disable-line @typescript-eslint/no-explicit-any
   const routes: HttpRoute[] = [];
-  const providerTimeout = Number(config.provider?.timeout ?? 6);
-  const providerMemory = Number(config.provider?.memorySize ?? 1024);
   for (const [name, fn] of Object.entries<any>(config.functions ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any
     for (const ev of fn?.events ?? []) {
       const h = ev?.httpApi;
@@ -156,14 +165,7 @@ export function routesFromServerless(config: any): HttpRoute[] { // eslint-disab
       }
       if (method === '*') method = 'ANY';
       if (routePath === '*') routePath = '$default';
-      routes.push({
-        name,
-        handler: fn.handler,
-        method: method.toUpperCase(),
-        path: routePath,
-        timeout: Number(fn.timeout ?? providerTimeout),
-        memorySize: Number(fn.memorySize ?? providerMemory),
-      });
+      routes.push({ ...lambdaFunctionOf(config, name), method: method.toUpperCase(), path: routePath });
     }
   }
   return routes;

@@ -5,6 +5,7 @@
  * Only the few Serverless variables the file uses are resolved: ${self:...}, ${sls:stage}, ${opt:X, default},
  * ${env:X, default} (plus ${aws:region} / ${aws:accountId}); CloudFormation's own ${AWS::Region} is left alone.
  */
+import { PROJECT_ROOT } from './paths';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -23,7 +24,6 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_SERVERLESS_FILE = path.join(PROJECT_ROOT, 'serverless.yml');
 export const LOCAL_STAGE = 'local';
 export const LOCAL_REGION = 'us-east-1';

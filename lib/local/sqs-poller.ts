@@ -17,13 +17,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import {
-  PROJECT_ROOT,
   invokeHandler,
   lambdaContext,
   lambdaFunctionName,
+  lambdaFunctionOf,
   loadHandler,
   type LambdaFunction,
 } from './gateway';
+import { PROJECT_ROOT } from './paths';
 
 export interface SqsFunction extends LambdaFunction {
   /** logical id of the queue in serverless.yml resources (from the event's `arn: Fn::GetAtt [X, Arn]`), or undefined */
@@ -38,8 +39,6 @@ export interface SqsFunction extends LambdaFunction {
 /** Functions with an `sqs` event in a resolved serverless.yml, one entry per event. */
 export function sqsFunctionsFromServerless(config: any): SqsFunction[] { // eslint-disable-line @typescript-eslint/no-explicit-any
   const out: SqsFunction[] = [];
-  const providerTimeout = Number(config.provider?.timeout ?? 6);
-  const providerMemory = Number(config.provider?.memorySize ?? 1024);
   for (const [name, fn] of Object.entries<any>(config.functions ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any
     for (const ev of fn?.events ?? []) {
       const sqs = ev?.sqs;
@@ -50,10 +49,7 @@ export function sqsFunctionsFromServerless(config: any): SqsFunction[] { // esli
       const getAtt = arn?.['Fn::GetAtt'];
       const logicalId = Array.isArray(getAtt) ? getAtt[0] : typeof getAtt === 'string' ? getAtt.split('.')[0] : arn?.Ref;
       out.push({
-        name,
-        handler: fn.handler,
-        timeout: Number(fn.timeout ?? providerTimeout),
-        memorySize: Number(fn.memorySize ?? providerMemory),
+        ...lambdaFunctionOf(config, name),
         queueLogicalId: logicalId,
         queueArn: typeof arn === 'string' ? arn : undefined,
         batchSize: Number(spec.batchSize ?? 10),

@@ -6,6 +6,7 @@
  * with it) when its stdin pipe from us closes, which the kernel does even if we are killed with SIGKILL; on a
  * normal exit we also signal them from process.on('exit').
  */
+import { PROJECT_ROOT } from './paths';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -33,7 +34,6 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const LOOPBACK = '127.0.0.1';
 
 /** A TCP port that was free a moment ago (listen on 127.0.0.1:0, read it, close). */

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { JavaMissingError, freePort, startDynamoDbLocal, startFauxqs } from '../../../lib/local/standins';
-import { localDynamoClient, localSqsClient, PROJECT_ROOT } from '../../../lib/local/resources';
+import { PROJECT_ROOT } from '../../../lib/local/paths';
+import { localDynamoClient, localSqsClient } from '../../../lib/local/resources';
 import { testEndpoints } from '../../helpers/stack';
 
 jest.setTimeout(90_000);
