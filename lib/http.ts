@@ -13,12 +13,17 @@ export function json(statusCode: number, body?: unknown, headers: Record<string,
   };
 }
 
-/** 400 naming the first bad field, e.g. {"message": "invalid body", "field": "match.tags.regex", "error": "..."} */
-export function zodError(err: ZodError, prefix?: string): HttpResult {
+/** The first bad field of a ZodError and a sentence about it, e.g. field "match.tags.regex". */
+export function zodIssue(err: ZodError, prefix?: string): { field: string; message: string; error?: string } {
   const issue = err.issues[0];
   const path = issue?.path.map(String) ?? [];
-  const field = [prefix, ...path].filter(Boolean).join('.') || prefix || '(body)';
-  return json(400, { message: `invalid ${field}: ${issue?.message ?? 'invalid'}`, field, error: issue?.message });
+  const field = [prefix, ...path].filter(Boolean).join('.') || '(body)';
+  return { field, message: `invalid ${field}: ${issue?.message ?? 'invalid'}`, error: issue?.message };
+}
+
+/** 400 naming the first bad field, e.g. {"message": "invalid match.tags.regex: ...", "field": "match.tags.regex"} */
+export function zodError(err: ZodError, prefix?: string): HttpResult {
+  return json(400, zodIssue(err, prefix));
 }
 
 /** The body as received: API Gateway base64-encodes bodies it considers binary. */

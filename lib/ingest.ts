@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { dispatch, write } from './dispatch';
 import type { NormalizedEvent } from './event';
-import { json, lowerHeaders, rawBody, rawBodyBytes, zodError, type HttpResult } from './http';
+import { json, lowerHeaders, rawBody, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from './logger';
 import type { Provider, WebhookRequest } from './providers/types';
 import { redactBody, redactHeaders, redactQuery } from './redact';
@@ -80,7 +80,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image });
   } catch (e) {
     if (!(e instanceof ZodError)) throw e;
-    const { message, field } = JSON.parse(zodError(e, 'body').body as string) as { message: string; field: string };
+    const { message, field } = zodIssue(e, 'body');
     return refuse('rejected', 400, message, { field });
   }
   if (parsed.kind === 'ignored') {

@@ -238,23 +238,12 @@ export async function claimAndQueue(
       const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
       const held = reasons.find((r) => r.Code === 'ConditionalCheckFailed');
       if (held) {
-        const logId = (held.Item?.logId as { S?: string } | undefined)?.S;
-        // Fall back to reading the claim if the emulator did not return the old item.
-        return { ok: false, duplicateOf: logId ?? (await readClaim(entry.triggerId, dedupKeys)) ?? 'unknown' };
+        // the claim holding the key comes back with the failure (ReturnValuesOnConditionCheckFailure)
+        return { ok: false, duplicateOf: (held.Item?.logId as { S?: string } | undefined)?.S ?? 'unknown' };
       }
     }
     throw e;
   }
-}
-
-async function readClaim(triggerId: string, keys: string[]): Promise<string | undefined> {
-  for (const key of keys) {
-    const out = await dynamo().send(
-      new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `dedup#${key}` }, ConsistentRead: true }),
-    );
-    if (out.Item?.logId) return out.Item.logId as string;
-  }
-  return undefined;
 }
 
 /** Gives the claims back (the event could not be queued, so the sender's retry must not be a duplicate). */
