@@ -75,7 +75,7 @@ async function main() {
     const queueUrl = stack.resources.queues.DeployQueue.queueUrl;
     // time spent in AWS calls, subject (the functions' own clients) and floor
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const aws = require('../lib/aws') as typeof import('../lib/aws');
+    const aws = require('../lib/store/aws') as typeof import('../lib/store/aws');
     const subjectMeter = new CallCounter();
     subjectMeter.attach(aws.dynamo() as never, aws.sqsClient() as never);
     const floorMeter = new CallCounter();

@@ -47,8 +47,8 @@ async function main() {
     delete process.env.ADMIN_TOKEN_PARAM;
 
     /* eslint-disable @typescript-eslint/no-require-imports */
-    const { dynamo, sqsClient } = require('../lib/aws') as typeof import('../lib/aws');
-    const { putTrigger } = require('../lib/store') as typeof import('../lib/store');
+    const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
+    const { putTrigger } = require('../lib/store/store') as typeof import('../lib/store/store');
     const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
     const { toSqsRecord } = require('../lib/local/sqs-poller') as typeof import('../lib/local/sqs-poller');
     const githubHandler = (require('../functions/hooks/github') as { handler: Handler }).handler;

@@ -34,13 +34,13 @@ Object.assign(process.env, {
 });
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { lowerHeaders } = require('../lib/http') as typeof import('../lib/http');
-const { selectEvent } = require('../lib/matcher') as typeof import('../lib/matcher');
-const { github } = require('../lib/providers/github') as typeof import('../lib/providers/github');
-const { dockerhub } = require('../lib/providers/dockerhub') as typeof import('../lib/providers/dockerhub');
-const { acceptedSecrets } = require('../lib/ingest') as typeof import('../lib/ingest');
+const { lowerHeaders } = require('../lib/receive/http') as typeof import('../lib/receive/http');
+const { selectEvent } = require('../lib/match/matcher') as typeof import('../lib/match/matcher');
+const { github } = require('../lib/receive/providers/github') as typeof import('../lib/receive/providers/github');
+const { dockerhub } = require('../lib/receive/providers/dockerhub') as typeof import('../lib/receive/providers/dockerhub');
+const { acceptedSecrets } = require('../lib/receive/ingest') as typeof import('../lib/receive/ingest');
 const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
-const { dynamo, sqsClient } = require('../lib/aws') as typeof import('../lib/aws');
+const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
 const { marshall } = require('@aws-sdk/util-dynamodb') as typeof import('@aws-sdk/util-dynamodb');
 const ddbPkg = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
 const sqsPkg = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');

@@ -1,6 +1,6 @@
 import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deployRecord, setVisibility } from '../lib/deployer';
+import { deployRecord, setVisibility } from '../lib/deploy/deployer';
 
 const processor = new SqsFifoPartialProcessorAsync();
 

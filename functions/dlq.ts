@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deadLetterRecord } from '../lib/dlq';
+import { deadLetterRecord } from '../lib/deploy/dlq';
 
 const processor = new BatchProcessor(EventType.SQS);
 

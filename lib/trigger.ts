@@ -1,8 +1,8 @@
 /** The trigger: what the admin API accepts, what the store keeps, and what callers may see. */
 import * as z from 'zod';
-import { matchSchema, type TriggerMatch } from './matcher';
-import { PROVIDER_IDS } from './providers/ids';
-import { redactTarget, targetSchema, type TargetConfig } from './targets';
+import { matchSchema, type TriggerMatch } from './match/matcher';
+import { PROVIDER_IDS } from './receive/providers/ids';
+import { redactTarget, targetSchema, type TargetConfig } from './deploy/targets';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 

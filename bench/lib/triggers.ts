@@ -1,6 +1,6 @@
 /** Triggers as the admin API builds them (same schema, same derived fields), for seeding DynamoDB directly. */
 import { randomBytes } from 'node:crypto';
-import { ecrRepositoryKey } from '../../lib/providers/ecr';
+import { ecrRepositoryKey } from '../../lib/receive/providers/ecr';
 import { triggerCreateSchema, type Trigger } from '../../lib/trigger';
 
 export function makeTrigger(input: Record<string, unknown>, id = randomBytes(12).toString('hex')): Trigger {

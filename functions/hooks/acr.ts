@@ -1,4 +1,4 @@
-import { acr } from '../../lib/providers/acr';
-import { webhookHandler } from '../../lib/handlers';
+import { acr } from '../../lib/receive/providers/acr';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(acr);

@@ -1,4 +1,4 @@
-import { api } from '../../lib/providers/api';
-import { webhookHandler } from '../../lib/handlers';
+import { api } from '../../lib/receive/providers/api';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(api);

@@ -1,4 +1,4 @@
-import { azureAcr } from '../../lib/providers/azure-acr';
-import { webhookHandler } from '../../lib/handlers';
+import { azureAcr } from '../../lib/receive/providers/azure-acr';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(azureAcr);

@@ -1,4 +1,4 @@
-import { bitbucket } from '../../lib/providers/bitbucket';
-import { webhookHandler } from '../../lib/handlers';
+import { bitbucket } from '../../lib/receive/providers/bitbucket';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(bitbucket);

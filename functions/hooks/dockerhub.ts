@@ -1,4 +1,4 @@
-import { dockerhub } from '../../lib/providers/dockerhub';
-import { webhookHandler } from '../../lib/handlers';
+import { dockerhub } from '../../lib/receive/providers/dockerhub';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(dockerhub);

@@ -1,4 +1,4 @@
-import { gar } from '../../lib/providers/gar';
-import { webhookHandler } from '../../lib/handlers';
+import { gar } from '../../lib/receive/providers/gar';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(gar);

@@ -1,4 +1,4 @@
-import { gitea } from '../../lib/providers/gitea';
-import { webhookHandler } from '../../lib/handlers';
+import { gitea } from '../../lib/receive/providers/gitea';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(gitea);

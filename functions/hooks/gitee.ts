@@ -1,4 +1,4 @@
-import { gitee } from '../../lib/providers/gitee';
-import { webhookHandler } from '../../lib/handlers';
+import { gitee } from '../../lib/receive/providers/gitee';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(gitee);

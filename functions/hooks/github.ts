@@ -1,4 +1,4 @@
-import { github } from '../../lib/providers/github';
-import { webhookHandler } from '../../lib/handlers';
+import { github } from '../../lib/receive/providers/github';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(github);

@@ -1,4 +1,4 @@
-import { gitlab } from '../../lib/providers/gitlab';
-import { webhookHandler } from '../../lib/handlers';
+import { gitlab } from '../../lib/receive/providers/gitlab';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(gitlab);

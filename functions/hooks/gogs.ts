@@ -1,4 +1,4 @@
-import { gogs } from '../../lib/providers/gogs';
-import { webhookHandler } from '../../lib/handlers';
+import { gogs } from '../../lib/receive/providers/gogs';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(gogs);

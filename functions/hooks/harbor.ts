@@ -1,4 +1,4 @@
-import { harbor } from '../../lib/providers/harbor';
-import { webhookHandler } from '../../lib/handlers';
+import { harbor } from '../../lib/receive/providers/harbor';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(harbor);

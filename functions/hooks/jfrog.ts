@@ -1,4 +1,4 @@
-import { jfrog } from '../../lib/providers/jfrog';
-import { webhookHandler } from '../../lib/handlers';
+import { jfrog } from '../../lib/receive/providers/jfrog';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(jfrog);

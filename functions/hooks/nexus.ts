@@ -1,4 +1,4 @@
-import { nexus } from '../../lib/providers/nexus';
-import { webhookHandler } from '../../lib/handlers';
+import { nexus } from '../../lib/receive/providers/nexus';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(nexus);

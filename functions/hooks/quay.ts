@@ -1,4 +1,4 @@
-import { quay } from '../../lib/providers/quay';
-import { webhookHandler } from '../../lib/handlers';
+import { quay } from '../../lib/receive/providers/quay';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(quay);

@@ -1,4 +1,4 @@
-import { tcr } from '../../lib/providers/tcr';
-import { webhookHandler } from '../../lib/handlers';
+import { tcr } from '../../lib/receive/providers/tcr';
+import { webhookHandler } from '../../lib/receive/handlers';
 
 export const handler = webhookHandler(tcr);

@@ -4,8 +4,8 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { config } from '../config';
-import { safeEqual } from '../crypto';
+import { config } from '../core/config';
+import { safeEqual } from '../core/crypto';
 
 const CACHE_MS = 5 * 60 * 1000;
 let cached: { token: string; until: number } | undefined;

@@ -1,9 +1,9 @@
 /** Admin API: the trigger log (list newest first, read one entry, redeliver). */
 import * as z from 'zod';
-import { dedupKeys, messageDeduplicationId } from '../dedup';
-import { json, zodError } from '../http';
-import { enqueueDeploy } from '../queue';
-import * as store from '../store';
+import { dedupKeys, messageDeduplicationId } from '../match/dedup';
+import { json, zodError } from '../receive/http';
+import { enqueueDeploy } from '../store/queue';
+import * as store from '../store/store';
 import type { AdminRequest, Routes } from './router';
 
 const listQuery = z.object({

@@ -1,9 +1,9 @@
 /** Admin API plumbing: bearer auth, JSON bodies, dispatch on API Gateway's routeKey, error answers. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { httpHandler, type HttpHandler } from '../handlers';
-import { json, rawBody, zodError, type HttpResult } from '../http';
-import { logger } from '../logger';
+import { httpHandler, type HttpHandler } from '../receive/handlers';
+import { json, rawBody, zodError, type HttpResult } from '../receive/http';
+import { logger } from '../core/logger';
 import { isAdmin } from './auth';
 
 export interface AdminRequest {

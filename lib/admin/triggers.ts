@@ -1,10 +1,10 @@
 /** Admin API: triggers (create, list, read, change, delete, rotate the secret). */
-import { config } from '../config';
-import { newSecret } from '../crypto';
-import { baseUrl, json, zodError } from '../http';
-import { providers } from '../providers';
-import { ecrRepositoryKey } from '../providers/ecr';
-import * as store from '../store';
+import { config } from '../core/config';
+import { newSecret } from '../core/crypto';
+import { baseUrl, json, zodError } from '../receive/http';
+import { providers } from '../receive/providers';
+import { ecrRepositoryKey } from '../receive/providers/ecr';
+import * as store from '../store/store';
 import { publicTrigger, triggerCreateSchema, triggerPatchSchema, type Trigger } from '../trigger';
 import type { AdminRequest, Routes } from './router';
 

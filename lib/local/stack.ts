@@ -1,7 +1,7 @@
 /**
  * The whole system on loopback: DynamoDB Local + the SQS stand-in, the tables and queues of serverless.yml, the
  * HTTP API (gateway.ts) and the deployer's SQS event source (sqs-poller.ts), with the environment the functions
- * read (lib/config.ts) set in process.env before any handler module is loaded.
+ * read (lib/core/config.ts) set in process.env before any handler module is loaded.
  *
  * process.env is global: run one stack per process (jest gives each test file its own copy of process.env).
  */

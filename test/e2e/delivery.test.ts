@@ -7,7 +7,7 @@ import { apiClient } from '../helpers/api';
 import { fixture } from '../helpers/fixtures';
 import { startTestStack } from '../helpers/stack';
 import { startTargetServer } from '../helpers/target-server';
-import * as store from '../../lib/store';
+import * as store from '../../lib/store/store';
 
 const TERMINAL = new Set(['succeeded', 'failed']);
 const MAX_ATTEMPTS = 5;

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WebhookRequest } from '../../lib/providers/types';
+import type { WebhookRequest } from '../../lib/receive/providers/types';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');
 

@@ -1,4 +1,4 @@
-import { allowedCallback } from '../../lib/dockerhub-callback';
+import { allowedCallback } from '../../lib/deploy/dockerhub-callback';
 
 describe('allowedCallback: only Docker Hub over https', () => {
   it.each([

@@ -4,7 +4,7 @@ import {
   eksToken,
   presignedStsUrl,
   stsHost,
-} from '../../lib/eks-token';
+} from '../../lib/deploy/eks-token';
 
 // fixed credentials (the documentation example pair, not a real key) and a fixed clock
 const CREDS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };

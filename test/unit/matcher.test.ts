@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { splitRepoFullName, type NormalizedEvent } from '../../lib/event';
+import { splitRepoFullName, type NormalizedEvent } from '../../lib/core/event';
 import {
   matchEvent,
   matchSchema,
@@ -8,7 +8,7 @@ import {
   type MatchState,
   type TagRule,
   type TriggerMatch,
-} from '../../lib/matcher';
+} from '../../lib/match/matcher';
 
 /** An image push for "namespace/repo[/more]:tag"; pass tag undefined for a digest-only push. */
 function imageEvent(repoFullName: string, tag: string | undefined, over: Partial<NormalizedEvent> = {}): NormalizedEvent {

@@ -7,7 +7,7 @@ import {
   isPublicAddress,
   refusedAddressReason,
   type ResolveAll,
-} from '../../lib/outbound';
+} from '../../lib/core/outbound';
 
 describe('outbound: static URL rules (scheme, port, userinfo)', () => {
   it.each([

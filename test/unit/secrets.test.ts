@@ -14,7 +14,7 @@ import {
   SecretError,
   secretRefSchema,
   type SecretRef,
-} from '../../lib/secrets';
+} from '../../lib/deploy/secrets';
 
 const sm = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);

@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from '../../lib/event';
+import type { NormalizedEvent } from '../../lib/core/event';
 import {
   PLACEHOLDERS,
   renderHeaderValue,
@@ -9,7 +9,7 @@ import {
   templateVars,
   validateTemplate,
   validateTemplateJson,
-} from '../../lib/template';
+} from '../../lib/deploy/template';
 
 const event: NormalizedEvent = {
   provider: 'github',

@@ -41,7 +41,7 @@ describe('startTestStack', () => {
     expect(await missing.json()).toEqual({ message: 'Not Found' });
   });
 
-  it('gives the functions the environment lib/config.ts reads', async () => {
+  it('gives the functions the environment lib/core/config.ts reads', async () => {
     const env = (await (await fetch(`${stack.url}/health`)).json()) as Record<string, string>;
     const ep = testEndpoints()!;
     expect(env).toEqual({

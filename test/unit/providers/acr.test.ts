@@ -1,4 +1,4 @@
-import { acr } from '../../../lib/providers/acr';
+import { acr } from '../../../lib/receive/providers/acr';
 import { expectFields } from '../../helpers/events';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPaths } from '../../helpers/zod';

@@ -1,4 +1,4 @@
-import { api } from '../../../lib/providers/api';
+import { api } from '../../../lib/receive/providers/api';
 import { expectFields } from '../../helpers/events';
 import { request } from '../../helpers/fixtures';
 import { zodError, zodPaths } from '../../helpers/zod';

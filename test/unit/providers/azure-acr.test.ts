@@ -1,4 +1,4 @@
-import { azureAcr } from '../../../lib/providers/azure-acr';
+import { azureAcr } from '../../../lib/receive/providers/azure-acr';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

@@ -1,4 +1,4 @@
-import { bitbucket } from '../../../lib/providers/bitbucket';
+import { bitbucket } from '../../../lib/receive/providers/bitbucket';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { hmacHex, sha256Signature } from '../../helpers/hmac';
 import { zodPaths } from '../../helpers/zod';

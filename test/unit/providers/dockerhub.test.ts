@@ -1,4 +1,4 @@
-import { dockerhub } from '../../../lib/providers/dockerhub';
+import { dockerhub } from '../../../lib/receive/providers/dockerhub';
 import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

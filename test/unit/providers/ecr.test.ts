@@ -1,4 +1,4 @@
-import { ecrEventSchema, ecrRepositoryKey, normalizeEcrEvent } from '../../../lib/providers/ecr';
+import { ecrEventSchema, ecrRepositoryKey, normalizeEcrEvent } from '../../../lib/receive/providers/ecr';
 import { editedBody, fixtureFiles } from '../../helpers/fixtures';
 import { zodPaths } from '../../helpers/zod';
 

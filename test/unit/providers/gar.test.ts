@@ -1,4 +1,4 @@
-import { gar } from '../../../lib/providers/gar';
+import { gar } from '../../../lib/receive/providers/gar';
 import { fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

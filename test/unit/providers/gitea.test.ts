@@ -1,4 +1,4 @@
-import { gitea } from '../../../lib/providers/gitea';
+import { gitea } from '../../../lib/receive/providers/gitea';
 import { edited, eventOf, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { hmacHex } from '../../helpers/hmac';
 import { zodPath } from '../../helpers/zod';

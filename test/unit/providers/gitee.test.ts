@@ -1,4 +1,4 @@
-import { gitee } from '../../../lib/providers/gitee';
+import { gitee } from '../../../lib/receive/providers/gitee';
 import { edited, fixture, fixtureFiles, hookOf, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

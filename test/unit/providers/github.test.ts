@@ -1,5 +1,5 @@
-import { github } from '../../../lib/providers/github';
-import type { WebhookRequest } from '../../../lib/providers/types';
+import { github } from '../../../lib/receive/providers/github';
+import type { WebhookRequest } from '../../../lib/receive/providers/types';
 import { edited, eventOf, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { sha256Signature } from '../../helpers/hmac';
 import { zodPath } from '../../helpers/zod';

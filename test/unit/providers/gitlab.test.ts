@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { gitlab, gitlabSigningKey, gitlabSigningToken } from '../../../lib/providers/gitlab';
+import { gitlab, gitlabSigningKey, gitlabSigningToken } from '../../../lib/receive/providers/gitlab';
 import { edited, fixture, fixtureFiles, hookOf, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

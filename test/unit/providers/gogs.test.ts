@@ -1,4 +1,4 @@
-import { gogs } from '../../../lib/providers/gogs';
+import { gogs } from '../../../lib/receive/providers/gogs';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { hmacHex } from '../../helpers/hmac';
 import { zodPath } from '../../helpers/zod';

@@ -1,4 +1,4 @@
-import { harbor } from '../../../lib/providers/harbor';
+import { harbor } from '../../../lib/receive/providers/harbor';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

@@ -1,4 +1,4 @@
-import { jfrog } from '../../../lib/providers/jfrog';
+import { jfrog } from '../../../lib/receive/providers/jfrog';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { hmacHex } from '../../helpers/hmac';
 import { zodPaths } from '../../helpers/zod';

@@ -1,4 +1,4 @@
-import { nexus } from '../../../lib/providers/nexus';
+import { nexus } from '../../../lib/receive/providers/nexus';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { hmacHex } from '../../helpers/hmac';
 import { zodPaths } from '../../helpers/zod';

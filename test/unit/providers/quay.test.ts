@@ -1,4 +1,4 @@
-import { quay } from '../../../lib/providers/quay';
+import { quay } from '../../../lib/receive/providers/quay';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPath } from '../../helpers/zod';
 

@@ -1,4 +1,4 @@
-import { tcr } from '../../../lib/providers/tcr';
+import { tcr } from '../../../lib/receive/providers/tcr';
 import { expectFields } from '../../helpers/events';
 import { edited, fixture, fixtureFiles, request } from '../../helpers/fixtures';
 import { zodPaths } from '../../helpers/zod';

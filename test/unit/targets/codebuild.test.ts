@@ -6,15 +6,15 @@ import {
   StartBuildCommand,
 } from '@aws-sdk/client-codebuild';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { NormalizedEvent } from '../../../lib/event';
-import { REDACTED } from '../../../lib/targets/types';
+import type { NormalizedEvent } from '../../../lib/core/event';
+import { REDACTED } from '../../../lib/deploy/targets/types';
 import {
   COMMIT_MESSAGE_LIMIT,
   codebuildTarget,
   codebuildTargetSchema,
   type CodebuildTargetConfig,
-} from '../../../lib/targets/codebuild';
-import type { DeployContext } from '../../../lib/targets/types';
+} from '../../../lib/deploy/targets/codebuild';
+import type { DeployContext } from '../../../lib/deploy/targets/types';
 
 const codebuild = mockClient(CodeBuildClient);
 

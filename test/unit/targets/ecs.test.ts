@@ -12,9 +12,9 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { NormalizedEvent } from '../../../lib/event';
-import { ecsPolling, ecsTarget, ecsTargetSchema, type EcsTargetConfig } from '../../../lib/targets/ecs';
-import type { DeployContext } from '../../../lib/targets/types';
+import type { NormalizedEvent } from '../../../lib/core/event';
+import { ecsPolling, ecsTarget, ecsTargetSchema, type EcsTargetConfig } from '../../../lib/deploy/targets/ecs';
+import type { DeployContext } from '../../../lib/deploy/targets/types';
 
 const ecs = mockClient(ECSClient);
 

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { NormalizedEvent } from '../../../lib/event';
-import { httpTarget, httpTargetSchema, sendRequest, type HttpTargetConfig } from '../../../lib/targets/http';
-import { REDACTED, redactTarget, runTarget, targetSchema, targets, type DeployContext } from '../../../lib/targets';
+import type { NormalizedEvent } from '../../../lib/core/event';
+import { httpTarget, httpTargetSchema, sendRequest, type HttpTargetConfig } from '../../../lib/deploy/targets/http';
+import { REDACTED, redactTarget, runTarget, targetSchema, targets, type DeployContext } from '../../../lib/deploy/targets';
 
 // Self-signed certificate for 127.0.0.1/localhost (EC P-256, valid until 2126). Test-only key.
 const TEST_KEY = `-----BEGIN PRIVATE KEY-----

@@ -5,15 +5,15 @@ import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { NormalizedEvent } from '../../../lib/event';
-import { clearSecretCache } from '../../../lib/secrets';
+import type { NormalizedEvent } from '../../../lib/core/event';
+import { clearSecretCache } from '../../../lib/deploy/secrets';
 import {
   kubernetesTarget,
   kubernetesTargetSchema,
   RESTARTED_AT_ANNOTATION,
   type KubernetesTargetConfig,
-} from '../../../lib/targets/kubernetes';
-import type { AttemptResult, DeployContext } from '../../../lib/targets/types';
+} from '../../../lib/deploy/targets/kubernetes';
+import type { AttemptResult, DeployContext } from '../../../lib/deploy/targets/types';
 
 // test-only TLS material, see test/fixtures/tls/README.md
 const TLS_DIR = path.join(__dirname, '../../fixtures/tls');

@@ -8,9 +8,9 @@ import {
   type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { NormalizedEvent } from '../../../lib/event';
-import { lambdaPolling, lambdaTarget, lambdaTargetSchema, type LambdaTargetConfig } from '../../../lib/targets/lambda';
-import type { DeployContext } from '../../../lib/targets/types';
+import type { NormalizedEvent } from '../../../lib/core/event';
+import { lambdaPolling, lambdaTarget, lambdaTargetSchema, type LambdaTargetConfig } from '../../../lib/deploy/targets/lambda';
+import type { DeployContext } from '../../../lib/deploy/targets/types';
 
 const lambda = mockClient(LambdaClient);
 

@@ -1,0 +1,31 @@
+/**
+ * The dead-letter queue consumer: a deploy message lands here when the deployer gave up (its last attempt
+ * already marked the entry `failed`) or could not record its outcome at all (a crash, a timeout, storage
+ * down). Either way the entry must end `failed` with the last error, never stay `queued` or `deploying`.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import { logger } from '../core/logger';
+import { parseDeployMessage } from '../store/queue';
+import * as store from '../store/store';
+
+export async function deadLetterRecord(record: SQSRecord): Promise<void> {
+  let message;
+  try {
+    message = parseDeployMessage(record.body);
+  } catch {
+    logger.error('dropping malformed dead-letter message', { messageId: record.messageId });
+    return;
+  }
+  const { triggerId, logId } = message;
+  const entry = await store.getLogEntry(triggerId, logId);
+  if (!entry || entry.status === 'succeeded' || entry.status === 'failed') return;
+  const last = entry.attempts.at(-1);
+  const lastError = last ? (last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'unknown error')) : 'no attempt was recorded';
+  const receives = record.attributes?.ApproximateReceiveCount;
+  await store.updateLogStatus(triggerId, logId, {
+    status: 'failed',
+    reason: `moved to the dead-letter queue${receives ? ` after ${receives} receives` : ''}; last error: ${lastError}`,
+    onlyFrom: ['queued', 'deploying'],
+  });
+  logger.warn('deploy dead-lettered', { triggerId, logId, lastError });
+}

@@ -1,0 +1,118 @@
+/**
+ * The webhook pipeline, the same for every provider:
+ * request -> trigger lookup -> verify -> parse/normalize -> dispatch (match, dedup, log, enqueue) -> answer.
+ * Every request that reaches a known trigger leaves exactly one log entry. Storage or queue failures
+ * answer 503 (the sender retries) and never lose an event silently.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ZodError } from 'zod';
+import { dispatch, write } from '../match/dispatch';
+import type { NormalizedEvent } from '../core/event';
+import { json, lowerHeaders, rawBody, rawBodyBytes, zodIssue, type HttpResult } from './http';
+import { logger } from '../core/logger';
+import type { Provider, WebhookRequest } from './providers/types';
+import { redactBody, redactHeaders, redactQuery } from './redact';
+import * as store from '../store/store';
+import type { Trigger } from '../trigger';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const TRIGGER_ID = /^[a-f0-9]{24}$/;
+
+export async function handleWebhook(provider: Provider, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  try {
+    return await ingest(provider, event);
+  } catch (err) {
+    // Storage unavailable: 503 makes the sender retry instead of losing the event.
+    logger.error('webhook could not be processed', { provider: provider.id, error: (err as Error).message });
+    return json(503, { message: 'temporarily unavailable, retry later' });
+  }
+}
+
+async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  const triggerId = event.pathParameters?.triggerId ?? '';
+  const trigger = TRIGGER_ID.test(triggerId) ? await store.getTrigger(triggerId) : undefined;
+  if (!trigger || trigger.provider !== provider.id) return json(404, { message: 'unknown trigger' });
+
+  const headers = lowerHeaders(event.headers);
+  const query = (event.queryStringParameters ?? {}) as Record<string, string>;
+  const bytes = rawBodyBytes(event);
+  const text = bytes > MAX_BODY_BYTES ? '' : rawBody(event);
+  let body: unknown;
+  let jsonError: string | undefined;
+  if (text.trim()) {
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      jsonError = (e as Error).message;
+    }
+  }
+  const req: WebhookRequest = { headers, query, rawBody: text, body };
+  const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
+    store.newLogEntry({
+      triggerId: trigger.id,
+      provider: provider.id,
+      request: {
+        method: event.requestContext?.http?.method ?? 'POST',
+        path: event.rawPath ?? '',
+        query: redactQuery(query),
+        headers: redactHeaders(headers, provider),
+        body: redactBody(text, body, provider),
+        bodyBytes: bytes,
+      },
+      ...fields,
+    });
+  const refuse = async (status: 'rejected' | 'unauthorized', code: number, reason: string, extra: object = {}) => {
+    const entry = entryFor({ status, reason });
+    await write(entry);
+    return json(code, { message: status === 'unauthorized' ? 'unauthorized' : reason, reason, ...extra, log: entry.id });
+  };
+
+  if (bytes > MAX_BODY_BYTES) return refuse('rejected', 413, `body of ${bytes} bytes is over the 1 MiB limit`);
+  const now = new Date();
+  const verified = provider.verify(req, acceptedSecrets(trigger, now), now);
+  if (!verified.ok) return refuse('unauthorized', 401, verified.reason);
+  if (jsonError !== undefined || body === undefined) {
+    return refuse('rejected', 400, jsonError ? `body is not valid JSON: ${jsonError}` : 'body is empty', { field: '(body)' });
+  }
+
+  let parsed;
+  try {
+    parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image });
+  } catch (e) {
+    if (!(e instanceof ZodError)) throw e;
+    const { message, field } = zodIssue(e, 'body');
+    return refuse('rejected', 400, message, { field });
+  }
+  if (parsed.kind === 'ignored') {
+    const entry = entryFor({ status: 'untriggered', reason: parsed.reason, event: parsed.event as NormalizedEvent });
+    await write(entry);
+    return json(202, { log: entry.id, status: 'untriggered', reason: parsed.reason });
+  }
+
+  const outcome = await dispatch(trigger, parsed.events, entryFor);
+  switch (outcome.status) {
+    case 'triggered':
+      return json(202, { log: outcome.log, status: 'triggered' });
+    case 'untriggered':
+      return json(202, { log: outcome.log, status: 'untriggered', reason: outcome.reason });
+    case 'duplicate':
+      return json(200, { status: 'duplicate', log: outcome.duplicateOf });
+    case 'unqueued':
+      return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
+  }
+}
+
+/**
+ * Secrets a request may present right now (kept here, not in trigger.ts, so that receivers do not bundle the
+ * admin-side schemas and every deploy target's SDK): the current one, and the previous during its grace period. */
+export function acceptedSecrets(trigger: Trigger, now: Date): string[] {
+  const secrets = [trigger.secret];
+  if (
+    trigger.previousSecret &&
+    trigger.previousSecretExpiresAt &&
+    trigger.previousSecretExpiresAt * 1000 > now.getTime()
+  ) {
+    secrets.push(trigger.previousSecret);
+  }
+  return secrets;
+}

@@ -1,0 +1,56 @@
+/**
+ * Docker Hub repository webhooks. Docker Hub signs nothing, so the secret travels in the URL
+ * (`?token=`). Payloads: the current docs shape, and the legacy automated-build shape with
+ * float timestamps and a `push_data.images` array.
+ */
+import * as z from 'zod';
+import { imageRef, splitRepoFullName } from '../../core/event';
+import type { Provider } from './types';
+import { verifyQueryToken } from './verify';
+
+export const dockerhubSchema = z.object({
+  callback_url: z.string().optional(),
+  push_data: z.object({
+    pushed_at: z.number().optional(),
+    pusher: z.string().optional(),
+    tag: z.string().min(1),
+  }),
+  repository: z.object({
+    repo_name: z.string().min(1),
+    namespace: z.string().optional(),
+    name: z.string().optional(),
+  }),
+});
+
+export const dockerhub: Provider = {
+  id: 'dockerhub',
+  title: 'Docker Hub',
+  credential: { query: true, hint: 'Webhook URL with ?token=<secret> (Docker Hub signs nothing)' },
+  credentialHeaders: [],
+  verify: (req, secrets) => verifyQueryToken(req, secrets),
+  parse(req) {
+    const body = dockerhubSchema.parse(req.body);
+    const names = splitRepoFullName(body.repository.repo_name);
+    const tag = body.push_data.tag;
+    return {
+      kind: 'events',
+      events: [
+        {
+          provider: 'dockerhub',
+          kind: 'image',
+          action: 'push',
+          ...names,
+          namespace: body.repository.namespace ?? names.namespace,
+          tag,
+          image: imageRef({ repoFullName: names.repoFullName, tag }),
+          owner: body.push_data.pusher,
+          occurredAt:
+            body.push_data.pushed_at !== undefined
+              ? new Date(body.push_data.pushed_at * 1000).toISOString()
+              : undefined,
+          callbackUrl: body.callback_url,
+        },
+      ],
+    };
+  },
+};

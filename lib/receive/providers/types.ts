@@ -1,0 +1,59 @@
+import type { NormalizedEvent } from '../../core/event';
+
+/** A webhook request as every provider sees it, the same on API Gateway and locally. */
+export interface WebhookRequest {
+  /** header names lowercased */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** the exact body bytes as received (decoded as UTF-8); signatures cover these */
+  rawBody: string;
+  /** rawBody parsed as JSON (undefined if the body is empty) */
+  body: unknown;
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * What a provider made of a request it authenticated:
+ * - events: one or more normalized events (one push may announce several tags);
+ * - ignored: a valid delivery we do not act on (ping, pull, another artifact domain). It is answered
+ *   202 and logged `untriggered` with the reason, never 400, so the sender does not retry or disable the hook.
+ * A malformed body throws a ZodError (answered 400 naming the field).
+ */
+export type ParseResult =
+  | { kind: 'events'; events: NormalizedEvent[] }
+  | { kind: 'ignored'; reason: string; event?: Partial<NormalizedEvent> };
+
+/** What a provider may need from the trigger while parsing (the `api` provider deploys the tracked image). */
+export interface ParseContext {
+  trackedImage?: string;
+}
+
+export interface Provider {
+  id: string;
+  /** human name of the sender */
+  title: string;
+  /**
+   * How the user configures the credential at the sender, shown when a trigger is created:
+   * `query` puts ?token=<secret> in the webhook URL, `headers` lists headers to add at the sender.
+   */
+  credential: {
+    query?: boolean;
+    headers?: (secret: string) => Record<string, string>;
+    /** other values to paste into the sender's settings, by the sender's field name (e.g. GitLab's signing token) */
+    settings?: (secret: string) => Record<string, string>;
+    /** one line for the README / admin answer, e.g. "Secret: <secret> (HMAC-SHA256 of the body)" */
+    hint: string;
+  };
+  /**
+   * Checks the credential against every accepted secret (current, and previous during rotation grace)
+   * in constant time. Never puts a secret or a received credential into `reason`.
+   */
+  verify(req: WebhookRequest, secrets: readonly string[], now: Date): VerifyResult;
+  /** Validates the body with the provider's zod schema and normalizes it. */
+  parse(req: WebhookRequest, ctx: ParseContext): ParseResult;
+  /** Header names (lowercase) that carry credentials and must be redacted from the trigger log. */
+  credentialHeaders: string[];
+  /** Body fields (top level) that carry credentials and must be redacted from the trigger log. */
+  credentialBodyFields?: string[];
+}

@@ -1,0 +1,380 @@
+/**
+ * DynamoDB persistence: triggers, trigger log entries and delivery dedup claims.
+ *
+ * Tables (see serverless.yml):
+ * - triggers: pk `id`. Sparse GSI `byRepository` on `repositoryKey` for senders without a trigger id (ECR).
+ * - logs: pk `triggerId`, sk `log#<logId>` for entries (logId is a ULID, so sk order is time order) and
+ *   `dedup#<key>` for dedup claims. Both carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ulid } from 'ulid';
+import { dynamo } from './aws';
+import { config } from '../core/config';
+import type { NormalizedEvent } from '../core/event';
+import type { Trigger } from '../trigger';
+
+export const LOG_STATUSES = [
+  'untriggered',
+  'unauthorized',
+  'rejected',
+  'queued',
+  'deploying',
+  'succeeded',
+  'failed',
+] as const;
+export type LogStatus = (typeof LOG_STATUSES)[number];
+
+export interface Attempt {
+  at: string;
+  durationMs: number;
+  statusCode?: number;
+  response?: string;
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface LogEntry {
+  id: string;
+  triggerId: string;
+  receivedAt: string;
+  provider: string;
+  deliveryId?: string;
+  event?: NormalizedEvent;
+  status: LogStatus;
+  reason?: string;
+  /** for a re-delivery: the entry that was deployed */
+  duplicateOf?: string;
+  request?: {
+    method: string;
+    path: string;
+    query?: Record<string, string>;
+    headers: Record<string, string>;
+    body: string;
+    bodyBytes: number;
+  };
+  attempts: Attempt[];
+  updatedAt: string;
+  /** epoch seconds; DynamoDB TTL */
+  expiresAt: number;
+}
+
+const nowIso = () => new Date().toISOString();
+const epoch = (d = Date.now()) => Math.floor(d / 1000);
+const logKey = (triggerId: string, logId: string) => ({ triggerId, sk: `log#${logId}` });
+function stripKeys<T extends object>(item: T & { sk?: string }): T {
+  const { sk: _sk, ...rest } = item;
+  return rest as T;
+}
+
+// ---------- triggers ----------
+
+export function newTriggerId(): string {
+  // unguessable: the id is part of every webhook URL
+  return randomBytes(12).toString('hex');
+}
+
+export async function getTrigger(id: string): Promise<Trigger | undefined> {
+  const out = await dynamo().send(new GetCommand({ TableName: config.triggersTable(), Key: { id } }));
+  return out.Item as Trigger | undefined;
+}
+
+export async function putTrigger(trigger: Trigger): Promise<void> {
+  await dynamo().send(
+    new PutCommand({
+      TableName: config.triggersTable(),
+      Item: trigger,
+      ConditionExpression: 'attribute_not_exists(id)',
+    }),
+  );
+}
+
+/** Replaces a trigger that must still exist (admin PATCH, rotation). */
+export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new PutCommand({
+        TableName: config.triggersTable(),
+        Item: trigger,
+        ConditionExpression: 'attribute_exists(id)',
+      }),
+    );
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+    throw e;
+  }
+}
+
+export async function deleteTrigger(id: string): Promise<boolean> {
+  const out = await dynamo().send(
+    new DeleteCommand({ TableName: config.triggersTable(), Key: { id }, ReturnValues: 'ALL_OLD' }),
+  );
+  return out.Attributes !== undefined;
+}
+
+/** All triggers (admin listing). Triggers are few; a paginated scan is fine off the webhook path. */
+export async function listTriggers(): Promise<Trigger[]> {
+  const items: Trigger[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo().send(
+      new ScanCommand({ TableName: config.triggersTable(), ExclusiveStartKey: start }),
+    );
+    items.push(...((out.Items ?? []) as Trigger[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/** Triggers indexed under a repository key (ECR): a query on the sparse GSI, never a scan. */
+export async function triggersByRepositoryKey(repositoryKey: string): Promise<Trigger[]> {
+  const items: Trigger[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo().send(
+      new QueryCommand({
+        TableName: config.triggersTable(),
+        IndexName: 'byRepository',
+        KeyConditionExpression: 'repositoryKey = :k',
+        ExpressionAttributeValues: { ':k': repositoryKey },
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((out.Items ?? []) as Trigger[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** After a successful deploy the trigger tracks the deployed image (Kato-style upgrade). */
+export async function setTrackedImage(triggerId: string, image: string): Promise<void> {
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: config.triggersTable(),
+      Key: { id: triggerId },
+      UpdateExpression: 'SET trackedImage = :i',
+      ConditionExpression: 'attribute_exists(id)',
+      ExpressionAttributeValues: { ':i': image },
+    }),
+  ).catch((e: Error) => {
+    if (e.name !== 'ConditionalCheckFailedException') throw e; // trigger deleted meanwhile: nothing to track
+  });
+}
+
+// ---------- trigger log ----------
+
+export function newLogId(): string {
+  return ulid();
+}
+
+export function newLogEntry(
+  fields: Omit<LogEntry, 'id' | 'receivedAt' | 'attempts' | 'updatedAt' | 'expiresAt'> & { id?: string },
+): LogEntry {
+  const now = Date.now();
+  return {
+    ...fields,
+    id: fields.id ?? newLogId(),
+    receivedAt: new Date(now).toISOString(),
+    attempts: [],
+    updatedAt: new Date(now).toISOString(),
+    expiresAt: epoch(now) + config.logTtlDays() * 86400,
+  };
+}
+
+export async function putLogEntry(entry: LogEntry): Promise<void> {
+  await dynamo().send(
+    new PutCommand({ TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id) } }),
+  );
+}
+
+export async function getLogEntry(triggerId: string, logId: string): Promise<LogEntry | undefined> {
+  const out = await dynamo().send(
+    new GetCommand({ TableName: config.logsTable(), Key: logKey(triggerId, logId), ConsistentRead: true }),
+  );
+  return out.Item ? stripKeys<LogEntry>(out.Item as LogEntry & { sk: string }) : undefined;
+}
+
+/**
+ * Writes a `queued` entry together with its dedup claims, atomically. When a claim is already held
+ * (and not expired), nothing is written and the first entry's id is returned as `duplicateOf`.
+ */
+export async function claimAndQueue(
+  entry: LogEntry,
+  dedupKeys: string[],
+): Promise<{ ok: true } | { ok: false; duplicateOf: string }> {
+  const now = epoch();
+  const expiresAt = now + config.dedupWindowSeconds();
+  try {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          ...dedupKeys.map((key) => ({
+            Put: {
+              TableName: config.logsTable(),
+              Item: { triggerId: entry.triggerId, sk: `dedup#${key}`, logId: entry.id, expiresAt },
+              // TTL deletion is lazy: an expired claim still in the table must not block
+              ConditionExpression: 'attribute_not_exists(sk) OR expiresAt < :now',
+              ExpressionAttributeValues: { ':now': now },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+            },
+          })),
+          { Put: { TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id) } } },
+        ],
+      }),
+    );
+    return { ok: true };
+  } catch (e) {
+    if (e instanceof TransactionCanceledException || (e as Error).name === 'TransactionCanceledException') {
+      const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+      const held = reasons.find((r) => r.Code === 'ConditionalCheckFailed');
+      if (held) {
+        // the claim holding the key comes back with the failure (ReturnValuesOnConditionCheckFailure)
+        return { ok: false, duplicateOf: (held.Item?.logId as { S?: string } | undefined)?.S ?? 'unknown' };
+      }
+    }
+    throw e;
+  }
+}
+
+/** Gives the claims back (the event could not be queued, so the sender's retry must not be a duplicate). */
+export async function releaseClaims(triggerId: string, logId: string, dedupKeys: string[]): Promise<void> {
+  await Promise.all(
+    dedupKeys.map((key) =>
+      dynamo()
+        .send(
+          new DeleteCommand({
+            TableName: config.logsTable(),
+            Key: { triggerId, sk: `dedup#${key}` },
+            ConditionExpression: 'logId = :l',
+            ExpressionAttributeValues: { ':l': logId },
+          }),
+        )
+        .catch((e: Error) => {
+          if (e.name !== 'ConditionalCheckFailedException') throw e;
+        }),
+    ),
+  );
+}
+
+/**
+ * Sets the status (and reason) of an entry, appending an attempt when given. `onlyFrom` makes the
+ * change conditional on the current status; returns false when that condition did not hold.
+ */
+export async function updateLogStatus(
+  triggerId: string,
+  logId: string,
+  change: { status: LogStatus; reason?: string | null; attempt?: Attempt; onlyFrom?: LogStatus[] },
+): Promise<boolean> {
+  const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
+  if (change.reason !== undefined) names['#r'] = 'reason';
+  const values: Record<string, unknown> = { ':s': change.status, ':u': nowIso() };
+  const set = ['#s = :s', '#u = :u'];
+  const remove: string[] = [];
+  if (change.reason) {
+    set.push('#r = :r');
+    values[':r'] = change.reason;
+  } else if (change.reason === null) {
+    remove.push('#r');
+  }
+  if (change.attempt) {
+    set.push('attempts = list_append(if_not_exists(attempts, :empty), :a)');
+    values[':a'] = [change.attempt];
+    values[':empty'] = [];
+  }
+  let condition = 'attribute_exists(sk)';
+  if (change.onlyFrom) {
+    condition += ` AND #s IN (${change.onlyFrom.map((_, i) => `:f${i}`).join(', ')})`;
+    change.onlyFrom.forEach((s, i) => (values[`:f${i}`] = s));
+  }
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: config.logsTable(),
+        Key: logKey(triggerId, logId),
+        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+    throw e;
+  }
+}
+
+/**
+ * Claims an entry for a deploy attempt: `queued`/`deploying` -> `deploying`, returning the entry, in one
+ * conditional write. Undefined when the entry is gone or already finished (a late re-delivery of its message).
+ */
+export async function startDeploy(triggerId: string, logId: string): Promise<LogEntry | undefined> {
+  try {
+    const out = await dynamo().send(
+      new UpdateCommand({
+        TableName: config.logsTable(),
+        Key: logKey(triggerId, logId),
+        UpdateExpression: 'SET #s = :d, #u = :u REMOVE #r',
+        ConditionExpression: 'attribute_exists(sk) AND #s IN (:q, :d)',
+        ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' },
+        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return stripKeys<LogEntry>(out.Attributes as LogEntry & { sk: string });
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return undefined;
+    throw e;
+  }
+}
+
+/** Newest first. `cursor` is opaque to callers (base64url of DynamoDB's LastEvaluatedKey). */
+export async function listLogEntries(
+  triggerId: string,
+  opts: { limit: number; status?: LogStatus; cursor?: string },
+): Promise<{ items: LogEntry[]; cursor?: string }> {
+  const items: LogEntry[] = [];
+  let start: Record<string, unknown> | undefined = opts.cursor
+    ? JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8'))
+    : undefined;
+  // A status filter is applied after the read, so keep reading pages until the page is full.
+  do {
+    const out = await dynamo().send(
+      new QueryCommand({
+        TableName: config.logsTable(),
+        KeyConditionExpression: 'triggerId = :t AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':t': triggerId, ':p': 'log#', ...(opts.status ? { ':s': opts.status } : {}) },
+        ...(opts.status ? { FilterExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' } } : {}),
+        ScanIndexForward: false,
+        Limit: opts.limit - items.length,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((out.Items ?? []) as Array<LogEntry & { sk: string }>).map((i) => stripKeys<LogEntry>(i)));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length < opts.limit);
+  return {
+    items,
+    cursor: start ? Buffer.from(JSON.stringify(start), 'utf8').toString('base64url') : undefined,
+  };
+}
+
+/** Cursor strings come from users: refuse anything that is not one of ours. */
+export function isValidCursor(cursor: string, triggerId: string): boolean {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return key?.triggerId === triggerId && typeof key.sk === 'string' && key.sk.startsWith('log#');
+  } catch {
+    return false;
+  }
+}
