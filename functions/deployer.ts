@@ -1,6 +1,7 @@
 import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { deployRecord, setVisibility } from '../lib/deploy/deployer';
+import { deployRecord } from '../lib/deploy/deployer';
+import { setVisibility } from '../lib/store/queue';
 
 const processor = new SqsFifoPartialProcessorAsync();
 

@@ -4,6 +4,13 @@ import { matchSchema, type TriggerMatch } from './match/matcher';
 import { PROVIDER_IDS } from './receive/providers/ids';
 import { redactTarget, targetSchema, type TargetConfig } from './deploy/targets';
 
+/**
+ * How a trigger's events wait for its target. `latest` (the default): a newer event of the same image repository or
+ * branch supersedes an older one still waiting (queued or waiting for a retry), so a failing deploy never holds back
+ * a newer one. `all`: every event runs, in order (a CodeBuild target that must build each commit).
+ */
+export const queueSchema = z.enum(['latest', 'all']);
+
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export const triggerCreateSchema = z
@@ -16,6 +23,7 @@ export const triggerCreateSchema = z
     enabled: z.boolean().default(true),
     match: matchSchema.default({}),
     target: targetSchema,
+    queue: queueSchema.optional(),
   })
   .strict();
 
@@ -26,6 +34,7 @@ export const triggerPatchSchema = z
     enabled: z.boolean().optional(),
     match: matchSchema.optional(),
     target: targetSchema.optional(),
+    queue: queueSchema.optional(),
   })
   .strict();
 
@@ -39,6 +48,8 @@ export interface Trigger {
   enabled: boolean;
   match: TriggerMatch;
   target: TargetConfig;
+  /** absent means `latest` */
+  queue?: z.infer<typeof queueSchema>;
   secret: string;
   /** the secret before the last rotation, accepted until previousSecretExpiresAt (epoch seconds) */
   previousSecret?: string;

@@ -1,8 +1,7 @@
 /** Admin API: the trigger log (list newest first, read one entry, redeliver). */
 import * as z from 'zod';
-import { dedupKeys, messageDeduplicationId } from '../match/dedup';
+import { dispatch } from '../match/dispatch';
 import { json, zodError } from '../receive/http';
-import { enqueueDeploy } from '../store/queue';
 import * as store from '../store/store';
 import type { AdminRequest, Routes } from './router';
 
@@ -30,35 +29,48 @@ async function get(req: AdminRequest) {
   return json(200, entry);
 }
 
-/** Runs the deploy of a triggered entry again: the entry goes back to `queued` and gets new attempts. */
+/** Entries whose event may be deployed again: what was deployed, tried, or replaced by a newer event. */
+const REDELIVERABLE: readonly store.LogStatus[] = ['succeeded', 'failed', 'superseded'];
+
+/**
+ * Runs the deploy of an entry's event again, as a new entry (`redeliveryOf` names the old one) that goes through the
+ * deploy state like a webhook: it is never stuck behind a waiting retry, and it runs even if the target runs that
+ * artifact now (a redeliver is a deliberate request). The old entry keeps its history.
+ */
 async function redeliver(req: AdminRequest) {
   const { id, logId } = req.params;
-  if (!(await store.getTrigger(id))) return json(404, { message: 'unknown trigger' });
+  const trigger = await store.getTrigger(id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
   const entry = await store.getLogEntry(id, logId);
   if (!entry) return json(404, { message: 'unknown log entry' });
-  if (!entry.event || !['succeeded', 'failed'].includes(entry.status) || entry.duplicateOf) {
+  if (!entry.event || !REDELIVERABLE.includes(entry.status)) {
     return json(409, {
-      message: `only a finished deploy (succeeded or failed) can be redelivered; this entry is ${entry.status}`,
+      message: `only a finished deploy (${REDELIVERABLE.join(', ')}) can be redelivered; this entry is ${entry.status}`,
       status: entry.status,
     });
   }
-  // Only one redelivery at a time: the status must still be the one we read.
-  const changed = await store.updateLogStatus(id, logId, {
-    status: 'queued',
-    reason: `redelivery requested at ${new Date().toISOString()}`,
-    onlyFrom: [entry.status],
-  });
-  if (!changed) return json(409, { message: 'the entry changed meanwhile; read it again' });
-  const keys = dedupKeys(entry.event);
-  // a fresh SQS deduplication id: a redelivery must not be swallowed by the first delivery's
-  const dedupId = messageDeduplicationId(id, [`redeliver:${logId}:${Date.now()}`, ...keys], logId);
-  try {
-    await enqueueDeploy({ triggerId: id, logId, event: entry.event }, dedupId);
-  } catch (e) {
-    await store.updateLogStatus(id, logId, { status: entry.status, reason: 'redelivery could not be queued' });
-    throw e;
+  const outcome = await dispatch(
+    trigger,
+    [entry.event],
+    (fields) =>
+      store.newLogEntry({
+        triggerId: id,
+        provider: entry.provider,
+        request: { method: 'POST', path: req.event.rawPath ?? `/admin/triggers/${id}/logs/${logId}/redeliver`, headers: {}, body: '', bodyBytes: 0 },
+        ...fields,
+      }),
+    { redeliveryOf: logId },
+  );
+  switch (outcome.status) {
+    case 'triggered':
+      return json(202, { log: outcome.log, status: 'queued', redeliveryOf: logId });
+    case 'untriggered':
+      return json(409, { message: `not redelivered: ${outcome.reason}`, log: outcome.log, reason: outcome.reason });
+    case 'unqueued':
+      return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
+    case 'duplicate':
+      return json(409, { message: 'not redelivered', log: outcome.log });
   }
-  return json(202, { log: logId, status: 'queued' });
 }
 
 export const logRoutes: Routes = {

@@ -88,6 +88,7 @@ async function patch(req: AdminRequest) {
     ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
     ...(change.match !== undefined ? { match: change.match } : {}),
     ...(change.target !== undefined ? { target: change.target } : {}),
+    ...(change.queue !== undefined ? { queue: change.queue } : {}),
     updatedAt: new Date().toISOString(),
   };
   if (change.description === null) delete next.description;

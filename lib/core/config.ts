@@ -25,8 +25,10 @@ export const config = {
   /** deploy targets on loopback/private addresses (true locally, false on AWS) */
   allowPrivateTargets: () => process.env.ALLOW_PRIVATE_TARGETS === 'true',
   logTtlDays: () => num('LOG_TTL_DAYS', 30),
-  /** re-deliveries of the same event within this window answer `duplicate` */
-  dedupWindowSeconds: () => num('DEDUP_WINDOW_SECONDS', 24 * 3600),
+  /** a re-delivery with the same sender delivery id within this window answers `duplicate` (GitHub redelivers up to 3 days) */
+  deliveryIdWindowSeconds: () => num('DEDUP_WINDOW_SECONDS', 3 * 24 * 3600),
+  /** for senders without a delivery id: the same body bytes within this window answer `duplicate` */
+  redeliveryWindowSeconds: () => num('REDELIVERY_WINDOW_SECONDS', 600),
   /** must equal the queue's redrive maxReceiveCount: the last attempt marks the entry `failed` */
   maxReceiveCount: () => num('MAX_RECEIVE_COUNT', 5),
   /** first retry delay; doubles per attempt (visibility timeout of the failed message) */

@@ -3,18 +3,21 @@
  * Failed records are reported as batch item failures so only they are retried; each retry waits
  * longer (the message's visibility timeout doubles). The last allowed attempt marks the entry
  * `failed` and lets the message go to the DLQ, so no entry stays `queued` forever.
+ *
+ * Deploys of one trigger run one at a time (one FIFO group per trigger), but a deploy waiting for its retry never
+ * holds back a newer event of its lane: it remembers its receipt handle in the deploy state so that dispatch can
+ * end the wait, and it checks for a newer event itself before waiting, ending `superseded` when there is one.
  */
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { sqsClient } from '../store/aws';
 import { config } from '../core/config';
-import { allowedCallback, postCallback, type CallbackOutcome } from './dockerhub-callback';
 import { imageRef, parseImageRef, type NormalizedEvent } from '../core/event';
 import { logger } from '../core/logger';
-import { parseDeployMessage } from '../store/queue';
+import * as deployState from '../store/deploy-state';
+import { parseDeployMessage, setVisibility } from '../store/queue';
 import * as store from '../store/store';
-import { runTarget } from './targets';
 import type { Trigger } from '../trigger';
+import { allowedCallback, postCallback, type CallbackOutcome } from './dockerhub-callback';
+import { runTarget } from './targets';
 
 /** Thrown to ask for a retry of this record (reported in batchItemFailures). */
 export class RetryLater extends Error {}
@@ -34,16 +37,20 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
   const maxAttempts = config.maxReceiveCount();
 
-  // One conditional write: a message seen again after its deploy finished (deleted late, or the entry
+  // One conditional write: a message seen again after its deploy finished (deleted late, superseded, or the entry
   // expired) finds nothing to start, so nothing is deployed twice.
   const entry = await store.startDeploy(triggerId, logId);
   if (!entry) {
-    logger.warn('deploy message for an entry that is finished or gone; skipped', { triggerId, logId });
+    logger.info('deploy message for an entry that is finished, superseded or gone; skipped', { triggerId, logId });
     return;
   }
+  const lane = message.lane ?? entry.lane;
   const trigger = await store.getTrigger(triggerId);
   if (!trigger) {
-    await store.updateLogStatus(triggerId, logId, { status: 'failed', reason: 'trigger was deleted before the deploy' });
+    const reason = 'trigger was deleted before the deploy';
+    await store.updateLogStatus(triggerId, logId, { status: 'failed', reason });
+    if (lane) await deployState.finishInState(triggerId, lane, logId);
+    logger.error('deploy failed', { triggerId, logId, reason });
     return;
   }
 
@@ -62,34 +69,44 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     details: result.details,
   };
   const what = result.error ?? (result.statusCode ? `HTTP ${result.statusCode}` : 'failed');
+  const seen = { triggerId, logId, provider: event.provider, image: describeEvent(event), targetType: trigger.target.type, attempt: receiveCount, maxAttempts, durationMs: result.durationMs, statusCode: result.statusCode };
 
   if (result.ok) {
     await store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt });
+    if (lane) {
+      await deployState.finishInState(triggerId, lane, logId, {
+        logId,
+        artifact: event.kind === 'code' ? event.commit?.id : event.digest,
+        image: event.image,
+        tag: event.tag,
+        at: attempt.at,
+      });
+    }
     await advanceTrackedImage(trigger, event.tag, event.digest);
     await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);
-    logger.info('deployed', { triggerId, logId, attempt: receiveCount, statusCode: result.statusCode });
+    logger.info('deployed', seen);
     return;
   }
-  if (!result.retryable) {
-    await store.updateLogStatus(triggerId, logId, {
-      status: 'failed',
-      reason: `attempt ${receiveCount} failed: ${what}; not retried`,
-      attempt,
-    });
+  if (!result.retryable || receiveCount >= maxAttempts) {
+    const reason = result.retryable
+      ? `attempt ${receiveCount} of ${maxAttempts} failed: ${what}; giving up`
+      : `attempt ${receiveCount} failed: ${what}; not retried`;
+    await store.updateLogStatus(triggerId, logId, { status: 'failed', reason, attempt });
+    if (lane) await deployState.finishInState(triggerId, lane, logId);
     await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed: ${what}`);
-    return;
-  }
-  if (receiveCount >= maxAttempts) {
-    await store.updateLogStatus(triggerId, logId, {
-      status: 'failed',
-      reason: `attempt ${receiveCount} of ${maxAttempts} failed: ${what}; giving up`,
-      attempt,
-    });
-    await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed after ${receiveCount} attempts: ${what}`);
+    logger.error('deploy failed', { ...seen, error: what, reason });
+    if (!result.retryable) return;
     // Reported as failed and visible again at once: the next receive moves it to the DLQ (receive count over
     // the limit). Left invisible it would hold up every later deploy of this trigger (FIFO group).
     await setVisibility(record.receiptHandle, 0);
     throw new RetryLater(`giving up after ${receiveCount} attempts`);
+  }
+
+  const queueAll = trigger.queue === 'all';
+  // A newer event of the lane is queued already: it replaces this one instead of waiting behind its retry.
+  if (lane && !queueAll && !(await deployState.rememberRetry(triggerId, lane, logId, record.receiptHandle))) {
+    await supersededWhileRetrying(trigger, lane, logId, attempt, what);
+    return;
   }
   const delay = Math.min(MAX_BACKOFF_SECONDS, config.retryBaseSeconds() * 2 ** (receiveCount - 1));
   await store.updateLogStatus(triggerId, logId, {
@@ -98,18 +115,42 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     attempt,
   });
   await setVisibility(record.receiptHandle, delay);
+  logger.warn('deploy attempt failed; retrying', { ...seen, error: what, retryInSeconds: delay });
+  // A newer event may have been queued between remembering the handle and the wait starting; then dispatch could
+  // not end the wait, so end it here: the message is deleted and the newer deploy runs next.
+  if (lane && !queueAll) {
+    const state = await deployState.getDeployState(triggerId, lane);
+    if (state.latest && state.latest.logId !== logId) {
+      const ended = await store.updateLogStatus(triggerId, logId, {
+        status: 'superseded',
+        reason: `superseded by ${state.latest.logId}, a newer event of the same lane, while waiting to retry`,
+        supersededBy: state.latest.logId,
+        onlyFrom: ['queued'],
+      });
+      if (ended) logger.info('deploy superseded', { triggerId, logId, supersededBy: state.latest.logId });
+      return;
+    }
+  }
   throw new RetryLater(`attempt ${receiveCount} failed`);
 }
 
-/** When this message is received again (a failed attempt's backoff, or at once). */
-export async function setVisibility(receiptHandle: string, seconds: number): Promise<void> {
-  await sqsClient().send(
-    new ChangeMessageVisibilityCommand({
-      QueueUrl: config.deployQueueUrl(),
-      ReceiptHandle: receiptHandle,
-      VisibilityTimeout: Math.floor(seconds),
-    }),
-  );
+async function supersededWhileRetrying(trigger: Trigger, lane: string, logId: string, attempt: store.Attempt, what: string) {
+  const state = await deployState.getDeployState(trigger.id, lane);
+  const newer = state.latest?.logId ?? 'a newer event';
+  await store.updateLogStatus(trigger.id, logId, {
+    status: 'superseded',
+    reason: `attempt failed: ${what}; not retried: superseded by ${newer}, a newer event of the same lane`,
+    supersededBy: state.latest?.logId,
+    attempt,
+    onlyFrom: ['deploying'],
+  });
+  logger.info('deploy superseded', { triggerId: trigger.id, logId, supersededBy: newer, error: what });
+}
+
+/** "registry/ns/repo:tag" for images, "owner/repo@branch commit" for code: what a log line names. */
+function describeEvent(event: NormalizedEvent): string {
+  if (event.kind === 'code') return `${event.repoFullName}${event.branch ? `@${event.branch}` : event.tag ? `:${event.tag}` : ''}${event.commit ? ` ${event.commit.id.slice(0, 12)}` : ''}`;
+  return event.image ?? imageRef({ registry: event.registry, repoFullName: event.repoFullName, tag: event.tag, digest: event.digest });
 }
 
 /** Docker Hub's callback_url, when the push came from Docker Hub with one (and only to Docker Hub). */

@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../core/logger';
 import { parseDeployMessage } from '../store/queue';
+import * as deployState from '../store/deploy-state';
 import * as store from '../store/store';
 
 export async function deadLetterRecord(record: SQSRecord): Promise<void> {
@@ -18,7 +19,7 @@ export async function deadLetterRecord(record: SQSRecord): Promise<void> {
   }
   const { triggerId, logId } = message;
   const entry = await store.getLogEntry(triggerId, logId);
-  if (!entry || entry.status === 'succeeded' || entry.status === 'failed') return;
+  if (!entry || !['queued', 'deploying'].includes(entry.status)) return;
   const last = entry.attempts.at(-1);
   const lastError = last ? (last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'unknown error')) : 'no attempt was recorded';
   const receives = record.attributes?.ApproximateReceiveCount;
@@ -27,5 +28,7 @@ export async function deadLetterRecord(record: SQSRecord): Promise<void> {
     reason: `moved to the dead-letter queue${receives ? ` after ${receives} receives` : ''}; last error: ${lastError}`,
     onlyFrom: ['queued', 'deploying'],
   });
-  logger.warn('deploy dead-lettered', { triggerId, logId, lastError });
+  const lane = message.lane ?? entry.lane;
+  if (lane) await deployState.finishInState(triggerId, lane, logId);
+  logger.error('deploy dead-lettered', { triggerId, logId, lastError });
 }

@@ -1,30 +1,31 @@
 /**
- * Dedup keys of an event for one trigger. A re-delivery is recognized by the sender's delivery id, or
- * by its content:
- * - with a digest: action + repository + digest, whatever the tag. One image announced under several
- *   tags (Harbor sends one request per tag, Quay one per push) deploys once; the others are duplicates.
- * - without a digest: action + repository + tag + what identifies this push (commit, else the sender's
- *   push time: Docker Hub sends no digest, and a re-push of `latest` must deploy again).
- * An event with none of these (an `api` call) has no content key: each call is a deliberate deploy.
+ * Re-deliveries: the same delivery sent again (a sender's retry, GitHub's "Redeliver" button). Recognized by the
+ * sender's delivery id, or, for senders that send none, by the exact body bytes within a short window. Everything
+ * else is a new event, judged against the trigger's deploy state (lib/match/identity.ts), not a time window: a
+ * rollback to an image deployed earlier the same day is a new event and deploys.
  */
 import { createHash } from 'node:crypto';
+import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
 
 const hash = (parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40);
 
-export function dedupKeys(event: NormalizedEvent): string[] {
-  const keys: string[] = [];
-  if (event.deliveryId) keys.push(`delivery:${hash([event.provider, event.deliveryId])}`);
-  if (event.digest) {
-    keys.push(`digest:${hash([event.action, event.repoFullName, event.digest])}`);
-  } else {
-    const identity = event.commit?.id ?? event.occurredAt;
-    if (identity) keys.push(`content:${hash([event.action, event.repoFullName, event.tag ?? '', event.branch ?? '', identity])}`);
-  }
-  return keys;
+export interface DedupClaim {
+  key: string;
+  /** how long the claim holds, seconds */
+  ttlSeconds: number;
 }
 
-/** SQS FIFO MessageDeduplicationId (<= 128 chars): the first dedup key, else the log id. */
-export function messageDeduplicationId(triggerId: string, keys: string[], logId: string): string {
-  return hash([triggerId, keys[0] ?? logId]);
+/** `bodySha256`: of the exact bytes received, for senders without a delivery id. */
+export function redeliveryClaims(event: NormalizedEvent, bodySha256?: string): DedupClaim[] {
+  if (event.deliveryId) {
+    return [{ key: `delivery:${hash([event.provider, event.deliveryId])}`, ttlSeconds: config.deliveryIdWindowSeconds() }];
+  }
+  if (bodySha256) return [{ key: `body:${hash([event.provider, bodySha256])}`, ttlSeconds: config.redeliveryWindowSeconds() }];
+  return [];
+}
+
+/** SQS FIFO MessageDeduplicationId (<= 128 chars): one per log entry, the claims above do the dedup. */
+export function messageDeduplicationId(triggerId: string, logId: string): string {
+  return hash([triggerId, logId]);
 }

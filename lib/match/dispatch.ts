@@ -1,15 +1,25 @@
 /**
- * The second half of the pipeline, shared by HTTP webhooks and EventBridge (ECR):
- * authenticated, normalized events -> match -> dedup claim + `queued` entry -> enqueue.
- * Writes exactly one log entry and says what happened; callers turn that into their answer.
+ * The second half of the pipeline, shared by HTTP webhooks, EventBridge (ECR) and the admin API's redeliver:
+ * authenticated, normalized events -> match -> re-delivery claim + deploy state -> `queued` entry -> enqueue ->
+ * supersede the older waiting deploy. Writes exactly one log entry and says what happened; callers turn that into
+ * their answer.
+ *
+ * Judging an event that matched (the contract's v2 rules):
+ * 1. a re-delivery (same delivery id, or same body bytes within a short window) is `duplicate`;
+ * 2. an event for exactly what the target runs or is deploying now (same digest, same commit) is `untriggered`
+ *    with a reason starting "already"; an older artifact that is not what runs now deploys (a rollback);
+ * 3. otherwise it is queued, and (unless the trigger says `"queue": "all"`) the older deploy of the same lane that
+ *    is still waiting ends `superseded`, and its retry wait is cut short, so the newer one runs at once.
  */
-import { dedupKeys, messageDeduplicationId } from './dedup';
-import type { NormalizedEvent } from '../core/event';
+import { imageRef, type NormalizedEvent } from '../core/event';
 import { logger } from '../core/logger';
-import { selectEvent } from './matcher';
-import { enqueueDeploy } from '../store/queue';
+import * as deployState from '../store/deploy-state';
+import { enqueueDeploy, releaseRetryWait } from '../store/queue';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
+import { messageDeduplicationId, redeliveryClaims, type DedupClaim } from './dedup';
+import { artifactOf, describeArtifact, laneOf } from './identity';
+import { selectEvent } from './matcher';
 
 export type Outcome =
   | { status: 'triggered'; log: string }
@@ -21,41 +31,152 @@ export type Outcome =
 /** Builds a log entry for this request (the caller knows how the request looked). */
 export type EntryFactory = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) => store.LogEntry;
 
-export async function dispatch(trigger: Trigger, events: NormalizedEvent[], entryFor: EntryFactory): Promise<Outcome> {
-  const { event, result } = selectEvent(trigger.match, events, {
-    trackedImage: trigger.trackedImage ?? trigger.match.image,
-  });
-  const base = { event, deliveryId: event.deliveryId };
-  if (!trigger.enabled || !result.matched) {
-    const reason = !trigger.enabled ? 'trigger disabled' : (result as { reason: string }).reason;
-    const entry = entryFor({ ...base, status: 'untriggered', reason });
-    await write(entry);
-    return { status: 'untriggered', log: entry.id, reason };
-  }
+export interface DispatchOptions {
+  /** sha256 of the exact body bytes: recognizes re-deliveries of senders that send no delivery id */
+  bodySha256?: string;
+  /** admin redeliver: run this event again even if the target runs it now; no re-delivery claim */
+  redeliveryOf?: string;
+}
 
-  const entry = entryFor({ ...base, status: 'queued' });
-  const keys = dedupKeys(event);
-  const claim = await store.claimAndQueue(entry, keys);
-  if (!claim.ok) {
-    const dup = entryFor({ ...base, status: 'untriggered', reason: `duplicate of ${claim.duplicateOf}`, duplicateOf: claim.duplicateOf });
-    await write(dup);
-    return { status: 'duplicate', log: dup.id, duplicateOf: claim.duplicateOf };
+/** An image event must name what to deploy; these never deploy. */
+function missingArtifact(event: NormalizedEvent): string | undefined {
+  if (event.kind !== 'code' && !event.tag && !event.digest) return 'event names neither a tag nor a digest: nothing to deploy';
+  return undefined;
+}
+
+/** Reads the state and writes the decision at most this often when other webhooks of the trigger race with it. */
+const MAX_STATE_TRIES = 8;
+
+export async function dispatch(
+  trigger: Trigger,
+  events: NormalizedEvent[],
+  entryFor: EntryFactory,
+  options: DispatchOptions = {},
+): Promise<Outcome> {
+  // a redelivery runs the entry's event again as it was judged then, whatever the rules say now
+  const { event, result } = options.redeliveryOf
+    ? { event: events[0], result: { matched: true as const } }
+    : selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
+  const base = { event, deliveryId: event.deliveryId, ...(options.redeliveryOf ? { redeliveryOf: options.redeliveryOf } : {}) };
+  const unmatched = !trigger.enabled ? 'trigger disabled' : !result.matched ? result.reason : missingArtifact(event);
+  if (unmatched) return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched })));
+
+  const claims = options.redeliveryOf ? [] : redeliveryClaims(event, options.bodySha256);
+  const lane = laneOf(event);
+  const artifact = artifactOf(event);
+  const queueAll = trigger.queue === 'all';
+
+  for (let tries = 1; ; tries++) {
+    const state = await deployState.getDeployState(trigger.id, lane);
+    const flying = deployState.inFlight(state);
+    const runs = flying ?? state.current;
+    if (artifact && runs?.artifact === artifact && !options.redeliveryOf) {
+      const what = describeArtifact(runs, event.kind);
+      const reason = flying ? `already deploying ${what} (log ${runs.logId})` : `already running ${what} (log ${runs.logId})`;
+      const entry = entryFor({ ...base, status: 'untriggered', reason });
+      const written = await store.claimAndWrite(entry, claims, [deployState.unchangedItem(trigger.id, lane, state.version)]);
+      if ('duplicateOf' in written) return duplicate(entryFor, base, written.duplicateOf);
+      if ('conflict' in written && tries < MAX_STATE_TRIES) continue;
+      // a state that keeps changing under us: the decision read above is still a fair answer
+      if ('conflict' in written) await store.putLogEntry(entry);
+      logEntry(entry);
+      return { status: 'untriggered', log: entry.id, reason };
+    }
+
+    const entry = entryFor({ ...base, status: 'queued', lane });
+    const ref: deployState.StateRef = { logId: entry.id, artifact, image: event.image, tag: event.tag, at: entry.receivedAt };
+    const written = await store.claimAndWrite(entry, claims, [deployState.setLatestItem(trigger.id, lane, ref, state.version)]);
+    if ('duplicateOf' in written) return duplicate(entryFor, base, written.duplicateOf);
+    if ('conflict' in written) {
+      if (tries < MAX_STATE_TRIES) continue;
+      throw new Error('the deploy state of this trigger kept changing; retry later');
+    }
+    return enqueue(trigger, entry, { claims, lane, previous: state.latest, flying, retry: state.retry, queueAll });
   }
+}
+
+async function enqueue(
+  trigger: Trigger,
+  entry: store.LogEntry,
+  ctx: {
+    claims: DedupClaim[];
+    lane: string;
+    previous?: deployState.StateRef;
+    flying?: deployState.StateRef;
+    retry?: deployState.DeployState['retry'];
+    queueAll: boolean;
+  },
+): Promise<Outcome> {
+  const event = entry.event!;
   try {
-    await enqueueDeploy({ triggerId: trigger.id, logId: entry.id, event }, messageDeduplicationId(trigger.id, keys, entry.id));
+    await enqueueDeploy({ triggerId: trigger.id, logId: entry.id, event, lane: ctx.lane }, messageDeduplicationId(trigger.id, entry.id));
   } catch (err) {
     logger.error('deploy could not be queued', { triggerId: trigger.id, logId: entry.id, error: (err as Error).message });
-    // give the claims back so the sender's retry is not taken for a duplicate
-    await store.releaseClaims(trigger.id, entry.id, keys);
+    // give the claims and the state back so the sender's retry is judged as if this request never came
+    await store.releaseClaims(trigger.id, entry.id, ctx.claims);
+    await deployState.restoreLatest(trigger.id, ctx.lane, entry.id, ctx.previous);
     await store.updateLogStatus(trigger.id, entry.id, { status: 'failed', reason: 'could not be queued; the sender was asked to retry' });
     return { status: 'unqueued', log: entry.id };
   }
-  logger.info('trigger log', { triggerId: trigger.id, logId: entry.id, status: 'queued' });
+  logEntry(entry);
+  if (!ctx.queueAll && ctx.flying) await supersede(trigger.id, ctx.flying.logId, entry.id, ctx.retry);
   return { status: 'triggered', log: entry.id };
 }
 
-/** Writes an entry that needs no claim (untriggered, unauthorized, rejected). */
+/**
+ * Ends the older deploy of the lane if it is still waiting (queued, or waiting for a retry); one that is running
+ * now finishes its attempt, and the deployer then sees it was superseded rather than retrying it.
+ */
+async function supersede(
+  triggerId: string,
+  olderLogId: string,
+  newerLogId: string,
+  retry: deployState.DeployState['retry'],
+): Promise<void> {
+  const ended = await store.updateLogStatus(triggerId, olderLogId, {
+    status: 'superseded',
+    reason: `superseded by ${newerLogId}, a newer event of the same lane`,
+    supersededBy: newerLogId,
+    onlyFrom: ['queued'],
+  });
+  if (!ended) return;
+  logger.info('trigger log', { triggerId, logId: olderLogId, status: 'superseded', supersededBy: newerLogId });
+  // its message may be waiting out a retry backoff in front of ours (one FIFO group per trigger): end the wait
+  if (retry?.logId === olderLogId) await releaseRetryWait(retry.receiptHandle);
+}
+
+async function duplicate(entryFor: EntryFactory, base: object, duplicateOf: string): Promise<Outcome> {
+  const entry = await writeEntry(entryFor({ ...base, status: 'duplicate', reason: `re-delivery of ${duplicateOf}`, duplicateOf }));
+  return { status: 'duplicate', log: entry.id, duplicateOf };
+}
+
+function untriggered(entry: store.LogEntry): Outcome {
+  return { status: 'untriggered', log: entry.id, reason: entry.reason ?? '' };
+}
+
+async function writeEntry(entry: store.LogEntry): Promise<store.LogEntry> {
+  await write(entry);
+  return entry;
+}
+
+/** Writes an entry that needs no claim (untriggered, unauthorized, rejected, duplicate). */
 export async function write(entry: store.LogEntry): Promise<void> {
   await store.putLogEntry(entry);
-  logger.info('trigger log', { triggerId: entry.triggerId, logId: entry.id, status: entry.status, reason: entry.reason });
+  logEntry(entry);
 }
+
+/** One line per webhook outcome: what operators read in CloudWatch (never the request itself). */
+function logEntry(entry: store.LogEntry): void {
+  const e = entry.event;
+  logger.info('trigger log', {
+    triggerId: entry.triggerId,
+    logId: entry.id,
+    provider: entry.provider,
+    status: entry.status,
+    reason: entry.reason,
+    image: e ? (e.image ?? (e.kind !== 'code' ? imageRef({ registry: e.registry, repoFullName: e.repoFullName, tag: e.tag, digest: e.digest }) : undefined)) : undefined,
+    commit: e?.commit?.id,
+    branch: e?.branch,
+  });
+}
+

@@ -3,7 +3,7 @@
  * body")? Pure functions; the pattern engines (TCR globs, RE2 regexes, semver) live in match-patterns.ts.
  */
 import * as z from 'zod';
-import { ACTIONS, imageRef, parseImageRef, type NormalizedEvent } from '../core/event';
+import { ACTIONS, imageRef, parseImageRef, type Action, type NormalizedEvent } from '../core/event';
 import {
   MAX_PATTERN_LENGTH,
   globError,
@@ -137,9 +137,16 @@ export function selectEvent(
 
 // ---------------------------------------------------------------------------------------------
 
+/** What a trigger without `actions` acts on: pushes. Deletes, pulls and promotions only when a trigger lists them. */
+export const DEFAULT_ACTIONS: readonly Action[] = ['push', 'tag_push', 'chart_push'];
+
 function checkActions(match: TriggerMatch, event: NormalizedEvent): string | undefined {
   const actions = match.actions;
-  if (!actions || actions.length === 0 || actions.includes(event.action)) return undefined;
+  if (!actions || actions.length === 0) {
+    if (DEFAULT_ACTIONS.includes(event.action)) return undefined;
+    return `action "${event.action}" is acted on only by a trigger that lists it in match.actions (default: ${DEFAULT_ACTIONS.join(', ')})`;
+  }
+  if (actions.includes(event.action)) return undefined;
   return `action "${event.action}" is not one of ${actions.join(', ')}`;
 }
 

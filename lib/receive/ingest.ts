@@ -4,6 +4,7 @@
  * Every request that reaches a known trigger leaves exactly one log entry. Storage or queue failures
  * answer 503 (the sender retries) and never lose an event silently.
  */
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { dispatch, write } from '../match/dispatch';
@@ -89,13 +90,15 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     return json(202, { log: entry.id, status: 'untriggered', reason: parsed.reason });
   }
 
-  const outcome = await dispatch(trigger, parsed.events, entryFor);
+  const bodySha256 = createHash('sha256').update(event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : '').digest('hex');
+  const outcome = await dispatch(trigger, parsed.events, entryFor, { bodySha256 });
   switch (outcome.status) {
     case 'triggered':
       return json(202, { log: outcome.log, status: 'triggered' });
     case 'untriggered':
       return json(202, { log: outcome.log, status: 'untriggered', reason: outcome.reason });
     case 'duplicate':
+      // the contract names the first delivery's entry; this request's own entry is `duplicate` in the log
       return json(200, { status: 'duplicate', log: outcome.duplicateOf });
     case 'unqueued':
       return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });

@@ -27,10 +27,12 @@ export const LOG_STATUSES = [
   'untriggered',
   'unauthorized',
   'rejected',
+  'duplicate',
   'queued',
   'deploying',
   'succeeded',
   'failed',
+  'superseded',
 ] as const;
 export type LogStatus = (typeof LOG_STATUSES)[number];
 
@@ -52,8 +54,14 @@ export interface LogEntry {
   event?: NormalizedEvent;
   status: LogStatus;
   reason?: string;
-  /** for a re-delivery: the entry that was deployed */
+  /** for a re-delivery (`duplicate`): the entry of the first delivery */
   duplicateOf?: string;
+  /** for a `superseded` entry: the newer entry that replaced it */
+  supersededBy?: string;
+  /** for an entry made by the admin API's redeliver: the entry it runs again */
+  redeliveryOf?: string;
+  /** the deploy-state lane of the event (lib/match/identity.ts); set on entries that were queued */
+  lane?: string;
   request?: {
     method: string;
     path: string;
@@ -205,23 +213,26 @@ export async function getLogEntry(triggerId: string, logId: string): Promise<Log
 }
 
 /**
- * Writes a `queued` entry together with its dedup claims, atomically. When a claim is already held
- * (and not expired), nothing is written and the first entry's id is returned as `duplicateOf`.
+ * Writes an entry together with its redelivery claims and further items of the same decision (the deploy state's
+ * update or check), atomically. When a claim is already held (and not expired) nothing is written and the first
+ * entry's id is returned as `duplicateOf`; when another item's condition failed (the state changed since it was
+ * read) nothing is written and `conflict` says the caller must read again.
  */
-export async function claimAndQueue(
+export async function claimAndWrite(
   entry: LogEntry,
-  dedupKeys: string[],
-): Promise<{ ok: true } | { ok: false; duplicateOf: string }> {
+  claims: Array<{ key: string; ttlSeconds: number }>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  extraItems: any[] = [],
+): Promise<{ ok: true } | { ok: false; duplicateOf: string } | { ok: false; conflict: true }> {
   const now = epoch();
-  const expiresAt = now + config.dedupWindowSeconds();
   try {
     await dynamo().send(
       new TransactWriteCommand({
         TransactItems: [
-          ...dedupKeys.map((key) => ({
+          ...claims.map(({ key, ttlSeconds }) => ({
             Put: {
               TableName: config.logsTable(),
-              Item: { triggerId: entry.triggerId, sk: `dedup#${key}`, logId: entry.id, expiresAt },
+              Item: { triggerId: entry.triggerId, sk: `dedup#${key}`, logId: entry.id, expiresAt: now + ttlSeconds },
               // TTL deletion is lazy: an expired claim still in the table must not block
               ConditionExpression: 'attribute_not_exists(sk) OR expiresAt < :now',
               ExpressionAttributeValues: { ':now': now },
@@ -229,6 +240,7 @@ export async function claimAndQueue(
             },
           })),
           { Put: { TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id) } } },
+          ...extraItems,
         ],
       }),
     );
@@ -236,20 +248,21 @@ export async function claimAndQueue(
   } catch (e) {
     if (e instanceof TransactionCanceledException || (e as Error).name === 'TransactionCanceledException') {
       const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
-      const held = reasons.find((r) => r.Code === 'ConditionalCheckFailed');
+      const held = reasons.slice(0, claims.length).find((r) => r.Code === 'ConditionalCheckFailed');
       if (held) {
         // the claim holding the key comes back with the failure (ReturnValuesOnConditionCheckFailure)
         return { ok: false, duplicateOf: (held.Item?.logId as { S?: string } | undefined)?.S ?? 'unknown' };
       }
+      if (reasons.slice(claims.length).some((r) => r.Code === 'ConditionalCheckFailed')) return { ok: false, conflict: true };
     }
     throw e;
   }
 }
 
 /** Gives the claims back (the event could not be queued, so the sender's retry must not be a duplicate). */
-export async function releaseClaims(triggerId: string, logId: string, dedupKeys: string[]): Promise<void> {
+export async function releaseClaims(triggerId: string, logId: string, claims: Array<{ key: string }>): Promise<void> {
   await Promise.all(
-    dedupKeys.map((key) =>
+    claims.map(({ key }) =>
       dynamo()
         .send(
           new DeleteCommand({
@@ -273,7 +286,7 @@ export async function releaseClaims(triggerId: string, logId: string, dedupKeys:
 export async function updateLogStatus(
   triggerId: string,
   logId: string,
-  change: { status: LogStatus; reason?: string | null; attempt?: Attempt; onlyFrom?: LogStatus[] },
+  change: { status: LogStatus; reason?: string | null; attempt?: Attempt; onlyFrom?: LogStatus[]; supersededBy?: string },
 ): Promise<boolean> {
   const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
   if (change.reason !== undefined) names['#r'] = 'reason';
@@ -285,6 +298,10 @@ export async function updateLogStatus(
     values[':r'] = change.reason;
   } else if (change.reason === null) {
     remove.push('#r');
+  }
+  if (change.supersededBy) {
+    set.push('supersededBy = :sb');
+    values[':sb'] = change.supersededBy;
   }
   if (change.attempt) {
     set.push('attempts = list_append(if_not_exists(attempts, :empty), :a)');

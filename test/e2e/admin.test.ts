@@ -133,7 +133,8 @@ describe('logs', () => {
   const logIds: string[] = [];
 
   beforeAll(async () => {
-    const res = await api.admin('POST', '/admin/triggers', { ...valid(), name: 'logs', match: { tags: { glob: 'v*' } } });
+    // `queue: all`: every push deploys (none is superseded by the next), so the log holds three successes
+    const res = await api.admin('POST', '/admin/triggers', { ...valid(), name: 'logs', queue: 'all', match: { tags: { glob: 'v*' } } });
     ({ id, secret } = res.body);
     // 3 triggered and 2 untriggered, in order
     for (const [i, tag] of ['v1', 'dev', 'v2', 'dev2', 'v3'].entries()) {
@@ -168,12 +169,17 @@ describe('logs', () => {
     expect(res.body.field).toBe(field);
   });
 
-  it('redelivers a finished deploy; refuses an untriggered entry', async () => {
+  it('redelivers a finished deploy as a new entry; refuses an untriggered entry', async () => {
     const before = target.calls.length;
     const res = await api.admin('POST', `/admin/triggers/${id}/logs/${logIds[0]}/redeliver`);
     expect(res.status).toBe(202);
-    const entry = await api.waitForLog(id, logIds[0], (e) => e?.status === 'succeeded' && e.attempts.length === 2);
-    expect(entry.attempts).toHaveLength(2);
+    expect(res.body).toEqual({ log: expect.any(String), status: 'queued', redeliveryOf: logIds[0] });
+    expect(res.body.log).not.toBe(logIds[0]);
+    const entry = await api.waitForLog(id, res.body.log, (e) => e?.status === 'succeeded');
+    expect(entry).toMatchObject({ status: 'succeeded', redeliveryOf: logIds[0], event: { tag: 'v1' } });
+    expect(entry.attempts).toHaveLength(1);
+    // the first entry keeps its own history
+    expect((await api.admin('GET', `/admin/triggers/${id}/logs/${logIds[0]}`)).body.attempts).toHaveLength(1);
     expect(target.calls.length - before).toBe(1);
     const refused = await api.admin('POST', `/admin/triggers/${id}/logs/${logIds[1]}/redeliver`);
     expect(refused.status).toBe(409);

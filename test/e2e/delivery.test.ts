@@ -1,6 +1,7 @@
 /**
  * Delivery guarantees on the local stack: retries with backoff and a DLQ, nothing left queued, nothing
- * deployed twice, one deploy at a time per trigger, the DLQ consumer, and Docker Hub's callback_url.
+ * deployed twice, one deploy at a time per trigger, superseding (a newer event replaces an older waiting one),
+ * the DLQ consumer, and Docker Hub's callback_url.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { apiClient } from '../helpers/api';
@@ -9,7 +10,7 @@ import { startTestStack } from '../helpers/stack';
 import { startTargetServer } from '../helpers/target-server';
 import * as store from '../../lib/store/store';
 
-const TERMINAL = new Set(['succeeded', 'failed']);
+const TERMINAL = new Set(['succeeded', 'failed', 'superseded']);
 const MAX_ATTEMPTS = 5;
 
 /** Seeded PRNG (mulberry32) so a failing run can be replayed with the same seed. */
@@ -62,32 +63,37 @@ async function allEntries(triggerId: string): Promise<any[]> {
   return items;
 }
 
-it('200 events at a target failing 30% at random: every entry ends succeeded or failed, none deployed twice', async () => {
+it('200 events at a target failing 30% at random: every entry ends, none deployed twice, none older after newer', async () => {
   const seed = Number(process.env.TF_DELIVERY_SEED ?? 20261121);
   const rnd = random(seed);
   const deployed = new Map<string, number>(); // logId -> 2xx answers
+  const deployOrder = new Map<string, number[]>(); // trigger path -> push numbers in the order deployed
   const target = await startTargetServer((call) => {
     if (rnd() < 0.3) return { status: 500, body: 'random failure' };
-    const log = JSON.parse(call.body).log as string;
+    const { log, tag } = JSON.parse(call.body) as { log: string; tag: string };
     deployed.set(log, (deployed.get(log) ?? 0) + 1);
+    deployOrder.set(call.url, [...(deployOrder.get(call.url) ?? []), Number(tag.split('.')[2])]);
     return { status: 200, body: 'ok' };
   });
   try {
-    const triggers: Array<{ id: string; secret: string }> = [];
+    // triggers 0-4 run every event (`queue: all`); 5-9 let a newer push supersede an older waiting one
+    const triggers: Array<{ id: string; secret: string; queue: string }> = [];
     for (let i = 0; i < 10; i++) {
+      const queue = i < 5 ? 'all' : 'latest';
       const res = await api.admin('POST', '/admin/triggers', {
         name: `chaos-${i}`,
         provider: 'dockerhub',
-        target: { type: 'http', url: `${target.url}/t${i}`, body: { log: '{{logId}}' } },
+        queue,
+        target: { type: 'http', url: `${target.url}/t${i}`, body: { log: '{{logId}}', tag: '{{tag}}' } },
       });
-      triggers.push(res.body);
+      triggers.push({ ...res.body, queue });
     }
-    const logs: Array<{ trigger: string; log: string }> = [];
+    const logs: Array<{ trigger: string; log: string; n: number }> = [];
     const sends = Array.from({ length: 200 }, (_, n) => async () => {
       const t = triggers[n % 10];
       const res = await api.hook(`/hooks/dockerhub/${t.id}?token=${t.secret}`, push(`1.0.${n}`, 1700100000 + n));
       expect(res.status).toBe(202);
-      logs.push({ trigger: t.id, log: res.body.log });
+      logs.push({ trigger: t.id, log: res.body.log, n });
     });
     // 8 senders at a time
     for (let i = 0; i < sends.length; i += 8) await Promise.all(sends.slice(i, i + 8).map((f) => f()));
@@ -104,29 +110,47 @@ it('200 events at a target failing 30% at random: every entry ends succeeded or 
     for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;
     // the closing note reports these
     console.log(`delivery chaos (seed ${seed}): ${JSON.stringify(counts)}; target calls ${target.calls.length}`);
-    if (process.env.TF_DEBUG) console.log(JSON.stringify(entries.filter((e) => !TERMINAL.has(e.status)).map((e) => ({ t: e.triggerId, r: e.reason, a: e.attempts.length, u: e.updatedAt }))));
 
     expect(entries).toHaveLength(200);
     expect(entries.filter((e) => !TERMINAL.has(e.status))).toEqual([]);
+    const byId = new Map(entries.map((e) => [e.id, e]));
     for (const e of entries) {
       const oks = deployed.get(e.id) ?? 0;
+      const queueAll = triggers.find((t) => t.id === e.triggerId)!.queue === 'all';
       if (e.status === 'succeeded') {
         expect(oks).toBe(1);
         expect(e.attempts.at(-1).statusCode).toBe(200);
-      } else {
+      } else if (e.status === 'failed') {
         expect(oks).toBe(0);
         expect(e.attempts).toHaveLength(MAX_ATTEMPTS);
+      } else {
+        // superseded: only where the trigger allows it, by a newer entry of the same trigger, never deployed
+        expect(queueAll).toBe(false);
+        expect(oks).toBe(0);
+        expect(byId.get(e.supersededBy)?.triggerId).toBe(e.triggerId);
+        expect(e.supersededBy > e.id).toBe(true);
       }
       expect(e.attempts.length).toBeLessThanOrEqual(MAX_ATTEMPTS);
     }
     expect([...deployed.values()].every((n) => n === 1)).toBe(true);
-    expect(counts.succeeded).toBeGreaterThan(150);
+    for (const t of triggers) {
+      const mine = logs.filter((l) => l.trigger === t.id).sort((a, b) => a.n - b.n);
+      const newest = byId.get(mine.at(-1)!.log);
+      // the newest push of every trigger is never superseded: it deploys or fails on its own
+      expect(['succeeded', 'failed']).toContain(newest.status);
+      if (t.queue === 'all') expect(mine.every((l) => byId.get(l.log).status !== 'superseded')).toBe(true);
+    }
+    // an older image never after a newer one of the same trigger
+    for (const order of deployOrder.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
+    // every event of a `queue: all` trigger ran to its end
+    const allSucceeded = entries.filter((e) => triggers.find((t) => t.id === e.triggerId)!.queue === 'all' && e.status === 'succeeded');
+    expect(allSucceeded.length).toBeGreaterThan(80);
   } finally {
     await target.close();
   }
 }, 120_000);
 
-it('deploys of one trigger run one at a time, in the order they arrived', async () => {
+it('deploys of a `queue: all` trigger all run, one at a time, in the order they arrived', async () => {
   let inFlight = 0;
   let maxInFlight = 0;
   const order: string[] = [];
@@ -151,6 +175,7 @@ it('deploys of one trigger run one at a time, in the order they arrived', async 
       await api.admin('POST', '/admin/triggers', {
         name: 'serial',
         provider: 'dockerhub',
+        queue: 'all',
         target: { type: 'http', url: `http://127.0.0.1:${port}/`, body: { tag: '{{tag}}' } },
       })
     ).body;

@@ -115,8 +115,8 @@ describe('a Docker Hub push through the whole pipeline', () => {
     await api.waitForLog(trigger.id, third.body.log, TERMINAL);
     expect(target.calls.filter((c) => c.url === '/dedup')).toHaveLength(2);
     const logs = (await api.admin('GET', `/admin/triggers/${trigger.id}/logs`)).body.items;
-    expect(logs.map((l: any) => l.status).sort()).toEqual(['succeeded', 'succeeded', 'untriggered']);
-    expect(logs.find((l: any) => l.status === 'untriggered')).toMatchObject({ duplicateOf: first.body.log });
+    expect(logs.map((l: any) => l.status).sort()).toEqual(['duplicate', 'succeeded', 'succeeded']);
+    expect(logs.find((l: any) => l.status === 'duplicate')).toMatchObject({ duplicateOf: first.body.log, reason: `re-delivery of ${first.body.log}` });
   });
 
   it('a target that answers 500 is retried up to the limit and ends failed, each attempt recorded', async () => {

@@ -181,7 +181,7 @@ describe.each(CASES.map((c, i) => [`${c.provider} #${i}`, c] as const))('%s', (_
 });
 
 describe('one deploy per digest', () => {
-  it('Harbor announcing one digest under two tags (two requests) deploys once; the second is a duplicate', async () => {
+  it('Harbor announcing one digest under two tags (two requests) deploys once; the second is "already"', async () => {
     const created = await api.admin('POST', '/admin/triggers', {
       name: 'harbor-digest',
       provider: 'harbor',
@@ -196,8 +196,13 @@ describe('one deploy per digest', () => {
     const first = await api.hook(`/hooks/harbor/${id}`, withTag('1.2.0'), { authorization: `Bearer ${secret}` });
     const second = await api.hook(`/hooks/harbor/${id}`, withTag('latest'), { authorization: `Bearer ${secret}` });
     expect(first.status).toBe(202);
-    expect(second.body).toEqual({ status: 'duplicate', log: first.body.log });
+    expect(second.status).toBe(202);
+    expect(second.body).toMatchObject({ status: 'untriggered' });
+    expect(second.body.reason).toMatch(new RegExp(`^already (deploying|running) sha256:.* \\(log ${first.body.log}\\)$`));
     await api.waitForLog(id, first.body.log, DONE);
+    // announced again after the deploy: the target runs it now
+    const third = await api.hook(`/hooks/harbor/${id}`, withTag('stable'), { authorization: `Bearer ${secret}` });
+    expect(third.body.reason).toMatch(new RegExp(`^already running sha256:.* \\(log ${first.body.log}\\)$`));
     expect(target.calls.filter((c) => c.url === '/harbor-digest')).toHaveLength(1);
   });
 

@@ -329,8 +329,15 @@ describe('image rule (Kato)', () => {
 
 describe('actions', () => {
   it.each<[string[] | undefined, NormalizedEvent['action'], string | null]>([
-    [undefined, 'delete', null],
-    [[], 'delete', null],
+    // without `actions` a trigger acts on pushes only: a `match: {}` trigger never "deploys" a deleted image
+    [undefined, 'push', null],
+    [undefined, 'tag_push', null],
+    [undefined, 'chart_push', null],
+    [undefined, 'delete', 'action "delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
+    [[], 'delete', 'action "delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
+    [undefined, 'pull', 'action "pull" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
+    [undefined, 'chart_delete', 'action "chart_delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
+    [['delete'], 'delete', null],
     [['push', 'chart_push'], 'chart_push', null],
     [['push', 'chart_push'], 'delete', 'action "delete" is not one of push, chart_push'],
     [['pull'], 'push', 'action "push" is not one of pull'],

@@ -1,0 +1,154 @@
+/**
+ * Deploy state: what a trigger's target runs and what is on its way there, per lane (one image repository, or one
+ * branch of a code repository; see lib/match/identity.ts). Kept in the logs table next to the entries
+ * (`state#<lane hash>`), so the webhook path reads one more item and writes it in the transaction it already makes.
+ *
+ * - `latest`: the newest event queued in this lane (it may be finished);
+ * - `doneUpTo`: the newest entry of this lane that reached a terminal status (ULIDs sort by time), so `latest` is in
+ *   flight exactly when latest.logId > doneUpTo;
+ * - `current`: the newest entry that succeeded: what the target runs now;
+ * - `retry`: the receipt handle of a deploy message waiting for its retry (its visibility timeout), so that a newer
+ *   event can end the wait at once instead of queueing behind it;
+ * - `version`: bumped by every write; the webhook path writes only if nothing changed since it read.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../core/config';
+import { dynamo } from './aws';
+
+/** One event as the deploy state remembers it. */
+export interface StateRef {
+  logId: string;
+  /** digest (images) or commit (code): what "the same thing" means; absent when the sender says neither */
+  artifact?: string;
+  image?: string;
+  tag?: string;
+  at: string;
+}
+
+export interface DeployState {
+  latest?: StateRef;
+  current?: StateRef;
+  doneUpTo?: string;
+  retry?: { logId: string; receiptHandle: string };
+  version: number;
+}
+
+export const stateKey = (triggerId: string, lane: string) => ({ triggerId, sk: `state#${lane}` });
+
+export async function getDeployState(triggerId: string, lane: string): Promise<DeployState> {
+  const out = await dynamo().send(
+    new GetCommand({ TableName: config.logsTable(), Key: stateKey(triggerId, lane), ConsistentRead: true }),
+  );
+  const item = out.Item as (DeployState & { sk: string }) | undefined;
+  return item ? { latest: item.latest, current: item.current, doneUpTo: item.doneUpTo, retry: item.retry, version: item.version ?? 0 } : { version: 0 };
+}
+
+/** The in-flight event of a lane: its latest one, unless that one has finished. */
+export function inFlight(state: DeployState): StateRef | undefined {
+  const latest = state.latest;
+  if (!latest) return undefined;
+  return state.doneUpTo && state.doneUpTo >= latest.logId ? undefined : latest;
+}
+
+/** The transaction item that makes `ref` the lane's latest event, if the state is still the version read. */
+export function setLatestItem(triggerId: string, lane: string, ref: StateRef, readVersion: number) {
+  return {
+    Update: {
+      TableName: config.logsTable(),
+      Key: stateKey(triggerId, lane),
+      UpdateExpression: 'SET latest = :l, version = :next, expiresAt = :x',
+      ConditionExpression: readVersion === 0 ? 'attribute_not_exists(sk)' : 'version = :v',
+      ExpressionAttributeValues: {
+        ':l': ref,
+        ':next': readVersion + 1,
+        ':x': stateExpiry(),
+        ...(readVersion === 0 ? {} : { ':v': readVersion }),
+      },
+    },
+  };
+}
+
+/** The transaction item that only checks the state is still the version read (for decisions that write no state). */
+export function unchangedItem(triggerId: string, lane: string, readVersion: number) {
+  return {
+    ConditionCheck: {
+      TableName: config.logsTable(),
+      Key: stateKey(triggerId, lane),
+      ConditionExpression: readVersion === 0 ? 'attribute_not_exists(sk)' : 'version = :v',
+      ...(readVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': readVersion } }),
+    },
+  };
+}
+
+/**
+ * Records that an entry of the lane finished (`current` too when it succeeded). Ignored when a newer entry of the
+ * lane finished already, so a late outcome never moves the state back.
+ */
+export async function finishInState(
+  triggerId: string,
+  lane: string,
+  logId: string,
+  succeeded?: StateRef,
+): Promise<void> {
+  await conditional(
+    new UpdateCommand({
+      TableName: config.logsTable(),
+      Key: stateKey(triggerId, lane),
+      UpdateExpression: `SET doneUpTo = :id, version = if_not_exists(version, :zero) + :one, expiresAt = :x${succeeded ? ', #c = :c' : ''} REMOVE #r`,
+      ConditionExpression: 'attribute_not_exists(doneUpTo) OR doneUpTo < :id',
+      ExpressionAttributeNames: { '#r': 'retry', ...(succeeded ? { '#c': 'current' } : {}) },
+      ExpressionAttributeValues: {
+        ':id': logId,
+        ':zero': 0,
+        ':one': 1,
+        ':x': stateExpiry(),
+        ...(succeeded ? { ':c': succeeded } : {}),
+      },
+    }),
+  );
+}
+
+/**
+ * Remembers the receipt handle of a message that waits for its retry, only while `logId` is still the lane's latest
+ * event. False when a newer event was queued meanwhile: then the caller supersedes instead of waiting.
+ */
+export async function rememberRetry(triggerId: string, lane: string, logId: string, receiptHandle: string): Promise<boolean> {
+  return conditional(
+    new UpdateCommand({
+      TableName: config.logsTable(),
+      Key: stateKey(triggerId, lane),
+      UpdateExpression: 'SET #r = :r, version = version + :one',
+      ConditionExpression: 'latest.logId = :id',
+      ExpressionAttributeNames: { '#r': 'retry' },
+      ExpressionAttributeValues: { ':r': { logId, receiptHandle }, ':id': logId, ':one': 1 },
+    }),
+  );
+}
+
+/** Puts `previous` back as the lane's latest event when `logId` could not be queued after all. */
+export async function restoreLatest(triggerId: string, lane: string, logId: string, previous: StateRef | undefined): Promise<void> {
+  await conditional(
+    new UpdateCommand({
+      TableName: config.logsTable(),
+      Key: stateKey(triggerId, lane),
+      UpdateExpression: previous ? 'SET latest = :p, version = version + :one' : 'SET version = version + :one REMOVE latest',
+      ConditionExpression: 'latest.logId = :id',
+      ExpressionAttributeValues: { ':id': logId, ':one': 1, ...(previous ? { ':p': previous } : {}) },
+    }),
+  );
+}
+
+/** The state lives as long as the entries it names, renewed on every write. */
+function stateExpiry(): number {
+  return Math.floor(Date.now() / 1000) + config.logTtlDays() * 86400;
+}
+
+async function conditional(command: UpdateCommand): Promise<boolean> {
+  try {
+    await dynamo().send(command);
+    return true;
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+    throw e;
+  }
+}
