@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { matchSchema, type TriggerMatch } from './match/matcher';
 import { PROVIDER_IDS } from './receive/providers/ids';
 import { redactTarget, targetSchema, type TargetConfig } from './deploy/targets';
+import { notifyInputSchema, redactNotify, type NotifierConfig } from './notify';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -16,6 +17,8 @@ export const triggerCreateSchema = z
     enabled: z.boolean().default(true),
     match: matchSchema.default({}),
     target: targetSchema,
+    /** who hears about outcomes (lib/notify); webhook signing secrets are generated, never given */
+    notify: notifyInputSchema.optional(),
   })
   .strict();
 
@@ -26,6 +29,8 @@ export const triggerPatchSchema = z
     enabled: z.boolean().optional(),
     match: matchSchema.optional(),
     target: targetSchema.optional(),
+    /** replaces the list; [] removes every notifier */
+    notify: notifyInputSchema.optional(),
   })
   .strict();
 
@@ -39,6 +44,8 @@ export interface Trigger {
   enabled: boolean;
   match: TriggerMatch;
   target: TargetConfig;
+  /** notifiers as stored (webhook ones carry their signing secret); absent: none besides DEFAULT_NOTIFY */
+  notify?: NotifierConfig[];
   secret: string;
   /** the secret before the last rotation, accepted until previousSecretExpiresAt (epoch seconds) */
   previousSecret?: string;
@@ -51,8 +58,12 @@ export interface Trigger {
   updatedAt: string;
 }
 
-/** What the admin API shows: never the secrets; the target's credentials (header values, URL tokens) redacted. */
+/**
+ * What the admin API shows: never the secrets; the target's credentials (header values, URL tokens) and the
+ * notifiers' URL credentials redacted, their signing secrets left out.
+ */
 export function publicTrigger(trigger: Trigger): Omit<Trigger, 'secret' | 'previousSecret'> {
   const { secret: _s, previousSecret: _p, ...rest } = trigger;
-  return { ...rest, target: redactTarget(rest.target) };
+  const notify = redactNotify(rest.notify);
+  return { ...rest, target: redactTarget(rest.target), ...(notify ? { notify } : {}) };
 }
