@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import {
   defaultNotify,
   notifiersFor,
+  notifyInputSchema,
   prepareNotify,
   redactNotifier,
   rotateNotifySecrets,
@@ -201,5 +202,22 @@ describe('prepareNotify (create and PATCH)', () => {
       previousSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       previousSecretExpiresAt: 1_000_000_000 + 3600,
     });
+  });
+});
+
+describe('notification URLs follow the outbound rules of targets', () => {
+  it('a private or metadata IP literal is refused at creation unless private targets are allowed', () => {
+    const url = 'http://169.254.169.254/latest/meta-data';
+    const before = process.env.ALLOW_PRIVATE_TARGETS;
+    try {
+      process.env.ALLOW_PRIVATE_TARGETS = 'false';
+      const refused = notifyInputSchema.safeParse([{ type: 'slack', url }]);
+      expect(refused.success).toBe(false);
+      expect(refused.error!.issues[0]).toMatchObject({ path: [0, 'url'], message: expect.stringMatching(/169\.254\.169\.254 is linkLocal/) });
+      process.env.ALLOW_PRIVATE_TARGETS = 'true';
+      expect(notifyInputSchema.safeParse([{ type: 'slack', url }]).success).toBe(true);
+    } finally {
+      process.env.ALLOW_PRIVATE_TARGETS = before;
+    }
   });
 });
