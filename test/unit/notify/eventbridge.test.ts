@@ -10,7 +10,7 @@ describe('eventbridge notifier', () => {
   it('puts one event on the default bus: source triggerfish, detail-type by status, detail the webhook body', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }], $metadata: { httpStatusCode: 200 } });
     const config = eventbridgeNotifierSchema.parse({ type: 'eventbridge', on: ['succeeded', 'failed', 'superseded'] });
-    const o = outcome({ status: 'superseded', reason: 'superseded by 01JNEWER' });
+    const o = outcome({ status: 'superseded' as never, reason: 'superseded by 01JNEWER' });
     const r = await eventbridgeNotifier.send(config, o, sendCtx);
     expect(r).toEqual({ ok: true, retryable: false, statusCode: 200 });
     const calls = events.commandCalls(PutEventsCommand);

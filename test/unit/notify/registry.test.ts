@@ -9,8 +9,10 @@ import {
   rotateNotifySecrets,
   sendNotifications,
   sendOne,
+  NOTIFY_STATUSES,
   type NotifierConfig,
 } from '../../../lib/notify';
+import { LOG_STATUSES } from '../../../lib/store/store';
 import { startTargetServer } from '../../helpers/target-server';
 import { entry, outcome, trigger } from './sample';
 
@@ -219,5 +221,12 @@ describe('notification URLs follow the outbound rules of targets', () => {
     } finally {
       process.env.ALLOW_PRIVATE_TARGETS = before;
     }
+  });
+});
+
+describe('NOTIFY_STATUSES', () => {
+  it('covers every log status (issue 8 adds duplicate and superseded to the store; they are valid here already)', () => {
+    for (const s of LOG_STATUSES) expect(NOTIFY_STATUSES).toContain(s);
+    expect(NOTIFY_STATUSES).toEqual(expect.arrayContaining(['duplicate', 'superseded']));
   });
 });
