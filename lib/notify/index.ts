@@ -293,9 +293,9 @@ export async function notifyOutcome(trigger: Trigger, entry: LogEntry, opts: Not
   try {
     const records = await sendNotifications(trigger, entry, opts);
     for (const r of records) {
-      if (r.error) {
-        logger.warn('notification failed', { triggerId: trigger.id, logId: entry.id, notifier: r.type, status: r.status, statusCode: r.statusCode, error: r.error, attempts: r.attempts });
-      }
+      const fields = { triggerId: trigger.id, logId: entry.id, notifier: r.type, status: r.status, statusCode: r.statusCode, attempts: r.attempts };
+      if (r.error) logger.warn('notification failed', { ...fields, error: r.error });
+      else logger.info('notification sent', fields);
     }
     if (records.length) await appendNotifications(trigger.id, entry.id, records);
   } catch (err) {
