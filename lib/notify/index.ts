@@ -238,21 +238,22 @@ export async function sendOne(n: NotifierConfig, outcome: Outcome, opts: NotifyO
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
     return record({ ok: false, retryable: false, error: `invalid ${type} notifier: ${where}${issue.message}` }, 0);
   }
-  const attempts = Math.max(1, opts.attempts ?? NOTIFY_ATTEMPTS);
+  const maxAttempts = Math.max(1, opts.attempts ?? NOTIFY_ATTEMPTS);
   const ctx = { allowPrivate: config.allowPrivateTargets(), timeoutMs: opts.timeoutMs ?? NOTIFY_TIMEOUT_MS };
   let last: SendResult = { ok: false, retryable: false, error: 'not sent' };
-  let n2 = 0;
-  for (let i = 1; i <= attempts; i++) {
-    n2 = i;
+  let made = 0;
+  while (made < maxAttempts) {
+    made++;
     try {
       last = await notifier.send(parsed.data, outcome, ctx);
     } catch (err) {
+      // notifiers answer ok:false themselves; a throw is a bug, recorded like a network error
       last = { ok: false, retryable: true, error: (err as Error)?.message ?? String(err) };
     }
-    if (last.ok || !last.retryable || i === attempts) break;
+    if (last.ok || !last.retryable || made === maxAttempts) break;
     await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? NOTIFY_RETRY_DELAY_MS));
   }
-  return record(last, n2);
+  return record(last, made);
 }
 
 function safeSecrets(notifier: Notifier<NotifierConfig>, n: NotifierConfig): string[] {
