@@ -148,6 +148,20 @@ describe('DEFAULT_NOTIFY', () => {
     expect(() => defaultNotify(raw)).toThrow(message);
   });
 
+  it("a trigger without notifiers of its own still hears through the setting's", async () => {
+    const ops = await startTargetServer(() => ({ status: 202 }));
+    process.env.DEFAULT_NOTIFY = JSON.stringify([{ type: 'teams', url: `${ops.url}/teams`, on: ['failed'] }]);
+    try {
+      expect(await sendNotifications(trigger(), entry({ status: 'succeeded' }), fast)).toEqual([]);
+      const records = await sendNotifications(trigger(), entry({ status: 'failed' }), fast);
+      expect(records).toMatchObject([{ type: 'teams', status: 'failed', statusCode: 202, attempts: 1 }]);
+      expect(JSON.parse(ops.calls[0].body).attachments[0].content.type).toBe('AdaptiveCard');
+    } finally {
+      delete process.env.DEFAULT_NOTIFY;
+      await ops.close();
+    }
+  });
+
   it('an invalid setting sends nothing and does not throw', async () => {
     process.env.DEFAULT_NOTIFY = 'nope';
     try {
