@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { matchSchema, type TriggerMatch } from './match/matcher';
 import { PROVIDER_IDS } from './receive/providers/ids';
 import { redactTarget, targetSchema, type TargetConfig } from './deploy/targets';
+import { notifyInputSchema, redactNotify, type NotifierConfig } from './notify';
 
 /**
  * How a trigger's events wait for its target. `latest` (the default): a newer event of the same image repository or
@@ -24,6 +25,8 @@ export const triggerCreateSchema = z
     match: matchSchema.default({}),
     target: targetSchema,
     queue: queueSchema.optional(),
+    /** who hears about outcomes (lib/notify); webhook signing secrets are generated, never given */
+    notify: notifyInputSchema.optional(),
   })
   .strict();
 
@@ -35,6 +38,8 @@ export const triggerPatchSchema = z
     match: matchSchema.optional(),
     target: targetSchema.optional(),
     queue: queueSchema.optional(),
+    /** replaces the list; [] removes every notifier */
+    notify: notifyInputSchema.optional(),
   })
   .strict();
 
@@ -50,6 +55,8 @@ export interface Trigger {
   target: TargetConfig;
   /** absent means `latest` */
   queue?: z.infer<typeof queueSchema>;
+  /** notifiers as stored (webhook ones carry their signing secret); absent: none besides DEFAULT_NOTIFY */
+  notify?: NotifierConfig[];
   secret: string;
   /** the secret before the last rotation, accepted until previousSecretExpiresAt (epoch seconds) */
   previousSecret?: string;
@@ -62,8 +69,12 @@ export interface Trigger {
   updatedAt: string;
 }
 
-/** What the admin API shows: never the secrets; the target's credentials (header values, URL tokens) redacted. */
+/**
+ * What the admin API shows: never the secrets; the target's credentials (header values, URL tokens) and the
+ * notifiers' URL credentials redacted, their signing secrets left out.
+ */
 export function publicTrigger(trigger: Trigger): Omit<Trigger, 'secret' | 'previousSecret'> {
   const { secret: _s, previousSecret: _p, ...rest } = trigger;
-  return { ...rest, target: redactTarget(rest.target) };
+  const notify = redactNotify(rest.notify);
+  return { ...rest, target: redactTarget(rest.target), ...(notify ? { notify } : {}) };
 }

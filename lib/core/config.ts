@@ -37,6 +37,8 @@ export const config = {
   secretGraceSeconds: () => num('SECRET_GRACE_SECONDS', 24 * 3600),
   /** shown in webhookUrl; defaults to https://<API Gateway domain> */
   publicBaseUrl: () => process.env.PUBLIC_BASE_URL || undefined,
+  /** notifiers every trigger has, a JSON array (lib/notify defaultNotify parses and validates it) */
+  defaultNotify: () => process.env.DEFAULT_NOTIFY ?? '',
   /** answer Docker Hub's callback_url after a deploy (the test suite turns it off: no network there) */
   dockerhubCallbacks: () => process.env.DOCKERHUB_CALLBACKS !== 'false',
   /** local tests only: extra hosts Docker Hub callbacks may go to (honoured only with ALLOW_PRIVATE_TARGETS) */

@@ -16,6 +16,7 @@ import * as deployState from '../store/deploy-state';
 import { parseDeployMessage, setVisibility } from '../store/queue';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
+import { notifyOutcome } from '../notify';
 import { allowedCallback, postCallback, type CallbackOutcome } from './dockerhub-callback';
 import { runTarget } from './targets';
 
@@ -39,11 +40,23 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
 
   // One conditional write: a message seen again after its deploy finished (deleted late, superseded, or the entry
   // expired) finds nothing to start, so nothing is deployed twice.
-  const entry = await store.startDeploy(triggerId, logId);
+  const { started: entry, finished } = await store.startDeploy(triggerId, logId);
   if (!entry) {
-    logger.info('deploy message for an entry that is finished, superseded or gone; skipped', { triggerId, logId });
+    logger.info('deploy message for an entry that is finished, superseded or gone; skipped', { triggerId, logId, status: finished?.status });
+    // superseded while its message waited (by dispatch): this receipt is the deployer's one chance to say so
+    if (finished?.status === 'superseded' && !finished.notifications?.some((n) => n.status === 'superseded')) {
+      const trigger = await store.getTrigger(triggerId);
+      if (trigger) await notifyOutcome(trigger, finished);
+    }
     return;
   }
+  /** The entry as just recorded: what notifications describe. */
+  const recorded = (status: store.LogStatus, reason: string | undefined, attempt?: store.Attempt): store.LogEntry => ({
+    ...entry,
+    status,
+    reason,
+    attempts: attempt ? [...entry.attempts, attempt] : entry.attempts,
+  });
   const lane = message.lane ?? entry.lane;
   const trigger = await store.getTrigger(triggerId);
   if (!trigger) {
@@ -85,6 +98,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     await advanceTrackedImage(trigger, event.tag, event.digest);
     await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);
     logger.info('deployed', seen);
+    await notifyOutcome(trigger, recorded('succeeded', undefined, attempt));
     return;
   }
   if (!result.retryable || receiveCount >= maxAttempts) {
@@ -95,6 +109,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     if (lane) await deployState.finishInState(triggerId, lane, logId);
     await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed: ${what}`);
     logger.error('deploy failed', { ...seen, error: what, reason });
+    await notifyOutcome(trigger, recorded('failed', reason, attempt));
     if (!result.retryable) return;
     // Reported as failed and visible again at once: the next receive moves it to the DLQ (receive count over
     // the limit). Left invisible it would hold up every later deploy of this trigger (FIFO group).
@@ -105,7 +120,8 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   const queueAll = trigger.queue === 'all';
   // A newer event of the lane is queued already: it replaces this one instead of waiting behind its retry.
   if (lane && !queueAll && !(await deployState.rememberRetry(triggerId, lane, logId, record.receiptHandle))) {
-    await supersededWhileRetrying(trigger, lane, logId, attempt, what);
+    const reason = await supersededWhileRetrying(trigger, lane, logId, attempt, what);
+    await notifyOutcome(trigger, recorded('superseded', reason, attempt));
     return;
   }
   const delay = Math.min(MAX_BACKOFF_SECONDS, config.retryBaseSeconds() * 2 ** (receiveCount - 1));
@@ -121,30 +137,27 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   if (lane && !queueAll) {
     const state = await deployState.getDeployState(triggerId, lane);
     if (state.latest && state.latest.logId !== logId) {
-      const ended = await store.updateLogStatus(triggerId, logId, {
-        status: 'superseded',
-        reason: `superseded by ${state.latest.logId}, a newer event of the same lane, while waiting to retry`,
-        supersededBy: state.latest.logId,
-        onlyFrom: ['queued'],
-      });
-      if (ended) logger.info('deploy superseded', { triggerId, logId, supersededBy: state.latest.logId });
+      const reason = `superseded by ${state.latest.logId}, a newer event of the same lane, while waiting to retry`;
+      const ended = await store.updateLogStatus(triggerId, logId, { status: 'superseded', reason, supersededBy: state.latest.logId, onlyFrom: ['queued'] });
+      if (ended) {
+        logger.info('deploy superseded', { triggerId, logId, supersededBy: state.latest.logId });
+        await notifyOutcome(trigger, recorded('superseded', reason, attempt));
+      }
+      // else dispatch superseded it first; this message is deleted now, so nobody else will tell: tell here
+      else await notifyOutcome(trigger, recorded('superseded', `superseded by ${state.latest.logId}, a newer event of the same lane`, attempt));
       return;
     }
   }
   throw new RetryLater(`attempt ${receiveCount} failed`);
 }
 
-async function supersededWhileRetrying(trigger: Trigger, lane: string, logId: string, attempt: store.Attempt, what: string) {
+async function supersededWhileRetrying(trigger: Trigger, lane: string, logId: string, attempt: store.Attempt, what: string): Promise<string> {
   const state = await deployState.getDeployState(trigger.id, lane);
   const newer = state.latest?.logId ?? 'a newer event';
-  await store.updateLogStatus(trigger.id, logId, {
-    status: 'superseded',
-    reason: `attempt failed: ${what}; not retried: superseded by ${newer}, a newer event of the same lane`,
-    supersededBy: state.latest?.logId,
-    attempt,
-    onlyFrom: ['deploying'],
-  });
+  const reason = `attempt failed: ${what}; not retried: superseded by ${newer}, a newer event of the same lane`;
+  await store.updateLogStatus(trigger.id, logId, { status: 'superseded', reason, supersededBy: state.latest?.logId, attempt, onlyFrom: ['deploying'] });
   logger.info('deploy superseded', { triggerId: trigger.id, logId, supersededBy: newer, error: what });
+  return reason;
 }
 
 /** "registry/ns/repo:tag" for images, "owner/repo@branch commit" for code: what a log line names. */

@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../core/logger';
 import { parseDeployMessage } from '../store/queue';
+import { notifyOutcome } from '../notify';
 import * as deployState from '../store/deploy-state';
 import * as store from '../store/store';
 
@@ -23,12 +24,11 @@ export async function deadLetterRecord(record: SQSRecord): Promise<void> {
   const last = entry.attempts.at(-1);
   const lastError = last ? (last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'unknown error')) : 'no attempt was recorded';
   const receives = record.attributes?.ApproximateReceiveCount;
-  await store.updateLogStatus(triggerId, logId, {
-    status: 'failed',
-    reason: `moved to the dead-letter queue${receives ? ` after ${receives} receives` : ''}; last error: ${lastError}`,
-    onlyFrom: ['queued', 'deploying'],
-  });
+  const reason = `moved to the dead-letter queue${receives ? ` after ${receives} receives` : ''}; last error: ${lastError}`;
+  const marked = await store.updateLogStatus(triggerId, logId, { status: 'failed', reason, onlyFrom: ['queued', 'deploying'] });
   const lane = message.lane ?? entry.lane;
   if (lane) await deployState.finishInState(triggerId, lane, logId);
   logger.error('deploy dead-lettered', { triggerId, logId, lastError });
+  const trigger = marked ? await store.getTrigger(triggerId) : undefined;
+  if (trigger) await notifyOutcome(trigger, { ...entry, status: 'failed', reason });
 }

@@ -17,11 +17,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
 import { dynamo } from './aws';
 import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
 import type { Trigger } from '../trigger';
+import type { NotificationRecord } from './notifications';
 
 export const LOG_STATUSES = [
   'untriggered',
@@ -71,6 +73,8 @@ export interface LogEntry {
     bodyBytes: number;
   };
   attempts: Attempt[];
+  /** what each notifier answered about this entry's outcome (lib/notify) */
+  notifications?: NotificationRecord[];
   updatedAt: string;
   /** epoch seconds; DynamoDB TTL */
   expiresAt: number;
@@ -333,9 +337,13 @@ export async function updateLogStatus(
 
 /**
  * Claims an entry for a deploy attempt: `queued`/`deploying` -> `deploying`, returning the entry, in one
- * conditional write. Undefined when the entry is gone or already finished (a late re-delivery of its message).
+ * conditional write. When the entry is already finished (a late re-delivery of its message, or it was superseded
+ * while its message waited) nothing changes and the entry comes back as `finished`; both are absent when it is gone.
  */
-export async function startDeploy(triggerId: string, logId: string): Promise<LogEntry | undefined> {
+export async function startDeploy(
+  triggerId: string,
+  logId: string,
+): Promise<{ started?: LogEntry; finished?: LogEntry }> {
   try {
     const out = await dynamo().send(
       new UpdateCommand({
@@ -346,11 +354,16 @@ export async function startDeploy(triggerId: string, logId: string): Promise<Log
         ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' },
         ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso() },
         ReturnValues: 'ALL_NEW',
+        // the entry as it is comes back with the failure: no second read to learn why
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return stripKeys<LogEntry>(out.Attributes as LogEntry & { sk: string });
+    return { started: stripKeys<LogEntry>(out.Attributes as LogEntry & { sk: string }) };
   } catch (e) {
-    if ((e as Error).name === 'ConditionalCheckFailedException') return undefined;
+    if ((e as Error).name === 'ConditionalCheckFailedException') {
+      const item = (e as { Item?: Record<string, unknown> }).Item;
+      return { finished: item ? stripKeys<LogEntry>(unmarshall(item as never) as LogEntry & { sk: string }) : undefined };
+    }
     throw e;
   }
 }

@@ -1,0 +1,50 @@
+/**
+ * `teams` notifier: a Microsoft Teams Workflows webhook URL (the "Post to a channel when a webhook request is
+ * received" template, or any flow started by "When a Teams webhook request is received"). Workflows take Adaptive
+ * Cards only (not the retired connector MessageCard): a `message` whose attachment is an Adaptive Card, the shape
+ * Microsoft documents. A workflow answers 202 Accepted.
+ */
+import * as z from 'zod';
+import { notifyUrlSchema, onSchema, redactUrlPath, urlSecrets } from './common';
+import { postJson } from './http';
+import { factsOf, subjectOf, titleOf, toneOf, type Outcome } from './message';
+import type { Notifier } from './types';
+
+export const teamsNotifierSchema = z.strictObject({
+  type: z.literal('teams'),
+  url: notifyUrlSchema,
+  on: onSchema,
+});
+export type TeamsNotifierConfig = z.infer<typeof teamsNotifierSchema>;
+
+/** Adaptive Card TextBlock colours */
+const COLOR = { good: 'good', bad: 'attention', neutral: 'default', info: 'accent' } as const;
+
+export function teamsMessage(o: Outcome) {
+  const body: unknown[] = [
+    { type: 'TextBlock', text: titleOf(o), size: 'Large', weight: 'Bolder', color: COLOR[toneOf(o.status)], wrap: true },
+    { type: 'TextBlock', text: subjectOf(o), isSubtle: true, spacing: 'None', wrap: true },
+    { type: 'FactSet', facts: factsOf(o).map((f) => ({ title: f.name, value: f.value })) },
+  ];
+  const content: Record<string, unknown> = {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    body,
+    msteams: { width: 'Full' },
+  };
+  if (o.logUrl) content.actions = [{ type: 'Action.OpenUrl', title: 'Open the log entry', url: o.logUrl }];
+  return {
+    type: 'message',
+    attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }],
+  };
+}
+
+export const teamsNotifier: Notifier<TeamsNotifierConfig> = {
+  type: 'teams',
+  schema: teamsNotifierSchema,
+  send: (config, outcome, ctx) => postJson(config.url, teamsMessage(outcome), ctx),
+  // the workflow URL's path and its `sig` query parameter are the credential
+  redact: (config) => ({ ...config, url: redactUrlPath(config.url) }),
+  secrets: (config) => urlSecrets(config.url),
+};
