@@ -49,4 +49,6 @@ export const config = {
   /** the admin token itself (local) or the SSM parameter holding it (AWS) */
   adminToken: () => process.env.TRIGGERFISH_ADMIN_TOKEN || undefined,
   adminTokenParam: () => process.env.ADMIN_TOKEN_PARAM || undefined,
+  /** `iam`: the admin routes have API Gateway's AWS_IAM authorizer (serverless.yml custom.adminAuth); else `token` */
+  adminAuth: (): 'token' | 'iam' => (process.env.ADMIN_AUTH === 'iam' ? 'iam' : 'token'),
 };

@@ -16,6 +16,12 @@
  * the rest of ipaddr.js's special ranges. IPv4-mapped IPv6 (::ffff:a.b.c.d) is classified as its IPv4 address;
  * deprecated IPv4-compatible IPv6 (::a.b.c.d) is refused outright.
  *
+ * Creation-time rules (`checkOutboundUrlAtCreation`, used by the target schemas and for notification URLs): the
+ * static rules, plus, unless private targets are allowed, the address rules on a host that is an IP literal in
+ * any notation (WHATWG URL parsing turns decimal `2852039166`, octal `0177.0.0.1`, hex `0x7f.1`, short `127.1`,
+ * `[::ffff:169.254.169.254]` ... into the canonical address first) and the names `localhost` / `*.localhost`
+ * (RFC 6761: always loopback). A hostname is resolved only when used: the send-time rules stay the real guard.
+ *
  * The address rules run at connect time: `guardedLookup` is given to node:http(s).request as `lookup`, so the
  * address checked is the address connected to (no DNS-rebinding window between check and use). Node does not
  * call `lookup` for IP-literal hosts, so callers must also run `checkLiteralHost` before sending.
@@ -170,4 +176,33 @@ export function guardedLookup(allowPrivate: boolean, resolve: ResolveAll = defau
       return callback(null, addresses[0].address, addresses[0].family);
     });
   };
+}
+
+/** `localhost`, `*.localhost` (RFC 6761 reserves them for loopback), with or without the trailing dot. */
+export function isLocalhostName(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.+$/, '');
+  return h === 'localhost' || h.endsWith('.localhost');
+}
+
+/**
+ * The host rules that can be decided without DNS: for an IP-literal host (any notation the URL parser accepts)
+ * the address rules, for `localhost` / `*.localhost` a refusal. Nothing is refused when `allowPrivate` is true.
+ */
+export function checkHostAtCreation(url: string | URL, allowPrivate: boolean): string | undefined {
+  if (allowPrivate) return undefined;
+  const u = parseUrl(url);
+  if (!u) return 'not a valid URL';
+  if (isLocalhostName(u.hostname)) return `host ${u.hostname} is loopback (private targets are not allowed)`;
+  return checkLiteralHost(u, false);
+}
+
+/**
+ * What a trigger's target URL (or a notification URL) must pass when it is created or changed: the static rules
+ * (scheme, port, no userinfo) and, unless private targets are allowed, no loopback, private, link-local,
+ * unique-local, CGNAT, metadata or other non-public literal address, and no `localhost`. Returns the reason it is
+ * refused (never containing the URL), or undefined. Hostnames are checked again on the resolved address at send
+ * time (`guardedLookup`).
+ */
+export function checkOutboundUrlAtCreation(url: string | URL, allowPrivate: boolean): string | undefined {
+  return checkUrlStatic(url) ?? checkHostAtCreation(url, allowPrivate);
 }

@@ -1,6 +1,8 @@
 import type { LookupAddress } from 'node:dns';
 import {
+  checkHostAtCreation,
   checkLiteralHost,
+  checkOutboundUrlAtCreation,
   checkUrlStatic,
   guardedLookup,
   isOutboundRefused,
@@ -148,5 +150,77 @@ describe('outbound: guardedLookup', () => {
     const r = await run(guardedLookup(false), 'localhost', true);
     expect(isOutboundRefused(r.err)).toBe(true);
     expect(r.err?.message).toMatch(/loopback/);
+  });
+});
+
+describe('outbound: creation-time URL check (checkOutboundUrlAtCreation)', () => {
+  // every notation of a non-public address the URL parser accepts, and the names that are always loopback
+  it.each([
+    ['http://169.254.169.254/', /169\.254\.169\.254 is linkLocal/],
+    ['http://127.0.0.1/', /127\.0\.0\.1 is loopback/],
+    ['http://127.0.0.1.:8080/', /loopback/],
+    ['http://2852039166/', /169\.254\.169\.254 is linkLocal/],
+    ['http://0xa9fea9fe/', /169\.254\.169\.254 is linkLocal/],
+    ['http://0x7f.1/', /127\.0\.0\.1 is loopback/],
+    ['http://0177.0.0.1/', /127\.0\.0\.1 is loopback/],
+    ['http://017700000001/', /127\.0\.0\.1 is loopback/],
+    ['http://127.1/', /127\.0\.0\.1 is loopback/],
+    ['http://%31%32%37.0.0.1/', /loopback/],
+    ['http://0/', /0\.0\.0\.0 is unspecified/],
+    ['http://10.1.2.3/', /private/],
+    ['http://172.16.0.1/', /private/],
+    ['http://192.168.1.1/', /private/],
+    ['http://100.64.0.1/', /carrierGradeNat/],
+    ['http://[::1]/', /loopback/],
+    ['http://[0:0:0:0:0:0:0:1]/', /loopback/],
+    ['http://[::]/', /unspecified/],
+    ['http://[::ffff:169.254.169.254]/', /::ffff:a9fe:a9fe is linkLocal/],
+    ['http://[::ffff:7f00:1]/', /loopback/],
+    ['http://[::127.0.0.1]/', /IPv4-compatible/],
+    ['http://[64:ff9b::a9fe:a9fe]/', /rfc6052/],
+    ['http://[64:ff9b:1::7f00:1]/', /rfc6052/],
+    ['http://[fe80::1]/', /linkLocal/],
+    ['http://[fd00:ec2::254]/', /uniqueLocal/],
+    ['http://[fc00::1]/', /uniqueLocal/],
+    ['http://[2002:a9fe:a9fe::1]/', /6to4/],
+    ['http://localhost/', /localhost is loopback/],
+    ['http://LOCALHOST:8080/', /localhost is loopback/],
+    ['http://localhost./', /loopback/],
+    ['http://deploy.localhost/', /deploy\.localhost is loopback/],
+    ['https://a.b.localhost/', /loopback/],
+  ])('%s is refused when private targets are not allowed', (url, reason) => {
+    expect(checkOutboundUrlAtCreation(url, false)).toMatch(reason);
+    // ... and accepted when they are (the local default)
+    expect(checkOutboundUrlAtCreation(url, true)).toBeUndefined();
+  });
+
+  it.each([
+    'https://deploy.example.com/hook',
+    'http://deploy.example.com:8080/hook',
+    'http://93.184.215.14/',
+    'http://[2606:4700::1111]/',
+    'https://localhost.example.com/',
+    'https://mylocalhost/',
+  ])('%s is accepted', (url) => {
+    expect(checkOutboundUrlAtCreation(url, false)).toBeUndefined();
+  });
+
+  it('applies the static rules whatever the address setting', () => {
+    expect(checkOutboundUrlAtCreation('ftp://deploy.example.com/', true)).toMatch(/scheme ftp/);
+    expect(checkOutboundUrlAtCreation('http://deploy.example.com:22/', true)).toMatch(/port 22/);
+    expect(checkOutboundUrlAtCreation('http://u:S3cr3t@deploy.example.com/', false)).toMatch(/credentials/);
+    expect(checkOutboundUrlAtCreation('not a url', false)).toBe('not a valid URL');
+  });
+
+  it('never repeats the URL (it may carry a token)', () => {
+    const reason = checkOutboundUrlAtCreation('http://127.0.0.1/hook?token=S3cr3tTok', false);
+    expect(reason).toBeDefined();
+    expect(reason).not.toContain('S3cr3tTok');
+  });
+
+  it('checkHostAtCreation leaves ports and schemes to the caller (Kubernetes API servers use 6443)', () => {
+    expect(checkHostAtCreation('https://k8s.example.com:6443', false)).toBeUndefined();
+    expect(checkHostAtCreation('https://10.0.0.1:6443', false)).toMatch(/private/);
+    expect(checkHostAtCreation('https://10.0.0.1:6443', true)).toBeUndefined();
   });
 });

@@ -2,7 +2,10 @@
  * `http` deploy target: one HTTP(S) request per attempt to a user-given URL.
  *
  * - node:http / node:https directly (no fetch), a fresh connection per attempt (`agent: false`).
- * - Destination rules from ../outbound: static rules on the rendered URL, IP-literal hosts checked before
+ * - The URL template may hold placeholders only in its path and query (../template): the host is fixed when the
+ *   trigger is created, and a rendered path that a value would restructure (`..`) is refused, not sent.
+ * - Destination rules from ../outbound: at creation the static rules and literal private addresses
+ *   (`checkOutboundUrlAtCreation`, unless ALLOW_PRIVATE_TARGETS); before every send the static rules on the rendered URL, IP-literal hosts checked before
  *   sending, hostnames checked at connect time through `guardedLookup` (the checked address is the one used).
  * - TLS is always verified (`rejectUnauthorized: true`, no option to turn it off).
  * - Redirects are never followed (a redirect could lead past the address rules): a 3xx is a failure.
@@ -15,13 +18,24 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
-import { checkLiteralHost, checkUrlStatic, bareHostname, effectivePort, guardedLookup, isOutboundRefused } from '../../core/outbound';
+import { config as settings } from '../../core/config';
+import {
+  bareHostname,
+  checkLiteralHost,
+  checkOutboundUrlAtCreation,
+  checkUrlStatic,
+  effectivePort,
+  guardedLookup,
+  isOutboundRefused,
+} from '../../core/outbound';
 import {
   renderHeaderValue,
   renderJson,
   renderUrl,
+  renderUrlChecked,
   sampleVars,
   templateVars,
+  urlTemplateIssue,
   validateTemplate,
   validateTemplateJson,
 } from '../template';
@@ -67,8 +81,14 @@ const urlSchema = z
       ctx.addIssue({ code: 'custom', message: `unknown placeholder ${bad}` });
       return;
     }
-    // a templated URL is checked with sample values substituted (which also refuses placeholders in the port)
-    const reason = checkUrlStatic(renderUrl(url, sampleVars()));
+    // placeholders only in the path and query: a pushed value can never choose the scheme, host or port
+    const misplaced = urlTemplateIssue(url);
+    if (misplaced) {
+      ctx.addIssue({ code: 'custom', message: misplaced });
+      return;
+    }
+    // the rest is checked with sample values substituted; literal private addresses are refused here already
+    const reason = checkOutboundUrlAtCreation(renderUrl(url, sampleVars()), settings.allowPrivateTargets());
     if (reason) ctx.addIssue({ code: 'custom', message: reason });
   });
 
@@ -283,8 +303,9 @@ export const httpTarget: DeployTarget<HttpTargetConfig> = {
   async deploy(config, ctx) {
     const startedAt = performance.now();
     const vars = templateVars(ctx.event, ctx.triggerId, ctx.logId);
-    const urlText = renderUrl(config.url, vars);
-    const reason = checkUrlStatic(urlText);
+    const rendered = renderUrlChecked(config.url, vars);
+    const urlText = rendered.ok ? rendered.url : '';
+    const reason = rendered.ok ? checkUrlStatic(urlText) : rendered.error;
     if (reason) {
       const durationMs = Math.round(performance.now() - startedAt);
       return { ok: false, retryable: false, durationMs, error: `URL refused: ${reason}` };

@@ -29,7 +29,15 @@ import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
 import { eksToken } from '../eks-token';
 import type { NormalizedEvent } from '../../core/event';
-import { bareHostname, checkLiteralHost, effectivePort, guardedLookup, isOutboundRefused } from '../../core/outbound';
+import { config as settings } from '../../core/config';
+import {
+  bareHostname,
+  checkHostAtCreation,
+  checkLiteralHost,
+  effectivePort,
+  guardedLookup,
+  isOutboundRefused,
+} from '../../core/outbound';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import type { AttemptResult, DeployTarget } from './types';
 
@@ -75,6 +83,9 @@ const apiServerSchema = z
     if (s.includes('?') || s.includes('#')) {
       ctx.addIssue({ code: 'custom', message: 'the API server URL takes no query or fragment' });
     }
+    // literal private addresses and localhost are refused at creation too (any port: API servers use 6443 ...)
+    const host = checkHostAtCreation(u, settings.allowPrivateTargets());
+    if (host) ctx.addIssue({ code: 'custom', message: host });
   });
 
 /** The PEM certificates in base64 caData, or undefined when it is not a base64 PEM bundle. */

@@ -327,14 +327,15 @@ describe('http target: schema (trigger validation)', () => {
       body: { image: '{{image}}', tag: '{{tag}}' },
     });
     ok({ type: 'http', url: 'https://x/{{repository}}' });
-    ok({ type: 'http', url: 'https://{{namespace}}.deploy.example.com/{{repoFullName}}?tag={{tag}}' });
+    ok({ type: 'http', url: 'https://deploy.example.com/{{namespace}}/{{repoFullName}}?tag={{tag}}' });
     ok({ type: 'http', url: 'http://deploy.example.com:8080/', method: 'GET' });
   });
   it.each([
     [{ type: 'http', url: 'ftp://x/' }, /scheme ftp/],
     [{ type: 'http', url: 'https://x:8443/' }, /https port 8443/],
     [{ type: 'http', url: 'http://x:22/' }, /http port 22/],
-    [{ type: 'http', url: 'http://x:{{tag}}/' }, /valid URL/],
+    [{ type: 'http', url: 'http://x:{{tag}}/' }, /not allowed in the scheme, host or port/],
+    [{ type: 'http', url: 'https://{{namespace}}.deploy.example.com/' }, /not allowed in the scheme, host or port/],
     [{ type: 'http', url: 'https://u:p@x/' }, /credentials/],
     [{ type: 'http', url: 'https://x/{{nope}}' }, /unknown placeholder \{\{nope\}\}/],
     [{ type: 'http', url: 'https://x/', headers: { 'X-A': '{{nope}}' } }, /\{\{nope\}\}/],
@@ -349,7 +350,95 @@ describe('http target: schema (trigger validation)', () => {
   ])('refuses %j', (t, msg) => bad(t, msg));
 });
 
+describe('http target: a pushed value cannot move the request', () => {
+  const fieldOf = (t: unknown) => {
+    const r = targetSchema.safeParse(t);
+    expect(r.success).toBe(false);
+    return { path: r.error?.issues[0].path.join('.'), message: r.error?.issues[0].message };
+  };
+
+  it('refuses a placeholder in the host at creation, naming url', () => {
+    expect(fieldOf({ type: 'http', url: 'http://{{tag}}:8080/deploy', headers: { 'X-Token': 'hunter2-secret' } })).toEqual({
+      path: 'url',
+      message: 'placeholders are not allowed in the scheme, host or port (only in the path and the query)',
+    });
+  });
+
+  it('a stored target with a placeholder in the host is refused at send time, nothing sent (no retry)', async () => {
+    const s = await startServer();
+    const r = await runTarget(
+      { type: 'http', url: `http://{{tag}}:${s.port}/deploy`, headers: { 'X-Token': 'hunter2-secret' } },
+      ctx({ event: { ...event, tag: '127.0.0.1' } }),
+    );
+    expect(r).toMatchObject({ ok: false, retryable: false });
+    expect(r.error).toMatch(/url: placeholders are not allowed in the scheme, host or port/);
+    expect(r.error).not.toContain('hunter2');
+    expect(s.connections).toBe(0);
+  });
+
+  it('a ".." tag in a path placeholder is refused, not sent to /deploy', async () => {
+    const s = await startServer();
+    const r = await deploy({ url: `${s.base}/tenant-a/{{tag}}/deploy`, headers: { 'X-Token': 'hunter2-secret' } }, { event: { ...event, tag: '..' } });
+    expect(r).toMatchObject({ ok: false, retryable: false });
+    expect(r.error).toBe('URL refused: path segment {{tag}} renders to "..", which would change the URL path');
+    expect(s.connections).toBe(0);
+  });
+
+  it('"/", "%2F", "\\", "?" and "#" in a path value stay in their segment', async () => {
+    const s = await startServer();
+    for (const tag of ['../x', '%2F..%2Fdeploy', '..\\deploy', 'a?b=1', 'a#b']) {
+      const r = await deploy({ url: `${s.base}/tenant-a/{{tag}}/deploy` }, { event: { ...event, tag } });
+      expect(r.ok).toBe(true);
+    }
+    expect(s.requests.map((q) => q.url)).toEqual([
+      '/tenant-a/..%2Fx/deploy',
+      '/tenant-a/%252F..%252Fdeploy/deploy',
+      '/tenant-a/..%5Cdeploy/deploy',
+      '/tenant-a/a%3Fb%3D1/deploy',
+      '/tenant-a/a%23b/deploy',
+    ]);
+  });
+});
+
+describe('http target: creation-time address checks', () => {
+  const saved = process.env.ALLOW_PRIVATE_TARGETS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.ALLOW_PRIVATE_TARGETS;
+    else process.env.ALLOW_PRIVATE_TARGETS = saved;
+  });
+  it.each([
+    'http://169.254.169.254/',
+    'http://127.0.0.1/',
+    'http://[::ffff:169.254.169.254]/',
+    'http://2852039166/',
+    'http://0x7f.1/',
+    'http://0177.0.0.1/',
+    'http://127.1/',
+    'http://[::1]:8080/',
+    'http://localhost:8080/',
+    'http://api.localhost/',
+    'http://[64:ff9b::a9fe:a9fe]/',
+  ])('%s: refused at creation, naming url, when private targets are not allowed', (url) => {
+    process.env.ALLOW_PRIVATE_TARGETS = 'false';
+    const r = targetSchema.safeParse({ type: 'http', url: `${url}{{tag}}` });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0].path).toEqual(['url']);
+    expect(r.error?.issues[0].message).toMatch(/private targets are not allowed/);
+    process.env.ALLOW_PRIVATE_TARGETS = 'true';
+    expect(targetSchema.safeParse({ type: 'http', url }).success).toBe(true);
+  });
+});
+
 describe('targets registry', () => {
+  // runTarget validates the stored config again; the creation-time address rule follows ALLOW_PRIVATE_TARGETS
+  const saved = process.env.ALLOW_PRIVATE_TARGETS;
+  beforeAll(() => {
+    process.env.ALLOW_PRIVATE_TARGETS = 'true';
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.ALLOW_PRIVATE_TARGETS;
+    else process.env.ALLOW_PRIVATE_TARGETS = saved;
+  });
   it('registers http', () => {
     expect(targets.http).toBe(httpTarget);
     expect(targets.http.schema).toBe(httpTargetSchema);

@@ -27,6 +27,9 @@ const ENV_SECRET = 's3cr3t-in-the-pod-env';
 const OLD_IMAGE = 'registry.example.com/team/app:1.0.0';
 const DIGEST = 'sha256:' + 'ab'.repeat(32);
 
+// the test API servers run on loopback: allowed, as in local runs (each test file has its own process.env)
+process.env.ALLOW_PRIVATE_TARGETS = 'true';
+
 const sm = mockClient(SecretsManagerClient);
 
 // ---- a tiny API server: GET and strategic-merge PATCH of apps/v1 and batch/v1 objects ----
@@ -284,6 +287,22 @@ describe('kubernetesTargetSchema', () => {
   ])('refuses %s', (_label, over) => {
     expect(kubernetesTargetSchema.safeParse({ ...valid, ...over }).success).toBe(false);
   });
+
+  it.each(['https://127.0.0.1:6443', 'https://169.254.169.254', 'https://[::ffff:10.0.0.1]', 'https://0x7f.1:6443', 'https://localhost:6443'])(
+    'refuses the literal private address %s at creation when private targets are not allowed',
+    (apiServer) => {
+      process.env.ALLOW_PRIVATE_TARGETS = 'false';
+      try {
+        const r = kubernetesTargetSchema.safeParse({ ...valid, apiServer });
+        expect(r.success).toBe(false);
+        expect(r.error!.issues[0].path).toEqual(['apiServer']);
+        expect(r.error!.issues[0].message).toMatch(/private targets are not allowed/);
+      } finally {
+        process.env.ALLOW_PRIVATE_TARGETS = 'true';
+      }
+      expect(kubernetesTargetSchema.safeParse({ ...valid, apiServer }).success).toBe(true);
+    },
+  );
 
   it('redact keeps the references visible and returns a copy', () => {
     const config = kubernetesTargetSchema.parse({ ...valid, auth: { token: { secretsManager: 'prod/k8s', key: 'token' } } });
