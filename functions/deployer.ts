@@ -1,6 +1,7 @@
 import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { deployRecord, setVisibility } from '../lib/deploy/deployer';
+import { lambdaHandler } from '../lib/core/lambda';
 
 const processor = new SqsFifoPartialProcessorAsync();
 
@@ -9,7 +10,7 @@ const processor = new SqsFifoPartialProcessorAsync();
  * not run in this batch, keeping each trigger's deploys in order. Those skipped records are made visible
  * again at once: left in flight for the queue's visibility timeout they would hold the group up for minutes.
  */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = lambdaHandler(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const attempted = new Set<string>();
   const response = await processPartialResponse(
     event,
@@ -30,4 +31,4 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   );
   await Promise.all(skipped.map((r) => setVisibility(r.receiptHandle, 0).catch(() => undefined)));
   return response;
-};
+});
