@@ -2,7 +2,7 @@
  * The local log format (`npm start`, the tests' stacks): one short human-readable line per log call instead of
  * Powertools' JSON, e.g.
  *
- *   22:04:11.532 WARN  deployer       deploy attempt  web-prod dockerhub library/web:1.4.0 http retry (attempt 1/5, 12 ms, HTTP 503, retry in 2 s) log=01J...
+ *   22:04:11.532 WARN  deployer       deploy attempt: web-prod dockerhub library/web:1.4.0 http retry (attempt 1/5, 12 ms, HTTP 503, retry in 2 s) error: HTTP 503 log=01J...
  *
  * A Powertools LogFormatter (selected in logger.ts when TRIGGERFISH_LOG_FORMAT=local, which lib/local sets), so
  * the same logger calls print JSON on Lambda. The formatter can only return a LogItem, which Powertools prints as
@@ -31,16 +31,16 @@ const FUNCTION_WIDTH = 14;
 export class LocalLogFormatter extends LogFormatter {
   public formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
     const a = additional as Record<string, unknown>;
+    const subject = [a.triggerName ?? a.triggerId, a.provider, a.image ?? shortCommit(a.commit), a.targetType]
+      .filter((x) => x !== undefined && x !== null && x !== '')
+      .map(String);
     const parts: string[] = [
       clock(attributes.timestamp),
       String(attributes.logLevel).padEnd(LEVEL_WIDTH),
       shortFunctionName(attributes.lambdaContext?.functionName, attributes.serviceName).padEnd(FUNCTION_WIDTH),
-      attributes.message,
+      subject.length ? `${attributes.message}:` : attributes.message,
+      ...subject,
     ];
-    const subject = [a.triggerName ?? a.triggerId, a.provider, a.image ?? shortCommit(a.commit), a.targetType]
-      .filter((x) => x !== undefined && x !== null && x !== '')
-      .map(String);
-    if (subject.length) parts.push(` ${subject.join(' ')}`);
     const status = a.status ?? a.outcome;
     if (status !== undefined) parts.push(String(status));
     const details = [
