@@ -67,6 +67,29 @@ export interface OutcomeReport extends DeploySubject {
   error?: string;
 }
 
+/** The subject of every line about one deploy: `deploySubject(trigger, logId, event)`. */
+export function deploySubject(
+  trigger: { id: string; name?: string; target?: { type: string } },
+  logId: string,
+  event: Pick<NormalizedEvent, 'provider' | 'image' | 'commit'>,
+): DeploySubject & { targetType: string } {
+  return {
+    triggerId: trigger.id,
+    triggerName: trigger.name,
+    logId,
+    provider: event.provider,
+    image: event.image,
+    commit: event.commit?.id,
+    targetType: trigger.target?.type ?? 'unknown',
+  };
+}
+
+/** A failed attempt's final status: `refused` when the outbound URL rules refused the target before sending. */
+export function failureStatus(error: string | undefined, gaveUp: boolean): 'refused' | 'failed' | 'given-up' {
+  if (error?.startsWith('URL refused')) return 'refused';
+  return gaveUp ? 'given-up' : 'failed';
+}
+
 /** provider, image and commit of a normalized event, for DeploySubject. */
 export function eventFields(event: Pick<NormalizedEvent, 'provider' | 'image' | 'commit'> | undefined): {
   provider?: string;

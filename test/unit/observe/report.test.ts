@@ -190,3 +190,25 @@ describe('webhook metric', () => {
     expect(emf).toMatchObject({ service: 'triggerfish', provider: 'harbor', status: 'unauthorized', Webhooks: 1 });
   });
 });
+
+describe('deploySubject and failureStatus', () => {
+  it('takes the subject from the trigger, the log id and the event', () => {
+    const trigger = { id: 'T1', name: 'web-prod', target: { type: 'kubernetes' }, secret: 'never-logged' };
+    const event = { provider: 'harbor', image: 'harbor.example.com/lib/web:2', commit: undefined };
+    expect(report.deploySubject(trigger, 'L1', event)).toEqual({
+      triggerId: 'T1',
+      triggerName: 'web-prod',
+      logId: 'L1',
+      provider: 'harbor',
+      image: 'harbor.example.com/lib/web:2',
+      commit: undefined,
+      targetType: 'kubernetes',
+    });
+  });
+
+  it('tells refused from failed and given up', () => {
+    expect(report.failureStatus('URL refused: 10.0.0.1 is a private address', false)).toBe('refused');
+    expect(report.failureStatus('HTTP 404', false)).toBe('failed');
+    expect(report.failureStatus('HTTP 503', true)).toBe('given-up');
+  });
+});
