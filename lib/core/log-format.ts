@@ -23,7 +23,7 @@ export class TextLogItem extends LogItem {
 /** Fields shown in the line's fixed part, in this order; every other field follows as key=value. */
 const SHOWN = new Set([
   'triggerName', 'triggerId', 'provider', 'image', 'commit', 'targetType', 'status', 'outcome', 'attempt',
-  'maxAttempts', 'durationMs', 'latencyMs', 'statusCode', 'retryInSeconds', 'reason', 'error', 'logId',
+  'maxAttempts', 'attempts', 'durationMs', 'latencyMs', 'statusCode', 'retryInSeconds', 'reason', 'error', 'logId',
 ]);
 const LEVEL_WIDTH = 5;
 const FUNCTION_WIDTH = 14;
@@ -45,8 +45,9 @@ export class LocalLogFormatter extends LogFormatter {
     if (status !== undefined) parts.push(String(status));
     const details = [
       a.attempt !== undefined ? `attempt ${a.attempt}${a.maxAttempts !== undefined ? `/${a.maxAttempts}` : ''}` : '',
-      a.durationMs !== undefined ? `${a.durationMs} ms` : '',
-      a.latencyMs !== undefined ? `${a.latencyMs} ms since received` : '',
+      typeof a.attempts === 'number' ? `${a.attempts} attempt${a.attempts === 1 ? '' : 's'}` : '',
+      typeof a.durationMs === 'number' ? duration(a.durationMs) : '',
+      typeof a.latencyMs === 'number' ? `${duration(a.latencyMs)} after the webhook` : '',
       a.statusCode !== undefined ? `HTTP ${a.statusCode}` : '',
       a.retryInSeconds !== undefined ? `retry in ${a.retryInSeconds} s` : '',
     ].filter(Boolean);
@@ -60,6 +61,12 @@ export class LocalLogFormatter extends LogFormatter {
     if (rest.length) parts.push(rest.join(' '));
     return new TextLogItem(parts.join(' '), { ...a, level: attributes.logLevel, message: attributes.message });
   }
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
 }
 
 /** Local wall-clock time with milliseconds: the date is noise in a terminal. */

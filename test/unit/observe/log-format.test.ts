@@ -63,10 +63,10 @@ describe('local format', () => {
 
   it('falls back to the trigger id when no name is given, shows errors by message and a plain message alone', () => {
     const logger = localLogger();
-    logger.error('deploy outcome', { triggerId: 'T9', status: 'given-up', error: new Error('boom') });
+    logger.error('deploy outcome', { triggerId: 'T9', status: 'given-up', attempts: 5, durationMs: 1500, latencyMs: 930000, error: new Error('boom') });
     logger.info('ECR event ignored');
     const [first, second] = out.lines();
-    expect(first).toMatch(/ ERROR deployer {7}deploy outcome: T9 given-up error: boom$/);
+    expect(first).toMatch(/ ERROR deployer {7}deploy outcome: T9 given-up \(5 attempts, 1\.5 s, 15\.5 min after the webhook\) error: boom$/);
     expect(second).toMatch(/ INFO  deployer {7}ECR event ignored$/);
   });
 
