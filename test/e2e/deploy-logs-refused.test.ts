@@ -1,0 +1,47 @@
+/**
+ * A deploy target URL refused at send time (issue 10: it used to print nothing) logs an ERROR attempt and an
+ * ERROR `refused` outcome. Private targets are not allowed on this stack, as deployed on AWS: `localhost` passes
+ * the checks at creation (no DNS there) and is refused when the deployer resolves it.
+ */
+import { apiClient } from '../helpers/api';
+import { captureOutput, type CapturedOutput } from '../helpers/capture-output';
+import { fixture } from '../helpers/fixtures';
+import { startTestStack } from '../helpers/stack';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let out: CapturedOutput;
+
+beforeAll(async () => {
+  out = captureOutput();
+  stack = await startTestStack({
+    maxReceiveCount: 3,
+    retryBaseSeconds: 0,
+    functionEnv: { POWERTOOLS_LOG_LEVEL: 'INFO', TRIGGERFISH_LOG_FORMAT: 'json', ALLOW_PRIVATE_TARGETS: 'false' },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  out?.restore();
+});
+
+it('logs an ERROR attempt and an ERROR refused outcome, and does not retry', async () => {
+  const api = apiClient(stack.url, stack.adminToken);
+  const created = await api.admin('POST', '/admin/triggers', {
+    name: 'logs-refused',
+    provider: 'dockerhub',
+    match: { actions: ['push'], repository: 'testhook' },
+    target: { type: 'http', url: 'http://localhost:8080/deploy' },
+  });
+  expect(created.status).toBe(201);
+  const res = await api.hook(created.body.webhookUrl.slice(stack.url.length), fixture('dockerhub/push-docs-example.json'));
+  expect(res.status).toBe(202);
+  const entry = await api.waitForLog(created.body.id, res.body.log, (e) => e.status === 'failed' || e.status === 'succeeded', 30000);
+  expect(entry.status).toBe('failed');
+  const lines = out.json().filter((l) => l.logId === res.body.log);
+  expect(lines.filter((l) => l.message === 'deploy attempt')).toEqual([
+    expect.objectContaining({ level: 'ERROR', outcome: 'failed', attempt: 1, error: expect.stringContaining('refused'), function_name: 'triggerfish-local-deployer' }),
+  ]);
+  expect(lines.filter((l) => l.message === 'deploy outcome')).toEqual([
+    expect.objectContaining({ level: 'ERROR', status: 'refused', attempts: 1, triggerName: 'logs-refused' }),
+  ]);
+});
