@@ -1,5 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { handleEcrEvent } from '../lib/receive/ecr-events';
+import { lambdaHandler } from '../lib/core/lambda';
 
 /** ECR "ECR Image Action" events from the EventBridge rule in serverless.yml. */
-export const handler = (event: EventBridgeEvent<string, unknown>) => handleEcrEvent(event);
+export const handler = lambdaHandler((event: EventBridgeEvent<string, unknown>) => handleEcrEvent(event));

@@ -20,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_REGION ??= 'us-east-1';
   // functions log a JSON line per webhook; keep test output to errors (TF_LOG_LEVEL=INFO to see them)
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.TF_LOG_LEVEL ?? 'ERROR';
+  // and no EMF metric lines (a test that imports a handler before its stack starts would print them otherwise)
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   if (process.env.TF_TEST_STANDINS === '0') return;

@@ -17,6 +17,7 @@ import { parseDeployMessage, setVisibility } from '../store/queue';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 import { notifyOutcome } from '../notify';
+import { deploySubject, eventFields, failureStatus, reportAttempt, reportOutcome, type OutcomeStatus } from './report';
 import { allowedCallback, postCallback, type CallbackOutcome } from './dockerhub-callback';
 import { runTarget } from './targets';
 
@@ -46,7 +47,10 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     // superseded while its message waited (by dispatch): this receipt is the deployer's one chance to say so
     if (finished?.status === 'superseded' && !finished.notifications?.some((n) => n.status === 'superseded')) {
       const trigger = await store.getTrigger(triggerId);
-      if (trigger) await notifyOutcome(trigger, finished);
+      if (trigger) {
+        reportOutcome({ ...deploySubject(trigger, logId, event), status: 'superseded', reason: finished.reason, attempts: finished.attempts.length, receivedAt: finished.receivedAt });
+        await notifyOutcome(trigger, finished);
+      }
     }
     return;
   }
@@ -63,7 +67,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     const reason = 'trigger was deleted before the deploy';
     await store.updateLogStatus(triggerId, logId, { status: 'failed', reason });
     if (lane) await deployState.finishInState(triggerId, lane, logId);
-    logger.error('deploy failed', { triggerId, logId, reason });
+    reportOutcome({ triggerId, logId, ...eventFields(event), provider: event.provider, status: 'failed', reason, attempts: 0, receivedAt: entry.receivedAt });
     return;
   }
 
@@ -82,7 +86,14 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     details: result.details,
   };
   const what = result.error ?? (result.statusCode ? `HTTP ${result.statusCode}` : 'failed');
-  const seen = { triggerId, logId, provider: event.provider, image: describeEvent(event), targetType: trigger.target.type, attempt: receiveCount, maxAttempts, durationMs: result.durationMs, statusCode: result.statusCode };
+  const subject = deploySubject(trigger, logId, { ...event, image: describeEvent(event) });
+  const attemptFields = { ...subject, attempt: receiveCount, maxAttempts, durationMs: result.durationMs, statusCode: result.statusCode };
+  const totalMs = [...entry.attempts, attempt].reduce((sum, a) => sum + (a.durationMs ?? 0), 0);
+  /** One outcome line (and metrics), then the notifications of the entry as just recorded. */
+  const finish = async (status: store.LogStatus, reported: OutcomeStatus, reason?: string) => {
+    reportOutcome({ ...subject, status: reported, reason, attempts: entry.attempts.length + 1, receivedAt: entry.receivedAt, durationMs: totalMs, error: result.ok ? undefined : what });
+    await notifyOutcome(trigger, recorded(status, reason, attempt));
+  };
 
   if (result.ok) {
     await store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt });
@@ -97,8 +108,8 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     }
     await advanceTrackedImage(trigger, event.tag, event.digest);
     await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);
-    logger.info('deployed', seen);
-    await notifyOutcome(trigger, recorded('succeeded', undefined, attempt));
+    reportAttempt({ ...attemptFields, outcome: 'succeeded' });
+    await finish('succeeded', 'succeeded');
     return;
   }
   if (!result.retryable || receiveCount >= maxAttempts) {
@@ -108,8 +119,8 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     await store.updateLogStatus(triggerId, logId, { status: 'failed', reason, attempt });
     if (lane) await deployState.finishInState(triggerId, lane, logId);
     await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed: ${what}`);
-    logger.error('deploy failed', { ...seen, error: what, reason });
-    await notifyOutcome(trigger, recorded('failed', reason, attempt));
+    reportAttempt({ ...attemptFields, outcome: 'failed', error: what });
+    await finish('failed', failureStatus(result.error, result.retryable), reason);
     if (!result.retryable) return;
     // Reported as failed and visible again at once: the next receive moves it to the DLQ (receive count over
     // the limit). Left invisible it would hold up every later deploy of this trigger (FIFO group).
@@ -120,8 +131,8 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   const queueAll = trigger.queue === 'all';
   // A newer event of the lane is queued already: it replaces this one instead of waiting behind its retry.
   if (lane && !queueAll && !(await deployState.rememberRetry(triggerId, lane, logId, record.receiptHandle))) {
-    const reason = await supersededWhileRetrying(trigger, lane, logId, attempt, what);
-    await notifyOutcome(trigger, recorded('superseded', reason, attempt));
+    reportAttempt({ ...attemptFields, outcome: 'failed', error: what });
+    await finish('superseded', 'superseded', await supersededWhileRetrying(trigger, lane, logId, attempt, what));
     return;
   }
   const delay = Math.min(MAX_BACKOFF_SECONDS, config.retryBaseSeconds() * 2 ** (receiveCount - 1));
@@ -131,7 +142,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     attempt,
   });
   await setVisibility(record.receiptHandle, delay);
-  logger.warn('deploy attempt failed; retrying', { ...seen, error: what, retryInSeconds: delay });
+  reportAttempt({ ...attemptFields, outcome: 'retry', error: what, retryInSeconds: delay });
   // A newer event may have been queued between remembering the handle and the wait starting; then dispatch could
   // not end the wait, so end it here: the message is deleted and the newer deploy runs next.
   if (lane && !queueAll) {
@@ -139,12 +150,8 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     if (state.latest && state.latest.logId !== logId) {
       const reason = `superseded by ${state.latest.logId}, a newer event of the same lane, while waiting to retry`;
       const ended = await store.updateLogStatus(triggerId, logId, { status: 'superseded', reason, supersededBy: state.latest.logId, onlyFrom: ['queued'] });
-      if (ended) {
-        logger.info('deploy superseded', { triggerId, logId, supersededBy: state.latest.logId });
-        await notifyOutcome(trigger, recorded('superseded', reason, attempt));
-      }
-      // else dispatch superseded it first; this message is deleted now, so nobody else will tell: tell here
-      else await notifyOutcome(trigger, recorded('superseded', `superseded by ${state.latest.logId}, a newer event of the same lane`, attempt));
+      // when dispatch superseded it first, this message is deleted now, so nobody else will tell: tell here
+      await finish('superseded', 'superseded', ended ? reason : `superseded by ${state.latest.logId}, a newer event of the same lane`);
       return;
     }
   }
@@ -156,7 +163,6 @@ async function supersededWhileRetrying(trigger: Trigger, lane: string, logId: st
   const newer = state.latest?.logId ?? 'a newer event';
   const reason = `attempt failed: ${what}; not retried: superseded by ${newer}, a newer event of the same lane`;
   await store.updateLogStatus(trigger.id, logId, { status: 'superseded', reason, supersededBy: state.latest?.logId, attempt, onlyFrom: ['deploying'] });
-  logger.info('deploy superseded', { triggerId: trigger.id, logId, supersededBy: newer, error: what });
   return reason;
 }
 

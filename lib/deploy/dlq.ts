@@ -7,6 +7,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../core/logger';
 import { parseDeployMessage } from '../store/queue';
 import { notifyOutcome } from '../notify';
+import { deploySubject, eventFields, reportOutcome } from './report';
 import * as deployState from '../store/deploy-state';
 import * as store from '../store/store';
 
@@ -28,7 +29,16 @@ export async function deadLetterRecord(record: SQSRecord): Promise<void> {
   const marked = await store.updateLogStatus(triggerId, logId, { status: 'failed', reason, onlyFrom: ['queued', 'deploying'] });
   const lane = message.lane ?? entry.lane;
   if (lane) await deployState.finishInState(triggerId, lane, logId);
-  logger.error('deploy dead-lettered', { triggerId, logId, lastError });
-  const trigger = marked ? await store.getTrigger(triggerId) : undefined;
+  // one outcome per deploy: an entry the deployer gave up on was reported then, and is `failed` already
+  if (!marked) return;
+  const trigger = await store.getTrigger(triggerId);
+  reportOutcome({
+    ...(trigger ? deploySubject(trigger, logId, entry.event ?? message.event) : { triggerId, logId, ...eventFields(entry.event), provider: entry.provider }),
+    status: 'dead-lettered',
+    reason,
+    attempts: entry.attempts.length,
+    receivedAt: entry.receivedAt,
+    error: lastError,
+  });
   if (trigger) await notifyOutcome(trigger, { ...entry, status: 'failed', reason });
 }

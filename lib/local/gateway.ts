@@ -6,6 +6,7 @@
  * Also home of the small Lambda runtime emulation (handler loading, context, timeout) that sqs-poller.ts shares.
  */
 import { PROJECT_ROOT } from './paths';
+import { runInvocation } from './invoke-store';
 import http from 'node:http';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -122,7 +123,8 @@ export async function invokeHandler(
   const run = new Promise<unknown>((resolve, reject) => {
     const callback = (err?: unknown, result?: unknown) => (err ? reject(err) : resolve(result));
     try {
-      const ret = fn.length >= 3 ? fn(event, context, callback) : fn(event, context);
+      // each invocation with its own Powertools state (logger context, metrics): see invoke-store.ts
+      const ret = runInvocation(context, () => (fn.length >= 3 ? fn(event, context, callback) : fn(event, context)));
       if (fn.length < 3 || (ret && typeof (ret as PromiseLike<unknown>).then === 'function')) {
         Promise.resolve(ret).then(resolve, reject);
       }

@@ -17,6 +17,7 @@ import {
 } from './resources';
 import { routesFromServerless, startGateway, type Gateway, type HttpRoute, type LambdaHandler } from './gateway';
 import { sqsFunctionsFromServerless, startSqsPoller, type BatchReport, type SqsPoller } from './sqs-poller';
+import { installLocalInvokeStore, LOCAL_MAX_CONCURRENCY } from './invoke-store';
 
 export interface StackOverrides extends ResourceOverrides {
   /** serverless.yml custom.maxReceiveCount: the queue's redrive AND the MAX_RECEIVE_COUNT the deployer reads */
@@ -71,6 +72,19 @@ export interface LocalStack {
 
 /** provider.environment entries that make no sense in-process locally */
 const NOT_LOCAL = new Set(['NODE_OPTIONS', 'ADMIN_TOKEN_PARAM']);
+
+/**
+ * Logs and metrics locally: one human-readable line per log call (TRIGGERFISH_LOG_FORMAT=json for Lambda's JSON),
+ * no EMF metric lines (POWERTOOLS_METRICS_DISABLED=false to see them), and Powertools state kept per invocation
+ * (invoke-store.ts). The caller's environment wins; serverless.yml's provider.environment and `env` win over these.
+ */
+function localObservabilityEnv(): Record<string, string> {
+  return {
+    TRIGGERFISH_LOG_FORMAT: process.env.TRIGGERFISH_LOG_FORMAT ?? 'local',
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    AWS_LAMBDA_MAX_CONCURRENCY: LOCAL_MAX_CONCURRENCY,
+  };
+}
 
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const stage = opts.stage ?? LOCAL_STAGE;
@@ -151,12 +165,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     for (const [k, v] of Object.entries(resources.env)) if (!NOT_LOCAL.has(k)) fnEnv[k] = v;
     const env: Record<string, string> = {
       ...awsEnv,
+      ...localObservabilityEnv(),
       ...fnEnv,
       ...(o.retryBaseSeconds !== undefined ? { RETRY_BASE_SECONDS: String(o.retryBaseSeconds) } : {}),
       ...(o.env ?? {}),
       TRIGGERFISH_ADMIN_TOKEN: adminToken,
       ...(opts.env ?? {}),
     };
+    installLocalInvokeStore();
     setEnv(env); // before any handler module is required (they are loaded on first use)
 
     // 3. HTTP API

@@ -11,7 +11,7 @@
  * 3. otherwise it is queued, and (unless the trigger says `"queue": "all"`) the older deploy of the same lane that
  *    is still waiting ends `superseded`, and its retry wait is cut short, so the newer one runs at once.
  */
-import { imageRef, type NormalizedEvent } from '../core/event';
+import type { NormalizedEvent } from '../core/event';
 import { logger } from '../core/logger';
 import * as deployState from '../store/deploy-state';
 import { enqueueDeploy, releaseRetryWait } from '../store/queue';
@@ -19,6 +19,7 @@ import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 import { messageDeduplicationId, redeliveryClaims, type DedupClaim } from './dedup';
 import { artifactOf, describeArtifact, laneOf } from './identity';
+import { deploySubject, logEntryFields, reportOutcome } from '../deploy/report';
 import { selectEvent } from './matcher';
 
 export type Outcome =
@@ -59,7 +60,7 @@ export async function dispatch(
     : selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
   const base = { event, deliveryId: event.deliveryId, ...(options.redeliveryOf ? { redeliveryOf: options.redeliveryOf } : {}) };
   const unmatched = !trigger.enabled ? 'trigger disabled' : !result.matched ? result.reason : missingArtifact(event);
-  if (unmatched) return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched })));
+  if (unmatched) return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched }), trigger));
 
   const claims = options.redeliveryOf ? [] : redeliveryClaims(event, options.bodySha256);
   const lane = laneOf(event);
@@ -75,18 +76,18 @@ export async function dispatch(
       const reason = flying ? `already deploying ${what} (log ${runs.logId})` : `already running ${what} (log ${runs.logId})`;
       const entry = entryFor({ ...base, status: 'untriggered', reason });
       const written = await store.claimAndWrite(entry, claims, [deployState.unchangedItem(trigger.id, lane, state.version)]);
-      if ('duplicateOf' in written) return duplicate(entryFor, base, written.duplicateOf);
+      if ('duplicateOf' in written) return duplicate(trigger, entryFor, base, written.duplicateOf);
       if ('conflict' in written && tries < MAX_STATE_TRIES) continue;
       // a state that keeps changing under us: the decision read above is still a fair answer
       if ('conflict' in written) await store.putLogEntry(entry);
-      logEntry(entry);
+      logEntry(entry, trigger);
       return { status: 'untriggered', log: entry.id, reason };
     }
 
     const entry = entryFor({ ...base, status: 'queued', lane });
     const ref: deployState.StateRef = { logId: entry.id, artifact, image: event.image, tag: event.tag, at: entry.receivedAt };
     const written = await store.claimAndWrite(entry, claims, [deployState.setLatestItem(trigger.id, lane, ref, state.version)]);
-    if ('duplicateOf' in written) return duplicate(entryFor, base, written.duplicateOf);
+    if ('duplicateOf' in written) return duplicate(trigger, entryFor, base, written.duplicateOf);
     if ('conflict' in written) {
       if (tries < MAX_STATE_TRIES) continue;
       throw new Error('the deploy state of this trigger kept changing; retry later');
@@ -111,14 +112,15 @@ async function enqueue(
   try {
     await enqueueDeploy({ triggerId: trigger.id, logId: entry.id, event, lane: ctx.lane }, messageDeduplicationId(trigger.id, entry.id));
   } catch (err) {
-    logger.error('deploy could not be queued', { triggerId: trigger.id, logId: entry.id, error: (err as Error).message });
+    const reason = 'could not be queued; the sender was asked to retry';
     // give the claims and the state back so the sender's retry is judged as if this request never came
     await store.releaseClaims(trigger.id, entry.id, ctx.claims);
     await deployState.restoreLatest(trigger.id, ctx.lane, entry.id, ctx.previous);
-    await store.updateLogStatus(trigger.id, entry.id, { status: 'failed', reason: 'could not be queued; the sender was asked to retry' });
+    await store.updateLogStatus(trigger.id, entry.id, { status: 'failed', reason });
+    reportOutcome({ ...deploySubject(trigger, entry.id, event), status: 'unqueued', reason, attempts: 0, receivedAt: entry.receivedAt, error: (err as Error).message });
     return { status: 'unqueued', log: entry.id };
   }
-  logEntry(entry);
+  logEntry(entry, trigger);
   if (!ctx.queueAll && ctx.flying) await supersede(trigger.id, ctx.flying.logId, entry.id, ctx.retry);
   return { status: 'triggered', log: entry.id };
 }
@@ -140,13 +142,13 @@ async function supersede(
     onlyFrom: ['queued'],
   });
   if (!ended) return;
-  logger.info('trigger log', { triggerId, logId: olderLogId, status: 'superseded', supersededBy: newerLogId });
+  logger.info('trigger log', { triggerId, logId: olderLogId, status: 'superseded', reason: `superseded by ${newerLogId}` });
   // its message may be waiting out a retry backoff in front of ours (one FIFO group per trigger): end the wait
   if (retry?.logId === olderLogId) await releaseRetryWait(retry.receiptHandle);
 }
 
-async function duplicate(entryFor: EntryFactory, base: object, duplicateOf: string): Promise<Outcome> {
-  const entry = await writeEntry(entryFor({ ...base, status: 'duplicate', reason: `re-delivery of ${duplicateOf}`, duplicateOf }));
+async function duplicate(trigger: Trigger, entryFor: EntryFactory, base: object, duplicateOf: string): Promise<Outcome> {
+  const entry = await writeEntry(entryFor({ ...base, status: 'duplicate', reason: `re-delivery of ${duplicateOf}`, duplicateOf }), trigger);
   return { status: 'duplicate', log: entry.id, duplicateOf };
 }
 
@@ -154,29 +156,18 @@ function untriggered(entry: store.LogEntry): Outcome {
   return { status: 'untriggered', log: entry.id, reason: entry.reason ?? '' };
 }
 
-async function writeEntry(entry: store.LogEntry): Promise<store.LogEntry> {
-  await write(entry);
+async function writeEntry(entry: store.LogEntry, trigger: Pick<Trigger, 'name'>): Promise<store.LogEntry> {
+  await write(entry, trigger);
   return entry;
 }
 
 /** Writes an entry that needs no claim (untriggered, unauthorized, rejected, duplicate). */
-export async function write(entry: store.LogEntry): Promise<void> {
+export async function write(entry: store.LogEntry, trigger?: Pick<Trigger, 'name'>): Promise<void> {
   await store.putLogEntry(entry);
-  logEntry(entry);
+  logEntry(entry, trigger);
 }
 
 /** One line per webhook outcome: what operators read in CloudWatch (never the request itself). */
-function logEntry(entry: store.LogEntry): void {
-  const e = entry.event;
-  logger.info('trigger log', {
-    triggerId: entry.triggerId,
-    logId: entry.id,
-    provider: entry.provider,
-    status: entry.status,
-    reason: entry.reason,
-    image: e ? (e.image ?? (e.kind !== 'code' ? imageRef({ registry: e.registry, repoFullName: e.repoFullName, tag: e.tag, digest: e.digest }) : undefined)) : undefined,
-    commit: e?.commit?.id,
-    branch: e?.branch,
-  });
+function logEntry(entry: store.LogEntry, trigger?: Pick<Trigger, 'name'>): void {
+  logger.info('trigger log', logEntryFields(entry, trigger));
 }
-

@@ -7,6 +7,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { dispatch } from '../match/dispatch';
 import { logger } from '../core/logger';
+import { recordWebhook } from '../core/metrics';
 import { ecrRepositoryKey, normalizeEcrEvent } from './providers/ecr';
 import { truncate, MAX_LOGGED_BODY } from './redact';
 import * as store from '../store/store';
@@ -25,10 +26,12 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
     // a retry cannot fix a malformed event: log it and drop it
     const issue = e.issues[0];
     logger.warn('malformed ECR event', { field: issue?.path.join('.'), error: issue?.message });
+    recordWebhook('ecr', 'rejected');
     return { ignored: `malformed event: ${issue?.path.join('.')}: ${issue?.message}`, outcomes: [] };
   }
   if (parsed.kind === 'ignored') {
     logger.info('ECR event ignored', { reason: parsed.reason });
+    recordWebhook('ecr', 'ignored');
     return { ignored: parsed.reason, outcomes: [] };
   }
   const body = JSON.stringify(event);
@@ -45,6 +48,8 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
         }),
       );
       outcomes.push({ triggerId: trigger.id, status: outcome.status, log: outcome.log });
+      // the Webhooks metric, one per trigger the event reached (as one webhook reaches one trigger)
+      recordWebhook('ecr', outcome.status === 'unqueued' ? 'unavailable' : outcome.status);
     }
   }
   if (outcomes.some((o) => o.status === 'unqueued')) {
