@@ -8,7 +8,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { dispatch, write } from '../match/dispatch';
 import type { NormalizedEvent } from '../core/event';
-import { json, lowerHeaders, rawBody, rawBodyBytes, zodIssue, type HttpResult } from './http';
+import { decodeBody } from './body';
+import { json, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import type { Provider, WebhookRequest } from './providers/types';
 import { redactBody, redactHeaders, redactQuery } from './redact';
@@ -36,17 +37,13 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const headers = lowerHeaders(event.headers);
   const query = (event.queryStringParameters ?? {}) as Record<string, string>;
   const bytes = rawBodyBytes(event);
-  const text = bytes > MAX_BODY_BYTES ? '' : rawBody(event);
-  let body: unknown;
-  let jsonError: string | undefined;
-  if (text.trim()) {
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      jsonError = (e as Error).message;
-    }
-  }
-  const req: WebhookRequest = { headers, query, rawBody: text, body };
+  const raw = bytes > MAX_BODY_BYTES ? Buffer.alloc(0) : rawBodyBuffer(event);
+  const text = raw.toString('utf8');
+  // decoded before verify only because the api provider's credential is in the body; a decoding error is
+  // answered after the credential check, so a bad body never hides a bad signature
+  const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
+  const body = decoded.ok ? decoded.body : undefined;
+  const req: WebhookRequest = { headers, query, rawBody: text, rawBytes: raw, body };
   const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
     store.newLogEntry({
       triggerId: trigger.id,
@@ -71,9 +68,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const now = new Date();
   const verified = provider.verify(req, acceptedSecrets(trigger, now), now);
   if (!verified.ok) return refuse('unauthorized', 401, verified.reason);
-  if (jsonError !== undefined || body === undefined) {
-    return refuse('rejected', 400, jsonError ? `body is not valid JSON: ${jsonError}` : 'body is empty', { field: '(body)' });
-  }
+  if (!decoded.ok) return refuse('rejected', 400, decoded.reason, { field: decoded.field });
 
   let parsed;
   try {

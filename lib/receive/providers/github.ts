@@ -118,6 +118,8 @@ export const github: Provider = {
   title: 'GitHub',
   credential: { hint: 'Webhook "Secret": <secret> (GitHub signs the body: X-Hub-Signature-256)' },
   credentialHeaders: ['x-hub-signature-256', 'x-hub-signature'],
+  // the webhook form offers application/x-www-form-urlencoded (payload=<json>) besides application/json
+  formPayload: true,
   verify: (req, secrets) => verifyHmacHeader(req, secrets, 'X-Hub-Signature-256', 'sha256', 'sha256='),
   parse(req) {
     const event = header(req.headers, 'x-github-event');

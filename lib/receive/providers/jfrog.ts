@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../../core/event';
 import { anySecret, hmacHex, safeEqual } from '../../core/crypto';
 import { clip, header } from './git';
-import type { Provider } from './types';
+import { requestBytes, type Provider } from './types';
 
 /** Docker event types we act on. */
 const DOCKER_ACTIONS: Record<string, Action> = { pushed: 'push', deleted: 'delete', promoted: 'promote' };
@@ -57,10 +57,11 @@ export const jfrog: Provider = {
     const value = header(req.headers, 'x-jfrog-event-auth');
     if (!value) return { ok: false, reason: 'missing X-JFrog-Event-Auth header' };
     const lower = value.toLowerCase();
+    const bytes = requestBytes(req);
     const ok = anySecret(secrets, (s) => {
       // both comparisons always run, so timing does not tell which mode matched
       const plain = safeEqual(value, s);
-      const signed = safeEqual(lower, hmacHex('sha256', s, req.rawBody));
+      const signed = safeEqual(lower, hmacHex('sha256', s, bytes));
       return plain || signed;
     });
     return ok

@@ -1,6 +1,7 @@
 import { github } from '../../../lib/receive/providers/github';
 import type { WebhookRequest } from '../../../lib/receive/providers/types';
-import { edited, eventOf, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { bytesRequest, edited, eventOf, fixture, fixtureFiles, request } from '../../helpers/fixtures';
+import { createHmac } from 'node:crypto';
 import { sha256Signature } from '../../helpers/hmac';
 import { zodPath } from '../../helpers/zod';
 
@@ -52,6 +53,24 @@ describe('github: verify (X-Hub-Signature-256)', () => {
       expect(github.verify(request(raw, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(true);
       expect(github.verify(request(`${raw} `, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(false);
     }
+  });
+
+  it('signs the exact received bytes, also when they are not UTF-8 (a form body, a Latin-1 body)', () => {
+    const latin1 = Buffer.from([...Buffer.from('{"m":"caf'), 0xe9, ...Buffer.from('"}')]);
+    const formBytes = Buffer.from(`payload=${encodeURIComponent(fixture('github/push-go-scm.json'))}`);
+    for (const bytes of [latin1, formBytes]) {
+      const sig = `sha256=${createHmac('sha256', 's3cret').update(bytes).digest('hex')}`;
+      expect(github.verify(bytesRequest(bytes, { 'X-Hub-Signature-256': sig }), ['s3cret'], NOW).ok).toBe(true);
+      // the same signature over the decoded (lossy) text does not match: only the bytes count
+      const tampered = Buffer.concat([bytes, Buffer.from(' ')]);
+      expect(github.verify(bytesRequest(tampered, { 'X-Hub-Signature-256': sig }), ['s3cret'], NOW).ok).toBe(false);
+    }
+    const sigOfText = `sha256=${createHmac('sha256', 's3cret').update(latin1.toString('utf8')).digest('hex')}`;
+    expect(github.verify(bytesRequest(latin1, { 'X-Hub-Signature-256': sigOfText }), ['s3cret'], NOW).ok).toBe(false);
+  });
+
+  it('takes form bodies (formPayload)', () => {
+    expect(github.formPayload).toBe(true);
   });
 
   it('redacts both signature headers', () => {
