@@ -208,12 +208,11 @@ function parsePackage(event: string, raw: unknown, deliveryId: string | undefine
     owner: body.sender?.login || undefined,
     occurredAt: isoTime(v?.updated_at) ?? isoTime(v?.created_at) ?? isoTime(p.updated_at),
   };
-  // no tag and no digest: the event still names the package, and dispatch answers it untriggered.
-  // No image without a host: a GitHub package never lives on Docker Hub, which a host-less reference means
+  // no tag and no digest: the event still names the package, and dispatch answers it untriggered
   const events = (tags.length ? tags : [undefined]).map((tag): NormalizedEvent => ({
     ...base,
     tag,
-    image: registry ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
+    image: imageRef({ registry, repoFullName: names.repoFullName, tag, digest }),
   }));
   return { kind: 'events', events };
 }

@@ -142,12 +142,11 @@ describe('github: every package shape GitHub has sent', () => {
       b.package.package_version.package_url = 'containers.ghe.example.com/theryangeary/www:0e2a89b';
       b.package.html_url = 'https://ghe.example.com/theryangeary/packages/9056324';
     }, { registry: 'containers.ghe.example.com', image: 'containers.ghe.example.com/theryangeary/www:0e2a89b' }],
-    ['no host (and no image) for a GitHub Enterprise Server package without a pull reference', ghcr, 'package', (b: any) => {
-      untagged(b);
+    ['no host for a GitHub Enterprise Server package without a pull reference', ghcr, 'package', (b: any) => {
       delete b.package.package_version.package_url;
       delete b.package.package_version.installation_command;
       b.package.html_url = 'https://ghe.example.com/theryangeary/packages/9056324';
-    }, { registry: undefined, image: undefined, repoFullName: 'theryangeary/www' }],
+    }, { registry: undefined, image: 'theryangeary/www:0e2a89b', repoFullName: 'theryangeary/www' }],
     ['the path from the manifest uri when there is no pull reference (a nested name)', ghcr, 'package', (b: any) => {
       delete b.package.package_version.package_url;
       delete b.package.package_version.installation_command;
