@@ -340,10 +340,31 @@ describe('github: ignored deliveries', () => {
   });
 });
 
+describe('code pushes: the repository path from another field when full_name is missing', () => {
+  it('github/gogs/gitea: owner.login + name', () => {
+    const raw = edited('github/push-go-scm.json', (b) => delete b.repository.full_name);
+    expect(github.parse(request(raw, { 'X-GitHub-Event': 'push' }), {})).toMatchObject({
+      kind: 'events',
+      events: [{ namespace: 'Codertocat', repository: 'Hello-World', repoFullName: 'Codertocat/Hello-World' }],
+    });
+  });
+
+  it('not from a name that is a display name (Gitee)', () => {
+    const raw = edited('github/push-go-scm.json', (b) => {
+      delete b.repository.full_name;
+      b.repository.name = 'Hello World';
+    });
+    expect(zodPath(() => github.parse(request(raw, { 'X-GitHub-Event': 'push' }), {}))).toEqual(['repository', 'full_name']);
+  });
+});
+
 describe('github: malformed bodies name the field', () => {
-  const withoutFullName = edited('github/push-go-scm.json', (b) => delete b.repository.full_name);
+  const withoutFullName = edited('github/push-go-scm.json', (b) => {
+    delete b.repository.full_name;
+    delete b.repository.owner;
+  });
   it.each([
-    ['push without repository.full_name', 'push', withoutFullName, ['repository', 'full_name']],
+    ['push without repository.full_name nor owner', 'push', withoutFullName, ['repository', 'full_name']],
     ['push without ref', 'push', '{"repository":{"full_name":"a/b"}}', ['ref']],
     ['package without name', 'package', '{"action":"published","package":{}}', ['package', 'name']],
     ['registry_package without name', 'registry_package', '{"action":"published","registry_package":{}}', ['registry_package', 'name']],
