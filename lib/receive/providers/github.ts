@@ -121,7 +121,8 @@ function pullRefs(v: Version | null | undefined): Array<ReturnType<typeof parseI
 
 /** Tags listed in metadata arrays: `docker_metadata[].tags`, `metadata[].tags`, `metadata[].container.tags`. */
 function listedTags(v: Version | null | undefined): string[] {
-  const entries = [...(Array.isArray(v?.metadata) ? v.metadata : v?.metadata ? [v.metadata] : []), ...(v?.docker_metadata ?? [])];
+  const metadata = Array.isArray(v?.metadata) ? v.metadata : v?.metadata ? [v.metadata] : [];
+  const entries = [...metadata, ...(v?.docker_metadata ?? [])];
   const tags: string[] = [];
   for (const e of entries) {
     if (typeof e !== 'object' || e === null) continue;
@@ -152,7 +153,10 @@ function locate(p: Package, body: Body, docker: boolean): { registry?: string; p
     const reg = urlParts(p.registry?.url);
     if (reg && reg.path && name) return { registry: reg.host, path: `${reg.path}/${name}`.toLowerCase() };
     const repo = body.repository?.full_name;
-    return { registry: site === 'github.com' ? 'docker.pkg.github.com' : undefined, path: repo && name ? `${repo}/${name}`.toLowerCase() : undefined };
+    return {
+      registry: site === 'github.com' ? 'docker.pkg.github.com' : undefined,
+      path: repo && name ? `${repo}/${name}`.toLowerCase() : undefined,
+    };
   }
   const registry = site === 'github.com' ? 'ghcr.io' : undefined;
   const uri = /^\/?repositories\/(.+)\/manifests\/[^/]+$/.exec(v?.container_metadata?.manifest?.uri ?? '');
@@ -179,22 +183,31 @@ function parsePackage(event: string, raw: unknown, deliveryId: string | undefine
   if (ignoredWhy) return { kind: 'ignored', reason: ignoredWhy };
 
   const v = p.package_version;
-  const docker = [p.registry?.type, p.package_type, p.ecosystem].some((t) => !!t && /^docker$/i.test(t)) &&
+  // the 2019 Docker registry (docker.pkg.github.com), unless the registry itself says it is GHCR now
+  const docker =
+    [p.registry?.type, p.package_type, p.ecosystem].some((t) => !!t && /^docker$/i.test(t)) &&
     !/^container$/i.test(p.registry?.type ?? '');
   const refs = pullRefs(v);
   const meta = v?.container_metadata;
   const digestOf = (s: string | null | undefined) => (s && DIGEST.test(s.trim()) ? s.trim().toLowerCase() : undefined);
   const digest =
-    digestOf(meta?.tag?.digest) ?? digestOf(meta?.manifest?.digest) ?? digestOf(refs.find((r) => r.digest)?.digest) ?? digestOf(v?.version) ?? digestOf(v?.name);
+    digestOf(meta?.tag?.digest) ??
+    digestOf(meta?.manifest?.digest) ??
+    digestOf(refs.find((r) => r.digest)?.digest) ??
+    digestOf(v?.version) ??
+    digestOf(v?.name);
   // every place a tag has been seen; "" is an untagged (digest-only) push. The 2019 Docker registry named the
   // tag only in package_version.version (GHCR puts the digest there)
   const single =
-    meta?.tag?.name?.trim() || refs.find((r) => r.tag)?.tag || (docker && v?.version && !digestOf(v.version) ? v.version.trim() : undefined);
+    meta?.tag?.name?.trim() ||
+    refs.find((r) => r.tag)?.tag ||
+    (docker && v?.version && !digestOf(v.version) ? v.version.trim() : undefined);
   const tags = single ? [single] : listedTags(v);
 
   const { registry, path } = locate(p, body, docker);
   if (!path) {
-    return { kind: 'ignored', reason: `github package "${clip(p.name ?? '?')}" does not say where its image is (no owner or pull reference)` };
+    const why = 'does not say where its image is (no owner or pull reference)';
+    return { kind: 'ignored', reason: `github package "${clip(p.name ?? '?')}" ${why}` };
   }
   const names = splitRepoFullName(path);
   const base: NormalizedEvent = {

@@ -208,6 +208,17 @@ describe('github: every package shape GitHub has sent', () => {
   ])('ignores %s', (_name, edit, reason) => {
     expect(parse(edited(ghcr, edit))).toEqual({ kind: 'ignored', reason });
   });
+
+  it('ignores a 2019 Docker registry package that names neither registry.url nor its repository', () => {
+    const raw = edited(docker2019, (b) => {
+      delete b.registry_package.registry.url;
+      delete b.repository;
+    });
+    expect(parse(raw, 'registry_package')).toEqual({
+      kind: 'ignored',
+      reason: 'github package "server" does not say where its image is (no owner or pull reference)',
+    });
+  });
 });
 
 describe('github: every fixture parses and normalizes', () => {
