@@ -26,10 +26,19 @@ export function zodError(err: ZodError, prefix?: string): HttpResult {
   return json(400, zodIssue(err, prefix));
 }
 
-/** The body as received: API Gateway base64-encodes bodies it considers binary. */
+/** The body as received, as text: API Gateway base64-encodes bodies it considers binary. */
 export function rawBody(event: APIGatewayProxyEventV2): string {
   if (event.body === undefined || event.body === null) return '';
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/**
+ * The exact body bytes, what signatures cover. A base64 body (binary media types, form bodies) decodes to the
+ * bytes as sent, also when they are not UTF-8; a text body is what API Gateway made of the bytes, re-encoded.
+ */
+export function rawBodyBuffer(event: APIGatewayProxyEventV2): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
 export function rawBodyBytes(event: APIGatewayProxyEventV2): number {

@@ -9,7 +9,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { dispatch, write } from '../match/dispatch';
 import type { NormalizedEvent } from '../core/event';
-import { json, lowerHeaders, rawBody, rawBodyBytes, zodIssue, type HttpResult } from './http';
+import { decodeBody } from './body';
+import { json, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import type { Provider, WebhookRequest } from './providers/types';
 import { redactBody, redactHeaders, redactQuery } from './redact';
@@ -37,17 +38,13 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const headers = lowerHeaders(event.headers);
   const query = (event.queryStringParameters ?? {}) as Record<string, string>;
   const bytes = rawBodyBytes(event);
-  const text = bytes > MAX_BODY_BYTES ? '' : rawBody(event);
-  let body: unknown;
-  let jsonError: string | undefined;
-  if (text.trim()) {
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      jsonError = (e as Error).message;
-    }
-  }
-  const req: WebhookRequest = { headers, query, rawBody: text, body };
+  const raw = bytes > MAX_BODY_BYTES ? Buffer.alloc(0) : rawBodyBuffer(event);
+  const text = raw.toString('utf8');
+  // decoded before verify only because the api provider's credential is in the body; a decoding error is
+  // answered after the credential check, so a bad body never hides a bad signature
+  const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
+  const body = decoded.ok ? decoded.body : undefined;
+  const req: WebhookRequest = { headers, query, rawBody: text, rawBytes: raw, body };
   const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
     store.newLogEntry({
       triggerId: trigger.id,
@@ -57,14 +54,15 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
         path: event.rawPath ?? '',
         query: redactQuery(query),
         headers: redactHeaders(headers, provider),
-        body: redactBody(text, body, provider),
+        // an undecodable body cannot be redacted field by field: the trigger's secrets are cut out by value
+        body: redactBody(decoded.ok ? text : withoutSecrets(text, acceptedSecrets(trigger, new Date())), body, provider),
         bodyBytes: bytes,
       },
       ...fields,
     });
   const refuse = async (status: 'rejected' | 'unauthorized', code: number, reason: string, extra: object = {}) => {
     const entry = entryFor({ status, reason });
-    await write(entry);
+    await write(entry, trigger);
     return json(code, { message: status === 'unauthorized' ? 'unauthorized' : reason, reason, ...extra, log: entry.id });
   };
 
@@ -72,9 +70,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const now = new Date();
   const verified = provider.verify(req, acceptedSecrets(trigger, now), now);
   if (!verified.ok) return refuse('unauthorized', 401, verified.reason);
-  if (jsonError !== undefined || body === undefined) {
-    return refuse('rejected', 400, jsonError ? `body is not valid JSON: ${jsonError}` : 'body is empty', { field: '(body)' });
-  }
+  if (!decoded.ok) return refuse('rejected', 400, decoded.reason, { field: decoded.field });
 
   let parsed;
   try {
@@ -86,11 +82,12 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   }
   if (parsed.kind === 'ignored') {
     const entry = entryFor({ status: 'untriggered', reason: parsed.reason, event: parsed.event as NormalizedEvent });
-    await write(entry);
+    await write(entry, trigger);
     return json(202, { log: entry.id, status: 'untriggered', reason: parsed.reason });
   }
 
-  const bodySha256 = createHash('sha256').update(event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : '').digest('hex');
+  // the exact bytes received: a sender without delivery ids re-sends the same bytes
+  const bodySha256 = createHash('sha256').update(raw).digest('hex');
   const outcome = await dispatch(trigger, parsed.events, entryFor, { bodySha256 });
   switch (outcome.status) {
     case 'triggered':
@@ -103,6 +100,13 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     case 'unqueued':
       return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
   }
+}
+
+/** `text` with every occurrence of each secret replaced, for bodies whose credential fields cannot be found. */
+function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('[redacted]');
+  return out;
 }
 
 /**

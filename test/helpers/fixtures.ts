@@ -50,3 +50,8 @@ export function request(
   }
   return { headers: lower, query, rawBody, body };
 }
+
+/** A WebhookRequest carrying exact bytes (e.g. not UTF-8), with the text and parsed body ingest would derive. */
+export function bytesRequest(bytes: Buffer, headers: Record<string, string> = {}): WebhookRequest {
+  return { ...request(bytes.toString('utf8'), headers), rawBytes: bytes };
+}

@@ -4,7 +4,7 @@
  * a timezone: they are China Standard Time (UTC+8).
  */
 import * as z from 'zod';
-import { imageRef } from '../../core/event';
+import { imageRef, splitRepoFullName } from '../../core/event';
 import type { Provider } from './types';
 import { verifyQueryToken } from './verify';
 
@@ -31,15 +31,19 @@ export const acrSchema = z.object({
       .optional(),
     tag: z.string().min(1),
   }),
+  // repo_full_name ("ns/name") or namespace and name: either names the repository, the other is derived
   repository: z.object({
-    name: z.string().min(1),
-    namespace: z.string().min(1),
+    name: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
     // a region id such as cn-hangzhou; it becomes part of the registry host, so nothing else is allowed
     region: z
       .string()
       .regex(/^[a-z0-9-]+$/, 'expected a region id such as cn-hangzhou')
       .optional(),
     repo_full_name: z.string().min(1).optional(),
+  }).refine((r) => !!r.repo_full_name || (!!r.namespace && !!r.name), {
+    message: 'expected repo_full_name, or namespace and name',
+    path: ['repo_full_name'],
   }),
 });
 
@@ -53,7 +57,8 @@ export const acr: Provider = {
     const body = acrSchema.parse(req.body);
     const { push_data: push, repository: repo } = body;
     const registry = repo.region ? `registry.${repo.region}.aliyuncs.com` : undefined;
-    const repoFullName = repo.repo_full_name ?? `${repo.namespace}/${repo.name}`;
+    const names = splitRepoFullName(repo.repo_full_name ?? `${repo.namespace}/${repo.name}`);
+    const repoFullName = names.repoFullName;
     // real deliveries have carried whitespace inside the hex; a digest never contains any
     const digest = push.digest?.replace(/\s+/g, '') || undefined;
     return {
@@ -64,8 +69,8 @@ export const acr: Provider = {
           kind: 'image',
           action: 'push',
           registry,
-          namespace: repo.namespace,
-          repository: repo.name,
+          namespace: repo.namespace ?? names.namespace,
+          repository: repo.name ?? names.repository,
           repoFullName,
           tag: push.tag,
           digest,

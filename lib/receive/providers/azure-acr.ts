@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../../core/event';
+import { isRegistryHost } from './image-ref';
 import type { Provider } from './types';
 import { verifyTokenHeader } from './verify';
 
@@ -62,6 +63,9 @@ export const azureAcrChartSchema = z.object({
     }),
 });
 
+/** request.host as the registry, only when it is one by Docker's rule (myregistry.azurecr.io, not "myregistry"). */
+const hostOf = (host: string | undefined) => (isRegistryHost(host) ? host!.toLowerCase() : undefined);
+
 export const azureAcr: Provider = {
   id: 'azure-acr',
   title: 'Azure Container Registry',
@@ -102,7 +106,7 @@ export const azureAcr: Provider = {
           {
             ...common,
             deliveryId: body.id,
-            registry: body.request?.host,
+            registry: hostOf(body.request?.host),
             ...names,
             tag: version ?? (t.tag?.trim() || undefined),
             digest: t.digest?.trim() || undefined,
@@ -114,7 +118,7 @@ export const azureAcr: Provider = {
     }
     const body = azureAcrImageSchema.parse(req.body);
     const t = body.target;
-    const registry = body.request?.host;
+    const registry = hostOf(body.request?.host);
     const names = splitRepoFullName(t.repository);
     const tag = t.tag?.trim() || undefined;
     const digest = t.digest?.trim() || undefined;

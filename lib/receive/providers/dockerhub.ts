@@ -15,11 +15,14 @@ export const dockerhubSchema = z.object({
     pusher: z.string().optional(),
     tag: z.string().min(1),
   }),
-  repository: z.object({
-    repo_name: z.string().min(1),
-    namespace: z.string().optional(),
-    name: z.string().optional(),
-  }),
+  // repo_name ("ns/name") names the image; namespace and name say the same where a payload lacks it
+  repository: z
+    .object({
+      repo_name: z.string().min(1).optional(),
+      namespace: z.string().optional(),
+      name: z.string().optional(),
+    })
+    .refine((r) => !!r.repo_name || !!r.name, { message: 'expected repo_name (or namespace and name)', path: ['repo_name'] }),
 });
 
 export const dockerhub: Provider = {
@@ -30,7 +33,9 @@ export const dockerhub: Provider = {
   verify: (req, secrets) => verifyQueryToken(req, secrets),
   parse(req) {
     const body = dockerhubSchema.parse(req.body);
-    const names = splitRepoFullName(body.repository.repo_name);
+    const r = body.repository;
+    // an official image's repo_name has no namespace ("ubuntu"), nor does a derived one without namespace
+    const names = splitRepoFullName((r.repo_name || (r.namespace ? `${r.namespace}/${r.name}` : r.name))!);
     const tag = body.push_data.tag;
     return {
       kind: 'events',

@@ -27,18 +27,50 @@ const userSchema = z
   .object({ login: z.string().nullish(), username: z.string().nullish(), name: z.string().nullish() })
   .nullish();
 
-/** The push body of GitHub, Gitee, Gogs and Gitea. Only ref and repository.full_name are needed. */
+const SLUG = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * "owner/repo": full_name, else the same path from path_with_namespace, namespace + path, or owner + name
+ * (only when name is a slug: Gitee's `name` is a display name such as "Gitee FeedBack").
+ */
+function repositoryPath(r: {
+  full_name?: string | null;
+  path_with_namespace?: string | null;
+  namespace?: string | null;
+  path?: string | null;
+  name?: string | null;
+  owner?: { login?: string | null; username?: string | null } | null;
+}): string | undefined {
+  if (r.full_name) return r.full_name;
+  if (r.path_with_namespace) return r.path_with_namespace;
+  if (r.namespace && r.path) return `${r.namespace}/${r.path}`;
+  const owner = r.owner?.login || r.owner?.username;
+  return owner && r.name && SLUG.test(r.name) ? `${owner}/${r.name}` : undefined;
+}
+
+/** The push body of GitHub, Gitee, Gogs and Gitea. Only ref and the repository path are needed. */
 export const pushSchema = z.object({
   ref: z.string().min(1),
   before: z.string().nullish(),
   after: z.string().nullish(),
   deleted: z.boolean().nullish(),
-  repository: z.object({
-    // full_name is the path ("oschina/git-osc"); `name` can be a display name on Gitee
-    full_name: z.string().min(1),
-    // GitHub: unix seconds on push events, an ISO string elsewhere; Gitee: ISO string
-    pushed_at: z.union([z.number(), z.string()]).nullish(),
-  }),
+  repository: z
+    .object({
+      // full_name is the path ("oschina/git-osc"); `name` can be a display name on Gitee
+      full_name: z.string().min(1).nullish(),
+      // where full_name is missing, these name the same path (Gitee: path_with_namespace, namespace + path)
+      path_with_namespace: z.string().min(1).nullish(),
+      namespace: z.string().nullish(),
+      path: z.string().nullish(),
+      name: z.string().nullish(),
+      owner: z.object({ login: z.string().nullish(), username: z.string().nullish() }).nullish(),
+      // GitHub: unix seconds on push events, an ISO string elsewhere; Gitee: ISO string
+      pushed_at: z.union([z.number(), z.string()]).nullish(),
+    })
+    .refine((r) => repositoryPath(r) !== undefined, {
+      message: 'expected the repository path (full_name, or owner and name)',
+      path: ['full_name'],
+    }),
   pusher: userSchema,
   sender: userSchema,
   head_commit: commitSchema.nullish(),
@@ -144,7 +176,8 @@ export function parseStandardPush(
     tagPush: opts.tagPush,
     after: body.after,
     deleted: body.deleted,
-    repoFullName: body.repository.full_name,
+    // the refinement guarantees a path
+    repoFullName: repositoryPath(body.repository)!,
     // GitHub's pusher has only `name` (the login); the others carry username/login next to a display name
     owner: pusher?.username || pusher?.login || pusher?.name,
     commit,

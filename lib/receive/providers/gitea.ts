@@ -14,6 +14,8 @@ export const gitea: Provider = {
   credential: { hint: 'Webhook "Secret": <secret> (Gitea signs the body: X-Gitea-Signature)' },
   // every copy of the signature, and the optional Authorization header Gitea >= 1.19 can send
   credentialHeaders: ['x-gitea-signature', 'x-gogs-signature', 'x-hub-signature', 'x-hub-signature-256', 'authorization'],
+  // the webhook form offers application/x-www-form-urlencoded (payload=<json>) besides application/json
+  formPayload: true,
   // Gitea < 1.14 put the secret into the body as `secret`
   credentialBodyFields: ['secret'],
   verify: (req, secrets) => verifyHmacHeader(req, secrets, 'X-Gitea-Signature', 'sha256'),

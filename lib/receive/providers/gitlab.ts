@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod';
 import { anySecret, safeEqual } from '../../core/crypto';
 import { clip, commitSchema, header, headCommit, isoTime, normalizePush } from './git';
-import type { Provider, VerifyResult, WebhookRequest } from './types';
+import { requestBytes, type Provider, type VerifyResult, type WebhookRequest } from './types';
 import { verifyTokenHeader } from './verify';
 
 /** Standard Webhooks' replay window, either way (clock skew). */
@@ -54,7 +54,8 @@ function verifySignature(req: WebhookRequest, secrets: readonly string[], now: D
     .filter((s) => s.startsWith('v1,'))
     .map((s) => s.slice('v1,'.length));
   if (received.length === 0) return { ok: false, reason: 'webhook-signature has no v1 signature' };
-  const message = `${id}.${timestamp}.${req.rawBody}`;
+  // "{id}.{timestamp}." + the exact body bytes
+  const message = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), requestBytes(req)]);
   const ok = anySecret(secrets, (secret) => {
     const key = gitlabSigningKey(secret);
     if (!key) return false;

@@ -12,6 +12,8 @@ export const gogs: Provider = {
   title: 'Gogs',
   credential: { hint: 'Webhook "Secret": <secret> (Gogs signs the body: X-Gogs-Signature)' },
   credentialHeaders: ['x-gogs-signature'],
+  // the webhook form offers application/x-www-form-urlencoded (payload=<json>) besides application/json
+  formPayload: true,
   // early Gogs put the secret into the body as `secret`
   credentialBodyFields: ['secret'],
   verify: (req, secrets) => verifyHmacHeader(req, secrets, 'X-Gogs-Signature', 'sha256'),

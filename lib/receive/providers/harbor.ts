@@ -11,6 +11,7 @@
  */
 import * as z from 'zod';
 import { type Action, type NormalizedEvent, imageRef, splitRepoFullName } from '../../core/event';
+import { readImageRef } from './image-ref';
 import type { Provider } from './types';
 import { verifyTokenHeader } from './verify';
 
@@ -35,24 +36,48 @@ const TYPES: Record<string, { action: Action; kind: 'image' | 'chart' }> = {
   deleteChart: { action: 'chart_delete', kind: 'chart' },
 };
 
-/** `event_data` of Harbor's Default format and `data` of its CloudEvents; Tencent TCR (built on Harbor) sends it too. */
-export const harborEventData = z.object({
-  resources: z
-    .array(
-      z.object({
-        digest: z.string().optional(),
-        tag: z.string().optional(),
-        // the registry host comes from here; without it the image reference would point at Docker Hub
-        resource_url: z.string().min(1),
-      }),
-    )
-    .min(1),
-  repository: z.object({
-    name: z.string().min(1),
-    namespace: z.string().min(1),
-    repo_full_name: z.string().min(1).optional(),
-  }),
+const harborRepository = z.object({
+  name: z.string().min(1).optional(),
+  namespace: z.string().min(1).optional(),
+  repo_full_name: z.string().min(1).optional(),
 });
+
+/** "library/a/b" from repo_full_name, else namespace/name; undefined when the repository object does not say. */
+function repositoryPath(repo: z.infer<typeof harborRepository> | undefined): string | undefined {
+  return repo?.repo_full_name ?? (repo?.namespace && repo.name ? `${repo.namespace}/${repo.name}` : undefined);
+}
+
+/**
+ * `event_data` of Harbor's Default format and `data` of its CloudEvents; Tencent TCR (built on Harbor) sends it
+ * too. What identifies the artifact is required (the repository, from `repository` or each resource_url);
+ * the rest is derived where the payload names it elsewhere (tag/digest/host from resource_url).
+ */
+export const harborEventData = z
+  .object({
+    resources: z
+      .array(
+        z.object({
+          digest: z.string().optional(),
+          tag: z.string().optional(),
+          // host/repository[:tag|@digest]; the only field that names the registry host
+          resource_url: z.string().min(1).optional(),
+        }),
+      )
+      .min(1),
+    repository: harborRepository.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (repositoryPath(d.repository) !== undefined) return;
+    d.resources.forEach((r, i) => {
+      if (!readImageRef(r.resource_url)?.repoFullName) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['resources', i, 'resource_url'],
+          message: 'expected the repository: repository.repo_full_name (or namespace and name), or resource_url',
+        });
+      }
+    });
+  });
 
 export const harborDefaultSchema = z.object({
   type: z.string().min(1),
@@ -71,17 +96,6 @@ export const harborCloudEventSchema = z.object({
   operator: z.string().optional(),
   data: harborEventData,
 });
-
-/**
- * "hb.example.com/library/app:v1" -> "hb.example.com". Harbor always builds resource_url as
- * <external host>/<repository>..., so the first segment is the host even without a "." (an in-cluster
- * name); chart URLs of Harbor 1.x carry a scheme, which is dropped.
- */
-function registryOf(resourceUrl: string): string | undefined {
-  const url = resourceUrl.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const slash = url.indexOf('/');
-  return slash > 0 ? url.slice(0, slash) : undefined;
-}
 
 export const harbor: Provider = {
   id: 'harbor',
@@ -133,17 +147,21 @@ export function harborResourceEvents(
   data: z.infer<typeof harborEventData>,
   extra: Pick<NormalizedEvent, 'deliveryId' | 'owner' | 'occurredAt'>,
 ): NormalizedEvent[] {
-  const repo = data.repository;
-  // "library/a/b": namespace library (the project), repository a/b
-  const names = splitRepoFullName(repo.repo_full_name ?? `${repo.namespace}/${repo.name}`);
+  const fromRepository = repositoryPath(data.repository);
   return data.resources.map((r): NormalizedEvent => {
+    // resource_url is host/repository[:tag|@digest] for images; charts (Harbor 1.x) give a download URL,
+    // which names the host only
+    const ref = readImageRef(r.resource_url);
+    const isImage = mapped.kind === 'image';
+    // "library/a/b": namespace library (the project), repository a/b
+    const names = splitRepoFullName((fromRepository ?? ref?.repoFullName)!);
     // an artifact pushed (or pulled) by digest reports its digest as the "tag"; no tag or chart
     // version contains ":", a digest always does
-    const rawTag = r.tag?.trim() || undefined;
+    const rawTag = r.tag?.trim() || (isImage ? ref?.tag : undefined);
     const tagIsDigest = rawTag !== undefined && rawTag.includes(':');
     const tag = tagIsDigest ? undefined : rawTag;
-    const digest = r.digest?.trim() || (tagIsDigest ? rawTag : undefined);
-    const registry = registryOf(r.resource_url);
+    const digest = r.digest?.trim() || (tagIsDigest ? rawTag : undefined) || (isImage ? ref?.digest : undefined);
+    const registry = ref?.registry;
     return {
       provider,
       kind: mapped.kind,
@@ -153,7 +171,7 @@ export function harborResourceEvents(
       tag,
       digest,
       // a chart (version) is not a container image, so it gets no image reference
-      image: mapped.kind === 'image' ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
+      image: isImage ? imageRef({ registry, repoFullName: names.repoFullName, tag, digest }) : undefined,
       ...extra,
     };
   });

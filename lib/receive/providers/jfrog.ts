@@ -8,19 +8,33 @@ import * as z from 'zod';
 import { type Action, imageRef, splitRepoFullName } from '../../core/event';
 import { anySecret, hmacHex, safeEqual } from '../../core/crypto';
 import { clip, header } from './git';
-import type { Provider } from './types';
+import { isRegistryHost } from './image-ref';
+import { requestBytes, type Provider } from './types';
 
 /** Docker event types we act on. */
 const DOCKER_ACTIONS: Record<string, Action> = { pushed: 'push', deleted: 'delete', promoted: 'promote' };
 
-export const jfrogDockerDataSchema = z.object({
+/** "library/ubuntu/latest/list.manifest.json" -> image "library/ubuntu", tag "latest" (<image>/<tag>/<manifest file>). */
+function fromPath(path: string | null | undefined): { image: string; tag: string } | undefined {
+  const m = /^\/?(.+)\/([^/]+)\/(?:list\.)?manifest\.json$/.exec(path ?? '');
+  return m ? { image: m[1], tag: m[2] } : undefined;
+}
+
+const jfrogDockerDataFields = z.object({
   repo_key: z.string().nullish(),
   path: z.string().nullish(),
   name: z.string().nullish(),
   sha256: z.string().nullish(),
   size: z.number().nullish(),
-  image_name: z.string().min(1),
-  tag: z.string().min(1),
+  // both are also in `path`, which names them when a payload leaves these out
+  image_name: z.string().min(1).nullish(),
+  tag: z.string().min(1).nullish(),
+});
+
+export const jfrogDockerDataSchema = jfrogDockerDataFields.superRefine((d, ctx) => {
+  const p = fromPath(d.path);
+  if (!d.image_name && !p) ctx.addIssue({ code: 'custom', path: ['image_name'], message: 'expected the image (image_name, or path <image>/<tag>/manifest.json)' });
+  if (!d.tag && !p) ctx.addIssue({ code: 'custom', path: ['tag'], message: 'expected the tag (tag, or path <image>/<tag>/manifest.json)' });
 });
 
 export const jfrogSchema = z.object({
@@ -35,12 +49,13 @@ export const jfrogSchema = z.object({
   userContext: z.object({ id: z.string().nullish() }).nullish(),
 });
 
-/** "https://example.jfrog.io/artifactory" -> "example.jfrog.io"; undefined when it is not a URL. */
+/** "https://example.jfrog.io/artifactory" -> "example.jfrog.io"; undefined when it is not a URL with a registry host. */
 function originHost(origin: string | null | undefined): string | undefined {
   if (!origin) return undefined;
   try {
     const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(origin) ? origin : `https://${origin}`);
-    return url.host.toLowerCase() || undefined;
+    const host = url.host.toLowerCase();
+    return isRegistryHost(host) ? host : undefined;
   } catch {
     return undefined;
   }
@@ -57,10 +72,11 @@ export const jfrog: Provider = {
     const value = header(req.headers, 'x-jfrog-event-auth');
     if (!value) return { ok: false, reason: 'missing X-JFrog-Event-Auth header' };
     const lower = value.toLowerCase();
+    const bytes = requestBytes(req);
     const ok = anySecret(secrets, (s) => {
       // both comparisons always run, so timing does not tell which mode matched
       const plain = safeEqual(value, s);
-      const signed = safeEqual(lower, hmacHex('sha256', s, req.rawBody));
+      const signed = safeEqual(lower, hmacHex('sha256', s, bytes));
       return plain || signed;
     });
     return ok
@@ -82,7 +98,10 @@ export const jfrog: Provider = {
     }
     const body = jfrogSchema.parse(req.body);
     const d = body.data;
-    const names = splitRepoFullName(d.image_name);
+    const p = fromPath(d.path);
+    // the refinement guarantees one of each
+    const tag = (d.tag || p?.tag)!;
+    const names = splitRepoFullName((d.image_name || p?.image)!);
     // JFrog's docs show placeholders ("sample_checksum") here; only a real sha256 becomes a digest
     const digest = d.sha256 && /^[0-9a-f]{64}$/i.test(d.sha256) ? `sha256:${d.sha256.toLowerCase()}` : undefined;
     const registry = originHost(body.jpd_origin);
@@ -95,9 +114,9 @@ export const jfrog: Provider = {
           action,
           registry,
           ...names,
-          tag: d.tag,
+          tag,
           digest,
-          image: imageRef({ registry, repoFullName: names.repoFullName, tag: d.tag }),
+          image: imageRef({ registry, repoFullName: names.repoFullName, tag }),
           owner: body.userContext?.id || undefined,
         },
       ],

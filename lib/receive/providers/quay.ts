@@ -6,26 +6,35 @@
  */
 import * as z from 'zod';
 import { imageRef, splitRepoFullName } from '../../core/event';
+import { isRegistryHost, readImageRef, registryHostOf } from './image-ref';
 import type { Provider } from './types';
 import { verifyQueryToken } from './verify';
 
 /**
- * Fields every Quay notification has (push, build, vulnerability, mirror...): a body without them is
- * not from Quay. `docker_url` is required because it is the only place that names the registry host,
- * and an image reference without it would point at Docker Hub.
+ * Fields of every Quay notification (push, build, vulnerability, mirror...). The repository is what must be
+ * named: `repository` ("ns/repo"), else the path of `docker_url` (<server hostname>/<ns>/<repo>). The registry
+ * host comes from docker_url, else from `homepage` (https://<server hostname>/repository/<ns>/<repo>).
  */
-const quayBase = z.object({
-  repository: z.string().min(1),
+const quayFields = z.object({
+  repository: z.string().min(1).optional(),
   namespace: z.string().min(1).optional(),
   name: z.string().optional(),
-  docker_url: z.string().min(1),
+  docker_url: z.string().min(1).optional(),
   homepage: z.string().optional(),
 });
+const namesRepository = (b: z.infer<typeof quayFields>) => b.repository !== undefined || !!repositoryOf(b.docker_url);
+const repositoryIssue = {
+  message: 'expected the repository (repository, or docker_url <host>/<namespace>/<repository>)',
+  path: ['repository'],
+};
+const quayBase = quayFields.refine(namesRepository, repositoryIssue);
 
-export const quaySchema = quayBase.extend({
-  updated_tags: z.union([z.array(z.string().min(1)), z.record(z.string().min(1), z.string())]),
-  pushed_image_count: z.number().optional(),
-});
+export const quaySchema = quayFields
+  .extend({
+    updated_tags: z.union([z.array(z.string().min(1)), z.record(z.string().min(1), z.string())]),
+    pushed_image_count: z.number().optional(),
+  })
+  .refine(namesRepository, repositoryIssue);
 
 /**
  * The legacy object form maps tags to V1 image ids (64 hex, no algorithm), which are not manifest
@@ -33,11 +42,22 @@ export const quaySchema = quayBase.extend({
  */
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** "quay.io/ns/repo" -> "quay.io": Quay builds docker_url as <server hostname>/<namespace>/<repo>. */
-function registryOf(dockerUrl: string): string | undefined {
-  const url = dockerUrl.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
-  const slash = url.indexOf('/');
-  return slash > 0 ? url.slice(0, slash) : undefined;
+/** docker_url's path ("ns/repo" of "quay.io/ns/repo"), only when it starts with a host (Docker's rule). */
+function repositoryOf(dockerUrl: string | undefined): string | undefined {
+  const ref = readImageRef(dockerUrl);
+  return ref?.registry && ref.repoFullName ? ref.repoFullName : undefined;
+}
+
+/** The registry host: docker_url's (by Docker's rule), else homepage's URL host. */
+function registryOf(body: z.infer<typeof quayFields>): string | undefined {
+  const fromDockerUrl = registryHostOf(body.docker_url);
+  if (fromDockerUrl) return fromDockerUrl;
+  try {
+    const host = body.homepage ? new URL(body.homepage).host.toLowerCase() : undefined;
+    return isRegistryHost(host) ? host : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const quay: Provider = {
@@ -53,8 +73,8 @@ export const quay: Provider = {
       return { kind: 'ignored', reason: 'Quay notification is not a repository push (no updated_tags)' };
     }
     const body = quaySchema.parse(req.body);
-    const names = splitRepoFullName(body.repository);
-    const registry = registryOf(body.docker_url);
+    const names = splitRepoFullName((body.repository ?? repositoryOf(body.docker_url))!);
+    const registry = registryOf(body);
     const updated: Array<[string, string | undefined]> = Array.isArray(body.updated_tags)
       ? body.updated_tags.map((t) => [t, undefined])
       : Object.entries(body.updated_tags);

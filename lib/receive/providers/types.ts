@@ -5,10 +5,20 @@ export interface WebhookRequest {
   /** header names lowercased */
   headers: Record<string, string>;
   query: Record<string, string>;
-  /** the exact body bytes as received (decoded as UTF-8); signatures cover these */
+  /** the body as received, decoded as UTF-8 (for the trigger log); signatures never cover this text */
   rawBody: string;
-  /** rawBody parsed as JSON (undefined if the body is empty) */
+  /**
+   * the exact body bytes as received; every signature is computed over these (see requestBytes()). Optional
+   * only so that hand-built requests (tests, benchmarks) may omit it: then rawBody's UTF-8 bytes stand in.
+   */
+  rawBytes?: Buffer;
+  /** the body parsed (lib/receive/body.ts: JSON, or a form's `payload` JSON); undefined if it could not be */
   body: unknown;
+}
+
+/** The bytes a signature covers: the received bytes, or rawBody's UTF-8 bytes for a hand-built request. */
+export function requestBytes(req: WebhookRequest): Buffer {
+  return req.rawBytes ?? Buffer.from(req.rawBody, 'utf8');
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
@@ -56,4 +66,9 @@ export interface Provider {
   credentialHeaders: string[];
   /** Body fields (top level) that carry credentials and must be redacted from the trigger log. */
   credentialBodyFields?: string[];
+  /**
+   * The sender may post `application/x-www-form-urlencoded` with the JSON in the `payload` field (GitHub,
+   * Gogs, Gitea); the signature still covers the form bytes as received.
+   */
+  formPayload?: boolean;
 }

@@ -3,7 +3,7 @@
  * wrong (missing header, bad signature) and never contains a secret or the received credential.
  */
 import { anySecret, hmacHex, safeEqual } from '../../core/crypto';
-import type { VerifyResult, WebhookRequest } from './types';
+import { requestBytes, type VerifyResult, type WebhookRequest } from './types';
 
 const OK: VerifyResult = { ok: true };
 const fail = (reason: string): VerifyResult => ({ ok: false, reason });
@@ -54,6 +54,8 @@ export function verifyHmacHeader(
   const value = raw.trim();
   if (prefix && !value.startsWith(prefix)) return fail(`${header} header must start with "${prefix}"`);
   const received = value.slice(prefix.length).toLowerCase();
-  const ok = anySecret(secrets, (s) => safeEqual(received, hmacHex(algorithm, s, req.rawBody)));
+  // over the exact received bytes: a body that is not UTF-8 still verifies (and is then refused as not JSON)
+  const bytes = requestBytes(req);
+  const ok = anySecret(secrets, (s) => safeEqual(received, hmacHex(algorithm, s, bytes)));
   return ok ? OK : fail(`${header} signature does not match the body`);
 }

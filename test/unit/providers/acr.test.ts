@@ -130,13 +130,29 @@ describe('acr: every fixture parses and normalizes', () => {
   });
 });
 
+describe('acr: the repository from repo_full_name when name or namespace is missing', () => {
+  it.each([
+    ['no name', (b: any) => delete b.repository.name],
+    ['no namespace', (b: any) => delete b.repository.namespace],
+    ['neither', (b: any) => { delete b.repository.name; delete b.repository.namespace; }],
+  ])('%s', (_name, edit) => {
+    const body = JSON.parse(fixture(DOCS));
+    const result = acr.parse(request(edited(DOCS, edit)), {});
+    const [namespace, ...rest] = body.repository.repo_full_name.split('/');
+    expect(result).toMatchObject({ kind: 'events', events: [{
+      namespace, repository: rest.join('/'), repoFullName: body.repository.repo_full_name,
+      image: `registry.${body.repository.region}.aliyuncs.com/${body.repository.repo_full_name}:${body.push_data.tag}`,
+    }] });
+  });
+});
+
 describe('acr: a malformed body throws a ZodError naming the field', () => {
   it.each([
     ['no push_data.tag', edited(DOCS, (b) => delete b.push_data.tag), ['push_data', 'tag']],
     ['empty push_data.tag', edited(DOCS, (b) => (b.push_data.tag = '')), ['push_data', 'tag']],
     ['no push_data', edited(DOCS, (b) => delete b.push_data), ['push_data']],
-    ['no repository.name', edited(DOCS, (b) => delete b.repository.name), ['repository', 'name']],
-    ['no repository.namespace', edited(DOCS, (b) => delete b.repository.namespace), ['repository', 'namespace']],
+    ['no repository.name and no repo_full_name', edited(DOCS, (b) => { delete b.repository.name; delete b.repository.repo_full_name; }), ['repository', 'repo_full_name']],
+    ['no repository.namespace and no repo_full_name', edited(DOCS, (b) => { delete b.repository.namespace; delete b.repository.repo_full_name; }), ['repository', 'repo_full_name']],
     ['pushed_at in another format', edited(DOCS, (b) => (b.push_data.pushed_at = '2016/11/29 12:25')), ['push_data', 'pushed_at']],
     ['pushed_at that is no date', edited(DOCS, (b) => (b.push_data.pushed_at = '2016-13-45 12:25:46')), ['push_data', 'pushed_at']],
     ['pushed_at as a number', edited(DOCS, (b) => (b.push_data.pushed_at = 1480393546)), ['push_data', 'pushed_at']],

@@ -51,7 +51,22 @@ describe('dockerhub: every fixture parses and normalizes', () => {
     });
   });
 
-  it('rejects a body without push_data.tag, naming the field', () => {
+  it.each([
+    ['namespace and name', { namespace: 'svendowideit', name: 'testhook' }, 'svendowideit/testhook'],
+    ['an official image: name only', { name: 'ubuntu' }, 'ubuntu'],
+  ])('takes the repository from %s when repo_name is absent', (_name, repository, repoFullName) => {
+    const raw = JSON.stringify({ push_data: { tag: '1.0' }, repository });
+    expect(dockerhub.parse(request(raw), {})).toMatchObject({
+      kind: 'events',
+      events: [{ repoFullName, image: `${repoFullName}:1.0` }],
+    });
+  });
+
+  it('rejects a repository without repo_name or name, naming the field', () => {
+    expect(zodPath(() => dockerhub.parse(request('{"push_data":{"tag":"1"},"repository":{"namespace":"a"}}'), {}))).toEqual(['repository', 'repo_name']);
+  });
+
+  it('never defaults a tag: a push without push_data.tag is refused, naming the field', () => {
     expect(zodPath(() => dockerhub.parse(request('{"push_data":{},"repository":{"repo_name":"a/b"}}'), {}))).toEqual(['push_data', 'tag']);
   });
 });

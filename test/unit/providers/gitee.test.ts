@@ -182,3 +182,26 @@ describe('gitee: malformed bodies name the field', () => {
     expect(zodPath(() => gitee.parse(request(text, { 'X-Gitee-Event': 'Push Hook' }), {}))).toEqual(path);
   });
 });
+
+describe('gitee: the repository path from another field when full_name is missing', () => {
+  const headers = { 'X-Gitee-Event': 'Push Hook' };
+  it.each([
+    ['path_with_namespace', (b: any) => delete b.repository.full_name, 'oschina/git-osc'],
+    ['namespace + path', (b: any) => {
+      delete b.repository.full_name;
+      delete b.repository.path_with_namespace;
+    }, 'oschina/git-osc'],
+  ])('%s', (_name, edit, repoFullName) => {
+    const result = gitee.parse(request(edited('gitee/push-go-playground-test-hook-password.json', edit), headers), {});
+    expect(result).toMatchObject({ kind: 'events', events: [{ repoFullName, namespace: 'oschina', repository: 'git-osc' }] });
+  });
+
+  it('never the owner login + display name ("oschina-org/Gitee FeedBack")', () => {
+    const raw = edited('gitee/push-go-playground-test-hook-password.json', (b) => {
+      delete b.repository.full_name;
+      delete b.repository.path_with_namespace;
+      delete b.repository.path;
+    });
+    expect(zodPath(() => gitee.parse(request(raw, headers), {}))).toEqual(['repository', 'full_name']);
+  });
+});

@@ -232,6 +232,38 @@ describe('harbor: events we do not act on are ignored, whatever their body', () 
   });
 });
 
+describe('harbor: what identifies the artifact is required, the rest derived from the field that names it', () => {
+  const url = 'hb.nicolas.my.id/library/rumput:v1';
+  it.each([
+    ['no resource_url: no registry host, nothing invented', (b: any) => delete b.event_data.resources[0].resource_url,
+      { registry: undefined, repoFullName: 'library/rumput', tag: 'v1', image: 'library/rumput:v1' }],
+    ['a resource_url without a host does not make the namespace a registry', (b: any) => (b.event_data.resources[0].resource_url = 'library/rumput:v1'),
+      { registry: undefined, namespace: 'library', repoFullName: 'library/rumput', image: 'library/rumput:v1' }],
+    ['an in-cluster host with a port is a host', (b: any) => (b.event_data.resources[0].resource_url = 'harbor-core:8443/library/rumput:v1'),
+      { registry: 'harbor-core:8443', image: 'harbor-core:8443/library/rumput:v1' }],
+    ['no repository object: the repository from resource_url', (b: any) => delete b.event_data.repository,
+      { registry: 'hb.nicolas.my.id', namespace: 'library', repository: 'rumput', repoFullName: 'library/rumput', image: url }],
+    ['no repo_full_name nor namespace: the repository from resource_url', (b: any) => {
+      delete b.event_data.repository.repo_full_name;
+      delete b.event_data.repository.namespace;
+    }, { repoFullName: 'library/rumput' }],
+    ['no tag field: the tag from resource_url', (b: any) => delete b.event_data.resources[0].tag, { tag: 'v1', image: url }],
+    ['no tag nor digest field: the digest from a by-digest resource_url', (b: any) => {
+      delete b.event_data.resources[0].tag;
+      delete b.event_data.resources[0].digest;
+      b.event_data.resources[0].resource_url = `hb.nicolas.my.id/library/rumput@sha256:${'a'.repeat(64)}`;
+    }, { tag: undefined, digest: `sha256:${'a'.repeat(64)}`, image: `hb.nicolas.my.id/library/rumput@sha256:${'a'.repeat(64)}` }],
+    ['neither tag nor digest anywhere: none invented', (b: any) => {
+      delete b.event_data.resources[0].tag;
+      delete b.event_data.resources[0].digest;
+      b.event_data.resources[0].resource_url = 'hb.nicolas.my.id/library/rumput';
+    }, { tag: undefined, digest: undefined, image: 'hb.nicolas.my.id/library/rumput' }],
+  ])('%s', (_name, edit, expected) => {
+    const result = harbor.parse(request(edited('harbor/push_artifact-default-real-capture-nicolasjulian.json', edit)), {});
+    expect(result).toMatchObject({ kind: 'events', events: [expected] });
+  });
+});
+
 describe('harbor: malformed bodies name the field', () => {
   it.each([
     ['no body', undefined, []],
@@ -239,14 +271,21 @@ describe('harbor: malformed bodies name the field', () => {
     ['no event_data', edited(PUSH, (b) => delete b.event_data), ['event_data']],
     ['no resources', edited(PUSH, (b) => (b.event_data.resources = [])), ['event_data', 'resources']],
     [
-      'resource without resource_url',
-      edited(PUSH, (b) => delete b.event_data.resources[0].resource_url),
+      'no repository and no resource_url: nothing names the artifact',
+      edited(PUSH, (b) => {
+        delete b.event_data.resources[0].resource_url;
+        delete b.event_data.repository;
+      }),
       ['event_data', 'resources', 0, 'resource_url'],
     ],
     [
-      'repository without namespace',
-      edited(PUSH, (b) => delete b.event_data.repository.namespace),
-      ['event_data', 'repository', 'namespace'],
+      'no repo_full_name, no namespace, and a resource_url without a path',
+      edited(PUSH, (b) => {
+        delete b.event_data.repository.repo_full_name;
+        delete b.event_data.repository.namespace;
+        b.event_data.resources[0].resource_url = ' ';
+      }),
+      ['event_data', 'resources', 0, 'resource_url'],
     ],
     ['occur_at as a string', edited(PUSH, (b) => (b.occur_at = '2023-04-03')), ['occur_at']],
     ['CloudEvents without data', edited(CE_PUSH, (b) => delete b.data), ['data']],

@@ -191,14 +191,37 @@ describe('jfrog: ignored events', () => {
   });
 });
 
+describe('jfrog: image and tag from data.path when the payload omits them', () => {
+  it.each([
+    ['no image_name', (b: any) => delete b.data.image_name, { repoFullName: 'library/ubuntu', tag: 'latest' }],
+    ['no tag', (b: any) => delete b.data.tag, { repoFullName: 'library/ubuntu', tag: 'latest' }],
+    ['neither, from a single-arch manifest path', (b: any) => {
+      delete b.data.image_name;
+      delete b.data.tag;
+      b.data.path = 'team/web/1.4.0/manifest.json';
+    }, { namespace: 'team', repository: 'web', tag: '1.4.0', image: 'example.jfrog.io/team/web:1.4.0' }],
+  ])('%s', (_name, edit, expected) => {
+    const raw = edited(ENVELOPE, (b) => {
+      b.jpd_origin = 'https://example.jfrog.io';
+      edit(b);
+    });
+    expect(jfrog.parse(request(raw), {})).toMatchObject({ kind: 'events', events: [expected] });
+  });
+
+  it('takes no registry from a jpd_origin whose host is not a registry host by Docker\'s rule', () => {
+    const result = jfrog.parse(request(edited(ENVELOPE, (b) => (b.jpd_origin = 'http://artifactory/artifactory'))), {});
+    expect(result).toMatchObject({ kind: 'events', events: [{ registry: undefined, image: 'library/ubuntu:latest' }] });
+  });
+});
+
 describe('jfrog: malformed bodies name the field', () => {
   it.each([
     ['no domain', (b: any) => delete b.domain, ['domain']],
     ['no event_type', (b: any) => delete b.event_type, ['event_type']],
     ['no data', (b: any) => delete b.data, ['data']],
-    ['no image_name', (b: any) => delete b.data.image_name, ['data', 'image_name']],
+    ['no image_name and no path', (b: any) => { delete b.data.image_name; delete b.data.path; }, ['data', 'image_name']],
     ['empty image_name', (b: any) => (b.data.image_name = ''), ['data', 'image_name']],
-    ['no tag', (b: any) => delete b.data.tag, ['data', 'tag']],
+    ['no tag and a path that is no manifest', (b: any) => { delete b.data.tag; b.data.path = 'library/ubuntu/latest'; }, ['data', 'tag']],
     ['tag is a number', (b: any) => (b.data.tag = 1), ['data', 'tag']],
     ['size is a string', (b: any) => (b.data.size = 'big'), ['data', 'size']],
   ])('%s', (_name, edit, path) => {

@@ -193,15 +193,31 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
   });
 });
 
+describe('tcr: derives what the payload names in another field', () => {
+  it.each([
+    ['no resource_url: no registry host', (b: any) => delete b.event_data.resources[0].resource_url,
+      { registry: undefined, repoFullName: 'public/nginx', tag: 'v1.10.0', image: 'public/nginx:v1.10.0' }],
+    ['no repository.namespace: repo_full_name still names it', (b: any) => delete b.event_data.repository.namespace,
+      { repoFullName: 'public/nginx', registry: 'xxx-bj.tencentcloudcr.com' }],
+    ['no repository at all: the repository from resource_url', (b: any) => delete b.event_data.repository,
+      { namespace: 'public', repository: 'nginx', repoFullName: 'public/nginx', image: 'xxx-bj.tencentcloudcr.com/public/nginx:v1.10.0' }],
+    ['a resource_url without a host', (b: any) => (b.event_data.resources[0].resource_url = 'public/nginx:v1.10.0'),
+      { registry: undefined, image: 'public/nginx:v1.10.0' }],
+  ])('%s', (_name, edit, expected) => {
+    expect(tcr.parse(request(edited('tencent-tcr/pushImage-tcr-docs-example.json', edit)), {})).toMatchObject({ kind: 'events', events: [expected] });
+  });
+});
+
 describe('tcr: a malformed body throws a ZodError naming the field', () => {
   it.each([
     ['no type', edited(DOCS, (b) => delete b.type), ['type']],
     ['type not a string', edited(DOCS, (b) => (b.type = 1)), ['type']],
     ['no resources', edited(DOCS, (b) => delete b.event_data.resources), ['event_data', 'resources']],
     ['empty resources', edited(DOCS, (b) => (b.event_data.resources = [])), ['event_data', 'resources']],
-    ['a resource without resource_url', edited(DOCS, (b) => delete b.event_data.resources[0].resource_url), ['event_data', 'resources', 0, 'resource_url']],
-    ['no repository.namespace', edited(DOCS, (b) => delete b.event_data.repository.namespace), ['event_data', 'repository', 'namespace']],
-    ['no repository.name', edited(DOCS, (b) => delete b.event_data.repository.name), ['event_data', 'repository', 'name']],
+    ['no repository and no resource_url', edited(DOCS, (b) => {
+      delete b.event_data.resources[0].resource_url;
+      delete b.event_data.repository;
+    }), ['event_data', 'resources', 0, 'resource_url']],
     ['occur_at as a string', edited(DOCS, (b) => (b.occur_at = '2020-05-10')), ['occur_at']],
     ['occur_at beyond year 9999', edited(DOCS, (b) => (b.occur_at = 1e15)), ['occur_at']],
     ['operator not a string', edited(DOCS, (b) => (b.operator = 42)), ['operator']],
