@@ -131,7 +131,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   const queueAll = trigger.queue === 'all';
   // A newer event of the lane is queued already: it replaces this one instead of waiting behind its retry.
   if (lane && !queueAll && !(await deployState.rememberRetry(triggerId, lane, logId, record.receiptHandle))) {
-    reportAttempt({ ...attemptFields, outcome: 'failed', error: what });
+    reportAttempt({ ...attemptFields, outcome: 'superseded', error: what });
     await finish('superseded', 'superseded', await supersededWhileRetrying(trigger, lane, logId, attempt, what));
     return;
   }

@@ -28,7 +28,8 @@ export interface DeploySubject {
   targetType?: string;
 }
 
-export type AttemptOutcome = 'succeeded' | 'retry' | 'failed';
+/** `superseded`: the attempt failed and is not retried because a newer event of its lane replaces it. */
+export type AttemptOutcome = 'succeeded' | 'retry' | 'superseded' | 'failed';
 
 export interface AttemptReport extends DeploySubject {
   targetType: string;
@@ -135,7 +136,7 @@ export function reportAttempt(r: AttemptReport): void {
     error: cut(r.error),
   };
   if (r.outcome === 'succeeded') logger.info('deploy attempt', fields);
-  else if (r.outcome === 'retry') logger.warn('deploy attempt', fields);
+  else if (r.outcome === 'retry' || r.outcome === 'superseded') logger.warn('deploy attempt', fields);
   else logger.error('deploy attempt', fields);
   recordMetrics(
     { targetType: r.targetType, outcome: r.outcome },
