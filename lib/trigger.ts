@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { matchSchema, type TriggerMatch } from './match/matcher';
 import { PROVIDER_IDS } from './receive/providers/ids';
+import { genericMappingSchema, type GenericMapping } from './receive/providers/generic';
 import { redactTarget, targetSchema, type TargetConfig } from './deploy/targets';
 
 /**
@@ -24,8 +25,14 @@ export const triggerCreateSchema = z
     match: matchSchema.default({}),
     target: targetSchema,
     queue: queueSchema.optional(),
+    /** `generic` only: where the image, tag, digest, branch and commit are in the body (JMESPath, compiled here) */
+    mapping: genericMappingSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.mapping === undefined || t.provider === 'generic', {
+    path: ['mapping'],
+    message: 'mapping is only for provider "generic"',
+  });
 
 export const triggerPatchSchema = z
   .object({
@@ -35,6 +42,7 @@ export const triggerPatchSchema = z
     match: matchSchema.optional(),
     target: targetSchema.optional(),
     queue: queueSchema.optional(),
+    mapping: genericMappingSchema.optional(),
   })
   .strict();
 
@@ -50,6 +58,8 @@ export interface Trigger {
   target: TargetConfig;
   /** absent means `latest` */
   queue?: z.infer<typeof queueSchema>;
+  /** `generic` only: JMESPath expressions into the body */
+  mapping?: GenericMapping;
   secret: string;
   /** the secret before the last rotation, accepted until previousSecretExpiresAt (epoch seconds) */
   previousSecret?: string;

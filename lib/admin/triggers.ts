@@ -82,6 +82,9 @@ async function patch(req: AdminRequest) {
   const parsed = triggerPatchSchema.safeParse(req.body ?? {});
   if (!parsed.success) return zodError(parsed.error);
   const change = parsed.data;
+  if (change.mapping !== undefined && trigger.provider !== 'generic') {
+    return json(400, { message: 'invalid mapping: mapping is only for provider "generic"', field: 'mapping' });
+  }
   const next: Trigger = {
     ...trigger,
     ...(change.name !== undefined ? { name: change.name } : {}),
@@ -89,6 +92,7 @@ async function patch(req: AdminRequest) {
     ...(change.match !== undefined ? { match: change.match } : {}),
     ...(change.target !== undefined ? { target: change.target } : {}),
     ...(change.queue !== undefined ? { queue: change.queue } : {}),
+    ...(change.mapping !== undefined ? { mapping: change.mapping } : {}),
     updatedAt: new Date().toISOString(),
   };
   if (change.description === null) delete next.description;
