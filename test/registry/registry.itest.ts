@@ -12,7 +12,7 @@
  * Needs `apt-get install -y docker-registry skopeo umoci`; fails (never skips) without them.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ const host = () => `127.0.0.1:${regPort}`;
 
 async function endpoints(): Promise<EndpointMetrics[]> {
   const res = await fetch(`http://127.0.0.1:${debugPort}/debug/vars`);
-  return (await res.json()).registry.notifications.endpoints;
+  return ((await res.json()) as { registry: { notifications: { endpoints: EndpointMetrics[] } } }).registry.notifications.endpoints;
 }
 
 async function skopeo(...args: string[]): Promise<void> {
