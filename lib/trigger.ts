@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { matchSchema, type TriggerMatch } from './match/matcher';
 import { PROVIDER_IDS } from './receive/providers/ids';
+import { genericMappingSchema, type GenericMapping } from './receive/providers/generic';
 import { redactTarget, targetSchema, type TargetConfig } from './deploy/targets';
 import { notifyInputSchema, redactNotify, type NotifierConfig } from './notify';
 
@@ -27,8 +28,14 @@ export const triggerCreateSchema = z
     queue: queueSchema.optional(),
     /** who hears about outcomes (lib/notify); webhook signing secrets are generated, never given */
     notify: notifyInputSchema.optional(),
+    /** `generic` only: where the image, tag, digest, branch and commit are in the body (JMESPath, compiled here) */
+    mapping: genericMappingSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.mapping === undefined || t.provider === 'generic', {
+    path: ['mapping'],
+    message: 'mapping is only for provider "generic"',
+  });
 
 export const triggerPatchSchema = z
   .object({
@@ -40,6 +47,7 @@ export const triggerPatchSchema = z
     queue: queueSchema.optional(),
     /** replaces the list; [] removes every notifier */
     notify: notifyInputSchema.optional(),
+    mapping: genericMappingSchema.optional(),
   })
   .strict();
 
@@ -57,6 +65,8 @@ export interface Trigger {
   queue?: z.infer<typeof queueSchema>;
   /** notifiers as stored (webhook ones carry their signing secret); absent: none besides DEFAULT_NOTIFY */
   notify?: NotifierConfig[];
+  /** `generic` only: JMESPath expressions into the body */
+  mapping?: GenericMapping;
   secret: string;
   /** the secret before the last rotation, accepted until previousSecretExpiresAt (epoch seconds) */
   previousSecret?: string;

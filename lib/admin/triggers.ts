@@ -94,6 +94,9 @@ async function patch(req: AdminRequest) {
   const change = parsed.data;
   const prepared = change.notify ? prepareNotify(change.notify, trigger.notify) : undefined;
   if (prepared && !prepared.ok) return json(400, prepared.problem);
+  if (change.mapping !== undefined && trigger.provider !== 'generic') {
+    return json(400, { message: 'invalid mapping: mapping is only for provider "generic"', field: 'mapping' });
+  }
   const next: Trigger = {
     ...trigger,
     ...(change.name !== undefined ? { name: change.name } : {}),
@@ -102,6 +105,7 @@ async function patch(req: AdminRequest) {
     ...(change.target !== undefined ? { target: change.target } : {}),
     ...(change.queue !== undefined ? { queue: change.queue } : {}),
     ...(prepared ? { notify: prepared.notify } : {}),
+    ...(change.mapping !== undefined ? { mapping: change.mapping } : {}),
     updatedAt: new Date().toISOString(),
   };
   if (change.description === null) delete next.description;

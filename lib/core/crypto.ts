@@ -10,11 +10,11 @@ export function safeEqual(received: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function hmac(algorithm: 'sha1' | 'sha256', key: string, message: string | Buffer): Buffer {
+export function hmac(algorithm: 'sha1' | 'sha256' | 'sha512', key: string, message: string | Buffer): Buffer {
   return createHmac(algorithm, key).update(message).digest();
 }
 
-export function hmacHex(algorithm: 'sha1' | 'sha256', key: string, message: string | Buffer): string {
+export function hmacHex(algorithm: 'sha1' | 'sha256' | 'sha512', key: string, message: string | Buffer): string {
   return hmac(algorithm, key, message).toString('hex');
 }
 

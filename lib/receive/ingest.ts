@@ -74,7 +74,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
 
   let parsed;
   try {
-    parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image });
+    parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping });
   } catch (e) {
     if (!(e instanceof ZodError)) throw e;
     const { message, field } = zodIssue(e, 'body');

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /** Hex HMAC of `body`, the way webhook senders sign, computed here independently of lib/crypto. */
-export function hmacHex(secret: string, body: string, algorithm: 'sha1' | 'sha256' = 'sha256'): string {
+export function hmacHex(secret: string, body: string, algorithm: 'sha1' | 'sha256' | 'sha512' = 'sha256'): string {
   return createHmac(algorithm, secret).update(body).digest('hex');
 }
 

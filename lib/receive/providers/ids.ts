@@ -16,6 +16,10 @@ export const PROVIDER_IDS = [
   'gitea',
   'bitbucket',
   'api',
+  'distribution',
+  'cloudevents',
+  'cdevents',
+  'generic',
   'ecr',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];

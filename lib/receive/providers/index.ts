@@ -3,8 +3,12 @@ import { acr } from './acr';
 import { api } from './api';
 import { azureAcr } from './azure-acr';
 import { bitbucket } from './bitbucket';
+import { cdevents } from './cdevents';
+import { cloudevents } from './cloudevents';
+import { distribution } from './distribution';
 import { dockerhub } from './dockerhub';
 import { gar } from './gar';
+import { generic } from './generic';
 import { gitea } from './gitea';
 import { gitee } from './gitee';
 import { github } from './github';
@@ -18,7 +22,7 @@ import { tcr } from './tcr';
 import type { Provider } from './types';
 
 export const providers: Record<string, Provider> = Object.fromEntries(
-  [dockerhub, acr, tcr, harbor, quay, azureAcr, gar, jfrog, nexus, github, gitlab, gitee, gogs, gitea, bitbucket, api].map(
+  [dockerhub, acr, tcr, harbor, quay, azureAcr, gar, jfrog, nexus, github, gitlab, gitee, gogs, gitea, bitbucket, api, distribution, cloudevents, cdevents, generic].map(
     (p) => [p.id, p],
   ),
 );

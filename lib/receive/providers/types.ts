@@ -34,9 +34,11 @@ export type ParseResult =
   | { kind: 'events'; events: NormalizedEvent[] }
   | { kind: 'ignored'; reason: string; event?: Partial<NormalizedEvent> };
 
-/** What a provider may need from the trigger while parsing (the `api` provider deploys the tracked image). */
+/** What a provider may need from the trigger while parsing (`api`: the tracked image; `generic`: the mapping). */
 export interface ParseContext {
   trackedImage?: string;
+  /** the `generic` provider reads the body through the trigger's JMESPath mapping (lib/receive/providers/generic.ts) */
+  mapping?: Partial<Record<string, string>>;
 }
 
 export interface Provider {

@@ -46,7 +46,7 @@ export function verifyHmacHeader(
   req: WebhookRequest,
   secrets: readonly string[],
   header: string,
-  algorithm: 'sha1' | 'sha256',
+  algorithm: 'sha1' | 'sha256' | 'sha512',
   prefix = '',
 ): VerifyResult {
   const raw = req.headers[header.toLowerCase()];

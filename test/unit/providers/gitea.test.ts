@@ -47,7 +47,8 @@ describe('gitea: verify (X-Gitea-Signature, hex HMAC-SHA256 of the body)', () =>
 });
 
 describe('gitea: every fixture parses and normalizes', () => {
-  it.each(fixtureFiles('gitea'))('%s', (name, text) => {
+  // package events have their own tests below
+  it.each(fixtureFiles('gitea').filter(([name]) => eventOf(name) !== 'package'))('%s', (name, text) => {
     const body = JSON.parse(text);
     const event = eventOf(name);
     const result = gitea.parse(request(text, { 'X-Gitea-Event': event, 'X-Gitea-Delivery': `d-${name}` }), {});
@@ -142,5 +143,61 @@ describe('gitea: malformed bodies name the field', () => {
     ['head_commit without id', '{"ref":"refs/heads/main","repository":{"full_name":"a/b"},"head_commit":{"message":"m"}}', ['head_commit', 'id']],
   ])('%s', (_name, text, path) => {
     expect(zodPath(() => gitea.parse(request(text, { 'X-Gitea-Event': 'push' }), {}))).toEqual(path);
+  });
+});
+
+describe('gitea: package events (container packages of the built-in registry)', () => {
+  const PKG = 'gitea/package-created-container-gitea-test-payload.json';
+  const pkg = fixture(PKG);
+  const parse = (text: string, event = 'package') => gitea.parse(request(text, { 'X-Gitea-Event': event, 'X-Gitea-Delivery': 'pkg-1' }), {});
+
+  it('a created container package is an image push of <gitea host>/<owner>/<name>:<version>', () => {
+    expect(parse(pkg)).toEqual({
+      kind: 'events',
+      events: [
+        {
+          provider: 'gitea',
+          kind: 'image',
+          action: 'push',
+          deliveryId: 'pkg-1',
+          registry: 'localhost:3000',
+          namespace: 'user1',
+          repository: 'GiteaContainer',
+          repoFullName: 'user1/GiteaContainer',
+          tag: 'latest',
+          digest: undefined,
+          image: 'localhost:3000/user1/GiteaContainer:latest',
+          owner: 'user1',
+          // Go's zero time in the test payload is no time
+          occurredAt: undefined,
+        },
+      ],
+    });
+  });
+
+  it('a deleted one is a delete; a digest version has no tag', () => {
+    expect(parse(edited(PKG, (b) => (b.action = 'deleted')))).toMatchObject({ kind: 'events', events: [{ action: 'delete' }] });
+    const digest = 'sha256:2b258e2e04a1980efc1739f75b6d5939430a2253365ca12115f785e320bf24a4';
+    expect(parse(edited(PKG, (b) => (b.package.version = digest)))).toMatchObject({
+      kind: 'events',
+      events: [{ tag: undefined, digest, image: `localhost:3000/user1/GiteaContainer@${digest}` }],
+    });
+  });
+
+  it('other package types and actions are ignored with a reason', () => {
+    expect(parse(edited(PKG, (b) => (b.package.type = 'npm')))).toEqual({
+      kind: 'ignored',
+      reason: 'npm package events are not acted on (only container packages)',
+    });
+    expect(parse(edited(PKG, (b) => (b.action = 'updated')))).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('a container package without html_url or owner names the field', () => {
+    expect(zodPath(() => parse(edited(PKG, (b) => delete b.package.html_url)))).toEqual(['package', 'html_url']);
+    expect(zodPath(() => parse(edited(PKG, (b) => (b.package.owner = {}))))).toEqual(['package', 'owner']);
+  });
+
+  it('the signature covers the package body as it does a push', () => {
+    expect(gitea.verify(request(pkg, { 'X-Gitea-Signature': hmacHex(SECRET, pkg) }), [SECRET], NOW).ok).toBe(true);
   });
 });
