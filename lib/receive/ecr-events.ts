@@ -8,7 +8,8 @@ import { ZodError } from 'zod';
 import { dispatch } from '../match/dispatch';
 import { logger } from '../core/logger';
 import { ecrRepositoryKey, normalizeEcrEvent } from './providers/ecr';
-import { truncate, MAX_LOGGED_BODY } from './redact';
+import { checkEventLimits, fitEntry } from './limits';
+import { redactBody } from './redact';
 import * as store from '../store/store';
 
 export interface EcrSummary {
@@ -31,18 +32,27 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
     logger.info('ECR event ignored', { reason: parsed.reason });
     return { ignored: parsed.reason, outcomes: [] };
   }
+  const tooLong = checkEventLimits(parsed.events);
+  if (tooLong) {
+    // no trigger can be told apart by a name no registry allows: drop it like a malformed event
+    logger.warn('malformed ECR event', { field: tooLong.field, error: tooLong.message });
+    return { ignored: `malformed event: ${tooLong.message}`, outcomes: [] };
+  }
   const body = JSON.stringify(event);
   const outcomes: EcrSummary['outcomes'] = [];
   for (const ecrEvent of parsed.events) {
     const triggers = await store.triggersByRepositoryKey(ecrRepositoryKey(ecrEvent.repoFullName));
     for (const trigger of triggers.filter((t) => t.provider === 'ecr')) {
+      const stored = redactBody(body, event, undefined, [trigger.secret, trigger.previousSecret]);
       const outcome = await dispatch(trigger, [ecrEvent], (fields) =>
-        store.newLogEntry({
-          triggerId: trigger.id,
-          provider: 'ecr',
-          request: { method: 'EVENT', path: 'aws.ecr', headers: {}, body: truncate(body, MAX_LOGGED_BODY), bodyBytes: Buffer.byteLength(body) },
-          ...fields,
-        }),
+        fitEntry(
+          store.newLogEntry({
+            triggerId: trigger.id,
+            provider: 'ecr',
+            request: { method: 'EVENT', path: 'aws.ecr', headers: {}, body: stored, bodyBytes: Buffer.byteLength(body) },
+            ...fields,
+          }),
+        ),
       );
       outcomes.push({ triggerId: trigger.id, status: outcome.status, log: outcome.log });
     }

@@ -11,7 +11,9 @@ import type { NormalizedEvent } from '../core/event';
 import { json, lowerHeaders, rawBody, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import type { Provider, WebhookRequest } from './providers/types';
-import { redactBody, redactHeaders, redactQuery } from './redact';
+import { checkEventLimits, fitEntry } from './limits';
+import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
+import { secretSet } from '../core/redact-values';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 
@@ -47,29 +49,43 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     }
   }
   const req: WebhookRequest = { headers, query, rawBody: text, body };
-  const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
-    store.newLogEntry({
-      triggerId: trigger.id,
-      provider: provider.id,
-      request: {
-        method: event.requestContext?.http?.method ?? 'POST',
-        path: event.rawPath ?? '',
-        query: redactQuery(query),
-        headers: redactHeaders(headers, provider),
-        body: redactBody(text, body, provider),
-        bodyBytes: bytes,
-      },
-      ...fields,
+  // every secret of the trigger, also an expired previous one: none of them is ever stored
+  const secrets = secretSet([trigger.secret, trigger.previousSecret]);
+  let request: store.LogEntry['request'];
+  // the request part is the same for every entry of this request: redact it once
+  const requestRecord = () =>
+    (request ??= {
+      method: event.requestContext?.http?.method ?? 'POST',
+      path: event.rawPath ?? '',
+      query: redactQuery(query, secrets),
+      headers: redactHeaders(headers, provider, secrets),
+      body: redactBody(text, body, provider, secrets),
+      bodyBytes: bytes,
     });
+  const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
+    fitEntry(
+      redactEntryValues(
+        store.newLogEntry({ triggerId: trigger.id, provider: provider.id, request: requestRecord(), ...fields }),
+        secrets,
+      ),
+    );
   const refuse = async (status: 'rejected' | 'unauthorized', code: number, reason: string, extra: object = {}) => {
     const entry = entryFor({ status, reason });
     await write(entry);
-    return json(code, { message: status === 'unauthorized' ? 'unauthorized' : reason, reason, ...extra, log: entry.id });
+    const said = entry.reason ?? reason;
+    return json(code, { message: status === 'unauthorized' ? 'unauthorized' : said, reason: said, ...extra, log: entry.id });
   };
 
   if (bytes > MAX_BODY_BYTES) return refuse('rejected', 413, `body of ${bytes} bytes is over the 1 MiB limit`);
   const now = new Date();
-  const verified = provider.verify(req, acceptedSecrets(trigger, now), now);
+  let verified;
+  try {
+    verified = provider.verify(req, acceptedSecrets(trigger, now), now);
+  } catch (e) {
+    // a malformed credential must not become a 503 (the sender would retry for ever)
+    logger.warn('credential check failed on malformed input', { provider: provider.id, error: (e as Error).name });
+    verified = { ok: false as const, reason: 'credential could not be checked: malformed request' };
+  }
   if (!verified.ok) return refuse('unauthorized', 401, verified.reason);
   if (jsonError !== undefined || body === undefined) {
     return refuse('rejected', 400, jsonError ? `body is not valid JSON: ${jsonError}` : 'body is empty', { field: '(body)' });
@@ -79,15 +95,22 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   try {
     parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image });
   } catch (e) {
-    if (!(e instanceof ZodError)) throw e;
+    if (!(e instanceof ZodError)) {
+      // the input made normalization fail (e.g. "Invalid time value"): a bad input, never a 503
+      logger.warn('provider could not normalize the body', { provider: provider.id, error: (e as Error).name });
+      return refuse('rejected', 400, `body could not be read: ${(e as Error).name}`, { field: '(body)' });
+    }
     const { message, field } = zodIssue(e, 'body');
     return refuse('rejected', 400, message, { field });
   }
   if (parsed.kind === 'ignored') {
     const entry = entryFor({ status: 'untriggered', reason: parsed.reason, event: parsed.event as NormalizedEvent });
     await write(entry);
-    return json(202, { log: entry.id, status: 'untriggered', reason: parsed.reason });
+    return json(202, { log: entry.id, status: 'untriggered', reason: entry.reason });
   }
+
+  const tooLong = checkEventLimits(parsed.events);
+  if (tooLong) return refuse('rejected', 400, tooLong.message, { field: tooLong.field });
 
   const outcome = await dispatch(trigger, parsed.events, entryFor);
   switch (outcome.status) {
