@@ -8,6 +8,30 @@ import * as store from '../store/store';
 import { publicTrigger, triggerCreateSchema, triggerPatchSchema, type Trigger } from '../trigger';
 import type { AdminRequest, Routes } from './router';
 
+/** A stored trigger is one DynamoDB item (400 KB at most); keep well below so later changes (tracked image) fit. */
+export const MAX_TRIGGER_BYTES = 256 * 1024;
+
+const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
+
+/** A 400 naming the largest field when the trigger is too large to store, else undefined. */
+function tooLarge(trigger: Trigger) {
+  const total = bytes(trigger);
+  if (total <= MAX_TRIGGER_BYTES) return undefined;
+  // walk down the largest field (the bodies are at most 32 levels deep: the router checked)
+  const path: string[] = [];
+  let v: unknown = trigger;
+  while (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length && path.length < 32) {
+    const [name, child] = Object.entries(v).reduce((a, b) => (bytes(b[1]) > bytes(a[1]) ? b : a));
+    path.push(name);
+    v = child;
+  }
+  const field = path.join('.') || '(body)';
+  return json(400, {
+    message: `invalid ${field}: the trigger is ${total} bytes; at most ${MAX_TRIGGER_BYTES} can be stored`,
+    field,
+  });
+}
+
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
 function senderSetup(trigger: Trigger, req: AdminRequest) {
   if (trigger.provider === 'ecr') {
@@ -61,6 +85,8 @@ async function create(req: AdminRequest) {
     createdAt: now,
     updatedAt: now,
   };
+  const big = tooLarge(trigger);
+  if (big) return big;
   await store.putTrigger(trigger);
   return json(201, { ...publicTrigger(trigger), secret: trigger.secret, ...senderSetup(trigger, req) });
 }
@@ -99,6 +125,8 @@ async function patch(req: AdminRequest) {
     // a new tracked image restarts tracking; otherwise keep the advanced one
     if (change.match.image !== trigger.match.image) next.trackedImage = change.match.image;
   }
+  const big = tooLarge(next);
+  if (big) return big;
   if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
   return json(200, publicTrigger(next));
 }
