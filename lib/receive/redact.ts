@@ -93,7 +93,8 @@ function redactForm(text: string, set: SecretSet, names: Set<string>): string {
       out.append(redactValues(k, set), inner.ok && typeof inner.value === 'object' ? redactJson(inner.value, set, names) : redactValues(v, set));
     }
   }
-  return out.toString();
+  // the marker stays readable (brackets need no encoding in a stored form body)
+  return out.toString().split(encodeURIComponent(REDACTED)).join(REDACTED);
 }
 
 /** Depth of a JSON value, counted without recursion; stops counting past `limit`. */
