@@ -17,13 +17,18 @@ const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8')
 function tooLarge(trigger: Trigger) {
   const total = bytes(trigger);
   if (total <= MAX_TRIGGER_BYTES) return undefined;
-  // walk down the largest field (the bodies are at most 32 levels deep: the router checked)
+  // walk down the largest field while it holds most of the size (then it is what to shorten); bodies are at most
+  // 32 levels deep (the router checked)
   const path: string[] = [];
   let v: unknown = trigger;
+  let size = total;
   while (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length && path.length < 32) {
     const [name, child] = Object.entries(v).reduce((a, b) => (bytes(b[1]) > bytes(a[1]) ? b : a));
+    const childSize = bytes(child);
+    if (childSize * 2 < size) break;
     path.push(name);
     v = child;
+    size = childSize;
   }
   const field = path.join('.') || '(body)';
   return json(400, {
