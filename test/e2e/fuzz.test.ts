@@ -41,7 +41,8 @@ function prng(seed: number) {
 }
 
 const hex = (alg: 'sha1' | 'sha256', secret: string, body: string) => createHmac(alg, secret).update(body).digest('hex');
-const DEEP = '"__deep__"';
+/** a string value replaced by 5,000-deep nesting in the serialized body (JSON.stringify would overflow on it) */
+const DEEP = '__deep__';
 
 interface Case {
   provider: string;
@@ -143,6 +144,8 @@ function slots(root: unknown): Array<[Record<string, unknown> | unknown[], strin
   return out;
 }
 
+const INTERESTING = /tag|name|repo|time|_at$|date|ref|digest|version|url|action|type|event|id$|host|namespace|media/i;
+
 function mutate(text: string, r: () => number): string {
   const roll = r();
   if (roll < 0.04) return '';
@@ -155,14 +158,17 @@ function mutate(text: string, r: () => number): string {
   for (let i = 0; i < n; i++) {
     const all = slots(body);
     if (!all.length) break;
-    const [parent, key] = all[Math.floor(r() * all.length)];
+    // half of the mutations go to the fields the pipeline reads (names, tags, times, refs, digests)
+    const read = all.filter(([, k]) => typeof k === 'string' && INTERESTING.test(k));
+    const from = read.length && r() < 0.5 ? read : all;
+    const [parent, key] = from[Math.floor(r() * from.length)];
     const what = r();
     if (what < 0.15 && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[key as string];
     else if (what < 0.22 && !Array.isArray(parent)) (parent as Record<string, unknown>)['k'.repeat(1 + Math.floor(r() * 5000))] = 'v';
     else (parent as Record<string | number, unknown>)[key] = badValue(r);
   }
   const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
-  return JSON.stringify(body).split(DEEP).join(deep);
+  return JSON.stringify(body).split(JSON.stringify(DEEP)).join(deep);
 }
 
 async function countEntries(triggerId: string): Promise<number> {
