@@ -37,6 +37,27 @@ function tooLarge(trigger: Trigger) {
   });
 }
 
+/**
+ * The first number DynamoDB cannot store (it keeps 38 digits between 1e-130 and 1e126; the SDK refuses integers
+ * beyond 2^53), as a 400 naming its field; a target body template may carry any JSON number.
+ */
+function unstorableNumber(trigger: Trigger) {
+  const stack: Array<[unknown, string[]]> = [[trigger, []]];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'number') {
+      const a = Math.abs(v);
+      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)) || a >= 1e126 || (a !== 0 && a < 1e-130)) {
+        const field = path.join('.');
+        return json(400, { message: `invalid ${field}: ${v} cannot be stored (at most 2^53 for integers, 1e125 otherwise)`, field });
+      }
+    } else if (v && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) stack.push([child, [...path, k]]);
+    }
+  }
+  return undefined;
+}
+
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
 function senderSetup(trigger: Trigger, req: AdminRequest) {
   if (trigger.provider === 'ecr') {
@@ -90,7 +111,7 @@ async function create(req: AdminRequest) {
     createdAt: now,
     updatedAt: now,
   };
-  const big = tooLarge(trigger);
+  const big = tooLarge(trigger) ?? unstorableNumber(trigger);
   if (big) return big;
   await store.putTrigger(trigger);
   return json(201, { ...publicTrigger(trigger), secret: trigger.secret, ...senderSetup(trigger, req) });
@@ -130,7 +151,7 @@ async function patch(req: AdminRequest) {
     // a new tracked image restarts tracking; otherwise keep the advanced one
     if (change.match.image !== trigger.match.image) next.trackedImage = change.match.image;
   }
-  const big = tooLarge(next);
+  const big = tooLarge(next) ?? unstorableNumber(next);
   if (big) return big;
   if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
   return json(200, publicTrigger(next));

@@ -226,3 +226,44 @@ describe(`fuzz (seed ${SEED}, ${COUNT} bodies per sample)`, () => {
     expect(Object.keys(statuses).map(Number)).toEqual(expect.arrayContaining([202, 400]));
   }, 240_000);
 });
+
+describe(`admin fuzz (seed ${SEED})`, () => {
+  it('no mutated trigger, PATCH, log query or path answers 5xx', async () => {
+    const r = prng(SEED + 1);
+    const failures: string[] = [];
+    const statuses: Record<number, number> = {};
+    const base = JSON.stringify({
+      name: 'fuzz-admin',
+      description: 'd',
+      provider: 'harbor',
+      enabled: true,
+      match: { actions: ['push'], namespace: 'library', repository: 'web-*', image: 'library/web:1.4.0', tags: { semver: '>=1.2.0 <2', newerOnly: true }, branches: ['main'], keyword: '@deploy' },
+      target: { type: 'http', url: `${target.url}/hook/{{repository}}`, method: 'POST', headers: { 'X-Token': 'tok-123456' }, body: { image: '{{image}}', tag: '{{tag}}' } },
+    });
+    const auth = { authorization: `Bearer ${stack.adminToken}` };
+    const created = await api.admin('POST', '/admin/triggers', JSON.parse(base));
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const record = (what: string, res: { status: number; body: unknown }, sent: string) => {
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      if (res.status >= 500) failures.push(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)} sent ${sent.slice(0, 200)}`);
+    };
+    for (let k = 0; k < COUNT * 3; k++) {
+      const body = mutate(base, r);
+      record('POST', await api.call('POST', '/admin/triggers', { raw: body, headers: auth }), body);
+      record('PATCH', await api.call('PATCH', `/admin/triggers/${id}`, { raw: body, headers: auth }), body);
+    }
+    // well-formed UTF-16 (a lone surrogate cannot be put into a URL)
+    const junk = () => Buffer.from(String(badValue(r)).slice(0, 3000)).toString();
+    for (let k = 0; k < COUNT; k++) {
+      const q = `status=${encodeURIComponent(junk())}&limit=${encodeURIComponent(junk())}&cursor=${encodeURIComponent(Buffer.from(JSON.stringify({ triggerId: id, sk: junk() })).toString('base64url'))}`;
+      record('logs', await api.call('GET', `/admin/triggers/${id}/logs?${q}`, { headers: auth }), q);
+      const p = encodeURIComponent(junk()) || 'x';
+      record('get', await api.call('GET', `/admin/triggers/${p}`, { headers: auth }), p);
+      record('log', await api.call('GET', `/admin/triggers/${id}/logs/${p}`, { headers: auth }), p);
+    }
+    if (failures.length) console.log(failures.join('\n'));
+    expect(failures).toEqual([]);
+    expect(Object.keys(statuses).map(Number)).toEqual(expect.arrayContaining([400]));
+  }, 240_000);
+});
