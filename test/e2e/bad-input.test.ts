@@ -3,6 +3,7 @@
  * 503 (and left no entry) in the attack run is sent again; the answer is a 4xx naming the field and the trigger
  * log holds exactly one new entry that fits a DynamoDB item.
  */
+import { handler as ecrHandler } from '../../functions/ecr';
 import { apiClient } from '../helpers/api';
 import { fixture } from '../helpers/fixtures';
 import { startTestStack } from '../helpers/stack';
@@ -104,6 +105,31 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
     );
     expect(entry.request.query.note).toMatch(/…\[truncated \d+ bytes\]$/);
     expect(entry.request.headers['x-note']).toMatch(/…\[truncated \d+ bytes\]$/);
+  });
+});
+
+describe('bad ECR events: never a retry for ever', () => {
+  const ecrEvent = (change: (e: any) => void) => {
+    const e = JSON.parse(fixture('aws-ecr/ecr_image_action-push-aws-docs.json'));
+    change(e);
+    return e;
+  };
+
+  it('a 300 KB tag on a watched repository: one rejected entry per trigger, no throw', async () => {
+    const created = await api.admin('POST', '/admin/triggers', { name: 'bad-ecr', provider: 'ecr', match: { repository: 'my-repository-name' }, target: TARGET });
+    expect(created.status).toBe(201);
+    const summary = await ecrHandler(ecrEvent((e) => (e.detail['image-tag'] = big)) as never);
+    expect(summary.outcomes).toEqual([{ triggerId: created.body.id, status: 'rejected', log: expect.any(String) }]);
+    const stored = await entries(created.body.id);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^invalid tag: 307200 characters/) });
+    expect(stored[0].request.body).toMatch(/…\[truncated \d+ bytes\]$/);
+  });
+
+  it('a 300 KB repository name (it cannot be looked up): dropped with a log line, no throw', async () => {
+    const summary = await ecrHandler(ecrEvent((e) => (e.detail['repository-name'] = big)) as never);
+    expect(summary.outcomes).toEqual([]);
+    expect(summary.ignored).toMatch(/malformed event: invalid repository/);
   });
 });
 
