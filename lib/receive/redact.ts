@@ -150,7 +150,10 @@ export function truncate(text: string, max: number): string {
  * The entry's free-text fields (reason, path, the normalized event's strings) with the secrets redacted by value.
  * Returns copies: the event itself goes on to the deploy unchanged.
  */
-export function redactEntryValues<E extends { reason?: string; event?: object; request?: { path: string } }>(entry: E, secrets?: Secrets): E {
+export function redactEntryValues<E extends { reason?: string; deliveryId?: string; event?: object; request?: { path: string } }>(
+  entry: E,
+  secrets?: Secrets,
+): E {
   const set = toSet(secrets);
   if (!set.forms.length) return entry;
   const strings = (o: object): Record<string, unknown> =>
@@ -160,6 +163,7 @@ export function redactEntryValues<E extends { reason?: string; event?: object; r
   return {
     ...entry,
     ...(entry.reason !== undefined ? { reason: redactValues(entry.reason, set) } : {}),
+    ...(entry.deliveryId !== undefined ? { deliveryId: redactValues(entry.deliveryId, set) } : {}),
     // the normalized event is flat (commit one level down): this recursion is bounded by its shape
     ...(entry.event ? { event: strings(entry.event) } : {}),
     ...(entry.request ? { request: { ...entry.request, path: redactValues(entry.request.path, set) } } : {}),

@@ -107,7 +107,7 @@ describe('request redaction', () => {
 
   it('redacts the secret from the reason, path and event of an entry without touching the original event', () => {
     const event = { provider: 'api', kind: 'image' as const, action: 'push' as const, repository: 'web', repoFullName: 'web', tag: 'v1', commit: { id: '1', message: `has ${HEX}` } };
-    const entry = redactEntryValues({ reason: `bad ${HEX}`, event, request: { path: `/x/${HEX}` } }, set);
+    const entry = redactEntryValues({ reason: `bad ${HEX}`, deliveryId: HEX, event, request: { path: `/x/${HEX}` } }, set);
     expect(JSON.stringify(entry)).not.toContain(HEX);
     expect(event.commit.message).toContain(HEX);
   });
