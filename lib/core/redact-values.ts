@@ -37,9 +37,23 @@ export interface SecretSet {
   readonly forms: readonly string[];
 }
 
+/** The forms of recently seen secrets (a warm container sees the same triggers again); small and bounded. */
+const formsCache = new Map<string, string[]>();
+const FORMS_CACHE_SIZE = 256;
+
+function cachedForms(secret: string): string[] {
+  let forms = formsCache.get(secret);
+  if (!forms) {
+    forms = secretForms(secret);
+    if (formsCache.size >= FORMS_CACHE_SIZE) formsCache.delete(formsCache.keys().next().value as string);
+    formsCache.set(secret, forms);
+  }
+  return forms;
+}
+
 export function secretSet(secrets: readonly (string | undefined | null)[]): SecretSet {
   const all = new Set<string>();
-  for (const s of secrets) if (typeof s === 'string') for (const f of secretForms(s)) all.add(f);
+  for (const s of secrets) if (typeof s === 'string') for (const f of cachedForms(s)) all.add(f);
   return { forms: [...all].sort((a, b) => b.length - a.length) };
 }
 

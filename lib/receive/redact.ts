@@ -20,8 +20,19 @@ const ALWAYS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 
 const CREDENTIAL_NAME =
   /token|secret|passw|pwd|authoriz|signature|api[-_. ]?key|access[-_. ]?key|private[-_. ]?key|credential|cookie|session|^(?:x-)?(?:key|sign|sig|auth|pass)$/i;
 
+/** Payload key names repeat from request to request (a provider's vocabulary): their answer is cached. */
+const nameCache = new Map<string, boolean>();
+const NAME_CACHE_SIZE = 4096;
+
 export function isCredentialName(name: string): boolean {
-  return CREDENTIAL_NAME.test(name);
+  const hit = nameCache.get(name);
+  if (hit !== undefined) return hit;
+  const is = CREDENTIAL_NAME.test(name);
+  if (name.length <= 64) {
+    if (nameCache.size >= NAME_CACHE_SIZE) nameCache.clear();
+    nameCache.set(name, is);
+  }
+  return is;
 }
 
 type Secrets = readonly (string | undefined | null)[] | SecretSet;
@@ -117,16 +128,15 @@ function redactJson(value: unknown, set: SecretSet, names: Set<string>): string 
   }
   // depth is bounded now, so plain recursion (here and in JSON.stringify) is safe
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return redactValues(v, set);
     if (typeof v !== 'object' || v === null) return v;
     if (Array.isArray(v)) return v.map(walk);
     const out: Record<string, unknown> = {};
-    for (const [k, child] of Object.entries(v)) {
-      out[redactValues(k, set)] = isCredentialName(k) || names.has(k.toLowerCase()) ? REDACTED : walk(child);
-    }
+    for (const [k, child] of Object.entries(v)) out[k] = isCredentialName(k) || names.has(k.toLowerCase()) ? REDACTED : walk(child);
     return out;
   };
-  return JSON.stringify(walk(value)) ?? '';
+  // by value once on the re-serialized text: every decoded string (keys too) appears there in its JSON-escaped
+  // form, which is one of the forms looked for (an escaped `\u0073ecret` in the received text is decoded by now)
+  return redactValues(JSON.stringify(walk(value)) ?? '', set);
 }
 
 /** Redacts the secrets from a free text (reasons, paths). */
