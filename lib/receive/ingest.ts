@@ -11,7 +11,7 @@ import type { NormalizedEvent } from '../core/event';
 import { json, lowerHeaders, rawBody, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import type { Provider, WebhookRequest } from './providers/types';
-import { checkEventLimits, fitEntry } from './limits';
+import { checkEventLimits, fitEntry, fitEvents } from './limits';
 import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
 import { secretSet } from '../core/redact-values';
 import * as store from '../store/store';
@@ -112,7 +112,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const tooLong = checkEventLimits(parsed.events);
   if (tooLong) return refuse('rejected', 400, tooLong.message, { field: tooLong.field });
 
-  const outcome = await dispatch(trigger, parsed.events, entryFor);
+  const outcome = await dispatch(trigger, fitEvents(parsed.events), entryFor);
   switch (outcome.status) {
     case 'triggered':
       return json(202, { log: outcome.log, status: 'triggered' });

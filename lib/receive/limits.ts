@@ -49,6 +49,31 @@ export function checkEventLimits(events: readonly NormalizedEvent[]): { field: s
   return undefined;
 }
 
+/** Longest commit message an event carries on (to the queue, the templates, the matcher's keyword). */
+export const MAX_COMMIT_MESSAGE_BYTES = 16 * 1024;
+
+/**
+ * The events with their free text cut (marker `…[truncated N bytes]`): git allows a commit message of any
+ * length, so it is not a 400, but the deploy message on the queue (SQS: 1 MiB at most, 256 KiB in older
+ * setups) and the templates get at most MAX_COMMIT_MESSAGE_BYTES of it.
+ */
+export function fitEvents(events: readonly NormalizedEvent[]): NormalizedEvent[] {
+  return events.map((e) => {
+    if (!e.commit) return e;
+    const c = e.commit;
+    if (Buffer.byteLength(c.message ?? '') <= MAX_COMMIT_MESSAGE_BYTES && (c.author ?? '').length <= 1024 && (c.url ?? '').length <= 2048) return e;
+    return {
+      ...e,
+      commit: {
+        ...c,
+        message: truncate(c.message ?? '', MAX_COMMIT_MESSAGE_BYTES),
+        ...(c.author !== undefined ? { author: truncate(c.author, 1024) } : {}),
+        ...(c.url !== undefined ? { url: truncate(c.url, 2048) } : {}),
+      },
+    };
+  });
+}
+
 /** DynamoDB's item limit is 400 KB; an entry is kept well below it so the deployer's attempts still fit. */
 export const MAX_ENTRY_BYTES = 200 * 1024;
 /** Longest string kept per stored field (the request body has its own, larger limit). */

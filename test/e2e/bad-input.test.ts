@@ -4,6 +4,7 @@
  * log holds exactly one new entry that fits a DynamoDB item.
  */
 import { handler as ecrHandler } from '../../functions/ecr';
+import { createHmac } from 'node:crypto';
 import { apiClient } from '../helpers/api';
 import { fixture } from '../helpers/fixtures';
 import { startTestStack } from '../helpers/stack';
@@ -95,6 +96,22 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
     const after = await entries(apiTrigger.id);
     expect(after).toHaveLength(before.length + 1);
     expect(after[0].request.body).toMatch(/not stored: JSON nested deeper than 64 levels/);
+  });
+
+  it('a 900 KB commit message (git allows it): accepted and cut in what is stored and queued, not a 503', async () => {
+    const gh = (await api.admin('POST', '/admin/triggers', { name: 'bad-gh', provider: 'github', target: TARGET })).body;
+    const body = JSON.parse(fixture('github/push-go-playground-binkkatal.json'));
+    body.head_commit.message = `@deploy ${'m'.repeat(900 * 1024)}`;
+    for (const c of body.commits ?? []) c.message = 'short';
+    const raw = JSON.stringify(body);
+    const sig = `sha256=${createHmac('sha256', gh.secret).update(raw).digest('hex')}`;
+    const { res, entry } = await expectOneEntry(
+      gh.id,
+      () => api.hook(`/hooks/github/${gh.id}`, raw, { 'x-github-event': 'push', 'x-github-delivery': 'big-1', 'x-hub-signature-256': sig }),
+      202,
+    );
+    expect(res.body.status).toBe('triggered');
+    expect(entry.event.commit.message).toMatch(/^@deploy m+…\[truncated \d+ bytes\]$/);
   });
 
   it('a 300 KB header and a 300 KB query value are cut, not a 503', async () => {

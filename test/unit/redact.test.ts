@@ -1,7 +1,7 @@
 /** Redaction by value (lib/core/redact-values.ts), of requests (lib/receive/redact.ts) and the entry cut (limits.ts). */
 import { containsSecret, redactValues, secretForms, secretSet, REDACTED } from '../../lib/core/redact-values';
 import { isCredentialName, jsonDepth, redactBody, redactEntryValues, redactHeaders, redactQuery } from '../../lib/receive/redact';
-import { checkEventLimits, fitEntry, MAX_ENTRY_BYTES } from '../../lib/receive/limits';
+import { checkEventLimits, fitEntry, fitEvents, MAX_COMMIT_MESSAGE_BYTES, MAX_ENTRY_BYTES } from '../../lib/receive/limits';
 import { api } from '../../lib/receive/providers/api';
 import { newLogEntry, type LogEntry } from '../../lib/store/store';
 import { looksLikeToken, redactUrlTemplate } from '../../lib/deploy/targets/http';
@@ -121,6 +121,14 @@ describe('limits', () => {
     expect(checkEventLimits([{ ...event, tag: 'x'.repeat(129) }])?.field).toBe('tag');
     expect(checkEventLimits([{ ...event, repoFullName: 'x'.repeat(256) }])?.field).toBe('repoFullName');
     expect(checkEventLimits([{ ...event, commit: { id: 'x'.repeat(2000), message: '' } }])?.field).toBe('commit.id');
+  });
+
+  it('cuts a huge commit message in the event that goes on (a 400 would refuse a real push)', () => {
+    const small = { ...event, commit: { id: '1', message: 'fix' } };
+    const [same, cut] = fitEvents([small, { ...event, commit: { id: '1', message: `@deploy ${'m'.repeat(900 * 1024)}` } }]);
+    expect(same).toBe(small);
+    expect(Buffer.byteLength(cut.commit!.message)).toBeLessThan(MAX_COMMIT_MESSAGE_BYTES + 64);
+    expect(cut.commit!.message).toMatch(/^@deploy m+…\[truncated \d+ bytes\]$/);
   });
 
   it('cuts every stored field with a marker so the entry fits the item limit', () => {
