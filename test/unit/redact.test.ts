@@ -1,7 +1,7 @@
 /** Redaction by value (lib/core/redact-values.ts), of requests (lib/receive/redact.ts) and the entry cut (limits.ts). */
 import { containsSecret, redactValues, secretForms, secretSet, REDACTED } from '../../lib/core/redact-values';
 import { isCredentialName, jsonDepth, redactBody, redactEntryValues, redactHeaders, redactQuery } from '../../lib/receive/redact';
-import { checkEventLimits, fitEntry, fitEvents, MAX_COMMIT_MESSAGE_BYTES, MAX_ENTRY_BYTES } from '../../lib/receive/limits';
+import { checkEventLimits, fitAttempt, fitEntry, fitEvents, MAX_COMMIT_MESSAGE_BYTES, MAX_ENTRY_BYTES } from '../../lib/receive/limits';
 import { api } from '../../lib/receive/providers/api';
 import { newLogEntry, type LogEntry } from '../../lib/store/store';
 import { looksLikeToken, redactUrlTemplate } from '../../lib/deploy/targets/http';
@@ -121,6 +121,13 @@ describe('limits', () => {
     expect(checkEventLimits([{ ...event, tag: 'x'.repeat(129) }])?.field).toBe('tag');
     expect(checkEventLimits([{ ...event, repoFullName: 'x'.repeat(256) }])?.field).toBe('repoFullName');
     expect(checkEventLimits([{ ...event, commit: { id: 'x'.repeat(2000), message: '' } }])?.field).toBe('commit.id');
+  });
+
+  it('cuts an attempt before it is appended', () => {
+    const a = fitAttempt({ at: 'now', durationMs: 1, response: 'r'.repeat(100000), error: 'e'.repeat(100000), details: { address: 'a'.repeat(5000), n: 1 } });
+    expect(Buffer.byteLength(JSON.stringify(a))).toBeLessThan(8 * 1024);
+    expect(a.details).toMatchObject({ n: 1, address: expect.stringMatching(/…\[truncated/) });
+    expect(a.at).toBe('now');
   });
 
   it('cuts a huge commit message in the event that goes on (a 400 would refuse a real push)', () => {
