@@ -9,7 +9,8 @@
  */
 import type { NormalizedEvent } from '../core/event';
 import type { LogEntry } from '../store/store';
-import { truncate } from './redact';
+import { truncate } from '../core/truncate';
+export { fitAttempt } from '../core/truncate';
 
 /** Longest value per event field (characters); fields not named here are only cut when stored. */
 export const EVENT_LIMITS: Partial<Record<string, number>> = {
@@ -134,24 +135,5 @@ export function fitEntry(entry: LogEntry): LogEntry {
   if (size(out) <= MAX_ENTRY_BYTES) return out;
   // cannot happen with the caps above (100 names x 512 bytes per map); kept as the last guard
   out = cut(entry, 64, 256);
-  return out;
-}
-
-/**
- * An attempt as it may be appended to an entry: response, error and detail strings cut with a marker (for the
- * deployer, before `updateLogStatus`). With MAX_ENTRY_BYTES for the entry, about 40 such attempts still fit an
- * item; a caller that may append more (redeliveries) should keep only the latest ones.
- */
-export function fitAttempt<A extends { response?: string; error?: string; details?: Record<string, unknown> }>(attempt: A): A {
-  const out: A = { ...attempt };
-  if (typeof out.response === 'string') out.response = truncate(out.response, MAX_FIELD_BYTES + 256);
-  if (typeof out.error === 'string') out.error = truncate(out.error, 2048);
-  if (out.details) {
-    out.details = Object.fromEntries(
-      Object.entries(out.details)
-        .slice(0, 50)
-        .map(([k, v]) => [k, typeof v === 'string' ? truncate(v, 1024) : v]),
-    );
-  }
   return out;
 }

@@ -7,9 +7,11 @@
  * Bodies are then truncated. Nothing here recurses deeper than MAX_REDACT_DEPTH, whatever the input.
  */
 import { REDACTED, redactValues, secretSet, type SecretSet } from '../core/redact-values';
+import { truncate } from '../core/truncate';
 import type { Provider } from './providers/types';
 
 export { REDACTED } from '../core/redact-values';
+export { truncate } from '../core/truncate';
 export const MAX_LOGGED_BODY = 16 * 1024;
 /** JSON bodies nested deeper than this are not re-serialized (JSON.stringify recurses): only a marker is kept. */
 export const MAX_REDACT_DEPTH = 64;
@@ -144,17 +146,6 @@ export function redactString(text: string, secrets?: Secrets): string {
   return redactValues(text, toSet(secrets));
 }
 
-export function truncate(text: string, max: number): string {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes <= max) return text;
-  let cut = Buffer.from(text, 'utf8').subarray(0, max);
-  // do not end inside a multi-byte character
-  let end = cut.length;
-  while (end > 0 && (cut[end - 1] & 0xc0) === 0x80) end--;
-  if (end > 0 && cut[end - 1] >= 0xc0) end--;
-  cut = cut.subarray(0, end);
-  return `${cut.toString('utf8')}…[truncated ${bytes - cut.length} bytes]`;
-}
 
 /**
  * The entry's free-text fields (reason, path, the normalized event's strings) with the secrets redacted by value.
