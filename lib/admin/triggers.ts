@@ -9,6 +9,56 @@ import * as store from '../store/store';
 import { publicTrigger, triggerCreateSchema, triggerPatchSchema, type Trigger } from '../trigger';
 import type { AdminRequest, Routes } from './router';
 
+/** A stored trigger is one DynamoDB item (400 KB at most); keep well below so later changes (tracked image) fit. */
+export const MAX_TRIGGER_BYTES = 256 * 1024;
+
+const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
+
+/** A 400 naming the largest field when the trigger is too large to store, else undefined. */
+function tooLarge(trigger: Trigger) {
+  const total = bytes(trigger);
+  if (total <= MAX_TRIGGER_BYTES) return undefined;
+  // walk down the largest field while it holds most of the size (then it is what to shorten); bodies are at most
+  // 32 levels deep (the router checked)
+  const path: string[] = [];
+  let v: unknown = trigger;
+  let size = total;
+  while (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length && path.length < 32) {
+    const [name, child] = Object.entries(v).reduce((a, b) => (bytes(b[1]) > bytes(a[1]) ? b : a));
+    const childSize = bytes(child);
+    if (childSize * 2 < size) break;
+    path.push(name);
+    v = child;
+    size = childSize;
+  }
+  const field = path.join('.') || '(body)';
+  return json(400, {
+    message: `invalid ${field}: the trigger is ${total} bytes; at most ${MAX_TRIGGER_BYTES} can be stored`,
+    field,
+  });
+}
+
+/**
+ * The first number DynamoDB cannot store (it keeps 38 digits between 1e-130 and 1e126; the SDK refuses integers
+ * beyond 2^53), as a 400 naming its field; a target body template may carry any JSON number.
+ */
+function unstorableNumber(trigger: Trigger) {
+  const stack: Array<[unknown, string[]]> = [[trigger, []]];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'number') {
+      const a = Math.abs(v);
+      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)) || a >= 1e126 || (a !== 0 && a < 1e-130)) {
+        const field = path.join('.');
+        return json(400, { message: `invalid ${field}: ${v} cannot be stored (at most 2^53 for integers, 1e125 otherwise)`, field });
+      }
+    } else if (v && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) stack.push([child, [...path, k]]);
+    }
+  }
+  return undefined;
+}
+
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
 function senderSetup(trigger: Trigger, req: AdminRequest) {
   if (trigger.provider === 'ecr') {
@@ -66,6 +116,8 @@ async function create(req: AdminRequest) {
     createdAt: now,
     updatedAt: now,
   };
+  const big = tooLarge(trigger) ?? unstorableNumber(trigger);
+  if (big) return big;
   await store.putTrigger(trigger);
   return json(201, {
     ...publicTrigger(trigger),
@@ -117,6 +169,8 @@ async function patch(req: AdminRequest) {
     // a new tracked image restarts tracking; otherwise keep the advanced one
     if (change.match.image !== trigger.match.image) next.trackedImage = change.match.image;
   }
+  const big = tooLarge(next) ?? unstorableNumber(next);
+  if (big) return big;
   if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
   return json(200, { ...publicTrigger(next), ...shownNotify(next.notify, prepared?.newSecrets) });
 }

@@ -10,6 +10,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { config } from '../core/config';
+import { fitAttempt } from '../core/truncate';
 import { imageRef, parseImageRef, type NormalizedEvent } from '../core/event';
 import { logger } from '../core/logger';
 import * as deployState from '../store/deploy-state';
@@ -77,14 +78,15 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     event,
     allowPrivateTargets: config.allowPrivateTargets(),
   });
-  const attempt: store.Attempt = {
+  // cut so that the entry keeps fitting a DynamoDB item whatever a target answers
+  const attempt: store.Attempt = fitAttempt({
     at: new Date().toISOString(),
     durationMs: result.durationMs,
     statusCode: result.statusCode,
     response: result.response,
     error: result.error,
     details: result.details,
-  };
+  });
   const what = result.error ?? (result.statusCode ? `HTTP ${result.statusCode}` : 'failed');
   const subject = deploySubject(trigger, logId, { ...event, image: describeEvent(event) });
   const attemptFields = { ...subject, attempt: receiveCount, maxAttempts, durationMs: result.durationMs, statusCode: result.statusCode };

@@ -87,8 +87,9 @@ export function normalizeGlob(raw: string, relative: boolean): NormalizedGlob {
 const globCache = new Map<string, Minimatch | string>();
 
 function compileGlob(raw: string, relative: boolean): Minimatch | string {
+  // checked before the cache: an over-long pattern must not become a cache key
+  if (raw.length > MAX_PATTERN_LENGTH) return `glob is longer than ${MAX_PATTERN_LENGTH} characters`;
   return cached(globCache, `${relative ? 'r' : 'a'}:${raw}`, () => {
-    if (raw.length > MAX_PATTERN_LENGTH) return `glob is longer than ${MAX_PATTERN_LENGTH} characters`;
     const { pattern, error } = normalizeGlob(raw, relative);
     if (error) return error;
     try {
@@ -126,8 +127,8 @@ export function globMatches(raw: string, value: string, relative: boolean): bool
 const regexCache = new Map<string, RE2JS | string>();
 
 function compileRegex(pattern: string): RE2JS | string {
+  if (pattern.length > MAX_PATTERN_LENGTH) return `regex is longer than ${MAX_PATTERN_LENGTH} characters`;
   return cached(regexCache, pattern, () => {
-    if (pattern.length > MAX_PATTERN_LENGTH) return `regex is longer than ${MAX_PATTERN_LENGTH} characters`;
     try {
       return RE2JS.compile(pattern);
     } catch (e) {
@@ -156,12 +157,16 @@ export function semverOf(tag: string | undefined): string | null {
   return tag === undefined ? null : clean(tag, { loose: true });
 }
 
+/** Longest semver range (semver's own limit for a version string is 256). */
+export const MAX_SEMVER_RANGE_LENGTH = 256;
+
 export function isValidSemverRange(range: string): boolean {
-  return range.trim() !== '' && validRange(range, { loose: true }) !== null;
+  return range.trim() !== '' && range.length <= MAX_SEMVER_RANGE_LENGTH && validRange(range, { loose: true }) !== null;
 }
 
 /** Pre-releases satisfy a range only when it names one on the same major.minor.patch (semver's default). */
 export function satisfiesRange(version: string, range: string): boolean {
+  if (range.length > MAX_SEMVER_RANGE_LENGTH) return false;
   return satisfies(version, range, { loose: true });
 }
 

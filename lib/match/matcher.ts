@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { ACTIONS, imageRef, parseImageRef, type Action, type NormalizedEvent } from '../core/event';
 import {
   MAX_PATTERN_LENGTH,
+  MAX_SEMVER_RANGE_LENGTH,
   globError,
   globMatches,
   isAnyGlob,
@@ -19,6 +20,9 @@ import {
 
 export const MAX_LIST_TAGS = 10;
 export const MAX_BRANCHES = 20;
+/** An OCI tag is at most 128 characters; a list entry longer than that can never match. */
+export const MAX_TAG_LENGTH = 128;
+
 
 /** A glob string field; `relative` strips TCR's leading "/" (namespace-relative). */
 const globField = (relative: boolean) =>
@@ -50,6 +54,9 @@ export const tagRuleSchema = tagRuleShapes.superRefine((rule, ctx) => {
     }
     rule.list.forEach((tag, i) => {
       if (tag.trim() === '') ctx.addIssue({ code: 'custom', path: ['list', i], message: 'tag must not be empty' });
+      if (tag.length > MAX_TAG_LENGTH) {
+        ctx.addIssue({ code: 'custom', path: ['list', i], message: `tag is longer than ${MAX_TAG_LENGTH} characters` });
+      }
     });
   } else if ('regex' in rule) {
     const error = regexError(rule.regex);
@@ -58,7 +65,9 @@ export const tagRuleSchema = tagRuleShapes.superRefine((rule, ctx) => {
     const error = globError(rule.glob, false);
     if (error) ctx.addIssue({ code: 'custom', path: ['glob'], message: error });
   } else if ('semver' in rule) {
-    if (!isValidSemverRange(rule.semver)) {
+    if (rule.semver.length > MAX_SEMVER_RANGE_LENGTH) {
+      ctx.addIssue({ code: 'custom', path: ['semver'], message: `semver range is longer than ${MAX_SEMVER_RANGE_LENGTH} characters` });
+    } else if (!isValidSemverRange(rule.semver)) {
       ctx.addIssue({ code: 'custom', path: ['semver'], message: `invalid semver range "${rule.semver}"` });
     }
   }

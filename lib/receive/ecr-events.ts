@@ -5,12 +5,16 @@
  */
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { dispatch } from '../match/dispatch';
+import { dispatch, write, type EntryFactory } from '../match/dispatch';
 import { logger } from '../core/logger';
 import { recordWebhook } from '../core/metrics';
 import { ecrRepositoryKey, normalizeEcrEvent } from './providers/ecr';
-import { truncate, MAX_LOGGED_BODY } from './redact';
+import { checkEventLimits, fitEntry } from './limits';
+import { redactBody } from './redact';
 import * as store from '../store/store';
+
+/** event fields that name the repository: over their limit, no trigger can be looked up */
+const REPOSITORY_FIELDS = new Set(['repository', 'repoFullName', 'namespace', 'registry']);
 
 export interface EcrSummary {
   ignored?: string;
@@ -36,17 +40,35 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
   }
   const body = JSON.stringify(event);
   const outcomes: EcrSummary['outcomes'] = [];
+  let ignored: string | undefined;
   for (const ecrEvent of parsed.events) {
+    const tooLong = checkEventLimits([ecrEvent]);
+    if (tooLong && REPOSITORY_FIELDS.has(tooLong.field)) {
+      // no registry allows such a name, and it cannot be looked up (index keys end at 2 KB): drop it, logged
+      logger.warn('malformed ECR event', { field: tooLong.field, error: tooLong.message });
+      ignored = `malformed event: ${tooLong.message}`;
+      continue;
+    }
     const triggers = await store.triggersByRepositoryKey(ecrRepositoryKey(ecrEvent.repoFullName));
     for (const trigger of triggers.filter((t) => t.provider === 'ecr')) {
-      const outcome = await dispatch(trigger, [ecrEvent], (fields) =>
-        store.newLogEntry({
-          triggerId: trigger.id,
-          provider: 'ecr',
-          request: { method: 'EVENT', path: 'aws.ecr', headers: {}, body: truncate(body, MAX_LOGGED_BODY), bodyBytes: Buffer.byteLength(body) },
-          ...fields,
-        }),
-      );
+      const stored = redactBody(body, event, undefined, [trigger.secret, trigger.previousSecret]);
+      const entryFor: EntryFactory = (fields) =>
+        fitEntry(
+          store.newLogEntry({
+            triggerId: trigger.id,
+            provider: 'ecr',
+            request: { method: 'EVENT', path: 'aws.ecr', headers: {}, body: stored, bodyBytes: Buffer.byteLength(body) },
+            ...fields,
+          }),
+        );
+      if (tooLong) {
+        // a field longer than ECR allows (a tag over 128): one `rejected` entry per trigger, as a webhook gets
+        const entry = entryFor({ status: 'rejected', reason: tooLong.message });
+        await write(entry);
+        outcomes.push({ triggerId: trigger.id, status: 'rejected', log: entry.id });
+        continue;
+      }
+      const outcome = await dispatch(trigger, [ecrEvent], entryFor);
       outcomes.push({ triggerId: trigger.id, status: outcome.status, log: outcome.log });
       // the Webhooks metric, one per trigger the event reached (as one webhook reaches one trigger)
       recordWebhook('ecr', outcome.status === 'unqueued' ? 'unavailable' : outcome.status);
@@ -56,5 +78,5 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
     // Lambda retries the async invocation; triggers already queued answer `duplicate` (same event id).
     throw new Error('some deploys could not be queued; retrying the event');
   }
-  return { outcomes };
+  return ignored ? { ignored, outcomes } : { outcomes };
 }

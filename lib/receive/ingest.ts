@@ -13,7 +13,9 @@ import { decodeBody } from './body';
 import { json, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import type { Provider, WebhookRequest } from './providers/types';
-import { redactBody, redactHeaders, redactQuery } from './redact';
+import { checkEventLimits, fitEntry, fitEvents } from './limits';
+import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
+import { secretSet } from '../core/redact-values';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 
@@ -45,30 +47,44 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
   const body = decoded.ok ? decoded.body : undefined;
   const req: WebhookRequest = { headers, query, rawBody: text, rawBytes: raw, body };
-  const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
-    store.newLogEntry({
-      triggerId: trigger.id,
-      provider: provider.id,
-      request: {
-        method: event.requestContext?.http?.method ?? 'POST',
-        path: event.rawPath ?? '',
-        query: redactQuery(query),
-        headers: redactHeaders(headers, provider),
-        // an undecodable body cannot be redacted field by field: the trigger's secrets are cut out by value
-        body: redactBody(decoded.ok ? text : withoutSecrets(text, acceptedSecrets(trigger, new Date())), body, provider),
-        bodyBytes: bytes,
-      },
-      ...fields,
+  // every secret of the trigger, also an expired previous one: none of them is ever stored
+  const secrets = secretSet([trigger.secret, trigger.previousSecret]);
+  let request: store.LogEntry['request'];
+  // the request part is the same for every entry of this request: redact it once
+  const requestRecord = () =>
+    (request ??= {
+      method: event.requestContext?.http?.method ?? 'POST',
+      path: event.rawPath ?? '',
+      query: redactQuery(query, secrets),
+      headers: redactHeaders(headers, provider, secrets),
+      // an undecodable body is redacted by value only (its fields cannot be found)
+      body: redactBody(text, body, provider, secrets),
+      bodyBytes: bytes,
     });
+  const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
+    fitEntry(
+      redactEntryValues(
+        store.newLogEntry({ triggerId: trigger.id, provider: provider.id, request: requestRecord(), ...fields }),
+        secrets,
+      ),
+    );
   const refuse = async (status: 'rejected' | 'unauthorized', code: number, reason: string, extra: object = {}) => {
     const entry = entryFor({ status, reason });
     await write(entry, trigger);
-    return json(code, { message: status === 'unauthorized' ? 'unauthorized' : reason, reason, ...extra, log: entry.id });
+    const said = entry.reason ?? reason;
+    return json(code, { message: status === 'unauthorized' ? 'unauthorized' : said, reason: said, ...extra, log: entry.id });
   };
 
   if (bytes > MAX_BODY_BYTES) return refuse('rejected', 413, `body of ${bytes} bytes is over the 1 MiB limit`);
   const now = new Date();
-  const verified = provider.verify(req, acceptedSecrets(trigger, now), now);
+  let verified;
+  try {
+    verified = provider.verify(req, acceptedSecrets(trigger, now), now);
+  } catch (e) {
+    // a malformed credential must not become a 503 (the sender would retry for ever)
+    logger.warn('credential check failed on malformed input', { provider: provider.id, error: (e as Error).name });
+    verified = { ok: false as const, reason: 'credential could not be checked: malformed request' };
+  }
   if (!verified.ok) return refuse('unauthorized', 401, verified.reason);
   if (!decoded.ok) return refuse('rejected', 400, decoded.reason, { field: decoded.field });
 
@@ -76,19 +92,26 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   try {
     parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping });
   } catch (e) {
-    if (!(e instanceof ZodError)) throw e;
+    if (!(e instanceof ZodError)) {
+      // the input made normalization fail (e.g. "Invalid time value"): a bad input, never a 503
+      logger.warn('provider could not normalize the body', { provider: provider.id, error: (e as Error).name });
+      return refuse('rejected', 400, `body could not be read: ${(e as Error).name}`, { field: '(body)' });
+    }
     const { message, field } = zodIssue(e, 'body');
     return refuse('rejected', 400, message, { field });
   }
   if (parsed.kind === 'ignored') {
     const entry = entryFor({ status: 'untriggered', reason: parsed.reason, event: parsed.event as NormalizedEvent });
     await write(entry, trigger);
-    return json(202, { log: entry.id, status: 'untriggered', reason: parsed.reason });
+    return json(202, { log: entry.id, status: 'untriggered', reason: entry.reason });
   }
+
+  const tooLong = checkEventLimits(parsed.events);
+  if (tooLong) return refuse('rejected', 400, tooLong.message, { field: tooLong.field });
 
   // the exact bytes received: a sender without delivery ids re-sends the same bytes
   const bodySha256 = createHash('sha256').update(raw).digest('hex');
-  const outcome = await dispatch(trigger, parsed.events, entryFor, { bodySha256 });
+  const outcome = await dispatch(trigger, fitEvents(parsed.events), entryFor, { bodySha256 });
   switch (outcome.status) {
     case 'triggered':
       return json(202, { log: outcome.log, status: 'triggered' });
@@ -100,13 +123,6 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     case 'unqueued':
       return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
   }
-}
-
-/** `text` with every occurrence of each secret replaced, for bodies whose credential fields cannot be found. */
-function withoutSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('[redacted]');
-  return out;
 }
 
 /**

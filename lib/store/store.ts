@@ -403,7 +403,16 @@ export async function listLogEntries(
 export function isValidCursor(cursor: string, triggerId: string): boolean {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return key?.triggerId === triggerId && typeof key.sk === 'string' && key.sk.startsWith('log#');
+    // exactly the two key attributes, an entry's sort key (DynamoDB refuses anything else as a 5xx-looking error)
+    return (
+      typeof key === 'object' &&
+      key !== null &&
+      !Array.isArray(key) &&
+      Object.keys(key).length === 2 &&
+      key.triggerId === triggerId &&
+      typeof key.sk === 'string' &&
+      /^log#[0-9A-HJKMNP-TV-Z]{26}$/.test(key.sk)
+    );
   } catch {
     return false;
   }

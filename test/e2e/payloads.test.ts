@@ -160,7 +160,8 @@ describe('exact bytes and bad bodies', () => {
     const stored = await logsOf(api_.id);
     expect(stored).toHaveLength(1);
     const full = (await api.admin('GET', `/admin/triggers/${api_.id}/logs/${stored[0].id}`)).body;
-    expect(full.request.body).toContain('[redacted]');
+    // too deep to redact field by field: a marker is stored instead of the body
+    expect(full.request.body).toBe('[body not stored: JSON nested deeper than 64 levels]');
     expect(JSON.stringify(full)).not.toContain(api_.secret);
     expect((await api.call('GET', '/health')).status).toBe(200);
   });

@@ -39,6 +39,7 @@ import {
   validateTemplate,
   validateTemplateJson,
 } from '../template';
+import { redactValues, secretSet, type SecretSet } from '../../core/redact-values';
 import { REDACTED, type AttemptResult, type DeployTarget } from './types';
 
 export const HTTP_TIMEOUT_MS = 10_000;
@@ -51,6 +52,8 @@ const MAX_HEADERS = 50;
 const MAX_BODY_CHARS = 64 * 1024;
 
 export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET'] as const;
+/** headers Triggerfish sets itself: their values are not secrets */
+const OWN_HEADERS: ReadonlySet<string> = new Set(['user-agent', 'content-type', 'content-length']);
 
 /** RFC 9110 token */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -173,16 +176,61 @@ function utf8Prefix(buf: Buffer, limit: number): { text: string; bytes: number }
   return { text: buf.subarray(0, end).toString('utf8'), bytes: end };
 }
 
-function truncatedBody(chunks: Buffer[], total: number, complete: boolean): string {
-  const { text, bytes } = utf8Prefix(Buffer.concat(chunks), RESPONSE_LIMIT);
-  if (bytes >= total && complete) return text;
-  return `${text}…[truncated ${complete ? '' : 'at least '}${total - bytes} bytes]`;
+/** bytes read past RESPONSE_LIMIT so that a secret crossing the cut is still whole when it is redacted */
+const REDACT_MARGIN = 8192 + 4;
+
+/**
+ * The kept response, the target's own secrets redacted by value (a target that echoes its request headers must
+ * not put them in the trigger log), then cut at RESPONSE_LIMIT bytes.
+ */
+function truncatedBody(chunks: Buffer[], total: number, complete: boolean, secrets: SecretSet): string {
+  const kept = Buffer.concat(chunks);
+  const { text: readText } = utf8Prefix(kept, kept.length);
+  const redacted = Buffer.from(secrets.forms.length ? redactValues(readText, secrets) : readText, 'utf8');
+  const { text, bytes } = utf8Prefix(redacted, RESPONSE_LIMIT);
+  if (bytes >= redacted.length && kept.length >= total && complete) return text;
+  const rest = Math.max(0, total - kept.length) + (redacted.length - bytes);
+  return `${text}…[truncated ${complete ? '' : 'at least '}${rest} bytes]`;
 }
 
-function statusResult(status: number, location: string | undefined): Pick<AttemptResult, 'ok' | 'retryable' | 'error'> {
+/**
+ * Values of a prepared request that are (or may be) credentials: every header value we were given (not the ones
+ * Triggerfish sets), the URL's user info, query values and path segments that look like tokens.
+ */
+export function requestSecrets(url: URL, headers: Record<string, string>, own: ReadonlySet<string>): SecretSet {
+  const values: string[] = [];
+  for (const [name, v] of Object.entries(headers)) {
+    if (own.has(name)) continue;
+    values.push(v);
+    // "Bearer <token>", "Basic <base64>": the credential part alone too
+    const space = v.indexOf(' ');
+    if (space > 0) values.push(v.slice(space + 1).trim());
+  }
+  for (const part of [url.username, url.password]) if (part) values.push(part, safeDecode(part));
+  for (const [, v] of url.searchParams) values.push(v);
+  for (const seg of url.pathname.split('/')) if (looksLikeToken(safeDecode(seg))) values.push(seg, safeDecode(seg));
+  return secretSet(values);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** A path segment that looks like a random token (a Slack, GitLab or Jenkins hook path): long, letters and digits. */
+export function looksLikeToken(segment: string): boolean {
+  if (segment.length < 16 || segment.includes('{{')) return false;
+  if (!/^[A-Za-z0-9._~+=:-]+$/.test(segment)) return false;
+  return /[0-9]/.test(segment) && /[A-Za-z]/.test(segment);
+}
+
+function statusResult(status: number, location: string | undefined, secrets: SecretSet): Pick<AttemptResult, 'ok' | 'retryable' | 'error'> {
   if (status >= 200 && status < 300) return { ok: true, retryable: false };
   if (status >= 300 && status < 400) {
-    const to = location ? location.slice(0, 512) : '(no Location header)';
+    const to = location ? redactValues(location, secrets).slice(0, 512) : '(no Location header)';
     return { ok: false, retryable: false, error: `redirect to ${to} not followed` };
   }
   const retryable = status >= 500 || status === 429 || status === 408;
@@ -196,8 +244,9 @@ function statusResult(status: number, location: string | undefined): Pick<Attemp
  */
 export function sendRequest(
   req: OutboundRequest,
-  opts: { allowPrivate: boolean; timeoutMs?: number; startedAt?: number },
+  opts: { allowPrivate: boolean; timeoutMs?: number; startedAt?: number; secrets?: SecretSet },
 ): Promise<AttemptResult> {
+  const secrets = opts.secrets ?? requestSecrets(req.url, req.headers, OWN_HEADERS);
   const start = opts.startedAt ?? performance.now();
   const timeoutMs = opts.timeoutMs ?? HTTP_TIMEOUT_MS;
   const elapsed = () => Math.round(performance.now() - start);
@@ -263,14 +312,14 @@ export function sendRequest(
       let kept = 0;
       let total = 0;
       const done = (complete: boolean) => {
-        const s = statusResult(statusCode!, res.headers.location);
-        finish({ ...s, statusCode, response: truncatedBody(chunks, total, complete) });
+        const s = statusResult(statusCode!, res.headers.location, secrets);
+        finish({ ...s, statusCode, response: truncatedBody(chunks, total, complete, secrets) });
       };
       res.on('data', (chunk: Buffer) => {
         total += chunk.length;
-        if (kept < RESPONSE_LIMIT + 4) {
-          // keep a few bytes past the limit so a multi-byte character at the cut can be recognised
-          const piece = chunk.subarray(0, RESPONSE_LIMIT + 4 - kept);
+        if (kept < RESPONSE_LIMIT + REDACT_MARGIN) {
+          // keep bytes past the limit: a multi-byte character or a secret at the cut must be recognised whole
+          const piece = chunk.subarray(0, RESPONSE_LIMIT + REDACT_MARGIN - kept);
           chunks.push(piece);
           kept += piece.length;
         }
@@ -292,8 +341,32 @@ export function sendRequest(
   });
 }
 
-function secretQueryName(name: string): boolean {
-  return /token|secret|key|sig|auth|pass|code|credential/i.test(name);
+/**
+ * A target URL (template) as the admin API shows it: user info, every query value and path segments that look
+ * like tokens replaced by REDACTED; placeholders and the rest of the text kept. Works on the text (a template
+ * is not always a parseable URL).
+ */
+export function redactUrlTemplate(url: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(url);
+  if (!m) return REDACTED;
+  const [, scheme, authority, path, query, fragment] = m;
+  const at = authority.lastIndexOf('@');
+  const host = at >= 0 ? `${REDACTED}@${authority.slice(at + 1)}` : authority;
+  const segments = path.split('/').map((seg) => (looksLikeToken(safeDecode(seg)) ? REDACTED : seg));
+  const q = query
+    ? `?${query
+        .slice(1)
+        .split('&')
+        .map((pair) => {
+          const eq = pair.indexOf('=');
+          if (eq < 0) return pair;
+          const value = pair.slice(eq + 1);
+          // a value that is only a placeholder ({{tag}}) is no credential
+          return /^\{\{[^}]*\}\}$/.test(value) ? pair : `${pair.slice(0, eq)}=${REDACTED}`;
+        })
+        .join('&')}`
+    : '';
+  return `${scheme}${host}${segments.join('/')}${q}${fragment && /token|secret|key|sig|auth|pass|code/i.test(fragment) ? `#${REDACTED}` : fragment ?? ''}`;
 }
 
 export const httpTarget: DeployTarget<HttpTargetConfig> = {
@@ -331,31 +404,9 @@ export const httpTarget: DeployTarget<HttpTargetConfig> = {
   },
 
   redact(config) {
-    const out: HttpTargetConfig = { ...config };
+    const out: HttpTargetConfig = { ...config, url: redactUrlTemplate(config.url) };
     if (config.headers) {
       out.headers = Object.fromEntries(Object.keys(config.headers).map((k) => [k, REDACTED]));
-    }
-    // tokens in the query (?token=...) are secrets too; keep the template text otherwise
-    const q = config.url.indexOf('?');
-    if (q >= 0) {
-      const hash = config.url.indexOf('#', q);
-      const query = config.url.slice(q + 1, hash < 0 ? undefined : hash);
-      const fragment = hash < 0 ? '' : config.url.slice(hash);
-      const redacted = query
-        .split('&')
-        .map((pair) => {
-          const eq = pair.indexOf('=');
-          if (eq < 0) return pair;
-          let name = pair.slice(0, eq);
-          try {
-            name = decodeURIComponent(name);
-          } catch {
-            /* keep as is */
-          }
-          return secretQueryName(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
-        })
-        .join('&');
-      out.url = `${config.url.slice(0, q)}?${redacted}${fragment}`;
     }
     return out;
   },

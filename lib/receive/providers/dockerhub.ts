@@ -11,7 +11,8 @@ import { verifyQueryToken } from './verify';
 export const dockerhubSchema = z.object({
   callback_url: z.string().optional(),
   push_data: z.object({
-    pushed_at: z.number().optional(),
+    // unix seconds; capped at year 9999 so that toISOString cannot throw (1e300 is a 400 naming the field)
+    pushed_at: z.number().min(0).max(253402300799).optional(),
     pusher: z.string().optional(),
     tag: z.string().min(1),
   }),
