@@ -35,7 +35,8 @@ afterAll(async () => {
 });
 
 async function create(body: Record<string, unknown>) {
-  const res = await api.admin('POST', '/admin/triggers', body);
+  // `queue: all`: each leak is its own deploy whose echoed answer is inspected; none may be superseded by the next
+  const res = await api.admin('POST', '/admin/triggers', { queue: 'all', ...body });
   expect(res.status).toBe(201);
   return res.body as { id: string; secret: string };
 }
