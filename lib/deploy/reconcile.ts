@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { logger } from '../core/logger';
-import { inFlightEntries } from '../store/in-flight';
+import { inFlightEntries, laneStates } from '../store/in-flight';
 import { enqueueDeploy } from '../store/queue';
 import * as store from '../store/store';
 import * as deployState from '../store/deploy-state';
@@ -92,4 +92,36 @@ async function requeue(entry: store.LogEntry, cause: string, report: ReconcileRe
   report.requeued.push(logId);
   if (wasDeploying) report.unknownOutcome.push(logId);
   logger.info('trigger log', { triggerId, logId, status: 'queued', requeued: true, unknownOutcome: wasDeploying, cause });
+}
+
+/**
+ * A deploy that finished just before a crash may have its entry's final status written but not yet its lane's
+ * deploy state (two writes): the lane would look busy with it for ever ("already deploying ..."). Finishes such
+ * lanes from their entries. Local start only: one Query per trigger (the state items of its lanes).
+ */
+export async function repairLaneStates(): Promise<string[]> {
+  const repaired: string[] = [];
+  for (const trigger of await store.listTriggers()) {
+    for (const { lane, state } of await laneStates(trigger.id)) {
+      const flying = deployState.inFlight(state);
+      if (!flying) continue;
+      const entry = await store.getLogEntry(trigger.id, flying.logId);
+      if (entry && (entry.status === 'queued' || entry.status === 'deploying')) continue; // really in flight
+      const event = entry?.event;
+      const succeeded =
+        entry?.status === 'succeeded' && event
+          ? {
+              logId: entry.id,
+              artifact: event.kind === 'code' ? event.commit?.id : event.digest,
+              image: event.image,
+              tag: event.tag,
+              at: entry.attempts.at(-1)?.at ?? entry.updatedAt,
+            }
+          : undefined;
+      await deployState.finishInState(trigger.id, lane, flying.logId, succeeded);
+      repaired.push(flying.logId);
+      logger.warn('deploy state finished from its entry after a restart', { triggerId: trigger.id, logId: flying.logId, status: entry?.status ?? 'gone' });
+    }
+  }
+  return repaired;
 }

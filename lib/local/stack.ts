@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { reconcileInFlight, type ReconcileReport } from '../deploy/reconcile';
+import { reconcileInFlight, repairLaneStates, type ReconcileReport } from '../deploy/reconcile';
 import { persistentAdminToken } from './data-dir';
 import { localHealthHandler, type DependencyStatus } from './health';
 import { startSupervisedStandIns, type StandInName, type SupervisedStandIns } from './standins';
@@ -243,6 +243,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // 3. deploys left in flight by the last run (killed, crashed): queued again before the deployer starts
     let reconciled: ReconcileReport | undefined;
     if (opts.reconcileOnStart ?? true) {
+      await repairLaneStates();
       reconciled = await reconcileInFlight({ cause: 'a restart of the local stack' });
       if (reconciled.requeued.length) {
         log(

@@ -7,6 +7,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../core/config';
 import { dynamo } from './aws';
+import type { DeployState } from './deploy-state';
 import { IN_FLIGHT, getLogEntry, type LogEntry } from './store';
 
 export interface InFlightKey {
@@ -48,4 +49,27 @@ export async function inFlightEntries(opts: { updatedBefore?: string; limit?: nu
     if (entry && (entry.status === 'queued' || entry.status === 'deploying')) entries.push(entry);
   }
   return entries;
+}
+
+/** The deploy states of a trigger (one per lane; lib/store/deploy-state.ts): a key-range Query, never a scan. */
+export async function laneStates(triggerId: string): Promise<Array<{ lane: string; state: DeployState }>> {
+  const out: Array<{ lane: string; state: DeployState }> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: config.logsTable(),
+        KeyConditionExpression: 'triggerId = :t AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':t': triggerId, ':p': 'state#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { latest, current, doneUpTo, retry, version } = item as DeployState;
+      out.push({ lane: String(item.sk).slice('state#'.length), state: { latest, current, doneUpTo, retry, version: version ?? 0 } });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
 }

@@ -2,9 +2,13 @@
  * lib/deploy/reconcile.ts on a test stack: entries left `queued`/`deploying` (their messages gone, as after a crash
  * of the local stack or an expired message on AWS) are found through the sparse `inFlight` index, queued once
  * more, and deployed; a `deploying` one gets an attempt with an unknown outcome; finished entries are not touched;
- * the index key never shows in admin answers.
+ * the index key never shows in admin answers; a lane whose deploy state missed its last entry's end is finished.
  */
-import { UNKNOWN_OUTCOME, reconcileInFlight } from '../../lib/deploy/reconcile';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { UNKNOWN_OUTCOME, reconcileInFlight, repairLaneStates } from '../../lib/deploy/reconcile';
+import { laneOf } from '../../lib/match/identity';
+import { dynamo } from '../../lib/store/aws';
+import * as deployState from '../../lib/store/deploy-state';
 import { inFlightKeys } from '../../lib/store/in-flight';
 import * as store from '../../lib/store/store';
 import { apiClient } from '../helpers/api';
@@ -80,4 +84,26 @@ it('the AWS sweep takes only entries stuck longer than the cut-off', async () =>
   expect(report.requeued).toEqual([]);
   expect((await store.getLogEntry(old.triggerId, old.id))?.status).toBe('failed');
   expect((await store.getLogEntry(fresh.triggerId, fresh.id))?.status).toBe('queued');
+});
+
+it('finishes a lane whose last entry ended but whose deploy state was not written (a crash between the two)', async () => {
+  const created = await api.admin('POST', '/admin/triggers', {
+    name: 'lane-repair',
+    provider: 'api',
+    match: { image: 'library/app', tags: { all: true } },
+    target: { type: 'http', url: `${target.url}/deploy`, method: 'POST' },
+  });
+  const triggerId: string = created.body.id;
+  const event = { provider: 'api', kind: 'image', action: 'push', repoFullName: 'library/app', namespace: 'library', repository: 'app', tag: '3.0', digest: 'sha256:' + 'ab'.repeat(32), image: 'library/app:3.0' } as any;
+  const lane = laneOf(event);
+  const done = { ...store.newLogEntry({ triggerId, provider: 'api', status: 'succeeded', event, lane }) };
+  await store.putLogEntry(done);
+  await dynamo().send(new TransactWriteCommand({ TransactItems: [deployState.setLatestItem(triggerId, lane, { logId: done.id, artifact: event.digest, at: done.receivedAt }, 0)] }));
+  expect(deployState.inFlight(await deployState.getDeployState(triggerId, lane))?.logId).toBe(done.id);
+
+  expect(await repairLaneStates()).toEqual([done.id]);
+  const state = await deployState.getDeployState(triggerId, lane);
+  expect(deployState.inFlight(state)).toBeUndefined();
+  expect(state.current).toMatchObject({ logId: done.id, artifact: event.digest });
+  expect(await repairLaneStates()).toEqual([]);
 });
