@@ -449,8 +449,15 @@ export interface SupervisedStandIns {
   stop(): Promise<void>;
 }
 
-/** Restart delays: 0.25 s doubling to at most 10 s; an instance that ran a minute starts the series again. */
-export const RESTART_BACKOFF = { firstMs: 250, maxMs: 10_000, resetAfterMs: 60_000 };
+/**
+ * Restart delays: 0.25 s doubling to at most 10 s; an instance that ran a minute starts the series again.
+ * TRIGGERFISH_RESTART_DELAY_MS sets the first delay (tests use it to hold an outage open long enough to probe it).
+ */
+export const RESTART_BACKOFF = {
+  firstMs: Number(process.env.TRIGGERFISH_RESTART_DELAY_MS) > 0 ? Number(process.env.TRIGGERFISH_RESTART_DELAY_MS) : 250,
+  maxMs: 10_000,
+  resetAfterMs: 60_000,
+};
 
 /**
  * Keeps a stand-in running: when it exits without being asked to, it is started again with the same port and
@@ -462,6 +469,7 @@ export function supervise(name: StandInName, first: StandIn, restart: (port: num
   let stopped = false;
   let startedAt = Date.now();
   let delay = RESTART_BACKOFF.firstMs;
+  const maxDelay = Math.max(RESTART_BACKOFF.maxMs, RESTART_BACKOFF.firstMs);
   const watch = (s: StandIn) => {
     void s.exited.then(async () => {
       if (stopped || s !== current) return;
@@ -485,7 +493,7 @@ export function supervise(name: StandInName, first: StandIn, restart: (port: num
           return;
         } catch (err) {
           const wait = delay;
-          delay = Math.min(RESTART_BACKOFF.maxMs, delay * 2);
+          delay = Math.min(maxDelay, delay * 2);
           events.onRestartFailed?.(name, err, wait);
         }
       }
