@@ -6,7 +6,8 @@
  * Ctrl-C / SIGTERM stops every child process and exits 0.
  */
 import fs from 'node:fs';
-import { dataDirFromEnv, ensureDataDir } from '../lib/local/data-dir';
+import path from 'node:path';
+import { dataDirFromEnv, ensureDataDir, lockDataDir } from '../lib/local/data-dir';
 import { dynamoListensOnAllInterfaces } from '../lib/local/standins';
 import { startLocalStack, type LocalStack } from '../lib/local/stack';
 
@@ -78,11 +79,14 @@ async function main(): Promise<void> {
   // loopback unless told otherwise (behind a reverse proxy on the same host, keep it so)
   const host = process.env.HOST || '127.0.0.1';
   const dataDir = args.inMemory ? undefined : dataDirFromEnv();
-  if (dataDir && args.reset) {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    console.log(`--reset: deleted ${dataDir}`);
+  if (dataDir) {
+    // locked first: a reset must not pull the data from under a running instance
+    process.on('exit', lockDataDir(ensureDataDir(dataDir)));
+    if (args.reset) {
+      for (const f of fs.readdirSync(dataDir)) if (f !== 'lock') fs.rmSync(path.join(dataDir, f), { recursive: true, force: true });
+      console.log(`--reset: deleted everything in ${dataDir}`);
+    }
   }
-  if (dataDir) ensureDataDir(dataDir);
 
   let stack: LocalStack | undefined;
   let stopping = false;

@@ -2,6 +2,7 @@
  * Where `npm start` keeps its data: `.triggerfish/` in the project (git-ignored), or TRIGGERFISH_DATA_DIR.
  *   .triggerfish/dynamodb/     DynamoDB Local's files (-dbPath): triggers, secrets, the trigger log, deploy state
  *   .triggerfish/admin-token   the admin token (mode 0600), kept across restarts unless TRIGGERFISH_ADMIN_TOKEN is set
+ *   .triggerfish/lock          the pid of the Triggerfish using it (one per data dir)
  * The SQS stand-in keeps nothing (fauxqs has no persistence): on start, what was waiting is queued again from the
  * trigger log (lib/deploy/reconcile.ts). `rm -rf .triggerfish` (or `npm start -- --reset`) starts from scratch.
  */
@@ -46,5 +47,47 @@ export function persistentAdminToken(dir: string): string {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8').trim();
     throw e;
+  }
+}
+
+/**
+ * One Triggerfish per data dir: two would share DynamoDB Local's files and each queue again what the other is
+ * deploying. The lock file holds the owner's pid; one left by a killed run (its pid gone) is taken over.
+ * Returns a release function.
+ */
+export function lockDataDir(dir: string): () => void {
+  ensureDataDir(dir);
+  const file = path.join(dir, 'lock');
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { mode: 0o600, flag: 'wx' });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+        } catch {
+          // gone already
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(fs.readFileSync(file, 'utf8').trim());
+    if (owner && owner !== process.pid && isAlive(owner)) {
+      throw new Error(
+        `another Triggerfish (pid ${owner}) runs on ${dir}; stop it first or use another TRIGGERFISH_DATA_DIR ` +
+          `(if pid ${owner} is not Triggerfish, delete ${file})`,
+      );
+    }
+    fs.rmSync(file, { force: true }); // stale: its owner was killed
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

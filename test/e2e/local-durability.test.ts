@@ -174,6 +174,11 @@ describe('npm start: persistent, supervised, loopback-only; no accepted webhook 
     }
   });
 
+  it('refuses a second instance on the same data dir', async () => {
+    const second = startChildStack({ dataDir, port: await freePort(), env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+    await expect(second).rejects.toThrow(new RegExp(`another Triggerfish \\(pid ${stack.child.pid}\\) runs on`));
+  });
+
   it(`loses no accepted webhook when the whole stack is SIGKILLed during ${CRASH_WEBHOOKS} deploys`, async () => {
     const before = accepted.length;
     let sending = true;
