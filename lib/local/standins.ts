@@ -211,33 +211,50 @@ const LAUNCHER_SOURCE = path.join(PROJECT_ROOT, 'scripts', 'DynamoDbLocalLoopbac
  * per-user cache folder (~/.cache/triggerfish, mode 0700: a shared temp folder would let another user plant a
  * class). Undefined when no `javac` is installed (a JRE only): then DynamoDB Local listens on every interface.
  */
-let launcherDir: Promise<string | undefined> | undefined;
+const launcherDirs = new Map<string, Promise<string | undefined>>();
 function loopbackLauncher(): Promise<string | undefined> {
-  return (launcherDir ??= (async () => {
-    const source = fs.readFileSync(LAUNCHER_SOURCE);
-    const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
-    const cacheRoot = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'triggerfish');
-    const dir = path.join(cacheRoot, `dynamodb-loopback-${digest}`);
-    if (fs.existsSync(path.join(dir, 'DynamoDbLocalLoopback.class'))) return dir;
+  // once per process and java installation (what PATH / JAVA_HOME / the cache folder say)
+  const key = [process.env.PATH, process.env.JAVA_HOME, process.env.XDG_CACHE_HOME].join('\0');
+  let found = launcherDirs.get(key);
+  if (!found) launcherDirs.set(key, (found = findOrCompileLauncher()));
+  return found;
+}
+
+async function findOrCompileLauncher(): Promise<string | undefined> {
+  const source = fs.readFileSync(LAUNCHER_SOURCE);
+  const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const cacheRoot = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'triggerfish');
+  const dir = path.join(cacheRoot, `dynamodb-loopback-${digest}`);
+  if (fs.existsSync(path.join(dir, 'DynamoDbLocalLoopback.class'))) return dir;
+  let tmp: string;
+  try {
     fs.mkdirSync(cacheRoot, { recursive: true, mode: 0o700 });
     // compile into a fresh folder, then rename: parallel starts (jest workers) never see half a class file
-    const tmp = fs.mkdtempSync(path.join(cacheRoot, 'build-'));
-    const ok = await new Promise<boolean>((resolve) => {
-      const javac = spawn('javac', ['-d', tmp, LAUNCHER_SOURCE], { env: javaEnv(), stdio: 'ignore' });
-      javac.once('error', () => resolve(false));
-      javac.once('exit', (code) => resolve(code === 0));
-    });
-    if (!ok) {
-      fs.rmSync(tmp, { recursive: true, force: true });
-      return undefined;
-    }
-    try {
-      fs.renameSync(tmp, dir);
-    } catch {
-      fs.rmSync(tmp, { recursive: true, force: true }); // another process was faster
-    }
-    return dir;
-  })());
+    tmp = fs.mkdtempSync(path.join(cacheRoot, 'build-'));
+  } catch {
+    // no writable home (a service user): compile for this run only, in a private (0700) temp folder
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'triggerfish-java-'));
+    process.once('exit', () => fs.rmSync(own, { recursive: true, force: true }));
+    return (await compileLauncher(own)) ? own : undefined;
+  }
+  if (!(await compileLauncher(tmp))) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return undefined;
+  }
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true }); // another process was faster
+  }
+  return dir;
+}
+
+function compileLauncher(outDir: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const javac = spawn('javac', ['-d', outDir, LAUNCHER_SOURCE], { env: javaEnv(), stdio: 'ignore' });
+    javac.once('error', () => resolve(false));
+    javac.once('exit', (code) => resolve(code === 0));
+  });
 }
 
 /** true when the last DynamoDB Local started listens on every interface (no javac for the loopback launcher) */
