@@ -1,12 +1,36 @@
 /**
  * `npm start`: the whole Triggerfish stack on loopback (DynamoDB Local, the SQS stand-in, the HTTP API and the
- * deployer consuming the queue). PORT (default 3000) and TRIGGERFISH_ADMIN_TOKEN override.
+ * deployer consuming the queue). Data lives in .triggerfish/ (TRIGGERFISH_DATA_DIR overrides) and survives
+ * restarts; `npm start -- --in-memory` for a throwaway run, `npm start -- --reset` to start from scratch.
+ * PORT (default 3000), HOST (default 127.0.0.1) and TRIGGERFISH_ADMIN_TOKEN override.
  * Ctrl-C / SIGTERM stops every child process and exits 0.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { dataDirFromEnv, ensureDataDir, lockDataDir } from '../lib/local/data-dir';
+import { dynamoListensOnAllInterfaces } from '../lib/local/standins';
 import { startLocalStack, type LocalStack } from '../lib/local/stack';
 
-const HOST = '127.0.0.1';
+const USAGE = `usage: npm start [-- --in-memory | --reset]
+  --in-memory  keep nothing: DynamoDB Local runs in memory, a new admin token every run
+  --reset      delete the data dir (every trigger, secret and log entry) before starting
+environment: PORT (3000), HOST (127.0.0.1), TRIGGERFISH_DATA_DIR (.triggerfish), TRIGGERFISH_ADMIN_TOKEN`;
+
+function parseArgs(argv: string[]): { inMemory: boolean; reset: boolean } {
+  const out = { inMemory: false, reset: false };
+  for (const a of argv) {
+    if (a === '--in-memory') out.inMemory = true;
+    else if (a === '--reset') out.reset = true;
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${a}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return out;
+}
 
 /**
  * `npm start` runs us as npm -> sh -c -> tsx -> node. A SIGTERM sent to npm alone (e.g. `kill <npm pid>`) reaches
@@ -49,8 +73,20 @@ function alive(pid: number): boolean {
 }
 
 async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
   const port = Number(process.env.PORT || 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${process.env.PORT} is not a port`);
+  // loopback unless told otherwise (behind a reverse proxy on the same host, keep it so)
+  const host = process.env.HOST || '127.0.0.1';
+  const dataDir = args.inMemory ? undefined : dataDirFromEnv();
+  if (dataDir) {
+    // locked first: a reset must not pull the data from under a running instance
+    process.on('exit', lockDataDir(ensureDataDir(dataDir)));
+    if (args.reset) {
+      for (const f of fs.readdirSync(dataDir)) if (f !== 'lock') fs.rmSync(path.join(dataDir, f), { recursive: true, force: true });
+      console.log(`--reset: deleted everything in ${dataDir}`);
+    }
+  }
 
   let stack: LocalStack | undefined;
   let stopping = false;
@@ -82,9 +118,11 @@ async function main(): Promise<void> {
   console.log('Starting DynamoDB Local, the SQS stand-in, the HTTP API and the deployer...');
   const started = Date.now();
   stack = await startLocalStack({
-    host: HOST,
+    host,
     port,
+    dataDir,
     accessLog: (line) => console.log(`[http] ${line}`),
+    log: (line) => console.error(line),
   });
   if (stopping) {
     await stack.stop();
@@ -108,11 +146,15 @@ async function main(): Promise<void> {
       `  base URL     ${stack.url}`,
       `  admin token  ${stack.adminToken}`,
       `  GET /health  ${health}`,
-      `  DynamoDB     ${stack.endpoints.dynamodb}  (DynamoDB Local, IN MEMORY: all data is lost on exit)`,
+      `  data         ${dataDir ? `${dataDir} (kept across restarts; --reset or rm -rf it to start over)` : 'IN MEMORY (--in-memory): all data is lost on exit'}`,
+      `  DynamoDB     ${stack.endpoints.dynamodb}  (DynamoDB Local${dynamoListensOnAllInterfaces ? ', WARNING: on every interface, no javac to bind it to loopback' : ''})`,
       `               tables ${Object.values(t).map((x) => x.tableName).join(', ')}`,
-      `  SQS          ${stack.endpoints.sqs}  (fauxqs, in memory)`,
+      `  SQS          ${stack.endpoints.sqs}  (fauxqs, in memory: waiting deploys are queued again from the log on start)`,
       `               queues ${Object.values(q).map((x) => x.queueName).join(', ')}`,
       `  private/loopback deploy targets: ${process.env.ALLOW_PRIVATE_TARGETS === 'true' ? 'allowed' : 'refused'}`,
+      ...(stack.reconciled?.requeued.length
+        ? [`  recovered    ${stack.reconciled.requeued.length} deploy(s) left in flight by the last run, queued again`]
+        : []),
       '',
       'Try:',
       `  curl -s -H "Authorization: Bearer ${stack.adminToken}" ${stack.url}/admin/triggers`,

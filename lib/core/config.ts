@@ -33,6 +33,11 @@ export const config = {
   maxReceiveCount: () => num('MAX_RECEIVE_COUNT', 5),
   /** first retry delay; doubles per attempt (visibility timeout of the failed message) */
   retryBaseSeconds: () => num('RETRY_BASE_SECONDS', 10),
+  /**
+   * the sweep (functions/sweep.ts) queues again entries in flight for longer than this: the deploy queue's message
+   * retention (SQS default, 4 days) plus maxReceiveCount visibility timeouts (5 x 1800 s), when no message can be left
+   */
+  sweepStuckAfterSeconds: () => num('SWEEP_STUCK_AFTER_SECONDS', 4 * 24 * 3600 + 5 * 1800),
   /** old secret keeps working this long after a rotation */
   secretGraceSeconds: () => num('SECRET_GRACE_SECONDS', 24 * 3600),
   /** shown in webhookUrl; defaults to https://<API Gateway domain> */

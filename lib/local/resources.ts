@@ -14,8 +14,10 @@ import {
   DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
@@ -259,11 +261,13 @@ const localCredentials = () =>
     ? undefined
     : { accessKeyId: 'local', secretAccessKey: 'local' };
 
-export function localDynamoClient(endpoint: string, region = LOCAL_REGION): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region, credentials: localCredentials() });
+type ClientTuning = { maxAttempts?: number; requestHandler?: { connectionTimeout?: number; requestTimeout?: number } };
+
+export function localDynamoClient(endpoint: string, region = LOCAL_REGION, tuning: ClientTuning = {}): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region, credentials: localCredentials(), ...tuning });
 }
-export function localSqsClient(endpoint: string, region = LOCAL_REGION): SQSClient {
-  return new SQSClient({ endpoint, region, credentials: localCredentials() });
+export function localSqsClient(endpoint: string, region = LOCAL_REGION, tuning: ClientTuning = {}): SQSClient {
+  return new SQSClient({ endpoint, region, credentials: localCredentials(), ...tuning });
 }
 
 /** `suffix` must be a short run of letters, digits, `-`, `_`. */
@@ -319,10 +323,13 @@ export async function createResources(opts: CreateResourcesOptions): Promise<Loc
       const baseName: string = props.TableName ?? `${service}-${stage}-${logicalId}`;
       const tableName = withSuffix(baseName, opts.suffix);
       const input = createTableInput(tableName, props);
-      const created = await ddb.send(new CreateTableCommand(input));
+      // a persistent DynamoDB Local (npm start's data dir) has the tables already: keep them and their items
+      const existing = await describeTable(ddb, tableName);
+      const created = existing ? { TableDescription: existing } : await ddb.send(new CreateTableCommand(input));
+      if (existing) await addMissingIndexes(ddb, tableName, input, existing);
       await waitActive(ddb, tableName);
       const ttl = props.TimeToLiveSpecification;
-      if (ttl?.Enabled) {
+      if (ttl?.Enabled && !existing) {
         await ddb.send(
           new UpdateTimeToLiveCommand({
             TableName: tableName,
@@ -437,6 +444,32 @@ function createTableInput(tableName: string, p: Json): CreateTableCommandInput {
       ? { StreamEnabled: true, StreamViewType: p.StreamSpecification.StreamViewType }
       : undefined,
   };
+}
+
+async function describeTable(ddb: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+  try {
+    return (await ddb.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+    throw e;
+  }
+}
+
+/** A table made by an older serverless.yml gets the global secondary indexes added since (one per UpdateTable). */
+async function addMissingIndexes(ddb: DynamoDBClient, tableName: string, input: CreateTableCommandInput, existing: TableDescription) {
+  const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
+  for (const ix of input.GlobalSecondaryIndexes ?? []) {
+    if (have.has(ix.IndexName)) continue;
+    const used = new Set(ix.KeySchema?.map((k) => k.AttributeName));
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: input.AttributeDefinitions?.filter((a) => used.has(a.AttributeName)),
+        GlobalSecondaryIndexUpdates: [{ Create: ix }],
+      }),
+    );
+    await waitActive(ddb, tableName);
+  }
 }
 
 async function waitActive(ddb: DynamoDBClient, tableName: string): Promise<void> {

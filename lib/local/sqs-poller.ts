@@ -165,6 +165,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   const functionName = lambdaFunctionName(opts.service ?? 'triggerfish', opts.stage ?? 'local', opts.fn.name);
   const onError = opts.onError ?? ((err: unknown, where: string) => console.error(`[sqs-poller] ${functionName} ${where}:`, err));
   let stopped = false;
+  let receiveFailing = false;
   let abort = new AbortController();
 
   async function processBatch(messages: Message[]): Promise<void> {
@@ -227,10 +228,13 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
         messages = res.Messages ?? [];
       } catch (err) {
         if (stopped) break;
-        onError(err, 'ReceiveMessage');
+        // the queue is away (a stand-in restarting): say so once per outage, keep trying every second
+        if (!receiveFailing) onError(err, 'ReceiveMessage (retrying every second until the queue answers)');
+        receiveFailing = true;
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
+      receiveFailing = false;
       if (stopped) break; // received while stopping: they come back after their visibility timeout
       if (messages.length) await processBatch(messages);
     }

@@ -4,14 +4,25 @@
  * read (lib/core/config.ts) set in process.env before any handler module is loaded.
  *
  * process.env is global: run one stack per process (jest gives each test file its own copy of process.env).
+ *
+ * Own stand-ins are supervised: one that exits is started again (same port, same data dir); meanwhile /health
+ * answers 503 naming it, webhooks answer 503 and the deployer pauses. At start, and after the SQS stand-in
+ * (which keeps nothing) restarted, deploys left in flight are queued again from the trigger log (reconcile.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { startStandIns, type StandIns } from './standins';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { ReconcileReport } from '../deploy/reconcile';
+import { persistentAdminToken } from './data-dir';
+import { localHealthHandler, type DependencyStatus } from './health';
+import { startSupervisedStandIns, type StandInName, type SupervisedStandIns } from './standins';
 import {
   LOCAL_REGION,
   LOCAL_STAGE,
   createResources,
   loadServerlessConfig,
+  localDynamoClient,
+  localSqsClient,
   type LocalResources,
   type ResourceOverrides,
 } from './resources';
@@ -55,6 +66,15 @@ export interface LocalStackOptions {
   onBatch?: (report: BatchReport) => void;
   /** delete the tables and queues on stop (default: true when reusing stand-ins) */
   destroyResources?: boolean;
+  /**
+   * keep DynamoDB Local's data in <dataDir>/dynamodb and the admin token in <dataDir>/admin-token (npm start);
+   * default: in memory. Only for stand-ins this stack starts.
+   */
+  dataDir?: string;
+  /** queue again deploys left `queued`/`deploying` before the deployer starts (default true) */
+  reconcileOnStart?: boolean;
+  /** supervision and reconciliation news, one line each (default: console.error) */
+  log?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -66,6 +86,12 @@ export interface LocalStack {
   env: Record<string, string>;
   resources: LocalResources;
   endpoints: { dynamodb: string; sqs: string };
+  /** the stand-ins this stack started and supervises (undefined when it reuses running ones) */
+  standIns?: SupervisedStandIns;
+  /** what reconciliation at start queued again */
+  reconciled?: ReconcileReport;
+  /** whether each dependency answers (what /health reports) */
+  dependencies(): Promise<DependencyStatus>;
   /** stops poller, gateway, stand-ins we started; deletes resources if asked; restores process.env */
   stop(): Promise<void>;
 }
@@ -89,6 +115,7 @@ function localObservabilityEnv(): Record<string, string> {
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const stage = opts.stage ?? LOCAL_STAGE;
   const region = LOCAL_REGION;
+  const log = opts.log ?? ((line: string) => console.error(line));
   const cleanups: (() => Promise<void>)[] = [];
   const savedEnv = new Map<string, string | undefined>();
   const setEnv = (vars: Record<string, string>) => {
@@ -103,7 +130,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       else process.env[k] = v;
     }
   };
+  let stopped = false;
   const runCleanups = async () => {
+    stopped = true;
     for (const c of cleanups.reverse()) {
       try {
         await c();
@@ -115,12 +144,57 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     restoreEnv();
   };
 
+  // supervision news arrives from the stand-ins; handled one at a time, once the stack is up.
+  // `down`: exited and not yet recovered from; `restarted`: of those, the ones running again. Recovery (resources,
+  // reconciliation, deployer) runs once every stand-in that went down runs again.
+  const down = new Set<StandInName>();
+  const restarted = new Set<StandInName>();
+  let onStandInDown: (name: StandInName) => Promise<void> = async () => undefined;
+  let recover: (names: StandInName[]) => Promise<void> = async () => undefined;
+  let news = Promise.resolve();
+  const queueNews = (fn: () => Promise<void>) => {
+    news = news.then(fn).catch((err) => log(`[stack] handling a stand-in restart failed: ${(err as Error).stack ?? err}`));
+  };
+  const tryRecover = async (): Promise<void> => {
+    if (stopped || down.size === 0 || [...down].some((n) => !restarted.has(n))) return;
+    const names = [...down];
+    try {
+      await recover(names);
+    } catch (err) {
+      log(`[stack] recovering after the restart failed (trying again in 2 s): ${(err as Error).message}`);
+      setTimeout(() => queueNews(tryRecover), 2000).unref();
+      return;
+    }
+    for (const n of names) {
+      down.delete(n);
+      restarted.delete(n);
+      log(`[stack] ${label(n)} is back`);
+    }
+    log('[stack] deploys resume');
+  };
+  const label = (name: StandInName) => (name === 'dynamodb' ? 'DynamoDB Local' : 'the SQS stand-in (fauxqs)');
+
   try {
     // 1. stand-ins
     let endpoints = opts.endpoints;
+    let standIns: SupervisedStandIns | undefined;
     if (!endpoints) {
-      const standIns: StandIns = await startStandIns();
-      cleanups.push(() => standIns.stop());
+      standIns = await startSupervisedStandIns({
+        dataDir: opts.dataDir,
+        onDown: (name) => {
+          down.add(name);
+          restarted.delete(name);
+          log(`[stack] ${label(name)} exited; restarting it (webhooks answer 503 and deploys pause meanwhile)`);
+          queueNews(() => onStandInDown(name));
+        },
+        onRestartFailed: (name, err, ms) => log(`[stack] restarting ${label(name)} failed (next try in ${ms} ms): ${(err as Error).message}`),
+        onUp: (name) => {
+          restarted.add(name);
+          queueNews(tryRecover);
+        },
+      });
+      const own = standIns;
+      cleanups.push(() => own.stop());
       endpoints = { dynamodb: standIns.dynamodb.endpoint, sqs: standIns.sqs.endpoint };
     }
     const awsEnv: Record<string, string> = {
@@ -147,20 +221,27 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         if (f.queueLogicalId) queues[f.queueLogicalId] = { ...(queues[f.queueLogicalId] ?? {}), VisibilityTimeout: o.visibilityTimeout };
       }
     }
-    const resources = await createResources({
-      dynamodbEndpoint: endpoints.dynamodb,
-      sqsEndpoint: endpoints.sqs,
-      region,
-      stage,
-      suffix: opts.suffix,
-      file: opts.serverlessFile,
-      variablesEnv,
-      overrides: { custom, queues, tables: o.tables },
-    });
+    const ep = endpoints;
+    // only created where missing: a persistent DynamoDB Local keeps its tables (and items) across restarts
+    const makeResources = () =>
+      createResources({
+        dynamodbEndpoint: ep.dynamodb,
+        sqsEndpoint: ep.sqs,
+        region,
+        stage,
+        suffix: opts.suffix,
+        file: opts.serverlessFile,
+        variablesEnv,
+        overrides: { custom, queues, tables: o.tables },
+      });
+    const resources = await makeResources();
     if (opts.destroyResources ?? !!opts.endpoints) cleanups.push(() => resources.destroy());
 
     const adminToken =
-      opts.adminToken ?? opts.env?.TRIGGERFISH_ADMIN_TOKEN ?? process.env.TRIGGERFISH_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
+      opts.adminToken ??
+      opts.env?.TRIGGERFISH_ADMIN_TOKEN ??
+      process.env.TRIGGERFISH_ADMIN_TOKEN ??
+      (opts.dataDir ? persistentAdminToken(opts.dataDir) : randomBytes(24).toString('base64url'));
     const fnEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(resources.env)) if (!NOT_LOCAL.has(k)) fnEnv[k] = v;
     const env: Record<string, string> = {
@@ -175,10 +256,29 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     installLocalInvokeStore();
     setEnv(env); // before any handler module is required (they are loaded on first use)
 
-    // 3. HTTP API
+    // 3. deploys left in flight by the last run (killed, crashed): queued again before the deployer starts
+    let reconciled: ReconcileReport | undefined;
+    if (opts.reconcileOnStart ?? true) {
+      // loaded only now, like the handlers: the logger it brings reads its settings from the env set above
+      const { reconcileInFlight, repairLaneStates } = await import('../deploy/reconcile');
+      await repairLaneStates();
+      reconciled = await reconcileInFlight({ cause: 'a restart of the local stack' });
+      if (reconciled.requeued.length) {
+        log(
+          `[stack] queued again ${reconciled.requeued.length} deploy(s) left in flight by the last run` +
+            (reconciled.unknownOutcome.length ? ` (${reconciled.unknownOutcome.length} were running: outcome unknown, retried)` : ''),
+        );
+      }
+    }
+
+    const dependencies = () => dependencyStatus(ep, env.DEPLOY_QUEUE_URL, down);
+
+    // 4. HTTP API
     const substitute = <T extends { name: string; handler: string | LambdaHandler }>(f: T): T =>
       opts.handlers?.[f.name] !== undefined ? { ...f, handler: opts.handlers[f.name] } : f;
-    const routes = (opts.routes ?? routesFromServerless(resources.config)).map(substitute);
+    const withLocalHealth = <T extends { name: string; handler: string | LambdaHandler }>(f: T): T =>
+      f.name === 'health' && opts.handlers?.health === undefined ? { ...f, handler: localHealthHandler(dependencies) } : f;
+    const routes = (opts.routes ?? routesFromServerless(resources.config)).map(substitute).map(withLocalHealth);
     const svc = resources.config.service;
     const service = String((svc && typeof svc === 'object' ? svc.name : svc) ?? 'triggerfish');
     const gateway: Gateway = await startGateway({
@@ -198,26 +298,63 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       setEnv({ PUBLIC_BASE_URL: gateway.url });
     }
 
-    // 4. SQS event sources (the deployer)
-    for (const f of sqsFunctionsFromServerless(resources.config).map(substitute)) {
-      const queue = f.queueLogicalId
-        ? resources.queues[f.queueLogicalId]
-        : Object.values(resources.queues).find((q) => q.queueArn === f.queueArn);
-      if (!queue) throw new Error(`function ${f.name}: its sqs event's queue is not a local resource`);
-      const poller: SqsPoller = startSqsPoller({
-        queueUrl: queue.queueUrl,
-        queueArn: queue.queueArn,
-        fn: f,
-        sqsEndpoint: endpoints.sqs,
-        region,
-        projectRoot: opts.projectRoot,
-        service,
-        stage,
-        onError: opts.onError,
-        onBatch: opts.onBatch,
+    // 5. SQS event sources (the deployer); paused while a stand-in is down
+    const sqsFunctions = sqsFunctionsFromServerless(resources.config).map(substitute);
+    const failedWhileDown = new FailedDeliveries();
+    let pollers: SqsPoller[] = [];
+    const startPollers = () => {
+      pollers = sqsFunctions.map((f) => {
+        const queue = f.queueLogicalId
+          ? resources.queues[f.queueLogicalId]
+          : Object.values(resources.queues).find((q) => q.queueArn === f.queueArn);
+        if (!queue) throw new Error(`function ${f.name}: its sqs event's queue is not a local resource`);
+        return startSqsPoller({
+          queueUrl: queue.queueUrl,
+          queueArn: queue.queueArn,
+          fn: f,
+          sqsEndpoint: ep.sqs,
+          region,
+          projectRoot: opts.projectRoot,
+          service,
+          stage,
+          onError: opts.onError,
+          onBatch: (report) => {
+            failedWhileDown.note(queue.queueUrl, report);
+            opts.onBatch?.(report);
+          },
+        });
       });
-      cleanups.push(() => poller.stop());
-    }
+    };
+    const stopPollers = async () => {
+      const running = pollers;
+      pollers = [];
+      await Promise.all(running.map((p) => p.stop()));
+    };
+    startPollers();
+    cleanups.push(() => stopPollers());
+
+    onStandInDown = async (name) => {
+      failedWhileDown.outageStarted(name);
+      if (pollers.length) log('[stack] deployer paused until it is back');
+      await stopPollers();
+    };
+    recover = async (names) => {
+      // an in-memory stand-in comes back empty: create what is missing (a persistent DynamoDB Local has it all)
+      const again = await makeResources();
+      for (const [id, q] of Object.entries(again.queues)) {
+        if (q.queueUrl !== resources.queues[id]?.queueUrl) log(`[stack] queue ${id} came back at another URL: ${q.queueUrl}`);
+      }
+      if (names.includes('sqs')) {
+        // its messages are gone: the trigger log says what was waiting (the deployer is stopped, so nothing runs)
+        const { reconcileInFlight } = await import('../deploy/reconcile');
+        const r = await reconcileInFlight({ cause: 'a restart of the SQS stand-in' });
+        log(`[stack] queued again ${r.requeued.length} deploy(s) that were waiting in the SQS stand-in`);
+      } else {
+        // deliveries that failed because DynamoDB was away come back at once, not after the visibility timeout
+        await failedWhileDown.release(ep.sqs, region);
+      }
+      if (!stopped && pollers.length === 0) startPollers();
+    };
 
     let stopping: Promise<void> | undefined;
     return {
@@ -227,10 +364,90 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       env,
       resources,
       endpoints,
+      standIns,
+      reconciled,
+      dependencies,
       stop: () => (stopping ??= runCleanups()),
     };
   } catch (err) {
     await runCleanups();
     throw err;
+  }
+}
+
+/** Probes each dependency once (1 s timeouts); a stand-in known to be restarting is down without asking. */
+async function dependencyStatus(endpoints: { dynamodb: string; sqs: string }, queueUrl: string, down: Set<StandInName>): Promise<DependencyStatus> {
+  const [dynamodb, sqs] = await Promise.all([
+    down.has('dynamodb') ? Promise.resolve(false) : probeDynamo(endpoints.dynamodb),
+    down.has('sqs') ? Promise.resolve(false) : probeSqs(endpoints.sqs, queueUrl),
+  ]);
+  return { dynamodb, sqs };
+}
+
+async function probeDynamo(endpoint: string): Promise<boolean> {
+  const client = localDynamoClient(endpoint, LOCAL_REGION, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 } });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function probeSqs(endpoint: string, queueUrl: string): Promise<boolean> {
+  const client = localSqsClient(endpoint, LOCAL_REGION, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 } });
+  try {
+    await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Receipt handles of deliveries that failed around a DynamoDB Local outage. The deployer could not even record
+ * them, and left alone they would stay invisible for the queue's visibility timeout (30 minutes), holding up
+ * their trigger's FIFO group; once DynamoDB is back they are made visible at once. A handle of a deploy that
+ * failed for its own reasons may be among them: it is then retried early, which is harmless.
+ */
+class FailedDeliveries {
+  private failures: { at: number; queueUrl: string; receiptHandle: string }[] = [];
+  private since = Infinity;
+
+  note(queueUrl: string, report: BatchReport): void {
+    const now = Date.now();
+    this.failures = this.failures.filter((f) => now - f.at < 60_000 || f.at >= this.since - 5_000);
+    for (const r of report.event.Records) {
+      if (report.failed.includes(r.messageId)) this.failures.push({ at: now, queueUrl, receiptHandle: r.receiptHandle });
+    }
+  }
+
+  outageStarted(name: StandInName): void {
+    if (name === 'dynamodb') this.since = Math.min(this.since, Date.now());
+  }
+
+  async release(sqsEndpoint: string, region: string): Promise<void> {
+    // failures noted shortly before the exit was seen count too (the deployer may notice first)
+    const from = this.since - 5_000;
+    const due = this.failures.filter((f) => f.at >= from);
+    this.failures = [];
+    this.since = Infinity;
+    if (!due.length) return;
+    const client = localSqsClient(sqsEndpoint, region);
+    try {
+      await Promise.all(
+        due.map((f) =>
+          client
+            .send(new ChangeMessageVisibilityCommand({ QueueUrl: f.queueUrl, ReceiptHandle: f.receiptHandle, VisibilityTimeout: 0 }))
+            .catch(() => undefined), // deleted or received again meanwhile
+        ),
+      );
+    } finally {
+      client.destroy();
+    }
   }
 }

@@ -5,6 +5,8 @@
  * - triggers: pk `id`. Sparse GSI `byRepository` on `repositoryKey` for senders without a trigger id (ECR).
  * - logs: pk `triggerId`, sk `log#<logId>` for entries (logId is a ULID, so sk order is time order) and
  *   `dedup#<key>` for dedup claims. Both carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+ *   Entries waiting for or in a deploy (`queued`, `deploying`) also carry `inFlight`, the key of the sparse GSI
+ *   `inFlight` (with `updatedAt`), so stuck ones are found without a scan (lib/store/in-flight.ts).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -83,10 +85,15 @@ export interface LogEntry {
 const nowIso = () => new Date().toISOString();
 const epoch = (d = Date.now()) => Math.floor(d / 1000);
 const logKey = (triggerId: string, logId: string) => ({ triggerId, sk: `log#${logId}` });
-function stripKeys<T extends object>(item: T & { sk?: string }): T {
-  const { sk: _sk, ...rest } = item;
+function stripKeys<T extends object>(item: T & { sk?: string; inFlight?: string }): T {
+  const { sk: _sk, inFlight: _inFlight, ...rest } = item;
   return rest as T;
 }
+
+/** The value of the `inFlight` index key: one constant, so one Query lists them all (they are few at any time). */
+export const IN_FLIGHT = 'pending';
+const IN_FLIGHT_STATUSES: readonly LogStatus[] = ['queued', 'deploying'];
+const inFlightAttr = (status: LogStatus) => (IN_FLIGHT_STATUSES.includes(status) ? { inFlight: IN_FLIGHT } : {});
 
 // ---------- triggers ----------
 
@@ -205,7 +212,7 @@ export function newLogEntry(
 
 export async function putLogEntry(entry: LogEntry): Promise<void> {
   await dynamo().send(
-    new PutCommand({ TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id) } }),
+    new PutCommand({ TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id), ...inFlightAttr(entry.status) } }),
   );
 }
 
@@ -243,7 +250,7 @@ export async function claimAndWrite(
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
             },
           })),
-          { Put: { TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id) } } },
+          { Put: { TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id), ...inFlightAttr(entry.status) } } },
           ...extraItems,
         ],
       }),
@@ -303,6 +310,12 @@ export async function updateLogStatus(
   } else if (change.reason === null) {
     remove.push('#r');
   }
+  if (IN_FLIGHT_STATUSES.includes(change.status)) {
+    set.push('inFlight = :if');
+    values[':if'] = IN_FLIGHT;
+  } else {
+    remove.push('inFlight');
+  }
   if (change.supersededBy) {
     set.push('supersededBy = :sb');
     values[':sb'] = change.supersededBy;
@@ -349,10 +362,10 @@ export async function startDeploy(
       new UpdateCommand({
         TableName: config.logsTable(),
         Key: logKey(triggerId, logId),
-        UpdateExpression: 'SET #s = :d, #u = :u REMOVE #r',
+        UpdateExpression: 'SET #s = :d, #u = :u, inFlight = :if REMOVE #r',
         ConditionExpression: 'attribute_exists(sk) AND #s IN (:q, :d)',
         ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' },
-        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso() },
+        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso(), ':if': IN_FLIGHT },
         ReturnValues: 'ALL_NEW',
         // the entry as it is comes back with the failure: no second read to learn why
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -179,6 +179,13 @@ function expectedStatements(fn: string): string[] {
         QUEUE_WRITES,
         `Allow ssm:GetParameter on ${TOKEN_PARAM}`,
       ];
+    case 'sweep':
+      return [
+        logs(fn),
+        'Allow dynamodb:Query on LogsTable/index/inFlight',
+        'Allow dynamodb:GetItem,dynamodb:UpdateItem on LogsTable',
+        'Allow sqs:SendMessage on DeployQueue',
+      ];
     case 'health':
       return [logs(fn)];
   }

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
-import { JavaMissingError, freePort, startDynamoDbLocal, startFauxqs } from '../../../lib/local/standins';
+import { JavaMissingError, dynamoListensOnAllInterfaces, freePort, startDynamoDbLocal, startFauxqs } from '../../../lib/local/standins';
+import { listeners } from '../../helpers/child-stack';
 import { PROJECT_ROOT } from '../../../lib/local/paths';
 import { localDynamoClient, localSqsClient } from '../../../lib/local/resources';
 import { testEndpoints } from '../../helpers/stack';
@@ -82,6 +83,40 @@ describe('stand-ins', () => {
       .find((i) => i && i.family === 'IPv4' && !i.internal);
     expect(await canConnect('127.0.0.1', portOf(ep.sqs))).toBe(true);
     if (external) expect(await canConnect(external.address, portOf(ep.sqs))).toBe(false);
+  });
+
+  it('DynamoDB Local listens on 127.0.0.1 only (it has no bind option: the loopback launcher binds it)', () => {
+    const addresses = listeners().get(portOf(testEndpoints()!.dynamodb)) ?? [];
+    expect(addresses.length).toBeGreaterThan(0);
+    expect(addresses.filter((a) => !/^(::ffff:)?127\.0\.0\.1$/.test(a))).toEqual([]);
+  });
+
+  it('without javac DynamoDB Local still starts, on every interface, and says so', async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'java-only-'));
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'no-cache-'));
+    const javaPath = ['/usr/bin', ...(process.env.PATH ?? '').split(':')].map((d) => path.join(d, 'java')).find((p) => fs.existsSync(p))!;
+    fs.symlinkSync(fs.realpathSync(javaPath), path.join(bin, 'java'));
+    const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };
+    process.env.PATH = bin;
+    process.env.XDG_CACHE_HOME = cache;
+    delete process.env.JAVA_HOME;
+    const warn = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let ddb;
+    try {
+      ddb = await startDynamoDbLocal();
+      expect(dynamoListensOnAllInterfaces).toBe(true);
+      expect(warn.mock.calls.map((c) => String(c[0])).join('')).toMatch(/listens on EVERY network interface/);
+      expect(listeners().get(ddb.port)).toEqual(expect.arrayContaining([expect.stringMatching(/^(::|0\.0\.0\.0)$/)]));
+    } finally {
+      warn.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await ddb?.stop();
+      fs.rmSync(bin, { recursive: true, force: true });
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('an own fauxqs starts, serves, and stop() ends its process', async () => {

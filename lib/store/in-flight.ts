@@ -1,0 +1,75 @@
+/**
+ * Entries that wait for or are in a deploy (`queued`, `deploying`), found through the logs table's sparse GSI
+ * `inFlight` (serverless.yml): only such entries carry its key (store.ts sets and removes it with the status), so
+ * the Query reads exactly them, oldest `updatedAt` first: no scan of the whole log, however long it grows.
+ * The index is eventually consistent and KEYS_ONLY: each hit is read again (consistently) before it is acted on.
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { config } from '../core/config';
+import { dynamo } from './aws';
+import type { DeployState } from './deploy-state';
+import { IN_FLIGHT, getLogEntry, type LogEntry } from './store';
+
+export interface InFlightKey {
+  triggerId: string;
+  logId: string;
+  updatedAt: string;
+}
+
+/** Keys of in-flight entries last changed before `updatedBefore` (ISO time; default: any), oldest first. */
+export async function inFlightKeys(opts: { updatedBefore?: string; limit?: number } = {}): Promise<InFlightKey[]> {
+  const keys: InFlightKey[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo().send(
+      new QueryCommand({
+        TableName: config.logsTable(),
+        IndexName: 'inFlight',
+        KeyConditionExpression: opts.updatedBefore ? 'inFlight = :p AND updatedAt < :before' : 'inFlight = :p',
+        ExpressionAttributeValues: { ':p': IN_FLIGHT, ...(opts.updatedBefore ? { ':before': opts.updatedBefore } : {}) },
+        ExclusiveStartKey: start,
+        ...(opts.limit ? { Limit: opts.limit - keys.length } : {}),
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const sk = String(item.sk);
+      if (!sk.startsWith('log#')) continue;
+      keys.push({ triggerId: String(item.triggerId), logId: sk.slice('log#'.length), updatedAt: String(item.updatedAt) });
+    }
+    start = out.LastEvaluatedKey;
+  } while (start && (!opts.limit || keys.length < opts.limit));
+  return keys;
+}
+
+/** The in-flight entries themselves (read consistently; ones that finished meanwhile are left out). */
+export async function inFlightEntries(opts: { updatedBefore?: string; limit?: number } = {}): Promise<LogEntry[]> {
+  const entries: LogEntry[] = [];
+  for (const key of await inFlightKeys(opts)) {
+    const entry = await getLogEntry(key.triggerId, key.logId);
+    if (entry && (entry.status === 'queued' || entry.status === 'deploying')) entries.push(entry);
+  }
+  return entries;
+}
+
+/** The deploy states of a trigger (one per lane; lib/store/deploy-state.ts): a key-range Query, never a scan. */
+export async function laneStates(triggerId: string): Promise<Array<{ lane: string; state: DeployState }>> {
+  const out: Array<{ lane: string; state: DeployState }> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: config.logsTable(),
+        KeyConditionExpression: 'triggerId = :t AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':t': triggerId, ':p': 'state#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { latest, current, doneUpTo, retry, version } = item as DeployState;
+      out.push({ lane: String(item.sk).slice('state#'.length), state: { latest, current, doneUpTo, retry, version: version ?? 0 } });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
