@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -344,6 +345,35 @@ export async function claimAndWrite(
     }
     throw e;
   }
+}
+
+/**
+ * Reads items of a trigger's partition (the deploy state) together with the redelivery claims, in one consistent
+ * BatchGetItem: a re-delivery is known before anything is written, so it costs this read and its `duplicate` entry
+ * (one PutItem), never a cancelled transaction. `heldBy` is the entry of the first live claim. Two deliveries racing
+ * past this read still meet at claimAndWrite's condition, which stays the guarantee.
+ */
+export async function getWithClaims(
+  triggerId: string,
+  sks: string[],
+  claims: Array<{ key: string }>,
+): Promise<{ items: Map<string, Record<string, unknown>>; heldBy?: string }> {
+  const table = config.logsTable();
+  let keys: Array<Record<string, unknown>> = [...sks, ...claims.map((c) => `dedup#${c.key}`)].map((sk) => ({ triggerId, sk }));
+  const items = new Map<string, Record<string, unknown>>();
+  // BatchGetItem may hand keys back unprocessed (throttling): ask again for those
+  for (let tries = 0; keys.length; tries++) {
+    if (tries > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** tries)));
+    const out = await dynamo().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+    for (const item of out.Responses?.[table] ?? []) items.set(item.sk as string, item);
+    keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Array<Record<string, unknown>>;
+    if (tries > 8 && keys.length) throw new Error('DynamoDB kept the deploy state read unprocessed');
+  }
+  const now = epoch();
+  const held = claims
+    .map((c) => items.get(`dedup#${c.key}`))
+    .find((i) => i !== undefined && typeof i.expiresAt === 'number' && i.expiresAt >= now);
+  return { items, heldBy: held ? String(held.logId ?? 'unknown') : undefined };
 }
 
 /** Gives the claims back (the event could not be queued, so the sender's retry must not be a duplicate). */
