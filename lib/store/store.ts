@@ -516,10 +516,31 @@ export async function listLogEntries(
     }),
   );
   const start = out.LastEvaluatedKey;
+  let items = (out.Items ?? []) as Array<LogEntry & { sk: string }>;
+  if (opts.status && items.length) items = await fullEntries(triggerId, items, opts.status);
   return {
-    items: ((out.Items ?? []) as Array<LogEntry & { sk: string }>).map((i) => stripKeys<LogEntry>(i)),
+    items: items.map((i) => stripKeys<LogEntry>(i)),
     cursor: start ? Buffer.from(JSON.stringify(start), 'utf8').toString('base64url') : undefined,
   };
+}
+
+/**
+ * `byStatus` projects only the keys (an index write is then 1 unit whatever the entry's size, instead of the whole
+ * entry again on every status change): the page's entries come from the table in one BatchGetItem, in the index's
+ * order. An entry whose status changed since the index was read (it is eventually consistent) is left out.
+ */
+async function fullEntries(triggerId: string, keys: Array<{ sk: string }>, status: LogStatus): Promise<Array<LogEntry & { sk: string }>> {
+  const table = config.logsTable();
+  const found = new Map<string, LogEntry & { sk: string }>();
+  let pending: Array<Record<string, unknown>> = keys.map((k) => ({ triggerId, sk: k.sk }));
+  for (let tries = 0; pending.length; tries++) {
+    if (tries > 8) throw new Error('DynamoDB kept the log page unprocessed');
+    if (tries > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** tries)));
+    const out = await dynamo().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+    for (const item of out.Responses?.[table] ?? []) found.set(item.sk as string, item as LogEntry & { sk: string });
+    pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Array<Record<string, unknown>>;
+  }
+  return keys.map((k) => found.get(k.sk)).filter((e): e is LogEntry & { sk: string } => e !== undefined && e.status === status);
 }
 
 /**

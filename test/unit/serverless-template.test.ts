@@ -176,7 +176,7 @@ function expectedStatements(fn: string): string[] {
       return [
         logs(fn),
         'Allow dynamodb:GetItem on TriggersTable',
-        'Allow dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on LogsTable',
+        'Allow dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on LogsTable',
         'Allow dynamodb:Query on LogsTable/index/byStatus',
         QUEUE_WRITES,
         `Allow ssm:GetParameter on ${TOKEN_PARAM}`,
