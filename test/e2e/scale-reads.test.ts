@@ -4,7 +4,7 @@
  * read), the trigger list paged and filtered on its listing indexes, cursors refused when they are not ours, and
  * items written before the indexes (no index keys) shown after backfillIndexKeys().
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { apiClient } from '../helpers/api';
 import { startTestStack } from '../helpers/stack';
@@ -242,5 +242,32 @@ describe('items written before the indexes', () => {
     expect((await api.admin('GET', '/admin/triggers?provider=harbor')).body.items.map((t: any) => t.id)).toEqual([oldTrigger.id, triggerId]);
     // a second run finds nothing left to do
     expect(await store.backfillIndexKeys()).toEqual({ entries: 0, triggers: 0 });
+  });
+});
+
+describe('stored requests are compressed', () => {
+  it('a large request is one brotli binary attribute in the item, shown decompressed by the API', async () => {
+    const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
+    const body = JSON.stringify({ commits: Array.from({ length: 40 }, (_, i) => ({ id: `${i}`.padStart(40, '0'), message: `commit ${i}` })) });
+    const request = { method: 'POST', path: `/hooks/gitea/${triggerId}`, headers: { 'content-type': 'application/json' }, body, bodyBytes: body.length };
+    const big = store.newLogEntry({ id: ulid(Date.now() - 2), triggerId, provider: 'gitea', status: 'rejected', reason: 'test', request });
+    const small = store.newLogEntry({ id: ulid(Date.now() - 1), triggerId, provider: 'gitea', status: 'rejected', reason: 'test', request: { ...request, body: '{}', bodyBytes: 2 } });
+    await store.putLogEntry(big);
+    await store.putLogEntry(small);
+    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${big.id}` } }))).Item!;
+    expect(raw.request).toBeUndefined();
+    expect(raw.requestBr).toBeInstanceOf(Uint8Array);
+    expect((raw.requestBr as Uint8Array).length).toBeLessThan(body.length / 3);
+    const rawSmall = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${small.id}` } }))).Item!;
+    expect(rawSmall.request).toEqual(small.request);
+    expect(rawSmall.requestBr).toBeUndefined();
+
+    const one = await api.admin('GET', `/admin/triggers/${triggerId}/logs/${big.id}`);
+    expect(one.body.request).toEqual(request);
+    expect(one.body.requestBr).toBeUndefined();
+    const page = await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=rejected`);
+    expect(page.body.items.map((e: any) => e.request)).toEqual([small.request, request]);
+    const plain = await api.admin('GET', `/admin/triggers/${triggerId}/logs`);
+    expect(plain.body.items.map((e: any) => e.request)).toEqual([small.request, request]);
   });
 });
