@@ -16,7 +16,7 @@ import { createResources, uniqueSuffix } from '../lib/local/resources';
 
 const LOG_SIZES = QUICK ? [50, 5000] : [50, 5000, 50_000];
 const TRIGGER_TIERS = QUICK ? [10, 1000] : [10, 1000, 10_000];
-const ROUNDS = QUICK ? 5 : 9;
+const ROUNDS = QUICK ? 3 : 5;
 const WRITE_CONCURRENCY = 8;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -138,7 +138,7 @@ async function main() {
   // ---- trigger list: the table grows between tiers
   const triggersTable = resources.tables.TriggersTable.tableName;
   const templates = ['github', 'dockerhub', 'gitlab'].map((provider) =>
-    makeTrigger({ name: 'filler', provider, target: { type: 'http', url: 'http://127.0.0.1:8080/deploy' } }),
+    makeTrigger({ name: 'filler', provider, target: { type: 'http', url: 'https://deploy.example.com/hook' } }),
   );
   let stored = 0;
   const listCases = [

@@ -98,7 +98,8 @@ async function main() {
 
   const gh = makeTrigger({ name: 'bench-cost', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: 'http://127.0.0.1:8080/deploy' } });
   await putTrigger(gh);
-  const context = lambdaContext({ functionName: 'triggerfish-dev-hookGithub', timeout: 10 });
+  // a fresh context per call: its deadline starts when it is made, as Lambda's does
+  const context = () => lambdaContext({ functionName: 'triggerfish-dev-hookGithub', timeout: 10 });
   const send = async (body: string, delivery: string) => {
     const event = buildHttpApiEvent({
       method: 'POST',
@@ -115,7 +116,7 @@ async function main() {
       routeKey: 'POST /hooks/github/{triggerId}',
       pathParameters: { triggerId: gh.id },
     });
-    const res = await githubHandler(event, context);
+    const res = await githubHandler(event, context());
     return JSON.parse(res.body).status as string;
   };
   const untriggeredBody = (i: number) => {
@@ -182,10 +183,11 @@ async function main() {
     const b = bill(kind);
     details[kind] = b;
     const p = b.perWebhook;
+    const r2 = (x: number) => Number(x.toFixed(2));
     rows.push(
       row({
         id: `7 bill ${kind}`,
-        what: `AWS bill per million ${kind} webhooks (${Object.entries(p.requests).map(([k, v]) => `${v} ${k}`).join(', ')}; ${p.rcu} RCU, ${p.wcu} WCU${p.cancelledTransactions ? `, ${p.cancelledTransactions} cancelled transaction` : ''}; ${p.sqsRequests} SQS; ${p.durationMs} ms at ${memoryMb} MB ${arch})`,
+        what: `AWS bill per million ${kind} webhooks (${Object.entries(p.requests).map(([k, v]) => `${r2(v)} ${k}`).join(', ')}; ${r2(p.rcu)} RCU, ${r2(p.wcu)} WCU${p.cancelledTransactions ? `, ${r2(p.cancelledTransactions)} cancelled transaction` : ''}; ${r2(p.sqsRequests)} SQS; ${p.durationMs} ms at ${memoryMb} MB ${arch})`,
         unit: 'USD',
         subject: b.total,
         floor: floor.total,
