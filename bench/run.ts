@@ -1,5 +1,5 @@
 /**
- * `npm run bench` [-- --quick] [-- --profile] [-- --only=ingest,cold,calls,ack,e2e]
+ * `npm run bench` [-- --quick] [-- --profile] [-- --only=ingest,cold,calls,ack,e2e,reads,cost]
  *
  * Runs every part in its own process (fresh module cache and JIT, no state carried over), on one pair of
  * stand-ins (DynamoDB Local + fauxqs) started here for the parts that need them, then writes bench/results.json
@@ -29,6 +29,8 @@ const PARTS: Part[] = [
   { key: 'calls', file: 'aws-calls.ts', title: '2. AWS calls per webhook', needsStandIns: true, budget: QUICK ? 60 : 200 },
   { key: 'ack', file: 'ack.ts', title: '4. Ack latency and throughput', needsStandIns: true, budget: QUICK ? 60 : 150 },
   { key: 'e2e', file: 'e2e.ts', title: '5. End to end', needsStandIns: true, budget: QUICK ? 60 : 200 },
+  { key: 'reads', file: 'reads.ts', title: '6. Log and trigger list reads', needsStandIns: true, budget: QUICK ? 120 : 400 },
+  { key: 'cost', file: 'webhook-cost.ts', title: '7. AWS bill per million webhooks', needsStandIns: true, budget: QUICK ? 90 : 200 },
 ];
 
 function onlyParts(): Set<string> | undefined {
@@ -169,7 +171,7 @@ async function main() {
     await stop();
   }
 
-  const order = ['ingest', 'calls', 'cold', 'ack', 'e2e'];
+  const order = ['ingest', 'calls', 'cold', 'ack', 'e2e', 'reads', 'cost'];
   const byPart = Object.fromEntries(Object.values(results).map((r) => [r.part, r]));
   const rows = order.flatMap((k) => results[k]?.rows ?? []);
   const anomalies = [...failures, ...Object.values(results).flatMap((r) => r.anomalies.map((a) => `${r.part}: ${a}`))];

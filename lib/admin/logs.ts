@@ -9,17 +9,26 @@ const listQuery = z.object({
   status: z.enum(store.LOG_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
+  // a time range on receivedAt (ISO 8601, inclusive): a key range, so it costs no extra reads
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
 });
 
 async function list(req: AdminRequest) {
   if (!(await store.getTrigger(req.params.id))) return json(404, { message: 'unknown trigger' });
   const parsed = listQuery.safeParse(req.query);
   if (!parsed.success) return zodError(parsed.error);
-  const { status, limit, cursor } = parsed.data;
-  if (cursor && !store.isValidCursor(cursor, req.params.id)) {
-    return json(400, { message: 'invalid cursor: use the cursor of the previous page as given', field: 'cursor' });
+  const { status, limit, cursor, since, until } = parsed.data;
+  if (cursor && !store.isValidCursor(cursor, req.params.id, status)) {
+    return json(400, { message: 'invalid cursor: use the cursor of the previous page as given (same status)', field: 'cursor' });
   }
-  const page = await store.listLogEntries(req.params.id, { status, limit, cursor });
+  const page = await store.listLogEntries(req.params.id, {
+    status,
+    limit,
+    cursor,
+    since: since ? new Date(since) : undefined,
+    until: until ? new Date(until) : undefined,
+  });
   return json(200, page);
 }
 

@@ -1,9 +1,11 @@
 /** Admin API: triggers (create, list, read, change, delete, rotate the secret). */
+import * as z from 'zod';
 import { config } from '../core/config';
 import { newSecret } from '../core/crypto';
 import { prepareNotify, rotateNotifySecrets, showNewSecrets, type NotifierConfig } from '../notify';
 import { baseUrl, json, zodError } from '../receive/http';
 import { providers } from '../receive/providers';
+import { PROVIDER_IDS } from '../receive/providers/ids';
 import { ecrRepositoryKey } from '../receive/providers/ecr';
 import * as store from '../store/store';
 import { publicTrigger, triggerCreateSchema, triggerPatchSchema, type Trigger } from '../trigger';
@@ -127,9 +129,23 @@ async function create(req: AdminRequest) {
   });
 }
 
-async function list() {
-  const triggers = await store.listTriggers();
-  return json(200, { items: triggers.map(publicTrigger) });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  cursor: z.string().max(2048).optional(),
+  provider: z.enum(PROVIDER_IDS).optional(),
+  enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+});
+
+/** One page, oldest first; `cursor` (from the previous page, same filters) gives the next. */
+async function list(req: AdminRequest) {
+  const parsed = listQuery.safeParse(req.query ?? {});
+  if (!parsed.success) return zodError(parsed.error);
+  const { limit, cursor, provider, enabled } = parsed.data;
+  if (cursor && !store.isValidTriggerCursor(cursor, { provider, enabled })) {
+    return json(400, { message: 'invalid cursor: use the cursor of the previous page as given (same filters)', field: 'cursor' });
+  }
+  const page = await store.listTriggers({ limit, cursor, provider, enabled });
+  return json(200, { items: page.items.map(publicTrigger), ...(page.cursor ? { cursor: page.cursor } : {}) });
 }
 
 async function get(req: AdminRequest) {

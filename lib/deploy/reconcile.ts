@@ -17,6 +17,7 @@ import { inFlightEntries, laneStates } from '../store/in-flight';
 import { enqueueDeploy } from '../store/queue';
 import * as store from '../store/store';
 import * as deployState from '../store/deploy-state';
+import type { Trigger } from '../trigger';
 
 export const UNKNOWN_OUTCOME = 'outcome unknown: the deployer stopped during this attempt';
 
@@ -101,7 +102,14 @@ async function requeue(entry: store.LogEntry, cause: string, report: ReconcileRe
  */
 export async function repairLaneStates(): Promise<string[]> {
   const repaired: string[] = [];
-  for (const trigger of await store.listTriggers()) {
+  const triggers: Trigger[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listTriggers({ limit: 100, cursor });
+    triggers.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  for (const trigger of triggers) {
     for (const { lane, state } of await laneStates(trigger.id)) {
       const flying = deployState.inFlight(state);
       if (!flying) continue;

@@ -68,7 +68,9 @@ export async function dispatch(
   const queueAll = trigger.queue === 'all';
 
   for (let tries = 1; ; tries++) {
-    const state = await deployState.getDeployState(trigger.id, lane);
+    // the claims are read with the state: a re-delivery is answered without a (cancelled) transaction
+    const { state, heldBy } = await deployState.getDeployStateWithClaims(trigger.id, lane, claims);
+    if (heldBy) return duplicate(trigger, entryFor, base, heldBy);
     const flying = deployState.inFlight(state);
     const runs = flying ?? state.current;
     if (artifact && runs?.artifact === artifact && !options.redeliveryOf) {

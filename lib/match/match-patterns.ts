@@ -3,9 +3,22 @@
  * (re2js, linear time, never JS RegExp on user input) and semver tags. Compiled patterns are cached
  * because matching runs once per webhook; every function here is pure apart from those caches.
  */
-import { Minimatch, minimatch, type MinimatchOptions } from 'minimatch';
-import { RE2JS } from 're2js';
-import { clean, gt, satisfies, validRange } from 'semver';
+import type { Minimatch, MinimatchOptions } from 'minimatch';
+import type { RE2JS } from 're2js';
+
+/*
+ * The three engines are loaded on first use, not when the bundle loads: most triggers use one of them or none, and
+ * loading them all cost every cold start a few ms (issue 15). esbuild still bundles them; a require() inside a
+ * function only defers running their module code. Written by hand because it is three lines per engine.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+let minimatchLib: typeof import('minimatch') | undefined;
+let re2Lib: typeof import('re2js') | undefined;
+let semverLib: typeof import('semver') | undefined;
+const mm = () => (minimatchLib ??= require('minimatch') as typeof import('minimatch'));
+const re2 = () => (re2Lib ??= require('re2js') as typeof import('re2js'));
+const semver = () => (semverLib ??= require('semver') as typeof import('semver'));
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Longest regex/glob/keyword a trigger may carry. */
 export const MAX_PATTERN_LENGTH = 1024;
@@ -93,10 +106,10 @@ function compileGlob(raw: string, relative: boolean): Minimatch | string {
     const { pattern, error } = normalizeGlob(raw, relative);
     if (error) return error;
     try {
-      if (minimatch.braceExpand(pattern, { braceExpandMax: MAX_BRACE_EXPANSIONS + 1 }).length > MAX_BRACE_EXPANSIONS) {
+      if (mm().minimatch.braceExpand(pattern, { braceExpandMax: MAX_BRACE_EXPANSIONS + 1 }).length > MAX_BRACE_EXPANSIONS) {
         return `glob "${raw}" expands to more than ${MAX_BRACE_EXPANSIONS} alternatives`;
       }
-      return new Minimatch(pattern, GLOB_OPTIONS);
+      return new (mm().Minimatch)(pattern, GLOB_OPTIONS);
     } catch (e) {
       return `invalid glob "${raw}": ${(e as Error).message}`;
     }
@@ -130,7 +143,7 @@ function compileRegex(pattern: string): RE2JS | string {
   if (pattern.length > MAX_PATTERN_LENGTH) return `regex is longer than ${MAX_PATTERN_LENGTH} characters`;
   return cached(regexCache, pattern, () => {
     try {
-      return RE2JS.compile(pattern);
+      return re2().RE2JS.compile(pattern);
     } catch (e) {
       return `invalid regex (RE2 syntax): ${(e as Error).message}`;
     }
@@ -154,22 +167,22 @@ export function regexMatchesWhole(pattern: string, value: string): boolean {
 
 /** "v1.2.3" / "=1.2.3" / "1.2.3" -> "1.2.3"; null when the tag is not a semver version. */
 export function semverOf(tag: string | undefined): string | null {
-  return tag === undefined ? null : clean(tag, { loose: true });
+  return tag === undefined ? null : semver().clean(tag, { loose: true });
 }
 
 /** Longest semver range (semver's own limit for a version string is 256). */
 export const MAX_SEMVER_RANGE_LENGTH = 256;
 
 export function isValidSemverRange(range: string): boolean {
-  return range.trim() !== '' && range.length <= MAX_SEMVER_RANGE_LENGTH && validRange(range, { loose: true }) !== null;
+  return range.trim() !== '' && range.length <= MAX_SEMVER_RANGE_LENGTH && semver().validRange(range, { loose: true }) !== null;
 }
 
 /** Pre-releases satisfy a range only when it names one on the same major.minor.patch (semver's default). */
 export function satisfiesRange(version: string, range: string): boolean {
   if (range.length > MAX_SEMVER_RANGE_LENGTH) return false;
-  return satisfies(version, range, { loose: true });
+  return semver().satisfies(version, range, { loose: true });
 }
 
 export function semverGreater(a: string, b: string): boolean {
-  return gt(a, b, { loose: true });
+  return semver().gt(a, b, { loose: true });
 }

@@ -14,6 +14,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../core/config';
 import { dynamo } from './aws';
+import { getWithClaims } from './store';
 
 /** One event as the deploy state remembers it. */
 export interface StateRef {
@@ -39,8 +40,24 @@ export async function getDeployState(triggerId: string, lane: string): Promise<D
   const out = await dynamo().send(
     new GetCommand({ TableName: config.logsTable(), Key: stateKey(triggerId, lane), ConsistentRead: true }),
   );
-  const item = out.Item as (DeployState & { sk: string }) | undefined;
+  return toState(out.Item);
+}
+
+function toState(found: Record<string, unknown> | undefined): DeployState {
+  const item = found as (DeployState & { sk: string }) | undefined;
   return item ? { latest: item.latest, current: item.current, doneUpTo: item.doneUpTo, retry: item.retry, version: item.version ?? 0 } : { version: 0 };
+}
+
+/** The deploy state and whether a redelivery claim is held (its entry), in one read (store.getWithClaims). */
+export async function getDeployStateWithClaims(
+  triggerId: string,
+  lane: string,
+  claims: Array<{ key: string }>,
+): Promise<{ state: DeployState; heldBy?: string }> {
+  if (!claims.length) return { state: await getDeployState(triggerId, lane) };
+  const { sk } = stateKey(triggerId, lane);
+  const { items, heldBy } = await getWithClaims(triggerId, [sk], claims);
+  return { state: toState(items.get(sk)), heldBy };
 }
 
 /** The in-flight event of a lane: its latest one, unless that one has finished. */

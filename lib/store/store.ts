@@ -2,14 +2,21 @@
  * DynamoDB persistence: triggers, trigger log entries and delivery dedup claims.
  *
  * Tables (see serverless.yml):
- * - triggers: pk `id`. Sparse GSI `byRepository` on `repositoryKey` for senders without a trigger id (ECR).
+ * - triggers: pk `id`. Sparse GSI `byRepository` on `repositoryKey` for senders without a trigger id (ECR). The
+ *   listing GSIs (`byCreated`, `byProvider`, `byEnabled`, `byProviderEnabled`, sort key `listSort` =
+ *   `<createdAt>#<id>`) let `GET /admin/triggers` read one page per request whatever the filter (triggerItem()).
  * - logs: pk `triggerId`, sk `log#<logId>` for entries (logId is a ULID, so sk order is time order) and
- *   `dedup#<key>` for dedup claims. Both carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+ *   `dedup#<key>` for dedup claims. Both carry `expiresAt` (epoch seconds) for DynamoDB TTL. Entries also carry
+ *   `statusKey` = `<status>#<logId>`, the sort key of the sparse GSI `byStatus` (pk `triggerId`): a status page
+ *   reads only entries of that status, newest first. Every write of an entry's status sets it (logItem(),
+ *   updateLogStatus, startDeploy); entries written before it existed get it from backfillIndexKeys().
  *   Entries waiting for or in a deploy (`queued`, `deploying`) also carry `inFlight`, the key of the sparse GSI
  *   `inFlight` (with `updatedAt`), so stuck ones are found without a scan (lib/store/in-flight.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -20,7 +27,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ulid } from 'ulid';
+import { encodeTime, ulid } from 'ulid';
 import { dynamo } from './aws';
 import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
@@ -85,15 +92,49 @@ export interface LogEntry {
 const nowIso = () => new Date().toISOString();
 const epoch = (d = Date.now()) => Math.floor(d / 1000);
 const logKey = (triggerId: string, logId: string) => ({ triggerId, sk: `log#${logId}` });
-function stripKeys<T extends object>(item: T & { sk?: string; inFlight?: string }): T {
-  const { sk: _sk, inFlight: _inFlight, ...rest } = item;
-  return rest as T;
-}
-
 /** The value of the `inFlight` index key: one constant, so one Query lists them all (they are few at any time). */
 export const IN_FLIGHT = 'pending';
 const IN_FLIGHT_STATUSES: readonly LogStatus[] = ['queued', 'deploying'];
 const inFlightAttr = (status: LogStatus) => (IN_FLIGHT_STATUSES.includes(status) ? { inFlight: IN_FLIGHT } : {});
+const statusKey = (status: LogStatus, logId: string) => `${status}#${logId}`;
+
+/**
+ * The request of an entry (headers and body, up to 16 KiB of body) is most of its size and is written on every
+ * webhook but read rarely: above this many bytes of JSON it is stored brotli-compressed as one binary attribute
+ * `requestBr` (a GitHub push: 8.9 KB -> about 2 KB, so 9 -> 3 write units). Binary, not base64: DynamoDB counts a
+ * binary attribute by its bytes, base64 would add a third. Quality 5: as fast as gzip here, smaller.
+ */
+const COMPRESS_REQUEST_ABOVE = 512;
+const BROTLI = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } };
+
+function packRequest(entry: LogEntry): Record<string, unknown> {
+  if (!entry.request) return { ...entry };
+  const json = JSON.stringify(entry.request);
+  if (json.length <= COMPRESS_REQUEST_ABOVE) return { ...entry };
+  const { request: _r, ...rest } = entry;
+  return { ...rest, requestBr: brotliCompressSync(Buffer.from(json, 'utf8'), BROTLI) };
+}
+
+function stripKeys<T extends object>(item: T & { sk?: string }): T {
+  const { sk: _sk, statusKey: _st, inFlight: _if, requestBr, ...rest } = item as T & {
+    sk?: string;
+    statusKey?: string;
+    inFlight?: string;
+    requestBr?: Uint8Array;
+  };
+  if (requestBr) (rest as { request?: unknown }).request = JSON.parse(brotliDecompressSync(requestBr).toString('utf8'));
+  return rest as T;
+}
+
+/** An entry as it is stored: its keys, the `byStatus` index key, the request compressed. */
+export function logItem(entry: LogEntry): Record<string, unknown> {
+  return {
+    ...packRequest(entry),
+    ...logKey(entry.triggerId, entry.id),
+    statusKey: statusKey(entry.status, entry.id),
+    ...inFlightAttr(entry.status),
+  };
+}
 
 // ---------- triggers ----------
 
@@ -102,16 +143,37 @@ export function newTriggerId(): string {
   return randomBytes(12).toString('hex');
 }
 
+/** The listing index attributes of a trigger item (never shown: stripTriggerKeys). */
+const LISTING_ATTRIBUTES = ['listAll', 'listEnabled', 'listProviderEnabled', 'listSort'] as const;
+const enabledKey = (enabled: boolean) => (enabled === false ? 'disabled' : 'enabled');
+
+/** A trigger as it is stored: the trigger and the key attributes of the listing indexes. */
+export function triggerItem(trigger: Trigger): Record<string, unknown> {
+  return {
+    ...trigger,
+    listAll: 'trigger',
+    listEnabled: enabledKey(trigger.enabled),
+    listProviderEnabled: `${trigger.provider}#${enabledKey(trigger.enabled)}`,
+    listSort: `${trigger.createdAt}#${trigger.id}`,
+  };
+}
+
+function stripTriggerKeys(item: Record<string, unknown>): Trigger {
+  const out = { ...item };
+  for (const a of LISTING_ATTRIBUTES) delete out[a];
+  return out as unknown as Trigger;
+}
+
 export async function getTrigger(id: string): Promise<Trigger | undefined> {
   const out = await dynamo().send(new GetCommand({ TableName: config.triggersTable(), Key: { id } }));
-  return out.Item as Trigger | undefined;
+  return out.Item ? stripTriggerKeys(out.Item) : undefined;
 }
 
 export async function putTrigger(trigger: Trigger): Promise<void> {
   await dynamo().send(
     new PutCommand({
       TableName: config.triggersTable(),
-      Item: trigger,
+      Item: triggerItem(trigger),
       ConditionExpression: 'attribute_not_exists(id)',
     }),
   );
@@ -123,7 +185,7 @@ export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
     await dynamo().send(
       new PutCommand({
         TableName: config.triggersTable(),
-        Item: trigger,
+        Item: triggerItem(trigger),
         ConditionExpression: 'attribute_exists(id)',
       }),
     );
@@ -141,18 +203,69 @@ export async function deleteTrigger(id: string): Promise<boolean> {
   return out.Attributes !== undefined;
 }
 
-/** All triggers (admin listing). Triggers are few; a paginated scan is fine off the webhook path. */
-export async function listTriggers(): Promise<Trigger[]> {
-  const items: Trigger[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await dynamo().send(
-      new ScanCommand({ TableName: config.triggersTable(), ExclusiveStartKey: start }),
+export interface TriggerListOptions {
+  limit: number;
+  provider?: string;
+  enabled?: boolean;
+  cursor?: string;
+}
+
+/** The listing index for a filter, its partition key attribute and value. */
+function listingIndex(opts: Pick<TriggerListOptions, 'provider' | 'enabled'>): { index: string; attr: string; value: string } {
+  if (opts.provider !== undefined && opts.enabled !== undefined) {
+    return { index: 'byProviderEnabled', attr: 'listProviderEnabled', value: `${opts.provider}#${enabledKey(opts.enabled)}` };
+  }
+  if (opts.provider !== undefined) return { index: 'byProvider', attr: 'provider', value: opts.provider };
+  if (opts.enabled !== undefined) return { index: 'byEnabled', attr: 'listEnabled', value: enabledKey(opts.enabled) };
+  return { index: 'byCreated', attr: 'listAll', value: 'trigger' };
+}
+
+/**
+ * One page of triggers, oldest first (by creation), optionally only one provider's and/or only enabled (disabled)
+ * ones: one Query on the listing index of that filter, so a page costs the same whatever the table holds.
+ * `cursor` is opaque to callers (base64url of LastEvaluatedKey); check it with isValidTriggerCursor first.
+ */
+export async function listTriggers(opts: TriggerListOptions = { limit: 100 }): Promise<{ items: Trigger[]; cursor?: string }> {
+  const { index, attr, value } = listingIndex(opts);
+  const out = await dynamo().send(
+    new QueryCommand({
+      TableName: config.triggersTable(),
+      IndexName: index,
+      KeyConditionExpression: '#k = :v',
+      ExpressionAttributeNames: { '#k': attr },
+      ExpressionAttributeValues: { ':v': value },
+      Limit: opts.limit,
+      ExclusiveStartKey: opts.cursor ? JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) : undefined,
+    }),
+  );
+  const start = out.LastEvaluatedKey;
+  return {
+    items: (out.Items ?? []).map(stripTriggerKeys),
+    cursor: start ? Buffer.from(JSON.stringify(start), 'utf8').toString('base64url') : undefined,
+  };
+}
+
+/** Trigger list cursors come from users: only the key of the filter's own index, of one of our items. */
+export function isValidTriggerCursor(cursor: string, opts: Pick<TriggerListOptions, 'provider' | 'enabled'>): boolean {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const { attr, value } = listingIndex(opts);
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) return false;
+    const names = Object.keys(key).sort();
+    const expected = [...new Set(['id', 'listSort', attr])].sort();
+    return (
+      names.length === expected.length &&
+      names.every((n, i) => n === expected[i]) &&
+      key[attr] === value &&
+      typeof key.id === 'string' &&
+      /^[0-9a-f]{24}$/.test(key.id) &&
+      typeof key.listSort === 'string' &&
+      key.listSort.length <= 64 &&
+      key.listSort.endsWith(`#${key.id}`)
     );
-    items.push(...((out.Items ?? []) as Trigger[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  } catch {
+    return false;
+  }
 }
 
 /** Triggers indexed under a repository key (ECR): a query on the sparse GSI, never a scan. */
@@ -212,7 +325,7 @@ export function newLogEntry(
 
 export async function putLogEntry(entry: LogEntry): Promise<void> {
   await dynamo().send(
-    new PutCommand({ TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id), ...inFlightAttr(entry.status) } }),
+    new PutCommand({ TableName: config.logsTable(), Item: logItem(entry) }),
   );
 }
 
@@ -250,7 +363,7 @@ export async function claimAndWrite(
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
             },
           })),
-          { Put: { TableName: config.logsTable(), Item: { ...entry, ...logKey(entry.triggerId, entry.id), ...inFlightAttr(entry.status) } } },
+          { Put: { TableName: config.logsTable(), Item: logItem(entry) } },
           ...extraItems,
         ],
       }),
@@ -268,6 +381,35 @@ export async function claimAndWrite(
     }
     throw e;
   }
+}
+
+/**
+ * Reads items of a trigger's partition (the deploy state) together with the redelivery claims, in one consistent
+ * BatchGetItem: a re-delivery is known before anything is written, so it costs this read and its `duplicate` entry
+ * (one PutItem), never a cancelled transaction. `heldBy` is the entry of the first live claim. Two deliveries racing
+ * past this read still meet at claimAndWrite's condition, which stays the guarantee.
+ */
+export async function getWithClaims(
+  triggerId: string,
+  sks: string[],
+  claims: Array<{ key: string }>,
+): Promise<{ items: Map<string, Record<string, unknown>>; heldBy?: string }> {
+  const table = config.logsTable();
+  let keys: Array<Record<string, unknown>> = [...sks, ...claims.map((c) => `dedup#${c.key}`)].map((sk) => ({ triggerId, sk }));
+  const items = new Map<string, Record<string, unknown>>();
+  // BatchGetItem may hand keys back unprocessed (throttling): ask again for those
+  for (let tries = 0; keys.length; tries++) {
+    if (tries > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** tries)));
+    const out = await dynamo().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+    for (const item of out.Responses?.[table] ?? []) items.set(item.sk as string, item);
+    keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Array<Record<string, unknown>>;
+    if (tries > 8 && keys.length) throw new Error('DynamoDB kept the deploy state read unprocessed');
+  }
+  const now = epoch();
+  const held = claims
+    .map((c) => items.get(`dedup#${c.key}`))
+    .find((i) => i !== undefined && typeof i.expiresAt === 'number' && i.expiresAt >= now);
+  return { items, heldBy: held ? String(held.logId ?? 'unknown') : undefined };
 }
 
 /** Gives the claims back (the event could not be queued, so the sender's retry must not be a duplicate). */
@@ -301,8 +443,8 @@ export async function updateLogStatus(
 ): Promise<boolean> {
   const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
   if (change.reason !== undefined) names['#r'] = 'reason';
-  const values: Record<string, unknown> = { ':s': change.status, ':u': nowIso() };
-  const set = ['#s = :s', '#u = :u'];
+  const values: Record<string, unknown> = { ':s': change.status, ':u': nowIso(), ':sk': statusKey(change.status, logId) };
+  const set = ['#s = :s', '#u = :u', 'statusKey = :sk'];
   const remove: string[] = [];
   if (change.reason) {
     set.push('#r = :r');
@@ -362,10 +504,10 @@ export async function startDeploy(
       new UpdateCommand({
         TableName: config.logsTable(),
         Key: logKey(triggerId, logId),
-        UpdateExpression: 'SET #s = :d, #u = :u, inFlight = :if REMOVE #r',
+        UpdateExpression: 'SET #s = :d, #u = :u, statusKey = :sk, inFlight = :if REMOVE #r',
         ConditionExpression: 'attribute_exists(sk) AND #s IN (:q, :d)',
         ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' },
-        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso(), ':if': IN_FLIGHT },
+        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso(), ':sk': statusKey('deploying', logId), ':if': IN_FLIGHT },
         ReturnValues: 'ALL_NEW',
         // the entry as it is comes back with the failure: no second read to learn why
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -381,52 +523,164 @@ export async function startDeploy(
   }
 }
 
-/** Newest first. `cursor` is opaque to callers (base64url of DynamoDB's LastEvaluatedKey). */
+/** Crockford base32 ULID: 10 characters of time, 16 of randomness. */
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** The smallest and largest ULID of a millisecond range (ULIDs sort by time): a time range is a key range. */
+function ulidRange(since?: Date, until?: Date): { from: string; to: string } {
+  return {
+    from: `${encodeTime(Math.max(0, since?.getTime() ?? 0), 10)}${'0'.repeat(16)}`,
+    to: `${encodeTime(Math.min(2 ** 48 - 1, until?.getTime() ?? 2 ** 48 - 1), 10)}${'Z'.repeat(16)}`,
+  };
+}
+
+/**
+ * Newest first. `cursor` is opaque to callers (base64url of DynamoDB's LastEvaluatedKey). With `status` the page is
+ * read from the sparse `byStatus` index (only entries of that status are read); `since`/`until` narrow the key range
+ * (receivedAt, inclusive, to the millisecond). Either way one Query of at most `limit` items per page.
+ */
 export async function listLogEntries(
   triggerId: string,
-  opts: { limit: number; status?: LogStatus; cursor?: string },
+  opts: { limit: number; status?: LogStatus; cursor?: string; since?: Date; until?: Date },
 ): Promise<{ items: LogEntry[]; cursor?: string }> {
-  const items: LogEntry[] = [];
-  let start: Record<string, unknown> | undefined = opts.cursor
-    ? JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8'))
-    : undefined;
-  // A status filter is applied after the read, so keep reading pages until the page is full.
-  do {
-    const out = await dynamo().send(
-      new QueryCommand({
-        TableName: config.logsTable(),
-        KeyConditionExpression: 'triggerId = :t AND begins_with(sk, :p)',
-        ExpressionAttributeValues: { ':t': triggerId, ':p': 'log#', ...(opts.status ? { ':s': opts.status } : {}) },
-        ...(opts.status ? { FilterExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' } } : {}),
-        ScanIndexForward: false,
-        Limit: opts.limit - items.length,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((out.Items ?? []) as Array<LogEntry & { sk: string }>).map((i) => stripKeys<LogEntry>(i)));
-    start = out.LastEvaluatedKey;
-  } while (start && items.length < opts.limit);
+  const { from, to } = ulidRange(opts.since, opts.until);
+  const prefix = opts.status ? `${opts.status}#` : 'log#';
+  const out = await dynamo().send(
+    new QueryCommand({
+      TableName: config.logsTable(),
+      ...(opts.status ? { IndexName: 'byStatus' } : {}),
+      KeyConditionExpression: `triggerId = :t AND #k BETWEEN :from AND :to`,
+      ExpressionAttributeNames: { '#k': opts.status ? 'statusKey' : 'sk' },
+      ExpressionAttributeValues: { ':t': triggerId, ':from': prefix + from, ':to': prefix + to },
+      ScanIndexForward: false,
+      Limit: opts.limit,
+      ExclusiveStartKey: opts.cursor ? JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) : undefined,
+    }),
+  );
+  const start = out.LastEvaluatedKey;
+  let items = (out.Items ?? []) as Array<LogEntry & { sk: string }>;
+  if (opts.status && items.length) items = await fullEntries(triggerId, items, opts.status);
   return {
-    items,
+    items: items.map((i) => stripKeys<LogEntry>(i)),
     cursor: start ? Buffer.from(JSON.stringify(start), 'utf8').toString('base64url') : undefined,
   };
 }
 
-/** Cursor strings come from users: refuse anything that is not one of ours. */
-export function isValidCursor(cursor: string, triggerId: string): boolean {
+/**
+ * `byStatus` projects only the keys (an index write is then 1 unit whatever the entry's size, instead of the whole
+ * entry again on every status change): the page's entries come from the table in one BatchGetItem, in the index's
+ * order. An entry whose status changed since the index was read (it is eventually consistent) is left out.
+ */
+async function fullEntries(triggerId: string, keys: Array<{ sk: string }>, status: LogStatus): Promise<Array<LogEntry & { sk: string }>> {
+  const table = config.logsTable();
+  const found = new Map<string, LogEntry & { sk: string }>();
+  let pending: Array<Record<string, unknown>> = keys.map((k) => ({ triggerId, sk: k.sk }));
+  for (let tries = 0; pending.length; tries++) {
+    if (tries > 8) throw new Error('DynamoDB kept the log page unprocessed');
+    if (tries > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** tries)));
+    const out = await dynamo().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+    for (const item of out.Responses?.[table] ?? []) found.set(item.sk as string, item as LogEntry & { sk: string });
+    pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Array<Record<string, unknown>>;
+  }
+  return keys.map((k) => found.get(k.sk)).filter((e): e is LogEntry & { sk: string } => e !== undefined && e.status === status);
+}
+
+/**
+ * Cursor strings come from users: refuse anything that is not one of ours (DynamoDB refuses anything else as a
+ * 5xx-looking error). Without a status: exactly the table's key (an entry's). With one: the `byStatus` index key
+ * too, of that status and the same entry.
+ */
+export function isValidCursor(cursor: string, triggerId: string, status?: LogStatus): boolean {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    // exactly the two key attributes, an entry's sort key (DynamoDB refuses anything else as a 5xx-looking error)
-    return (
-      typeof key === 'object' &&
-      key !== null &&
-      !Array.isArray(key) &&
-      Object.keys(key).length === 2 &&
-      key.triggerId === triggerId &&
-      typeof key.sk === 'string' &&
-      /^log#[0-9A-HJKMNP-TV-Z]{26}$/.test(key.sk)
-    );
+    if (typeof key !== 'object' || key === null || Array.isArray(key) || key.triggerId !== triggerId) return false;
+    if (typeof key.sk !== 'string' || !key.sk.startsWith('log#') || !ULID.test(key.sk.slice(4))) return false;
+    if (!status) return Object.keys(key).length === 2;
+    return Object.keys(key).length === 3 && key.statusKey === statusKey(status, key.sk.slice(4));
   } catch {
     return false;
   }
+}
+
+// ---------- migration ----------
+
+/**
+ * Gives items written before the indexes existed their index keys: entries without `statusKey` (they would not show
+ * in `?status=` pages) and triggers without the listing keys (they would not show in `GET /admin/triggers`). Run once
+ * after deploying (`npx tsx scripts/backfill-indexes.ts`); safe to run again and while webhooks arrive: each update
+ * is conditional on the item still lacking the key and on the status it was read with (a concurrent status change
+ * sets the key itself). Reads both tables once (a Scan), so it is a migration step, never a request path.
+ */
+export async function backfillIndexKeys(): Promise<{ entries: number; triggers: number }> {
+  let entries = 0;
+  let triggers = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo().send(
+      new ScanCommand({
+        TableName: config.logsTable(),
+        FilterExpression: 'begins_with(sk, :p) AND attribute_not_exists(statusKey)',
+        ProjectionExpression: 'triggerId, sk, #s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':p': 'log#' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of (out.Items ?? []) as Array<{ triggerId: string; sk: string; status: LogStatus }>) {
+      const done = await dynamo()
+        .send(
+          new UpdateCommand({
+            TableName: config.logsTable(),
+            Key: { triggerId: item.triggerId, sk: item.sk },
+            UpdateExpression: 'SET statusKey = :k',
+            ConditionExpression: 'attribute_exists(sk) AND attribute_not_exists(statusKey) AND #s = :s',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':k': statusKey(item.status, item.sk.slice(4)), ':s': item.status },
+          }),
+        )
+        .then(
+          () => true,
+          (e: Error) => {
+            if (e.name === 'ConditionalCheckFailedException') return false; // changed meanwhile: it has its key
+            throw e;
+          },
+        );
+      if (done) entries++;
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  start = undefined;
+  do {
+    const out: { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> } = await dynamo().send(
+      new ScanCommand({
+        TableName: config.triggersTable(),
+        FilterExpression: 'attribute_not_exists(listSort)',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of (out.Items ?? []) as unknown as Trigger[]) {
+      const keys = triggerItem(item);
+      const done = await dynamo()
+        .send(
+          new UpdateCommand({
+            TableName: config.triggersTable(),
+            Key: { id: item.id },
+            UpdateExpression: 'SET listAll = :a, listEnabled = :e, listProviderEnabled = :pe, listSort = :s',
+            // a PATCH meanwhile wrote the keys itself
+            ConditionExpression: 'attribute_exists(id) AND attribute_not_exists(listSort)',
+            ExpressionAttributeValues: { ':a': keys.listAll, ':e': keys.listEnabled, ':pe': keys.listProviderEnabled, ':s': keys.listSort },
+          }),
+        )
+        .then(
+          () => true,
+          (e: Error) => {
+            if (e.name === 'ConditionalCheckFailedException') return false;
+            throw e;
+          },
+        );
+      if (done) triggers++;
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return { entries, triggers };
 }

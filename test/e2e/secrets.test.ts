@@ -4,6 +4,7 @@
  * log line the functions wrote is searched for every secret, in every form (lib/core/redact-values.ts).
  */
 import { capturedLines } from '../helpers/log-capture';
+import { brotliDecompressSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { containsSecret, secretSet } from '../../lib/core/redact-values';
@@ -47,7 +48,8 @@ async function rawLogItems(): Promise<unknown[]> {
   let start: Record<string, unknown> | undefined;
   do {
     const out = await client.send(new ScanCommand({ TableName: stack.resources.tables.LogsTable.tableName, ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
+    // a stored request is brotli-compressed (lib/store/store.ts): searched as its text
+    items.push(...(out.Items ?? []).map((i) => (i.requestBr ? { ...i, requestBr: brotliDecompressSync(i.requestBr).toString('utf8') } : i)));
     start = out.LastEvaluatedKey;
   } while (start);
   return items;

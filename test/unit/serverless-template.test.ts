@@ -118,7 +118,7 @@ const logs = (fn: string) => `Allow logs:CreateLogStream,logs:PutLogEvents on ${
 
 // GetItem and ConditionCheckItem on the logs table: the deploy state; ChangeMessageVisibility: ending the retry wait
 // of a superseded deploy
-const LOG_WRITES = 'Allow dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on LogsTable';
+const LOG_WRITES = 'Allow dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on LogsTable';
 const QUEUE_WRITES = 'Allow sqs:ChangeMessageVisibility,sqs:SendMessage on DeployQueue';
 const EVENT_BUS = `Allow events:PutEvents on ${ARN('events', 'event-bus/default')}`;
 const RECEIVER = ['Allow dynamodb:GetItem on TriggersTable', LOG_WRITES, QUEUE_WRITES];
@@ -168,14 +168,16 @@ function expectedStatements(fn: string): string[] {
     case 'adminTriggers':
       return [
         logs(fn),
-        'Allow dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Scan on TriggersTable',
+        'Allow dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem on TriggersTable',
+        'Allow dynamodb:Query on TriggersTable/index/byCreated, TriggersTable/index/byProvider, TriggersTable/index/byEnabled, TriggersTable/index/byProviderEnabled',
         `Allow ssm:GetParameter on ${TOKEN_PARAM}`,
       ];
     case 'adminLogs':
       return [
         logs(fn),
         'Allow dynamodb:GetItem on TriggersTable',
-        'Allow dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on LogsTable',
+        'Allow dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem on LogsTable',
+        'Allow dynamodb:Query on LogsTable/index/byStatus',
         QUEUE_WRITES,
         `Allow ssm:GetParameter on ${TOKEN_PARAM}`,
       ];

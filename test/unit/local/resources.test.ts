@@ -119,12 +119,15 @@ describe('createResources', () => {
       KeySchema: sortKeys(g.KeySchema),
       ProjectionType: g.Projection?.ProjectionType,
     }));
+    // DynamoDB does not keep the indexes in the order they were defined
+    const byName = (a: { IndexName?: string }, b: { IndexName?: string }) => String(a.IndexName).localeCompare(String(b.IndexName));
+    gsis.sort(byName);
     expect(gsis).toEqual(
       (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
         IndexName: g.IndexName,
         KeySchema: sortKeys(g.KeySchema),
         ProjectionType: g.Projection.ProjectionType,
-      })),
+      })).sort(byName),
     );
     const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: r.tables[id].tableName }));
     if (p.TimeToLiveSpecification?.Enabled) {
