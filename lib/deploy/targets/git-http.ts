@@ -93,3 +93,33 @@ export function guardedGitHttp(opts: { allowPrivate: boolean; deadline: number }
     },
   };
 }
+
+/**
+ * A `fetch` with the same rules, for the REST clients (@octokit/rest's `request.fetch`): string / bytes bodies,
+ * no redirects followed, the answer read whole (JSON answers of the contents API are small; a cap applies).
+ */
+export function guardedFetch(opts: { allowPrivate: boolean; deadline: number }): typeof fetch {
+  const client = guardedGitHttp(opts);
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    const raw = init?.body;
+    const body = raw === undefined || raw === null ? undefined : typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw as ArrayBuffer);
+    const res = await client.request({
+      url,
+      method: init?.method ?? 'GET',
+      headers,
+      body: body ? (async function* () {
+        yield new Uint8Array(body);
+      })() : undefined,
+    });
+    const parts: Uint8Array[] = [];
+    for await (const c of res.body as AsyncIterable<Uint8Array>) parts.push(c);
+    const status = res.statusCode;
+    const nullBody = status === 204 || status === 304 || (init?.method ?? 'GET') === 'HEAD';
+    return new Response(nullBody ? null : Buffer.concat(parts), { status, statusText: res.statusMessage, headers: res.headers });
+  }) as typeof fetch;
+}

@@ -16,8 +16,9 @@
  * Errors: 401/403/404 and a missing branch or file or rule match are not retryable; network errors, timeouts and
  * 5xx are. The token never appears in a result (errors are redacted by value).
  *
- * `via: "github" | "gitlab"` (REST APIs) and `mode: "pull-request"` are part of the contract but not implemented
- * yet: a trigger asking for them is refused at creation (400) instead of failing at deploy time.
+ * `via: "github"`: the contents API (./git-github), commit mode. `via: "gitlab"` and `mode: "pull-request"` are
+ * part of the contract but not implemented yet: a trigger asking for them is refused at creation (400) instead
+ * of failing at deploy time.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import fs from 'node:fs';
@@ -32,6 +33,7 @@ import { redactValues, secretSet } from '../../core/redact-values';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
+import { githubCommit, githubRepo } from './git-github';
 import { guardedGitHttp, GitHttpRefused } from './git-http';
 import type { AttemptResult, DeployTarget } from './types';
 
@@ -110,12 +112,15 @@ export const gitTargetSchema = z
   })
   .superRefine((t, ctx) => {
     const via = gitVia(t);
-    if (via !== 'git') {
+    if (via === 'gitlab') {
       ctx.addIssue({
         code: 'custom',
         path: ['via'],
-        message: `via ${via} (the ${via === 'github' ? 'GitHub' : 'GitLab'} REST API) is not implemented yet; set "via": "git" to push over HTTPS with a token`,
+        message: 'via gitlab (the GitLab REST API) is not implemented yet; set "via": "git" to push over HTTPS with a token',
       });
+    }
+    if (via === 'github' && !githubRepo(t.url)) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitHub repository URL is https://<host>/<owner>/<repo>' });
     }
     if (t.mode === 'pull-request') {
       ctx.addIssue({ code: 'custom', path: ['mode'], message: 'pull-request mode is not implemented yet; use "commit"' });
@@ -199,8 +204,8 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
     details.image = img.pinDigest && img.digest ? `${img.name}@${img.digest}` : img.tag ? `${img.name}:${img.tag}` : `${img.name}@${img.digest}`;
 
     let onAuth: git.AuthCallback | undefined;
+    let token: string | undefined;
     if (config.auth) {
-      let token: string;
       try {
         token = await resolveSecret(config.auth.token);
       } catch (err) {
@@ -209,12 +214,37 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
       }
       secrets = secretSet([token]);
       const username = config.auth.username ?? 'x-access-token';
-      onAuth = () => ({ username, password: token });
+      const password = token;
+      onAuth = () => ({ username, password });
     }
-    const http = guardedGitHttp({ allowPrivate: ctx.allowPrivateTargets, deadline });
-    const onAuthFailure: git.AuthFailureCallback = () => ({ cancel: true });
     const vars = templateVars(ctx.event, ctx.triggerId, ctx.logId);
     const trailer = `${TRAILER_LOG}: ${ctx.logId}`;
+    const message = `${renderString(config.commitMessage ?? DEFAULT_COMMIT_MESSAGE, vars).trimEnd()}\n\nTriggerfish-Trigger: ${ctx.triggerId}\n${trailer}\n`;
+    const author = config.author
+      ? { name: renderString(config.author.name, vars) || DEFAULT_AUTHOR.name, email: renderString(config.author.email, vars) || DEFAULT_AUTHOR.email }
+      : DEFAULT_AUTHOR;
+
+    if (gitVia(config) === 'github') {
+      const r = await githubCommit({
+        url: config.url,
+        branch,
+        files: config.files.map((f) => ({ path: f.path, rule: ruleOf(f) })),
+        img,
+        triggerName: ctx.triggerName,
+        token,
+        message,
+        trailer,
+        author,
+        allowPrivate: ctx.allowPrivateTargets,
+        deadline,
+        tries: GIT_PUSH_TRIES,
+      }).catch((err: unknown) => ({ ok: false, retryable: true, error: `github: ${(err as Error)?.message ?? String(err)}`, details: {} as Record<string, unknown> }));
+      Object.assign(details, r.details);
+      return result({ ok: r.ok, retryable: r.retryable, statusCode: 'statusCode' in r ? r.statusCode : undefined, error: r.error, response: 'response' in r ? r.response : undefined });
+    }
+
+    const http = guardedGitHttp({ allowPrivate: ctx.allowPrivateTargets, deadline });
+    const onAuthFailure: git.AuthFailureCallback = () => ({ cancel: true });
 
     const cloneAndEdit = async (): Promise<Edited | AttemptResult> => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'triggerfish-git-'));
@@ -268,10 +298,6 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
           details.commit = own?.oid ?? head;
           return result({ ok: true, retryable: false, response: own ? `already in Git (commit ${own.oid})` : 'already in Git' });
         }
-        const message = `${renderString(config.commitMessage ?? DEFAULT_COMMIT_MESSAGE, vars).trimEnd()}\n\nTriggerfish-Trigger: ${ctx.triggerId}\n${trailer}\n`;
-        const author = config.author
-          ? { name: renderString(config.author.name, vars) || DEFAULT_AUTHOR.name, email: renderString(config.author.email, vars) || DEFAULT_AUTHOR.email }
-          : DEFAULT_AUTHOR;
         const oid = await git.commit({ fs, dir, message, author });
         try {
           const pushed = await git.push({ fs, http, dir, remote: 'origin', ref: branch, remoteRef: branch, force: false, onAuth, onAuthFailure });
