@@ -16,9 +16,9 @@
  * Errors: 401/403/404 and a missing branch or file or rule match are not retryable; network errors, timeouts and
  * 5xx are. The token never appears in a result (errors are redacted by value).
  *
- * `via: "github"`: the contents API (./git-github), commit mode. `via: "gitlab"` and `mode: "pull-request"` are
- * part of the contract but not implemented yet: a trigger asking for them is refused at creation (400) instead
- * of failing at deploy time.
+ * `via: "github"`: the contents API (./git-github); `via: "gitlab"`: the commits API (./git-gitlab); both in commit
+ * mode. `mode: "pull-request"` is part of the contract but not implemented yet: a trigger asking for it is refused
+ * at creation (400) instead of failing at deploy time.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import fs from 'node:fs';
@@ -33,7 +33,8 @@ import { redactValues, secretSet } from '../../core/redact-values';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
-import { githubCommit, githubRepo } from './git-github';
+import { githubCommit, githubRepo, type HostCommitInput } from './git-github';
+import { gitlabCommit, gitlabProject } from './git-gitlab';
 import { guardedGitHttp, GitHttpRefused } from './git-http';
 import type { AttemptResult, DeployTarget } from './types';
 
@@ -112,12 +113,8 @@ export const gitTargetSchema = z
   })
   .superRefine((t, ctx) => {
     const via = gitVia(t);
-    if (via === 'gitlab') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['via'],
-        message: 'via gitlab (the GitLab REST API) is not implemented yet; set "via": "git" to push over HTTPS with a token',
-      });
+    if (via === 'gitlab' && !gitlabProject(t.url)) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitLab project URL is https://<host>/<group>/<project>' });
     }
     if (via === 'github' && !githubRepo(t.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitHub repository URL is https://<host>/<owner>/<repo>' });
@@ -224,8 +221,9 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
       ? { name: renderString(config.author.name, vars) || DEFAULT_AUTHOR.name, email: renderString(config.author.email, vars) || DEFAULT_AUTHOR.email }
       : DEFAULT_AUTHOR;
 
-    if (gitVia(config) === 'github') {
-      const r = await githubCommit({
+    const via = gitVia(config);
+    if (via === 'github' || via === 'gitlab') {
+      const input: HostCommitInput = {
         url: config.url,
         branch,
         files: config.files.map((f) => ({ path: f.path, rule: ruleOf(f) })),
@@ -238,7 +236,13 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         allowPrivate: ctx.allowPrivateTargets,
         deadline,
         tries: GIT_PUSH_TRIES,
-      }).catch((err: unknown) => ({ ok: false, retryable: true, error: `github: ${(err as Error)?.message ?? String(err)}`, details: {} as Record<string, unknown> }));
+      };
+      const r = await (via === 'github' ? githubCommit(input) : gitlabCommit(input)).catch((err: unknown) => ({
+        ok: false,
+        retryable: true,
+        error: `${via}: ${(err as Error)?.message ?? String(err)}`,
+        details: {} as Record<string, unknown>,
+      }));
       Object.assign(details, r.details);
       return result({ ok: r.ok, retryable: r.retryable, statusCode: 'statusCode' in r ? r.statusCode : undefined, error: r.error, response: 'response' in r ? r.response : undefined });
     }

@@ -188,7 +188,7 @@ describe('git target validation', () => {
     expect(issue({ ...base, auth: { token: 'inline' } })).toMatch(/^auth\.token: a secret reference/);
     expect(issue({ ...base, commitMessage: '{{nope}}' })).toBe('commitMessage: unknown placeholder {{nope}}');
     expect(issue({ ...base, url: 'https://user:pw@git.example.com/x.git' })).toMatch(/^url: /);
-    expect(issue({ ...base, via: 'gitlab' })).toMatch(/^via: via gitlab .* not implemented yet/);
+    expect(issue({ ...base, via: 'gitlab', url: 'https://gitlab.com/only-group' })).toMatch(/^url: a GitLab project URL/);
     expect(issue({ ...base, via: 'github', url: 'https://github.com/only-owner' })).toMatch(/^url: a GitHub repository URL/);
     expect(issue({ ...base, mode: 'pull-request' })).toMatch(/^mode: pull-request mode is not implemented yet/);
   });
