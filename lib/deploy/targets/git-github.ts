@@ -60,17 +60,21 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
 }
 
-export async function githubCommit(input: HostCommitInput): Promise<HostCommitResult> {
-  const details: Record<string, unknown> = { via: 'github', branch: input.branch };
-  const repo = githubRepo(input.url);
-  if (!repo) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<owner>/<repo>', details };
-  const octokit = new Octokit({
+function client(input: HostCommitInput, apiBase: string): Octokit {
+  return new Octokit({
     auth: input.token,
-    baseUrl: repo.apiBase,
+    baseUrl: apiBase,
     userAgent: 'Triggerfish/0.1',
     request: { fetch: guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline }), retries: 0 },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
+}
+
+export async function githubCommit(input: HostCommitInput): Promise<HostCommitResult> {
+  const details: Record<string, unknown> = { via: 'github', branch: input.branch };
+  const repo = githubRepo(input.url);
+  if (!repo) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<owner>/<repo>', details };
+  const octokit = client(input, repo.apiBase);
   const { owner, repo: name } = repo;
   const commits: string[] = [];
   const changedPaths: string[] = [];
@@ -135,4 +139,86 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
   details.commit = commits[commits.length - 1];
   if (commits.length > 1) details.commits = commits;
   return { ok: true, retryable: false, response: `committed ${commits.join(', ')} to ${input.branch}`, details };
+}
+
+export interface PullRequestInput extends HostCommitInput {
+  /** the branch the PR is opened from, one per trigger */
+  prBranch: string;
+  title: string;
+  body: string;
+}
+
+/**
+ * Pull-request mode: the files of the base branch already hold the image → "already in Git", no PR. Otherwise
+ * the trigger's branch (created from the base, or reset to it when no PR of it is open any more: it is
+ * Triggerfish's own branch, never the protected base) gets the edit as a commit (githubCommit on that branch),
+ * and the one open PR from it is updated in place (title, body) or opened.
+ * GitHub routes: GET /repos/{o}/{r}/git/ref/heads/{b}, POST /repos/{o}/{r}/git/refs, PATCH
+ * /repos/{o}/{r}/git/refs/heads/{b}, GET/POST /repos/{o}/{r}/pulls, PATCH /repos/{o}/{r}/pulls/{n}.
+ */
+export async function githubPullRequest(input: PullRequestInput): Promise<HostCommitResult> {
+  const details: Record<string, unknown> = { via: 'github', mode: 'pull-request', base: input.branch, branch: input.prBranch };
+  const repo = githubRepo(input.url);
+  if (!repo) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<owner>/<repo>', details };
+  const octokit = client(input, repo.apiBase);
+  const { owner, repo: name } = repo;
+
+  // 1. is the image in the base branch already?
+  let pending = false;
+  for (const f of input.files) {
+    try {
+      const got = await octokit.rest.repos.getContent({ owner, repo: name, path: f.path, ref: input.branch });
+      const data = got.data as { content?: string; encoding?: string };
+      if (Array.isArray(got.data) || data.encoding !== 'base64') return { ok: false, retryable: false, error: `${f.path} is not a file in ${input.branch}`, details };
+      const edit = applyRule(Buffer.from(data.content ?? '', 'base64').toString('utf8'), f.rule, input.img, input.triggerName);
+      if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
+      if (edit.changed) pending = true;
+    } catch (err) {
+      if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`, details };
+      return failure(err, `read ${f.path}`, details);
+    }
+  }
+  if (!pending) return { ok: true, retryable: false, response: `already in Git (${input.branch})`, details: { ...details, changedPaths: [] } };
+
+  try {
+    // 2. the trigger's branch, and its open PR if any
+    const base = await octokit.rest.git.getRef({ owner, repo: name, ref: `heads/${input.branch}` });
+    const open = await octokit.rest.pulls.list({ owner, repo: name, head: `${owner}:${input.prBranch}`, base: input.branch, state: 'open', per_page: 1 });
+    let existing = true;
+    try {
+      await octokit.rest.git.getRef({ owner, repo: name, ref: `heads/${input.prBranch}` });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+      existing = false;
+    }
+    if (!existing) await octokit.rest.git.createRef({ owner, repo: name, ref: `refs/heads/${input.prBranch}`, sha: base.data.object.sha });
+    else if (!open.data.length) {
+      // its last PR was merged or closed: start again from the base. (No PR at all: a crash between the commit and
+      // opening the PR; keep the branch so its commit is found.)
+      const closed = await octokit.rest.pulls.list({ owner, repo: name, head: `${owner}:${input.prBranch}`, state: 'closed', per_page: 1 });
+      if (closed.data.length) await octokit.rest.git.updateRef({ owner, repo: name, ref: `heads/${input.prBranch}`, sha: base.data.object.sha, force: true });
+    }
+
+    // 3. the edit as a commit on that branch (blob sha concurrency, crash-retry by trailer)
+    const committed = await githubCommit({ ...input, branch: input.prBranch });
+    Object.assign(details, committed.details, { via: 'github', mode: 'pull-request', base: input.branch, branch: input.prBranch });
+    if (!committed.ok) return { ...committed, details };
+
+    // 4. one open PR per trigger, updated in place
+    let pr: { number: number; html_url: string };
+    if (open.data.length) {
+      const updated = await octokit.rest.pulls.update({ owner, repo: name, pull_number: open.data[0].number, title: input.title, body: input.body });
+      pr = updated.data;
+      details.pullRequestAction = 'updated';
+    } else {
+      const created = await octokit.rest.pulls.create({ owner, repo: name, head: input.prBranch, base: input.branch, title: input.title, body: input.body });
+      pr = created.data;
+      details.pullRequestAction = 'opened';
+    }
+    details.pullRequest = pr.html_url;
+    details.pullRequestNumber = pr.number;
+    return { ok: true, retryable: false, response: `${committed.response}; pull request ${pr.html_url} ${details.pullRequestAction}`, details };
+  } catch (err) {
+    return failure(err, 'pull request', details);
+  }
 }

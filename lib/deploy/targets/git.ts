@@ -16,9 +16,9 @@
  * Errors: 401/403/404 and a missing branch or file or rule match are not retryable; network errors, timeouts and
  * 5xx are. The token never appears in a result (errors are redacted by value).
  *
- * `via: "github"`: the contents API (./git-github); `via: "gitlab"`: the commits API (./git-gitlab); both in commit
- * mode. `mode: "pull-request"` is part of the contract but not implemented yet: a trigger asking for it is refused
- * at creation (400) instead of failing at deploy time.
+ * `via: "github"`: the contents API (./git-github), commit or pull-request mode; `via: "gitlab"`: the commits API
+ * (./git-gitlab), commit mode. `mode: "pull-request"` for gitlab (MR) and plain git is not implemented yet: such a
+ * trigger is refused at creation (400) instead of failing at deploy time. Auto-merge is not implemented.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import fs from 'node:fs';
@@ -33,10 +33,10 @@ import { redactValues, secretSet } from '../../core/redact-values';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
-import { githubCommit, githubRepo, type HostCommitInput } from './git-github';
+import { githubCommit, githubPullRequest, githubRepo, type HostCommitInput } from './git-github';
 import { gitlabCommit, gitlabProject } from './git-gitlab';
 import { guardedGitHttp, GitHttpRefused } from './git-http';
-import type { AttemptResult, DeployTarget } from './types';
+import type { AttemptResult, DeployContext, DeployTarget } from './types';
 
 export const GIT_TIMEOUT_MS = 60_000;
 export const GIT_PUSH_TRIES = 3;
@@ -119,8 +119,8 @@ export const gitTargetSchema = z
     if (via === 'github' && !githubRepo(t.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitHub repository URL is https://<host>/<owner>/<repo>' });
     }
-    if (t.mode === 'pull-request') {
-      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'pull-request mode is not implemented yet; use "commit"' });
+    if (t.mode === 'pull-request' && via !== 'github') {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: `pull-request mode is implemented for via github only (not yet for ${via}); use "commit"` });
     }
   });
 
@@ -171,6 +171,25 @@ function classify(err: unknown): { retryable: boolean; statusCode?: number; mess
 }
 
 const TRAILER_LOG = 'Triggerfish-Log';
+
+/** The PR branch (one per trigger), title and body: they name the image, the log entry and the event. */
+export function pullRequestText(config: GitTargetConfig, ctx: DeployContext, image: string): { prBranch: string; title: string; body: string } {
+  const who = ctx.triggerName ?? ctx.triggerId;
+  const e = ctx.event;
+  const event = [e.provider, e.action, e.repoFullName, e.tag ? `tag ${e.tag}` : undefined, e.digest ? `digest ${e.digest}` : undefined].filter(Boolean).join(' ');
+  return {
+    prBranch: `triggerfish/${who}`,
+    title: `Deploy ${image}`,
+    body: [
+      `Triggerfish trigger \`${who}\` (${ctx.triggerId}) deploys \`${image}\` to ${config.files.map((f) => `\`${f.path}\``).join(', ')}.`,
+      '',
+      `- log entry: \`${ctx.logId}\``,
+      `- event: ${event}`,
+      '',
+      'This pull request is updated in place by later events of the same trigger.',
+    ].join('\n'),
+  };
+}
 
 interface Edited {
   dir: string;
@@ -237,7 +256,13 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         deadline,
         tries: GIT_PUSH_TRIES,
       };
-      const r = await (via === 'github' ? githubCommit(input) : gitlabCommit(input)).catch((err: unknown) => ({
+      const run =
+        via === 'gitlab'
+          ? gitlabCommit(input)
+          : config.mode === 'pull-request'
+            ? githubPullRequest({ ...input, ...pullRequestText(config, ctx, details.image as string) })
+            : githubCommit(input);
+      const r = await run.catch((err: unknown) => ({
         ok: false,
         retryable: true,
         error: `${via}: ${(err as Error)?.message ?? String(err)}`,

@@ -80,3 +80,50 @@ describe('git target via github (contents API)', () => {
     expect(gh.commits).toHaveLength(1);
   });
 });
+
+describe('git target via github, pull-request mode', () => {
+  const pr = (over: Partial<GitTargetConfig> = {}) => target({ mode: 'pull-request', ...over });
+  const tagOn = (branch: string) => /tag: '([^']*)'/.exec(gh.branches.get(branch)!.get('charts/web/values.yaml')!)![1];
+
+  it('opens one PR from the trigger branch, updates it in place on later events, base untouched', async () => {
+    const first = await gitTarget.deploy(pr(), ctx(event('1.5.0'), 'log-a'));
+    expect(first.error).toBeUndefined();
+    expect(first.details).toMatchObject({ mode: 'pull-request', base: 'main', branch: 'triggerfish/web-prod', pullRequestAction: 'opened', pullRequest: gh.pulls[0].html_url, changedPaths: ['charts/web/values.yaml'] });
+    expect(tagOn('main')).toBe('v1.4.0');
+    expect(tagOn('triggerfish/web-prod')).toBe('1.5.0');
+    expect(gh.pulls[0]).toMatchObject({ head: 'triggerfish/web-prod', base: 'main', title: 'Deploy ghcr.io/acme/web:1.5.0', state: 'open' });
+    expect(gh.pulls[0].body).toContain('log entry: `log-a`');
+    expect(gh.pulls[0].body).toContain('event: github push acme/web tag 1.5.0');
+
+    const second = await gitTarget.deploy(pr(), ctx(event('1.6.0'), 'log-b'));
+    expect(second.details).toMatchObject({ pullRequestAction: 'updated', pullRequestNumber: 1 });
+    expect(gh.pulls).toHaveLength(1);
+    expect(gh.pulls[0].title).toBe('Deploy ghcr.io/acme/web:1.6.0');
+    expect(tagOn('triggerfish/web-prod')).toBe('1.6.0');
+    expect(tagOn('main')).toBe('v1.4.0');
+
+    // the same event again (a crash-retry): its commit is found on the branch, no second commit
+    const count = gh.commits.length;
+    const again = await gitTarget.deploy(pr(), ctx(event('1.6.0'), 'log-b'));
+    expect(again.ok).toBe(true);
+    expect(again.response).toMatch(/^already in Git \(commit [0-9a-f]{40}\); pull request .* updated$/);
+    expect(gh.commits.length).toBe(count);
+  });
+
+  it('after the PR was merged, the branch starts again from the base and a new PR opens; the base having it means no PR', async () => {
+    await gitTarget.deploy(pr(), ctx(event('2.0.0'), 'log-a'));
+    // merge: main gets the branch's file, the PR is closed
+    gh.setFile('charts/web/values.yaml', gh.branches.get('triggerfish/web-prod')!.get('charts/web/values.yaml')!, 'Merge pull request #1');
+    gh.pulls[0].state = 'closed';
+
+    const same = await gitTarget.deploy(pr(), ctx(event('2.0.0'), 'log-b'));
+    expect(same).toMatchObject({ ok: true, response: 'already in Git (main)' });
+    expect(gh.pulls).toHaveLength(1);
+
+    gh.setFile('charts/web/values.yaml', gh.files.get('charts/web/values.yaml')!.replace('replicaCount: 2', 'replicaCount: 5'), 'scale up');
+    const next = await gitTarget.deploy(pr(), ctx(event('2.1.0'), 'log-c'));
+    expect(next.details).toMatchObject({ pullRequestAction: 'opened', pullRequestNumber: 2 });
+    const branchFile = gh.branches.get('triggerfish/web-prod')!.get('charts/web/values.yaml')!;
+    expect(branchFile).toBe(gh.files.get('charts/web/values.yaml')!.replace("tag: '2.0.0'", "tag: '2.1.0'"));
+  });
+});
