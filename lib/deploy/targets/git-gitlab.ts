@@ -63,7 +63,16 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
 
 const CHANGED_MEANWHILE = /changed since you started editing|has been modified|last_commit_id/i;
 
-export async function gitlabCommit(input: HostCommitInput): Promise<HostCommitResult> {
+export interface GitLabCommitOptions {
+  /** read the files from this ref (default: the branch) */
+  readRef?: string;
+  /** create / overwrite `branch` from this branch (the commits API's start_branch) */
+  startBranch?: string;
+  /** with startBranch: overwrite `branch` (the commits API's force) */
+  force?: boolean;
+}
+
+export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOptions = {}): Promise<HostCommitResult> {
   const details: Record<string, unknown> = { via: 'gitlab', branch: input.branch };
   const where = gitlabProject(input.url);
   if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
@@ -82,7 +91,7 @@ export async function gitlabCommit(input: HostCommitInput): Promise<HostCommitRe
       let current = edited.get(f.path);
       if (!current) {
         try {
-          const file = (await api.RepositoryFiles.show(project, f.path, input.branch)) as unknown as { content: string; encoding: string; last_commit_id: string };
+          const file = (await api.RepositoryFiles.show(project, f.path, opts.readRef ?? input.branch)) as unknown as { content: string; encoding: string; last_commit_id: string };
           current = { text: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'), lastCommitId: file.last_commit_id, changed: false };
         } catch (err) {
           if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`, details };
@@ -112,6 +121,7 @@ export async function gitlabCommit(input: HostCommitInput): Promise<HostCommitRe
       const commit = (await api.Commits.create(project, input.branch, input.message, actions, {
         authorName: input.author.name,
         authorEmail: input.author.email,
+        ...(opts.startBranch ? { startBranch: opts.startBranch, force: opts.force } : {}),
       })) as unknown as { id: string; web_url?: string };
       details.commit = commit.id;
       if (commit.web_url) details.commitUrl = commit.web_url;
@@ -123,5 +133,64 @@ export async function gitlabCommit(input: HostCommitInput): Promise<HostCommitRe
       if (conflict) return { ok: false, retryable: true, statusCode: status, error: `commit to ${input.branch} conflicted ${tryNo} times (the files keep changing)`, details };
       return failure(err, `commit to ${input.branch}`, details);
     }
+  }
+}
+
+export interface MergeRequestInput extends HostCommitInput {
+  prBranch: string;
+  title: string;
+  body: string;
+}
+
+/**
+ * Merge-request mode: the base branch already holds the image → "already in Git", no MR. With an open MR from the
+ * trigger's branch, the edit is committed on that branch (updated in place) and the MR's title and description
+ * are updated; without one, the commit is made with `start_branch` = the base and `force`, which (re)creates
+ * the trigger's branch from the base, and the MR is opened.
+ * Routes: GET /projects/:id/merge_requests?source_branch&target_branch&state=opened, POST
+ * /projects/:id/merge_requests, PUT /projects/:id/merge_requests/:iid, and the commit/file routes above.
+ */
+export async function gitlabMergeRequest(input: MergeRequestInput): Promise<HostCommitResult> {
+  const details: Record<string, unknown> = { via: 'gitlab', mode: 'pull-request', base: input.branch, branch: input.prBranch };
+  const where = gitlabProject(input.url);
+  if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
+  const api = new Gitlab({
+    host: where.host,
+    token: input.token ?? '',
+    requesterFn: requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
+  } as ConstructorParameters<typeof Gitlab>[0]);
+  const { project } = where;
+  for (const f of input.files) {
+    try {
+      const file = (await api.RepositoryFiles.show(project, f.path, input.branch)) as unknown as { content: string; encoding: string };
+      const edit = applyRule(Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'), f.rule, input.img, input.triggerName);
+      if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
+      if (edit.changed) break;
+      if (f === input.files[input.files.length - 1]) return { ok: true, retryable: false, response: `already in Git (${input.branch})`, details: { ...details, changedPaths: [] } };
+    } catch (err) {
+      if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`, details };
+      return failure(err, `read ${f.path}`, details);
+    }
+  }
+  try {
+    const open = (await api.MergeRequests.all({ projectId: project, sourceBranch: input.prBranch, targetBranch: input.branch, state: 'opened', perPage: 1, maxPages: 1 })) as unknown as { iid: number; web_url: string }[];
+    const committed = open.length
+      ? await gitlabCommit({ ...input, branch: input.prBranch })
+      : await gitlabCommit({ ...input, branch: input.prBranch }, { readRef: input.branch, startBranch: input.branch, force: true });
+    Object.assign(details, committed.details, { via: 'gitlab', mode: 'pull-request', base: input.branch, branch: input.prBranch });
+    if (!committed.ok) return { ...committed, details };
+    let mr: { iid: number; web_url: string };
+    if (open.length) {
+      mr = (await api.MergeRequests.edit(project, open[0].iid, { title: input.title, description: input.body })) as unknown as typeof mr;
+      details.pullRequestAction = 'updated';
+    } else {
+      mr = (await api.MergeRequests.create(project, input.prBranch, input.branch, input.title, { description: input.body })) as unknown as typeof mr;
+      details.pullRequestAction = 'opened';
+    }
+    details.pullRequest = mr.web_url;
+    details.pullRequestNumber = mr.iid;
+    return { ok: true, retryable: false, response: `${committed.response}; merge request ${mr.web_url} ${details.pullRequestAction}`, details };
+  } catch (err) {
+    return failure(err, 'merge request', details);
   }
 }

@@ -16,9 +16,9 @@
  * Errors: 401/403/404 and a missing branch or file or rule match are not retryable; network errors, timeouts and
  * 5xx are. The token never appears in a result (errors are redacted by value).
  *
- * `via: "github"`: the contents API (./git-github), commit or pull-request mode; `via: "gitlab"`: the commits API
- * (./git-gitlab), commit mode. `mode: "pull-request"` for gitlab (MR) and plain git is not implemented yet: such a
- * trigger is refused at creation (400) instead of failing at deploy time. Auto-merge is not implemented.
+ * `via: "github"`: the contents API (./git-github); `via: "gitlab"`: the commits API (./git-gitlab); both in commit
+ * or pull-request (PR / MR) mode. Plain Git has no pull requests: that combination is refused at creation (400).
+ * Auto-merge is not implemented.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
 import { githubCommit, githubPullRequest, githubRepo, type HostCommitInput } from './git-github';
-import { gitlabCommit, gitlabProject } from './git-gitlab';
+import { gitlabCommit, gitlabMergeRequest, gitlabProject } from './git-gitlab';
 import { guardedGitHttp, GitHttpRefused } from './git-http';
 import type { AttemptResult, DeployContext, DeployTarget } from './types';
 
@@ -119,8 +119,8 @@ export const gitTargetSchema = z
     if (via === 'github' && !githubRepo(t.url)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitHub repository URL is https://<host>/<owner>/<repo>' });
     }
-    if (t.mode === 'pull-request' && via !== 'github') {
-      ctx.addIssue({ code: 'custom', path: ['mode'], message: `pull-request mode is implemented for via github only (not yet for ${via}); use "commit"` });
+    if (t.mode === 'pull-request' && via === 'git') {
+      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'pull-request mode needs a host API (via github or gitlab); plain Git has no pull requests; use "commit"' });
     }
   });
 
@@ -257,11 +257,11 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         tries: GIT_PUSH_TRIES,
       };
       const run =
-        via === 'gitlab'
-          ? gitlabCommit(input)
-          : config.mode === 'pull-request'
-            ? githubPullRequest({ ...input, ...pullRequestText(config, ctx, details.image as string) })
-            : githubCommit(input);
+        config.mode === 'pull-request'
+          ? (via === 'github' ? githubPullRequest : gitlabMergeRequest)({ ...input, ...pullRequestText(config, ctx, details.image as string) })
+          : via === 'github'
+            ? githubCommit(input)
+            : gitlabCommit(input);
       const r = await run.catch((err: unknown) => ({
         ok: false,
         retryable: true,

@@ -92,3 +92,36 @@ describe('git target via gitlab (commits API)', () => {
     expect(gl.commits).toHaveLength(2);
   });
 });
+
+describe('git target via gitlab, merge-request mode', () => {
+  const mr = (over: Partial<GitTargetConfig> = {}) => target({ mode: 'pull-request', ...over });
+  const imageOn = (branch: string) => /image: (ghcr\.io\/acme\/web:[^ ]+) # \{"\$imagepolicy": "flux-system:web"\}/.exec(gl.branches.get(branch)!.get('apps/web.yaml')!.text)![1];
+
+  it('opens one MR from the trigger branch (start_branch), updates it in place, base untouched; merged → a new one', async () => {
+    const first = await gitTarget.deploy(mr(), ctx(event('1.5.0'), 'log-a'));
+    expect(first.error).toBeUndefined();
+    expect(first.details).toMatchObject({ mode: 'pull-request', base: 'main', branch: 'triggerfish/web-prod', pullRequestAction: 'opened', pullRequestNumber: 1, pullRequest: gl.mrs[0].web_url });
+    expect(imageOn('main')).toBe('ghcr.io/acme/web:1.4.0');
+    expect(imageOn('triggerfish/web-prod')).toBe('ghcr.io/acme/web:1.5.0');
+    expect(gl.mrs[0]).toMatchObject({ source_branch: 'triggerfish/web-prod', target_branch: 'main', title: 'Deploy ghcr.io/acme/web:1.5.0', state: 'opened' });
+    expect(gl.mrs[0].description).toContain('log entry: `log-a`');
+    expect(gl.requests.find((q) => q.method === 'POST' && q.url.endsWith('/repository/commits'))!.body).toMatchObject({ branch: 'triggerfish/web-prod', start_branch: 'main', force: true });
+
+    const second = await gitTarget.deploy(mr(), ctx(event('1.6.0'), 'log-b'));
+    expect(second.details).toMatchObject({ pullRequestAction: 'updated', pullRequestNumber: 1 });
+    expect(gl.mrs).toHaveLength(1);
+    expect(gl.mrs[0].title).toBe('Deploy ghcr.io/acme/web:1.6.0');
+    expect(imageOn('triggerfish/web-prod')).toBe('ghcr.io/acme/web:1.6.0');
+    expect(imageOn('main')).toBe('ghcr.io/acme/web:1.4.0');
+
+    // merged
+    gl.setFile('apps/web.yaml', gl.branches.get('triggerfish/web-prod')!.get('apps/web.yaml')!.text, 'Merge branch triggerfish/web-prod');
+    gl.setFile('overlays/prod/kustomization.yaml', gl.branches.get('triggerfish/web-prod')!.get('overlays/prod/kustomization.yaml')!.text, 'Merge');
+    gl.mrs[0].state = 'merged';
+    const same = await gitTarget.deploy(mr(), ctx(event('1.6.0'), 'log-c'));
+    expect(same).toMatchObject({ ok: true, response: 'already in Git (main)' });
+    const next = await gitTarget.deploy(mr(), ctx(event('1.7.0'), 'log-d'));
+    expect(next.details).toMatchObject({ pullRequestAction: 'opened', pullRequestNumber: 2 });
+    expect(imageOn('triggerfish/web-prod')).toBe('ghcr.io/acme/web:1.7.0');
+  });
+});

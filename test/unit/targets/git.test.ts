@@ -190,8 +190,8 @@ describe('git target validation', () => {
     expect(issue({ ...base, url: 'https://user:pw@git.example.com/x.git' })).toMatch(/^url: /);
     expect(issue({ ...base, via: 'gitlab', url: 'https://gitlab.com/only-group' })).toMatch(/^url: a GitLab project URL/);
     expect(issue({ ...base, via: 'github', url: 'https://github.com/only-owner' })).toMatch(/^url: a GitHub repository URL/);
-    expect(issue({ ...base, mode: 'pull-request' })).toMatch(/^mode: pull-request mode is implemented for via github only \(not yet for git\)/);
-    expect(issue({ ...base, via: 'gitlab', mode: 'pull-request' })).toMatch(/^mode: .*not yet for gitlab/);
+    expect(issue({ ...base, mode: 'pull-request' })).toMatch(/^mode: pull-request mode needs a host API/);
+    expect(issue({ ...base, via: 'gitlab', mode: 'pull-request' })).toBeUndefined();
     expect(issue({ ...base, via: 'github', mode: 'pull-request' })).toBeUndefined();
   });
   it('private and loopback hosts only with ALLOW_PRIVATE_TARGETS', () => {
