@@ -285,6 +285,15 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         const what = c.statusCode === 401 || c.statusCode === 403 ? `${c.message} (check the token)` : c.message;
         return result({ ok: false, retryable: c.retryable, statusCode: c.statusCode, error: `clone ${branch}: ${what}` });
       }
+      try {
+        return await editClone(dir);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    };
+
+    const editClone = async (dir: string): Promise<Edited | AttemptResult> => {
       const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
       const changed: string[] = [];
       for (const [i, f] of config.files.entries()) {
