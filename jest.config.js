@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest'] },
-  // middy is ESM-only; let swc transform it
-  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // middy and @octokit/rest (with its dependencies) are ESM-only; let swc transform them
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|@octokit|universal-user-agent|before-after-hook|json-with-bigint|fast-content-type-parse|content-type)/)'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 30000,

@@ -74,6 +74,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
 
   const result = await runTarget(trigger.target, {
     triggerId,
+    triggerName: trigger.name,
     logId,
     event,
     allowPrivateTargets: config.allowPrivateTargets(),

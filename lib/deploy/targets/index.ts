@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { codebuildTarget, codebuildTargetSchema } from './codebuild';
 import { ecsTarget, ecsTargetSchema } from './ecs';
+import { gitTarget, gitTargetSchema } from './git';
 import { httpTarget, httpTargetSchema } from './http';
 import { kubernetesTarget, kubernetesTargetSchema } from './kubernetes';
 import { lambdaTarget, lambdaTargetSchema } from './lambda';
@@ -20,6 +21,7 @@ export const targetSchema = z.discriminatedUnion('type', [
   ecsTargetSchema,
   lambdaTargetSchema,
   codebuildTargetSchema,
+  gitTargetSchema,
 ]);
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type TargetType = TargetConfig['type'];
@@ -33,6 +35,7 @@ export const targets: { [T in TargetType]: TargetFor<T> } = {
   ecs: ecsTarget,
   lambda: lambdaTarget,
   codebuild: codebuildTarget,
+  git: gitTarget,
 };
 
 function lookupTarget(type: string): DeployTarget<TargetConfig> | undefined {

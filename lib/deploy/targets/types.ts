@@ -7,6 +7,8 @@ import type { NormalizedEvent } from '../../core/event';
 
 export interface DeployContext {
   triggerId: string;
+  /** the trigger's name (the git target's `# {"triggerfish": "<name>"}` setter markers name it) */
+  triggerName?: string;
   logId: string;
   event: NormalizedEvent;
   /** ALLOW_PRIVATE_TARGETS: allow loopback/private/link-local destinations (local runs). */
