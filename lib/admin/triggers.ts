@@ -60,7 +60,7 @@ function unstorableNumber(trigger: Trigger) {
 }
 
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
-function senderSetup(trigger: Trigger, req: AdminRequest) {
+export function senderSetup(trigger: Trigger, req: Pick<AdminRequest, 'event'>) {
   if (trigger.provider === 'ecr') {
     return { hint: 'ECR events arrive through EventBridge; no webhook URL to configure', repositoryKey: trigger.repositoryKey };
   }

@@ -346,7 +346,7 @@ describe('serverless template: admin authentication', () => {
     .flatMap((fn) => yml.functions[fn].events.map((e: Json) => `${e.httpApi.method} ${e.httpApi.path}`));
 
   it('adminAuth token (default): no authorizer on any route; functions told ADMIN_AUTH=token', () => {
-    expect(adminRouteKeys).toHaveLength(10);
+    expect(adminRouteKeys).toHaveLength(14);
     for (const r of routes(base.t)) expect(r.AuthorizationType).toBeUndefined();
     for (const [, fn] of resourcesOfType(base.t, 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables.ADMIN_AUTH).toBe('token');
