@@ -180,6 +180,7 @@ function expectedStatements(fn: string): string[] {
         `Allow ssm:GetParameter on ${TOKEN_PARAM}`,
       ];
     case 'health':
+    case 'webConsole':
       return [logs(fn)];
   }
   throw new Error(`no expectation for function ${fn}: add it to expectedStatements()`);
@@ -353,11 +354,11 @@ describe('serverless template: admin authentication', () => {
     }
   });
 
-  it('adminAuth iam: AWS_IAM on exactly the admin routes; webhooks and health stay open', () => {
+  it('adminAuth iam: AWS_IAM on exactly the admin routes; webhooks, health and the console\'s static files stay open', () => {
     const rs = routes(variant.t);
     expect(rs.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey).sort()).toEqual([...adminRouteKeys].sort());
     for (const r of rs.filter((x) => !adminRouteKeys.includes(x.RouteKey))) {
-      expect(r.RouteKey).toMatch(/^(POST \/hooks\/|GET \/health$)/);
+      expect(r.RouteKey).toMatch(/^(POST \/hooks\/|GET \/health$|GET \/console(\/\{file\})?$)/);
       expect(r.AuthorizationType).toBeUndefined();
     }
     for (const [, fn] of resourcesOfType(variant.t, 'AWS::Lambda::Function')) {
