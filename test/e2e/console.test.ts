@@ -43,10 +43,10 @@ afterAll(async () => {
 });
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-const text = (selector: string) => page.$eval(selector, (el) => (el as HTMLElement).innerText);
+const text = (selector: string) => page.$eval(selector, (el) => (el as any).innerText);
 /** waits (polling the DOM) until the page's text contains `s`; the console refreshes itself while entries fly */
 const waitForText = (s: string, timeout = 20_000) =>
-  page.waitForFunction((t) => document.body.innerText.includes(t), { timeout, polling: 200 }, s);
+  page.waitForFunction((t) => (globalThis as any).document.body.innerText.includes(t), { timeout, polling: 200 }, s);
 
 describe('the console', () => {
   let triggerId: string;
@@ -67,17 +67,17 @@ describe('the console', () => {
     await page.goto(`${stack.url}/console`);
     await page.waitForSelector('#token');
     expect(await page.$eval('label[for=token]', (l) => l.textContent)).toBe('Admin token');
-    expect(await page.$eval('#token', (i) => (i as HTMLInputElement).type)).toBe('password');
+    expect(await page.$eval('#token', (i) => (i as any).type)).toBe('password');
     await page.type('#token', 'wrong-token');
     await page.keyboard.press('Enter');
     await waitForText('That token was not accepted.');
     await shot('01-signin-refused');
-    await page.$eval('#token', (i) => ((i as HTMLInputElement).value = ''));
+    await page.$eval('#token', (i) => ((i as any).value = ''));
     await page.type('#token', stack.adminToken);
     await page.keyboard.press('Enter');
     await waitForText('New trigger');
-    expect(await page.evaluate(() => sessionStorage.getItem('triggerfish.adminToken'))).toBe(stack.adminToken);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('triggerfish.adminToken'))).toBe(stack.adminToken);
+    expect(await page.evaluate(() => (globalThis as any).localStorage.length)).toBe(0);
     expect((await page.cookies()).length).toBe(0);
     expect(page.url()).not.toContain(stack.adminToken);
   });
@@ -87,12 +87,12 @@ describe('the console', () => {
     await page.waitForSelector('#f-name');
     await page.type('#f-name', 'Web Prod');
     await page.select('#f-provider', 'github');
-    await page.$eval('#f-target', (t, url) => ((t as HTMLTextAreaElement).value = JSON.stringify({ type: 'http', url })), `${target.url}/console-deploy`);
+    await page.$eval('#f-target', (t, url) => ((t as any).value = JSON.stringify({ type: 'http', url })), `${target.url}/console-deploy`);
     await page.click('button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('#e-name')?.textContent?.includes('invalid name'));
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#e-name')?.textContent?.includes('invalid name'));
     expect(await page.$eval('#f-name', (i) => i.getAttribute('aria-invalid'))).toBe('true');
     await shot('02-create-field-error');
-    await page.$eval('#f-name', (i) => ((i as HTMLInputElement).value = ''));
+    await page.$eval('#f-name', (i) => ((i as any).value = ''));
     await page.type('#f-name', 'web-prod');
     await page.click('button[type=submit]');
     await page.waitForSelector('#webhook-url');
@@ -105,7 +105,7 @@ describe('the console', () => {
     const url = await text('#webhook-url');
     await page.click('button[aria-label="Copy the webhook URL"]');
     await waitForText('Copied');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    expect(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText())).toBe(url);
   });
 
   it('send a test event and watch it reach succeeded (the log refreshes itself)', async () => {
@@ -114,7 +114,7 @@ describe('the console', () => {
     const [button] = await page.$$('xpath/.//button[text()="Send test event"]');
     await button.click();
     await page.waitForSelector('#log tbody tr');
-    await page.waitForFunction(() => document.querySelector('#log tbody tr .status-succeeded'), { timeout: 20_000, polling: 200 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#log tbody tr .status-succeeded'), { timeout: 20_000, polling: 200 });
     await shot('04-log-succeeded');
   });
 
@@ -130,15 +130,15 @@ describe('the console', () => {
     await page.waitForSelector('#entry-status');
     await waitForText('Attempts (1)');
     await waitForText('x-triggerfish-test');
-    const body = await page.evaluate(() => document.body.innerText);
+    const body = await page.evaluate(() => (globalThis as any).document.body.innerText);
     expect(body).toContain('Normalized event');
     expect(body).toContain('[redacted]');
     await shot('05-entry');
     const before = page.url();
     await page.click('#redeliver');
-    await page.waitForFunction((u) => location.href !== u, {}, before);
-    await page.waitForFunction(() => document.querySelector('#entry-status .status-succeeded'), { timeout: 20_000, polling: 200 });
-    expect(await page.evaluate(() => document.body.innerText)).toContain('Redelivery of');
+    await page.waitForFunction((u) => (globalThis as any).location.href !== u, {}, before);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#entry-status .status-succeeded'), { timeout: 20_000, polling: 200 });
+    expect(await page.evaluate(() => (globalThis as any).document.body.innerText)).toContain('Redelivery of');
     await shot('06-redelivered');
   });
 
@@ -146,18 +146,18 @@ describe('the console', () => {
     const before = (await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100`)).body.items.length;
     await page.goto(`${stack.url}/console#/t/${triggerId}`);
     await page.waitForSelector('#dry-payload');
-    await page.$eval('#dry-payload', (t) => ((t as HTMLTextAreaElement).value = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 })));
+    await page.$eval('#dry-payload', (t) => ((t as any).value = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 })));
     await page.type('#dry-headers', 'X-GitHub-Event: ping');
     const [check] = await page.$$('xpath/.//button[text()="Check"]');
     await check.click();
-    await page.waitForFunction(() => document.querySelector('#dry-result')?.textContent?.includes('Would not deploy'));
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#dry-result')?.textContent?.includes('Would not deploy'));
     expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100`)).body.items.length).toBe(before);
   });
 
   it('disable from the trigger page; the list shows it with its last outcome', async () => {
     const [off] = await page.$$('xpath/.//button[text()="Disable"]');
     await off.click();
-    await page.waitForFunction(() => document.body.innerText.includes('· disabled ·'));
+    await page.waitForFunction(() => (globalThis as any).document.body.innerText.includes('· disabled ·'));
     await page.goto(`${stack.url}/console#/`);
     await page.waitForSelector('tbody tr');
     const row = await text('tbody tr');
@@ -171,7 +171,7 @@ describe('the console', () => {
     await page.setViewport({ width: 375, height: 740 });
     await page.goto(`${stack.url}/console#/t/${triggerId}`);
     await page.waitForSelector('#status-filter');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await shot('08-phone');
   });
 
