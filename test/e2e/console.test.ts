@@ -137,8 +137,15 @@ describe('the console', () => {
     const before = page.url();
     await page.click('#redeliver');
     await page.waitForFunction((u) => (globalThis as any).location.href !== u, {}, before);
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#entry-status .status-succeeded'), { timeout: 20_000, polling: 200 });
-    expect(await page.evaluate(() => (globalThis as any).document.body.innerText)).toContain('Redelivery of');
+    // the new entry's page (it names the old one), refreshing itself until the deploy succeeded
+    await page.waitForFunction(
+      (old) => {
+        const doc = (globalThis as any).document;
+        return doc.body.innerText.includes('Redelivery of') && !doc.title.includes(old) && doc.querySelector('#entry-status .status-succeeded');
+      },
+      { timeout: 20_000, polling: 200 },
+      /\/log\/(\w+)$/.exec(before)![1],
+    );
     await shot('06-redelivered');
   });
 
@@ -159,7 +166,8 @@ describe('the console', () => {
     await off.click();
     await page.waitForFunction(() => (globalThis as any).document.body.innerText.includes('· disabled ·'));
     await page.goto(`${stack.url}/console#/`);
-    await page.waitForSelector('tbody tr');
+    // the list page, not the trigger page still shown before it renders
+    await page.waitForFunction(() => (globalThis as any).document.title.startsWith('Triggers') && (globalThis as any).document.querySelector('tbody tr'));
     const row = await text('tbody tr');
     expect(row).toContain('web-prod');
     expect(row).toContain('no');
