@@ -14,6 +14,7 @@ import { decodeBody } from '../receive/body';
 import { json, lowerHeaders, zodIssue, type HttpResult } from '../receive/http';
 import { handleWebhook } from '../receive/ingest';
 import { providers } from '../receive/providers';
+import { RequestFieldError } from '../receive/providers/types';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 import { openApiDocument } from './openapi';
@@ -64,6 +65,7 @@ async function match(req: AdminRequest) {
     );
   } catch (e) {
     if (e instanceof z.ZodError) return json(400, zodIssue(e, 'payload'));
+    if (e instanceof RequestFieldError) return json(400, { message: e.message, field: e.field });
     return json(400, { message: `payload could not be read: ${(e as Error).name}`, field: 'payload' });
   }
   if (result.kind === 'ignored') {

@@ -50,3 +50,14 @@ it('a TCR webhook without its header is told about the Authorization header', as
   expect(res.body.reason).toContain('Authorization');
   expect(res.body.reason).not.toContain('token query parameter');
 });
+
+it('a signed GitHub request without X-GitHub-Event is a 400 naming the header (and a rejected entry)', async () => {
+  const { createHmac } = await import('node:crypto');
+  const t = await api.admin('POST', '/admin/triggers', trigger('gh', 'github'));
+  const body = fixture('github/push-go-playground-binkkatal.json');
+  const sig = `sha256=${createHmac('sha256', t.body.secret).update(body).digest('hex')}`;
+  const res = await api.hook(`/hooks/github/${t.body.id}`, body, { 'x-hub-signature-256': sig, 'x-github-delivery': 'd-1' });
+  expect(res.status).toBe(400);
+  expect(res.body.field).toBe('headers.X-GitHub-Event');
+  expect((await api.admin('GET', `/admin/triggers/${t.body.id}/logs/${res.body.log}`)).body.status).toBe('rejected');
+});

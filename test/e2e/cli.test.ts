@@ -167,9 +167,12 @@ describe('triggers, test, logs, redeliver', () => {
     const yes = await cli(['match', 'cli-web', '-f', payload, '-H', 'X-GitHub-Event: push']);
     expect(yes.code).toBe(0);
     expect(yes.out).toMatch(/^would deploy/);
-    const no = await cli(['match', 'cli-web', '-f', payload]);
-    expect(no.code).toBe(EXIT.no);
-    expect(no.out).toContain('X-GitHub-Event');
+    const ping = await cli(['match', 'cli-web', '-f', payload, '-H', 'X-GitHub-Event: ping']);
+    expect(ping.code).toBe(EXIT.no);
+    expect(ping.out).toContain('github event "ping" is not a push');
+    const noHeader = await cli(['match', 'cli-web', '-f', payload]);
+    expect(noHeader.code).toBe(EXIT.refused);
+    expect(noHeader.err).toContain('X-GitHub-Event');
     expect((await api.admin('GET', `/admin/triggers/${id}/logs?limit=100`)).body.items.length).toBe(before);
   });
 

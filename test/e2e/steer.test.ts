@@ -98,11 +98,10 @@ describe('POST /admin/triggers/{id}/match (dry run)', () => {
     expect(res.body).toMatchObject({ matched: false, reason: 'trigger disabled' });
   });
 
-  it('without X-GitHub-Event the delivery is ignored, with the reason naming the header', async () => {
+  it('without X-GitHub-Event: a 400 naming the header, as a webhook would get', async () => {
     const res = await api.admin('POST', `/admin/triggers/${t.id}/match`, { payload: push });
-    expect(res.status).toBe(200);
-    expect(res.body.matched).toBe(false);
-    expect(res.body.reason).toContain('X-GitHub-Event');
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe('headers.X-GitHub-Event');
   });
 
   it('a payload the provider cannot parse is a 400 naming a field under payload', async () => {
