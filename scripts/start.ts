@@ -108,6 +108,7 @@ async function main(): Promise<void> {
       `  base URL     ${stack.url}`,
       `  admin token  ${stack.adminToken}`,
       `  GET /health  ${health}`,
+      `  console      ${stack.url}/console  (sign in with the admin token)`,
       `  DynamoDB     ${stack.endpoints.dynamodb}  (DynamoDB Local, IN MEMORY: all data is lost on exit)`,
       `               tables ${Object.values(t).map((x) => x.tableName).join(', ')}`,
       `  SQS          ${stack.endpoints.sqs}  (fauxqs, in memory)`,
