@@ -147,6 +147,7 @@ async function main(): Promise<void> {
       `  admin token  ${stack.adminToken}`,
       `  GET /health  ${health}`,
       `  data         ${dataDir ? `${dataDir} (kept across restarts; --reset or rm -rf it to start over)` : 'IN MEMORY (--in-memory): all data is lost on exit'}`,
+      `  console      ${stack.url}/console  (sign in with the admin token)`,
       `  DynamoDB     ${stack.endpoints.dynamodb}  (DynamoDB Local${dynamoListensOnAllInterfaces ? ', WARNING: on every interface, no javac to bind it to loopback' : ''})`,
       `               tables ${Object.values(t).map((x) => x.tableName).join(', ')}`,
       `  SQS          ${stack.endpoints.sqs}  (fauxqs, in memory: waiting deploys are queued again from the log on start)`,

@@ -5,7 +5,7 @@ import { json, zodError } from '../receive/http';
 import * as store from '../store/store';
 import type { AdminRequest, Routes } from './router';
 
-const listQuery = z.object({
+export const logListQuery = z.object({
   status: z.enum(store.LOG_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
@@ -16,7 +16,7 @@ const listQuery = z.object({
 
 async function list(req: AdminRequest) {
   if (!(await store.getTrigger(req.params.id))) return json(404, { message: 'unknown trigger' });
-  const parsed = listQuery.safeParse(req.query);
+  const parsed = logListQuery.safeParse(req.query);
   if (!parsed.success) return zodError(parsed.error);
   const { status, limit, cursor, since, until } = parsed.data;
   if (cursor && !store.isValidCursor(cursor, req.params.id, status)) {

@@ -62,7 +62,7 @@ function unstorableNumber(trigger: Trigger) {
 }
 
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
-function senderSetup(trigger: Trigger, req: AdminRequest) {
+export function senderSetup(trigger: Trigger, req: Pick<AdminRequest, 'event'>) {
   if (trigger.provider === 'ecr') {
     return { hint: 'ECR events arrive through EventBridge; no webhook URL to configure', repositoryKey: trigger.repositoryKey };
   }
@@ -98,10 +98,29 @@ function validateEcr(trigger: Pick<Trigger, 'provider' | 'match'>) {
   return undefined;
 }
 
+/**
+ * Names are unique (people and the CLI refer to triggers by name): a 409 naming `name` when another trigger has it.
+ * Checked on a read of the list, not by a conditional write, so two requests racing with one name can both pass.
+ */
+async function nameTaken(name: string, exceptId?: string) {
+  let other: Trigger | undefined;
+  let cursor: string | undefined;
+  // pages of the listing index (creating and renaming are rare; the webhook path never does this)
+  do {
+    const page = await store.listTriggers({ limit: 100, cursor });
+    other = page.items.find((t) => t.name === name && t.id !== exceptId);
+    cursor = page.cursor;
+  } while (!other && cursor);
+  if (!other) return undefined;
+  return json(409, { message: `a trigger named ${name} already exists (${other.id}); names are unique`, field: 'name', id: other.id });
+}
+
 async function create(req: AdminRequest) {
   const parsed = triggerCreateSchema.safeParse(req.body ?? {});
   if (!parsed.success) return zodError(parsed.error);
   const input = parsed.data;
+  const taken = await nameTaken(input.name);
+  if (taken) return taken;
   const bad = validateEcr(input);
   if (bad) return bad;
   const { notify: notifyInput, ...rest } = input;
@@ -164,6 +183,10 @@ async function patch(req: AdminRequest) {
   if (prepared && !prepared.ok) return json(400, prepared.problem);
   if (change.mapping !== undefined && trigger.provider !== 'generic') {
     return json(400, { message: 'invalid mapping: mapping is only for provider "generic"', field: 'mapping' });
+  }
+  if (change.name !== undefined && change.name !== trigger.name) {
+    const taken = await nameTaken(change.name, trigger.id);
+    if (taken) return taken;
   }
   const next: Trigger = {
     ...trigger,

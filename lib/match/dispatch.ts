@@ -40,7 +40,7 @@ export interface DispatchOptions {
 }
 
 /** An image event must name what to deploy; these never deploy. */
-function missingArtifact(event: NormalizedEvent): string | undefined {
+export function missingArtifact(event: NormalizedEvent): string | undefined {
   if (event.kind !== 'code' && !event.tag && !event.digest) return 'event names neither a tag nor a digest: nothing to deploy';
   return undefined;
 }

@@ -12,7 +12,7 @@ import type { NormalizedEvent } from '../core/event';
 import { decodeBody } from './body';
 import { json, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
-import type { Provider, WebhookRequest } from './providers/types';
+import { RequestFieldError, type Provider, type WebhookRequest } from './providers/types';
 import { checkEventLimits, fitEntry, fitEvents } from './limits';
 import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
 import { secretSet } from '../core/redact-values';
@@ -92,6 +92,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   try {
     parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping });
   } catch (e) {
+    if (e instanceof RequestFieldError) return refuse('rejected', 400, e.message, { field: e.field });
     if (!(e instanceof ZodError)) {
       // the input made normalization fail (e.g. "Invalid time value"): a bad input, never a 503
       logger.warn('provider could not normalize the body', { provider: provider.id, error: (e as Error).name });

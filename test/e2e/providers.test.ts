@@ -122,11 +122,11 @@ const CASES: Case[] = [
   },
 ];
 
-describe.each(CASES.map((c, i) => [`${c.provider} #${i}`, c] as const))('%s', (_name, c) => {
+describe.each(CASES.map((c, i) => [`${c.provider} #${i}`, c, i] as const))('%s', (_name, c, i) => {
   let trigger: { id: string; secret: string };
   beforeAll(async () => {
     const res = await api.admin('POST', '/admin/triggers', {
-      name: `e2e-${c.provider}`,
+      name: `e2e-${c.provider}-${i}`,
       provider: c.provider,
       match: c.match ?? {},
       target: {

@@ -32,8 +32,10 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
+let made = 0;
+// names are unique (a second trigger of a name is a 409)
 const trigger = (provider: string, enabled = true) => ({
-  name: `t-${provider}`,
+  name: `t-${provider}-${made++}`,
   provider,
   enabled,
   target: { type: 'http', url: 'https://deploy.example.com/hook' },

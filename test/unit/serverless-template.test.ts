@@ -189,6 +189,7 @@ function expectedStatements(fn: string): string[] {
         'Allow sqs:SendMessage on DeployQueue',
       ];
     case 'health':
+    case 'webConsole':
       return [logs(fn)];
   }
   throw new Error(`no expectation for function ${fn}: add it to expectedStatements()`);
@@ -355,18 +356,18 @@ describe('serverless template: admin authentication', () => {
     .flatMap((fn) => yml.functions[fn].events.map((e: Json) => `${e.httpApi.method} ${e.httpApi.path}`));
 
   it('adminAuth token (default): no authorizer on any route; functions told ADMIN_AUTH=token', () => {
-    expect(adminRouteKeys).toHaveLength(10);
+    expect(adminRouteKeys).toHaveLength(14);
     for (const r of routes(base.t)) expect(r.AuthorizationType).toBeUndefined();
     for (const [, fn] of resourcesOfType(base.t, 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables.ADMIN_AUTH).toBe('token');
     }
   });
 
-  it('adminAuth iam: AWS_IAM on exactly the admin routes; webhooks and health stay open', () => {
+  it('adminAuth iam: AWS_IAM on exactly the admin routes; webhooks, health and the console\'s static files stay open', () => {
     const rs = routes(variant.t);
     expect(rs.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey).sort()).toEqual([...adminRouteKeys].sort());
     for (const r of rs.filter((x) => !adminRouteKeys.includes(x.RouteKey))) {
-      expect(r.RouteKey).toMatch(/^(POST \/hooks\/|GET \/health$)/);
+      expect(r.RouteKey).toMatch(/^(POST \/hooks\/|GET \/health$|GET \/console(\/\{file\})?$)/);
       expect(r.AuthorizationType).toBeUndefined();
     }
     for (const [, fn] of resourcesOfType(variant.t, 'AWS::Lambda::Function')) {

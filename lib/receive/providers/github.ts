@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { type NormalizedEvent, imageRef, parseImageRef, splitRepoFullName } from '../../core/event';
 import { clip, header, isoTime, parseStandardPush } from './git';
-import type { ParseResult, Provider } from './types';
+import { RequestFieldError, type ParseResult, type Provider } from './types';
 import { verifyHmacHeader } from './verify';
 
 const tagsSchema = z.object({ tags: z.array(z.string()).nullish() }).nullish();
@@ -242,7 +242,8 @@ export const github: Provider = {
     const event = header(req.headers, 'x-github-event');
     const deliveryId = header(req.headers, 'x-github-delivery');
     // a push body alone does not say which event it is (ping, create and push all carry a ref or repo)
-    if (!event) return { kind: 'ignored', reason: 'missing X-GitHub-Event header' };
+    // GitHub always sends it: a signed request without it is a broken sender or relay, told so (400), not ignored
+    if (!event) throw new RequestFieldError('missing X-GitHub-Event header (GitHub names the event there)', 'headers.X-GitHub-Event');
     if (event === 'push') return parseStandardPush('github', req.body, { newest: 'last', deliveryId });
     if (event === 'package' || event === 'registry_package') return parsePackage(event, req.body, deliveryId);
     return { kind: 'ignored', reason: `github event "${clip(event)}" is not a push` };

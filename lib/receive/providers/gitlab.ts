@@ -101,7 +101,8 @@ export const gitlab: Provider = {
       const signing = gitlabSigningToken(secret);
       return signing ? { 'Secret token': secret, 'Signing token': signing } : { 'Secret token': secret };
     },
-    hint: 'Webhook "Secret token": <secret> (or "Signing token": whsec_ + the secret as standard base64, see gitlabSigningToken)',
+    // the sender's words: GitLab's field names, and where the value is in the setup answer (not a code name)
+    hint: 'Webhook "Secret token": <secret> (or "Signing token": the value of settings["Signing token"] in this answer)',
   },
   credentialHeaders: ['x-gitlab-token', 'webhook-signature'],
   verify(req, secrets, now) {

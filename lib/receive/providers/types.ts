@@ -1,5 +1,19 @@
 import type { NormalizedEvent } from '../../core/event';
 
+/**
+ * A request a provider cannot read for a reason outside the body (a missing header that names the event): answered
+ * 400 naming `field` (e.g. "headers.X-GitHub-Event"), logged `rejected`.
+ */
+export class RequestFieldError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'RequestFieldError';
+  }
+}
+
 /** A webhook request as every provider sees it, the same on API Gateway and locally. */
 export interface WebhookRequest {
   /** header names lowercased */

@@ -337,12 +337,15 @@ describe('github: ignored deliveries', () => {
   it.each([
     ['ping', fixture('github/ping-octokit.json'), { 'X-GitHub-Event': 'ping' }, 'github event "ping" is not a push'],
     ['issues', '{"action":"opened"}', { 'X-GitHub-Event': 'issues' }, 'github event "issues" is not a push'],
-    ['no event header', push, {}, 'missing X-GitHub-Event header'],
     ['an npm package', npm, { 'X-GitHub-Event': 'package' }, 'github package "hello-world-npm" is a npm package (registry.type), not a container image'],
     ['a package action that is not a publish', '{"action":"deleted"}', { 'X-GitHub-Event': 'package' }, 'github package action "deleted" is not a publish'],
     ['a deleted branch', deletedBranch, { 'X-GitHub-Event': 'push' }, 'branch "master" was deleted'],
   ])('%s', (_name, raw, headers, reason) => {
     expect(github.parse(request(raw, headers), {})).toMatchObject({ kind: 'ignored', reason });
+  });
+
+  it('a request without X-GitHub-Event is refused naming the header (GitHub always sends it)', () => {
+    expect(() => github.parse(request(push, {}), {})).toThrow(expect.objectContaining({ field: 'headers.X-GitHub-Event' }));
   });
 
   it('cuts a long event name in the reason', () => {

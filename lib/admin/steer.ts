@@ -1,0 +1,135 @@
+/**
+ * Admin API: seeing and steering a trigger without a real webhook.
+ * - GET  /admin/triggers/{id}/setup  what to paste at the sender, at any time (the URL with its token where needed);
+ * - POST /admin/triggers/{id}/match  a dry run: provider.parse + selectEvent on a pasted payload, nothing written;
+ * - POST /admin/triggers/{id}/test   a realistic sample, signed as the sender signs, through the real pipeline;
+ * - GET  /admin/openapi.json         the admin API described from the zod schemas (lib/admin/openapi.ts).
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as z from 'zod';
+import type { NormalizedEvent } from '../core/event';
+import { missingArtifact } from '../match/dispatch';
+import { selectEvent } from '../match/matcher';
+import { decodeBody } from '../receive/body';
+import { json, lowerHeaders, zodIssue, type HttpResult } from '../receive/http';
+import { handleWebhook } from '../receive/ingest';
+import { providers } from '../receive/providers';
+import { RequestFieldError } from '../receive/providers/types';
+import * as store from '../store/store';
+import type { Trigger } from '../trigger';
+import { openApiDocument } from './openapi';
+import type { AdminRequest, Routes } from './router';
+import { matchRequestSchema } from './match-schema';
+import { signedSample } from './samples';
+import { senderSetup } from './triggers';
+
+/** Header of every test request: the log entry's request shows it, so a test is told apart from a real webhook. */
+export const TEST_HEADER = 'x-triggerfish-test';
+
+/** The sender's own steps, in its words: where the values of the setup answer go. */
+function steps(trigger: Trigger, setup: ReturnType<typeof senderSetup>): string[] {
+  const provider = providers[trigger.provider];
+  if (!('webhookUrl' in setup)) return [setup.hint];
+  const out = [`In ${provider?.title ?? trigger.provider}, add a webhook (notification) with the URL ${setup.webhookUrl}`];
+  for (const [name, value] of Object.entries(setup.headers)) out.push(`Add the header ${name}: ${value}`);
+  for (const [name, value] of Object.entries(setup.settings ?? {})) out.push(`Set "${name}" to ${value}`);
+  out.push(setup.hint);
+  return out;
+}
+
+async function setup(req: AdminRequest) {
+  const trigger = await store.getTrigger(req.params.id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
+  const s = senderSetup(trigger, req);
+  return json(200, { id: trigger.id, name: trigger.name, provider: trigger.provider, ...s, steps: steps(trigger, s) });
+}
+
+/** The normalized events of a payload and what the trigger makes of them; reads the trigger, writes nothing. */
+async function match(req: AdminRequest) {
+  const trigger = await store.getTrigger(req.params.id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
+  const parsed = matchRequestSchema.safeParse(req.body ?? {});
+  if (!parsed.success) return json(400, zodIssue(parsed.error));
+  const provider = providers[trigger.provider];
+  if (!provider) return json(409, { message: `provider ${trigger.provider} has no webhook payload to dry-run` });
+  const text = typeof parsed.data.payload === 'string' ? parsed.data.payload : JSON.stringify(parsed.data.payload);
+  const headers = lowerHeaders(parsed.data.headers);
+  const raw = Buffer.from(text, 'utf8');
+  const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
+  if (!decoded.ok) return json(400, { message: decoded.reason, field: 'payload' });
+  let result;
+  try {
+    result = provider.parse(
+      { headers, query: {}, rawBody: text, rawBytes: raw, body: decoded.body },
+      { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping },
+    );
+  } catch (e) {
+    if (e instanceof z.ZodError) return json(400, zodIssue(e, 'payload'));
+    if (e instanceof RequestFieldError) return json(400, { message: e.message, field: e.field });
+    return json(400, { message: `payload could not be read: ${(e as Error).name}`, field: 'payload' });
+  }
+  if (result.kind === 'ignored') {
+    return json(200, { matched: false, status: 'untriggered', reason: result.reason, events: result.event ? [result.event] : [] });
+  }
+  const events: NormalizedEvent[] = result.events;
+  const chosen = selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
+  // the same order of reasons as dispatch(); the deploy state ("already running") is not consulted
+  const reason = !trigger.enabled ? 'trigger disabled' : !chosen.result.matched ? chosen.result.reason : missingArtifact(chosen.event);
+  return json(200, {
+    matched: !reason,
+    status: reason ? 'untriggered' : 'triggered',
+    ...(reason ? { reason } : {}),
+    event: chosen.event,
+    events,
+  });
+}
+
+/** A request as API Gateway would hand the receiver the sample (so ingest() runs exactly as for a webhook). */
+function webhookEvent(trigger: Trigger, req: AdminRequest, body: string, headers: Record<string, string>, query: Record<string, string>): APIGatewayProxyEventV2 {
+  const path = `/hooks/${trigger.provider}/${trigger.id}`;
+  const qs = new URLSearchParams(query).toString();
+  return {
+    version: '2.0',
+    routeKey: `POST /hooks/${trigger.provider}/{triggerId}`,
+    rawPath: path,
+    rawQueryString: qs,
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: { triggerId: trigger.id },
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      ...req.event.requestContext,
+      http: { ...req.event.requestContext?.http, method: 'POST', path },
+      routeKey: `POST /hooks/${trigger.provider}/{triggerId}`,
+    },
+  } as APIGatewayProxyEventV2;
+}
+
+async function test(req: AdminRequest) {
+  const trigger = await store.getTrigger(req.params.id);
+  if (!trigger) return json(404, { message: 'unknown trigger' });
+  const provider = providers[trigger.provider];
+  const sample = signedSample(trigger.provider, trigger.secret);
+  if (!provider || !sample) {
+    return json(409, {
+      message: `no sample for provider ${trigger.provider}: ${trigger.provider === 'generic' ? 'the body shape is set by your mapping; use the dry run (POST .../match) with your own payload' : 'its events do not arrive as webhooks'}`,
+      field: 'provider',
+    });
+  }
+  const headers = { ...sample.headers, [TEST_HEADER]: 'true', 'user-agent': 'Triggerfish-Test/1' };
+  const answer: HttpResult = await handleWebhook(provider, webhookEvent(trigger, req, sample.body, headers, sample.query));
+  const said = answer.body ? JSON.parse(answer.body) : {};
+  return json(answer.statusCode === 503 ? 503 : 202, { test: true, sample: sample.source, webhookStatus: answer.statusCode, ...said });
+}
+
+async function openapi() {
+  return json(200, openApiDocument());
+}
+
+export const steerRoutes: Routes = {
+  'GET /admin/triggers/{id}/setup': setup,
+  'POST /admin/triggers/{id}/match': match,
+  'POST /admin/triggers/{id}/test': test,
+  'GET /admin/openapi.json': openapi,
+};
