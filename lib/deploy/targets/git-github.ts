@@ -9,7 +9,8 @@
  * API base: https://api.github.com for github.com, `<origin>/api/v3` for GitHub Enterprise Server (and tests).
  * Requests go through guardedFetch (outbound address rules, no redirects).
  */
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
+import { lazy } from './aws-common';
 import { applyRule, type EditRule, type NewImage } from './git-edit';
 import { guardedFetch } from './git-http';
 
@@ -60,7 +61,11 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
 }
 
-function client(input: HostCommitInput, apiBase: string): Octokit {
+/** Loaded on first use (most deploys are not GitHub write-backs). */
+const octokitSdk = lazy(() => import('@octokit/rest'));
+
+async function client(input: HostCommitInput, apiBase: string): Promise<Octokit> {
+  const { Octokit } = await octokitSdk();
   return new Octokit({
     auth: input.token,
     baseUrl: apiBase,
@@ -74,7 +79,7 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
   const details: Record<string, unknown> = { via: 'github', branch: input.branch };
   const repo = githubRepo(input.url);
   if (!repo) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<owner>/<repo>', details };
-  const octokit = client(input, repo.apiBase);
+  const octokit = await client(input, repo.apiBase);
   const { owner, repo: name } = repo;
   const commits: string[] = [];
   const changedPaths: string[] = [];
@@ -160,7 +165,7 @@ export async function githubPullRequest(input: PullRequestInput): Promise<HostCo
   const details: Record<string, unknown> = { via: 'github', mode: 'pull-request', base: input.branch, branch: input.prBranch };
   const repo = githubRepo(input.url);
   if (!repo) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<owner>/<repo>', details };
-  const octokit = client(input, repo.apiBase);
+  const octokit = await client(input, repo.apiBase);
   const { owner, repo: name } = repo;
 
   // 1. is the image in the base branch already?

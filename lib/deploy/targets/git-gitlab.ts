@@ -11,8 +11,9 @@
  * The requests go through guardedFetch (gitbeaker's own requester calls the global fetch with no address guard),
  * plugged in as gitbeaker's `requesterFn` (built with its createRequesterFn, so headers/bodies are gitbeaker's).
  */
-import { Gitlab } from '@gitbeaker/rest';
-import { createRequesterFn, GitbeakerRequestError, type RequestOptions } from '@gitbeaker/requester-utils';
+import type { Gitlab as GitlabClient } from '@gitbeaker/rest';
+import type { RequestOptions } from '@gitbeaker/requester-utils';
+import { lazy } from './aws-common';
 import { applyRule } from './git-edit';
 import type { HostCommitInput, HostCommitResult } from './git-github';
 import { guardedFetch } from './git-http';
@@ -25,7 +26,11 @@ export function gitlabProject(url: string): { host: string; project: string } | 
   return { host: u.origin, project: parts.join('/') };
 }
 
-function requester(f: typeof fetch) {
+/** Loaded on first use (most deploys are not GitLab write-backs). */
+const gitbeaker = lazy(async () => ({ ...(await import('@gitbeaker/rest')), ...(await import('@gitbeaker/requester-utils')) }));
+
+async function requester(f: typeof fetch) {
+  const { createRequesterFn, GitbeakerRequestError } = await gitbeaker();
   return createRequesterFn(
     (_, reqo) => Promise.resolve(reqo),
     async (endpoint: string, options?: Record<string, unknown>) => {
@@ -76,11 +81,12 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
   const details: Record<string, unknown> = { via: 'gitlab', branch: input.branch };
   const where = gitlabProject(input.url);
   if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
+  const { Gitlab } = await gitbeaker();
   const api = new Gitlab({
     host: where.host,
     token: input.token ?? '',
-    requesterFn: requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
-  } as ConstructorParameters<typeof Gitlab>[0]);
+    requesterFn: await requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
+  } as ConstructorParameters<typeof GitlabClient>[0]);
   const { project } = where;
   for (let tryNo = 1; ; tryNo++) {
     details.tries = tryNo;
@@ -154,11 +160,12 @@ export async function gitlabMergeRequest(input: MergeRequestInput): Promise<Host
   const details: Record<string, unknown> = { via: 'gitlab', mode: 'pull-request', base: input.branch, branch: input.prBranch };
   const where = gitlabProject(input.url);
   if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
+  const { Gitlab } = await gitbeaker();
   const api = new Gitlab({
     host: where.host,
     token: input.token ?? '',
-    requesterFn: requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
-  } as ConstructorParameters<typeof Gitlab>[0]);
+    requesterFn: await requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
+  } as ConstructorParameters<typeof GitlabClient>[0]);
   const { project } = where;
   for (const f of input.files) {
     try {

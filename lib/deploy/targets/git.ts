@@ -25,11 +25,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as git from 'isomorphic-git';
+import type * as GitTypes from 'isomorphic-git';
 import * as z from 'zod';
 import { config as settings } from '../../core/config';
 import { checkOutboundUrlAtCreation } from '../../core/outbound';
 import { redactValues, secretSet } from '../../core/redact-values';
+import { lazy } from './aws-common';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
@@ -47,6 +48,8 @@ export const DEFAULT_AUTHOR = { name: 'Triggerfish', email: 'triggerfish@users.n
 const MAX_FILES = 20;
 
 /** git check-ref-format, simplified: no `..`, control characters, space, ~^:?*[\, no leading `-`, no `.lock` end. */
+const gitSdk = lazy(() => import('isomorphic-git'));
+
 const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)(?!\/)(?!.*\/$)[^\x00-\x20~^:?*[\\\x7f]+$/;
 
 const repoUrlSchema = z
@@ -219,7 +222,7 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
     if (typeof img === 'string') return result({ ok: false, retryable: false, error: `nothing to deploy: ${img}` });
     details.image = img.pinDigest && img.digest ? `${img.name}@${img.digest}` : img.tag ? `${img.name}:${img.tag}` : `${img.name}@${img.digest}`;
 
-    let onAuth: git.AuthCallback | undefined;
+    let onAuth: GitTypes.AuthCallback | undefined;
     let token: string | undefined;
     if (config.auth) {
       try {
@@ -273,7 +276,9 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
     }
 
     const http = guardedGitHttp({ allowPrivate: ctx.allowPrivateTargets, deadline });
-    const onAuthFailure: git.AuthFailureCallback = () => ({ cancel: true });
+    const onAuthFailure: GitTypes.AuthFailureCallback = () => ({ cancel: true });
+    // loaded on first use: the deployer serves every target type, most deploys never touch Git
+    const git = await gitSdk();
 
     const cloneAndEdit = async (): Promise<Edited | AttemptResult> => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'triggerfish-git-'));
