@@ -553,12 +553,16 @@ export async function listLogEntries(
       ExpressionAttributeNames: { '#k': opts.status ? 'statusKey' : 'sk' },
       ExpressionAttributeValues: { ':t': triggerId, ':from': prefix + from, ':to': prefix + to },
       ScanIndexForward: false,
-      Limit: opts.limit,
+      // one more than the page: the last page then has no cursor (DynamoDB gives one whenever the limit is reached)
+      Limit: opts.limit + 1,
       ExclusiveStartKey: opts.cursor ? JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) : undefined,
     }),
   );
-  const start = out.LastEvaluatedKey;
-  let items = (out.Items ?? []) as Array<LogEntry & { sk: string }>;
+  let items = (out.Items ?? []) as Array<LogEntry & { sk: string; statusKey?: string }>;
+  const more = items.length > opts.limit;
+  if (more) items = items.slice(0, opts.limit);
+  const last = items.at(-1);
+  const start = more && last ? { triggerId, sk: last.sk, ...(opts.status ? { statusKey: last.statusKey } : {}) } : undefined;
   if (opts.status && items.length) items = await fullEntries(triggerId, items, opts.status);
   return {
     items: items.map((i) => stripKeys<LogEntry>(i)),

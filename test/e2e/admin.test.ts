@@ -153,6 +153,13 @@ describe('logs', () => {
     const page3 = await api.admin('GET', `/admin/triggers/${id}/logs?limit=2&cursor=${page2.body.cursor}`);
     expect(page3.body.items.map((e: any) => e.id)).toEqual([logIds[0]]);
     expect(page3.body.cursor).toBeUndefined();
+    // a last page that is exactly full has no cursor either (nothing would follow)
+    const whole = await api.admin('GET', `/admin/triggers/${id}/logs?limit=5`);
+    expect(whole.body.items).toHaveLength(5);
+    expect(whole.body.cursor).toBeUndefined();
+    const two = await api.admin('GET', `/admin/triggers/${id}/logs?status=untriggered&limit=2`);
+    expect(two.body.items).toHaveLength(2);
+    expect(two.body.cursor).toBeUndefined();
 
     const untriggered = await api.admin('GET', `/admin/triggers/${id}/logs?status=untriggered`);
     expect(untriggered.body.items.map((e: any) => e.id)).toEqual([logIds[3], logIds[1]]);
