@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import YAML from 'yaml';
 import { CliError, Client, EXIT, loadSettings, saveSettings } from './client';
 import { pairs, table, when } from './format';
+import { LOG_STATUSES } from '../lib/core/log-status';
 
 export interface Io {
   out: (text: string) => void;
@@ -18,8 +19,6 @@ export interface Io {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const LOG_STATUSES = ['queued', 'deploying', 'succeeded', 'failed', 'untriggered', 'unauthorized', 'rejected', 'duplicate', 'superseded'];
-const IN_FLIGHT = ['queued', 'deploying'];
 
 function readDocument(file: string): unknown {
   let text: string;

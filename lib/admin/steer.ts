@@ -8,8 +8,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import type { NormalizedEvent } from '../core/event';
-import { missingArtifact } from '../match/dispatch';
-import { selectEvent } from '../match/matcher';
+import { chooseEvent } from '../match/dispatch';
 import { decodeBody } from '../receive/body';
 import { json, lowerHeaders, zodIssue, type HttpResult } from '../receive/http';
 import { handleWebhook } from '../receive/ingest';
@@ -72,9 +71,9 @@ async function match(req: AdminRequest) {
     return json(200, { matched: false, status: 'untriggered', reason: result.reason, events: result.event ? [result.event] : [] });
   }
   const events: NormalizedEvent[] = result.events;
-  const chosen = selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
-  // the same order of reasons as dispatch(); the deploy state ("already running") is not consulted
-  const reason = !trigger.enabled ? 'trigger disabled' : !chosen.result.matched ? chosen.result.reason : missingArtifact(chosen.event);
+  // dispatch's own choice and reasons; the deploy state ("already running") is not consulted
+  const chosen = chooseEvent(trigger, events);
+  const reason = chosen.reason;
   return json(200, {
     matched: !reason,
     status: reason ? 'untriggered' : 'triggered',

@@ -104,13 +104,13 @@ function validateEcr(trigger: Pick<Trigger, 'provider' | 'match'>) {
  */
 async function nameTaken(name: string, exceptId?: string) {
   let other: Trigger | undefined;
-  let cursor: string | undefined;
-  // pages of the listing index (creating and renaming are rare; the webhook path never does this)
-  do {
-    const page = await store.listTriggers({ limit: 100, cursor });
-    other = page.items.find((t) => t.name === name && t.id !== exceptId);
-    cursor = page.cursor;
-  } while (!other && cursor);
+  // the listing, page by page (creating and renaming are rare; the webhook path never does this)
+  for await (const t of store.allTriggers()) {
+    if (t.name === name && t.id !== exceptId) {
+      other = t;
+      break;
+    }
+  }
   if (!other) return undefined;
   return json(409, { message: `a trigger named ${name} already exists (${other.id}); names are unique`, field: 'name', id: other.id });
 }

@@ -53,6 +53,12 @@ export interface NormalizedEvent {
   callbackUrl?: string;
 }
 
+/** What "the same thing" means for the deploy state: an image's digest, a code push's commit; none without them. */
+export function artifactOf(event: Pick<NormalizedEvent, 'kind' | 'digest' | 'commit'>): string | undefined {
+  if (event.kind === 'code') return event.commit?.id || undefined;
+  return event.digest || undefined;
+}
+
 /** Builds repoFullName and image consistently for every provider. */
 export function imageRef(parts: {
   registry?: string;

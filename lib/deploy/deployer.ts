@@ -101,13 +101,7 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   if (result.ok) {
     await store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt });
     if (lane) {
-      await deployState.finishInState(triggerId, lane, logId, {
-        logId,
-        artifact: event.kind === 'code' ? event.commit?.id : event.digest,
-        image: event.image,
-        tag: event.tag,
-        at: attempt.at,
-      });
+      await deployState.finishInState(triggerId, lane, logId, deployState.refOf(event, logId, attempt.at));
     }
     await advanceTrackedImage(trigger, event.tag, event.digest);
     await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);

@@ -17,7 +17,6 @@ import { inFlightEntries, laneStates } from '../store/in-flight';
 import { enqueueDeploy } from '../store/queue';
 import * as store from '../store/store';
 import * as deployState from '../store/deploy-state';
-import type { Trigger } from '../trigger';
 
 export const UNKNOWN_OUTCOME = 'outcome unknown: the deployer stopped during this attempt';
 
@@ -102,14 +101,7 @@ async function requeue(entry: store.LogEntry, cause: string, report: ReconcileRe
  */
 export async function repairLaneStates(): Promise<string[]> {
   const repaired: string[] = [];
-  const triggers: Trigger[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listTriggers({ limit: 100, cursor });
-    triggers.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  for (const trigger of triggers) {
+  for await (const trigger of store.allTriggers()) {
     for (const { lane, state } of await laneStates(trigger.id)) {
       const flying = deployState.inFlight(state);
       if (!flying) continue;
@@ -118,13 +110,7 @@ export async function repairLaneStates(): Promise<string[]> {
       const event = entry?.event;
       const succeeded =
         entry?.status === 'succeeded' && event
-          ? {
-              logId: entry.id,
-              artifact: event.kind === 'code' ? event.commit?.id : event.digest,
-              image: event.image,
-              tag: event.tag,
-              at: entry.attempts.at(-1)?.at ?? entry.updatedAt,
-            }
+          ? deployState.refOf(event, entry.id, entry.attempts.at(-1)?.at ?? entry.updatedAt)
           : undefined;
       await deployState.finishInState(trigger.id, lane, flying.logId, succeeded);
       repaired.push(flying.logId);

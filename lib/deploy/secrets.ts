@@ -16,7 +16,7 @@
 import type { GetSecretValueCommandOutput, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
-import { lazy } from './targets/aws-common';
+import { lazy } from '../core/lazy';
 import { config } from '../core/config';
 
 /** how long a resolved value is reused */

@@ -40,9 +40,22 @@ export interface DispatchOptions {
 }
 
 /** An image event must name what to deploy; these never deploy. */
-export function missingArtifact(event: NormalizedEvent): string | undefined {
+function missingArtifact(event: NormalizedEvent): string | undefined {
   if (event.kind !== 'code' && !event.tag && !event.digest) return 'event names neither a tag nor a digest: nothing to deploy';
   return undefined;
+}
+
+/**
+ * The event of a request a trigger acts on, and the reason when it does not (disabled, no match, nothing to deploy),
+ * before the deploy state is consulted. Also the admin API's dry run. A redelivery is not matched again: it runs the
+ * entry's event as it was judged then, whatever the rules say now.
+ */
+export function chooseEvent(trigger: Trigger, events: NormalizedEvent[], redelivery = false): { event: NormalizedEvent; reason?: string } {
+  const { event, result } = redelivery
+    ? { event: events[0], result: { matched: true as const } }
+    : selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
+  const reason = !trigger.enabled ? 'trigger disabled' : !result.matched ? result.reason : missingArtifact(event);
+  return { event, reason };
 }
 
 /** Reads the state and writes the decision at most this often when other webhooks of the trigger race with it. */
@@ -54,12 +67,8 @@ export async function dispatch(
   entryFor: EntryFactory,
   options: DispatchOptions = {},
 ): Promise<Outcome> {
-  // a redelivery runs the entry's event again as it was judged then, whatever the rules say now
-  const { event, result } = options.redeliveryOf
-    ? { event: events[0], result: { matched: true as const } }
-    : selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
+  const { event, reason: unmatched } = chooseEvent(trigger, events, !!options.redeliveryOf);
   const base = { event, deliveryId: event.deliveryId, ...(options.redeliveryOf ? { redeliveryOf: options.redeliveryOf } : {}) };
-  const unmatched = !trigger.enabled ? 'trigger disabled' : !result.matched ? result.reason : missingArtifact(event);
   if (unmatched) return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched }), trigger));
 
   const claims = options.redeliveryOf ? [] : redeliveryClaims(event, options.bodySha256);
@@ -87,7 +96,7 @@ export async function dispatch(
     }
 
     const entry = entryFor({ ...base, status: 'queued', lane });
-    const ref: deployState.StateRef = { logId: entry.id, artifact, image: event.image, tag: event.tag, at: entry.receivedAt };
+    const ref = deployState.refOf(event, entry.id, entry.receivedAt);
     const written = await store.claimAndWrite(entry, claims, [deployState.setLatestItem(trigger.id, lane, ref, state.version)]);
     if ('duplicateOf' in written) return duplicate(trigger, entryFor, base, written.duplicateOf);
     if ('conflict' in written) {

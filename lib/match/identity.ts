@@ -17,10 +17,8 @@ export function laneOf(event: NormalizedEvent): string {
   return hash([event.kind, event.registry ?? '', event.repoFullName]);
 }
 
-export function artifactOf(event: NormalizedEvent): string | undefined {
-  if (event.kind === 'code') return event.commit?.id || undefined;
-  return event.digest || undefined;
-}
+// what "the same thing" is lives with the event (the deploy state's refs use it too)
+export { artifactOf } from '../core/event';
 
 /** How a reason names the artifact: "sha256:abc… (web:1.2)" or "commit 1a2b3c4". */
 export function describeArtifact(ref: { artifact?: string; image?: string; tag?: string }, kind: NormalizedEvent['kind']): string {

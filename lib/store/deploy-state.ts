@@ -13,6 +13,7 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../core/config';
+import { artifactOf, type NormalizedEvent } from '../core/event';
 import { dynamo } from './aws';
 import { getWithClaims } from './store';
 
@@ -32,6 +33,11 @@ export interface DeployState {
   doneUpTo?: string;
   retry?: { logId: string; receiptHandle: string };
   version: number;
+}
+
+/** An event as the deploy state remembers it (what dispatch queues, what the deployer records as running). */
+export function refOf(event: NormalizedEvent, logId: string, at: string): StateRef {
+  return { logId, artifact: artifactOf(event), image: event.image, tag: event.tag, at };
 }
 
 export const stateKey = (triggerId: string, lane: string) => ({ triggerId, sk: `state#${lane}` });

@@ -34,18 +34,8 @@ import type { NormalizedEvent } from '../core/event';
 import type { Trigger } from '../trigger';
 import type { NotificationRecord } from './notifications';
 
-export const LOG_STATUSES = [
-  'untriggered',
-  'unauthorized',
-  'rejected',
-  'duplicate',
-  'queued',
-  'deploying',
-  'succeeded',
-  'failed',
-  'superseded',
-] as const;
-export type LogStatus = (typeof LOG_STATUSES)[number];
+import { IN_FLIGHT_STATUSES, type LogStatus } from '../core/log-status';
+export { LOG_STATUSES, type LogStatus } from '../core/log-status';
 
 export interface Attempt {
   at: string;
@@ -94,7 +84,6 @@ const epoch = (d = Date.now()) => Math.floor(d / 1000);
 const logKey = (triggerId: string, logId: string) => ({ triggerId, sk: `log#${logId}` });
 /** The value of the `inFlight` index key: one constant, so one Query lists them all (they are few at any time). */
 export const IN_FLIGHT = 'pending';
-const IN_FLIGHT_STATUSES: readonly LogStatus[] = ['queued', 'deploying'];
 const inFlightAttr = (status: LogStatus) => (IN_FLIGHT_STATUSES.includes(status) ? { inFlight: IN_FLIGHT } : {});
 const statusKey = (status: LogStatus, logId: string) => `${status}#${logId}`;
 
@@ -225,6 +214,16 @@ function listingIndex(opts: Pick<TriggerListOptions, 'provider' | 'enabled'>): {
  * ones: one Query on the listing index of that filter, so a page costs the same whatever the table holds.
  * `cursor` is opaque to callers (base64url of LastEvaluatedKey); check it with isValidTriggerCursor first.
  */
+/** Every trigger, page by page (admin and maintenance paths only: it reads the whole listing). */
+export async function* allTriggers(): AsyncGenerator<Trigger> {
+  let cursor: string | undefined;
+  do {
+    const page = await listTriggers({ limit: 100, cursor });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
 export async function listTriggers(opts: TriggerListOptions = { limit: 100 }): Promise<{ items: Trigger[]; cursor?: string }> {
   const { index, attr, value } = listingIndex(opts);
   const out = await dynamo().send(

@@ -148,8 +148,4 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/** A module loaded on first use and then reused (keeps SDK clients out of cold starts that never need them). */
-export function lazy<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load());
-}
+export { lazy } from '../../core/lazy';

@@ -10,7 +10,7 @@
  * Requests go through guardedFetch (outbound address rules, no redirects).
  */
 import type { Octokit } from '@octokit/rest';
-import { lazy } from './aws-common';
+import { lazy } from '../../core/lazy';
 import { applyRule, type EditRule, type NewImage } from './git-edit';
 import { guardedFetch } from './git-http';
 

@@ -13,7 +13,7 @@
  */
 import type { Gitlab as GitlabClient } from '@gitbeaker/rest';
 import type { RequestOptions } from '@gitbeaker/requester-utils';
-import { lazy } from './aws-common';
+import { lazy } from '../../core/lazy';
 import { applyRule } from './git-edit';
 import type { HostCommitInput, HostCommitResult } from './git-github';
 import { guardedFetch } from './git-http';
@@ -28,6 +28,16 @@ export function gitlabProject(url: string): { host: string; project: string } | 
 
 /** Loaded on first use (most deploys are not GitLab write-backs). */
 const gitbeaker = lazy(async () => ({ ...(await import('@gitbeaker/rest')), ...(await import('@gitbeaker/requester-utils')) }));
+
+/** A gitbeaker client whose every request goes through the guarded fetch (outbound rules, deadline). */
+async function client(host: string, input: Pick<HostCommitInput, 'token' | 'allowPrivate' | 'deadline'>): Promise<InstanceType<typeof GitlabClient>> {
+  const { Gitlab } = await gitbeaker();
+  return new Gitlab({
+    host,
+    token: input.token ?? '',
+    requesterFn: await requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
+  } as ConstructorParameters<typeof GitlabClient>[0]);
+}
 
 async function requester(f: typeof fetch) {
   const { createRequesterFn, GitbeakerRequestError } = await gitbeaker();
@@ -81,12 +91,7 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
   const details: Record<string, unknown> = { via: 'gitlab', branch: input.branch };
   const where = gitlabProject(input.url);
   if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
-  const { Gitlab } = await gitbeaker();
-  const api = new Gitlab({
-    host: where.host,
-    token: input.token ?? '',
-    requesterFn: await requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
-  } as ConstructorParameters<typeof GitlabClient>[0]);
+  const api = await client(where.host, input);
   const { project } = where;
   for (let tryNo = 1; ; tryNo++) {
     details.tries = tryNo;
@@ -160,12 +165,7 @@ export async function gitlabMergeRequest(input: MergeRequestInput): Promise<Host
   const details: Record<string, unknown> = { via: 'gitlab', mode: 'pull-request', base: input.branch, branch: input.prBranch };
   const where = gitlabProject(input.url);
   if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
-  const { Gitlab } = await gitbeaker();
-  const api = new Gitlab({
-    host: where.host,
-    token: input.token ?? '',
-    requesterFn: await requester(guardedFetch({ allowPrivate: input.allowPrivate, deadline: input.deadline })),
-  } as ConstructorParameters<typeof GitlabClient>[0]);
+  const api = await client(where.host, input);
   const { project } = where;
   for (const f of input.files) {
     try {

@@ -30,7 +30,7 @@ import * as z from 'zod';
 import { config as settings } from '../../core/config';
 import { checkOutboundUrlAtCreation } from '../../core/outbound';
 import { redactValues, secretSet } from '../../core/redact-values';
-import { lazy } from './aws-common';
+import { lazy } from '../../core/lazy';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
