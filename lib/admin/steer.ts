@@ -6,14 +6,12 @@
  * - GET  /admin/openapi.json         the admin API described from the zod schemas (lib/admin/openapi.ts).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as z from 'zod';
 import type { NormalizedEvent } from '../core/event';
 import { chooseEvent } from '../match/dispatch';
 import { decodeBody } from '../receive/body';
 import { json, lowerHeaders, zodIssue, type HttpResult } from '../receive/http';
-import { handleWebhook } from '../receive/ingest';
+import { handleWebhook, parseForTrigger } from '../receive/ingest';
 import { providers } from '../receive/providers';
-import { RequestFieldError } from '../receive/providers/types';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 import { openApiDocument } from './openapi';
@@ -56,17 +54,9 @@ async function match(req: AdminRequest) {
   const raw = Buffer.from(text, 'utf8');
   const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
   if (!decoded.ok) return json(400, { message: decoded.reason, field: 'payload' });
-  let result;
-  try {
-    result = provider.parse(
-      { headers, query: {}, rawBody: text, rawBytes: raw, body: decoded.body },
-      { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping },
-    );
-  } catch (e) {
-    if (e instanceof z.ZodError) return json(400, zodIssue(e, 'payload'));
-    if (e instanceof RequestFieldError) return json(400, { message: e.message, field: e.field });
-    return json(400, { message: `payload could not be read: ${(e as Error).name}`, field: 'payload' });
-  }
+  const read = parseForTrigger(provider, { headers, query: {}, rawBody: text, rawBytes: raw, body: decoded.body }, trigger, 'payload');
+  if (!read.ok) return json(400, { message: read.message, field: read.field });
+  const result = read.parsed;
   if (result.kind === 'ignored') {
     return json(200, { matched: false, status: 'untriggered', reason: result.reason, events: result.event ? [result.event] : [] });
   }

@@ -12,7 +12,7 @@ import type { NormalizedEvent } from '../core/event';
 import { decodeBody } from './body';
 import { json, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
-import { RequestFieldError, type Provider, type WebhookRequest } from './providers/types';
+import { RequestFieldError, type ParseResult, type Provider, type WebhookRequest } from './providers/types';
 import { checkEventLimits, fitEntry, fitEvents } from './limits';
 import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
 import { secretSet } from '../core/redact-values';
@@ -88,19 +88,9 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   if (!verified.ok) return refuse('unauthorized', 401, verified.reason);
   if (!decoded.ok) return refuse('rejected', 400, decoded.reason, { field: decoded.field });
 
-  let parsed;
-  try {
-    parsed = provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping });
-  } catch (e) {
-    if (e instanceof RequestFieldError) return refuse('rejected', 400, e.message, { field: e.field });
-    if (!(e instanceof ZodError)) {
-      // the input made normalization fail (e.g. "Invalid time value"): a bad input, never a 503
-      logger.warn('provider could not normalize the body', { provider: provider.id, error: (e as Error).name });
-      return refuse('rejected', 400, `body could not be read: ${(e as Error).name}`, { field: '(body)' });
-    }
-    const { message, field } = zodIssue(e, 'body');
-    return refuse('rejected', 400, message, { field });
-  }
+  const read = parseForTrigger(provider, req, trigger, 'body');
+  if (!read.ok) return refuse('rejected', 400, read.message, { field: read.field });
+  const parsed = read.parsed;
   if (parsed.kind === 'ignored') {
     const entry = entryFor({ status: 'untriggered', reason: parsed.reason, event: parsed.event as NormalizedEvent });
     await write(entry, trigger);
@@ -123,6 +113,31 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
       return json(200, { status: 'duplicate', log: outcome.duplicateOf });
     case 'unqueued':
       return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
+  }
+}
+
+/**
+ * The provider's parse for this trigger, with every way it can refuse the input as a message naming the field
+ * (`prefix` is what the caller calls the body: `body` for a webhook, `payload` for the admin API's dry run).
+ * Never throws for bad input: whatever made normalization fail is the sender's input, not an outage.
+ */
+export function parseForTrigger(
+  provider: Provider,
+  req: WebhookRequest,
+  trigger: Trigger,
+  prefix: string,
+): { ok: true; parsed: ParseResult } | { ok: false; message: string; field: string } {
+  try {
+    return { ok: true, parsed: provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping }) };
+  } catch (e) {
+    if (e instanceof RequestFieldError) return { ok: false, message: e.message, field: e.field };
+    if (e instanceof ZodError) {
+      const { message, field } = zodIssue(e, prefix);
+      return { ok: false, message, field };
+    }
+    // e.g. "Invalid time value"
+    logger.warn('provider could not normalize the body', { provider: provider.id, error: (e as Error).name });
+    return { ok: false, message: `${prefix} could not be read: ${(e as Error).name}`, field: prefix === 'body' ? '(body)' : prefix };
   }
 }
 
