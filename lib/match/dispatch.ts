@@ -11,6 +11,7 @@
  * 3. otherwise it is queued, and (unless the trigger says `"queue": "all"`) the older deploy of the same lane that
  *    is still waiting ends `superseded`, and its retry wait is cut short, so the newer one runs at once.
  */
+import AsyncLock from 'async-lock';
 import type { NormalizedEvent } from '../core/event';
 import { logger } from '../core/logger';
 import * as deployState from '../store/deploy-state';
@@ -58,8 +59,17 @@ export function chooseEvent(trigger: Trigger, events: NormalizedEvent[], redeliv
   return { event, reason };
 }
 
-/** Reads the state and writes the decision at most this often when other webhooks of the trigger race with it. */
-const MAX_STATE_TRIES = 8;
+/**
+ * Webhooks of one lane that arrive together race for its deploy state: one transaction wins, each other one is
+ * cancelled and decides again on the state that came back with the cancellation (no read). Between tries a random
+ * wait of up to 2^try ms (at most 256) spreads the racers out, so a burst costs each racer a few transactions instead
+ * of all of them retrying in step; after STATE_RACE_MS the sender is asked to retry (503). Within one process (the
+ * local stack serves every request in one) the lane's decisions take turns (async-lock), so they never race there; on
+ * AWS a Lambda instance serves one request at a time, and the backoff is what spreads a burst.
+ */
+const STATE_RACE_MS = 3000;
+const backoff = (tries: number) => new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(tries, 8)));
+const laneTurns = new AsyncLock({ maxPending: Infinity });
 
 export async function dispatch(
   trigger: Trigger,
@@ -76,32 +86,48 @@ export async function dispatch(
   const artifact = artifactOf(event);
   const queueAll = trigger.queue === 'all';
 
+  return laneTurns.acquire(`${trigger.id}\n${lane}`, () => decide(trigger, event, base, entryFor, { ...options, claims, lane, artifact, queueAll }));
+}
+
+async function decide(
+  trigger: Trigger,
+  event: NormalizedEvent,
+  base: Pick<store.LogEntry, 'event' | 'deliveryId' | 'redeliveryOf'>,
+  entryFor: EntryFactory,
+  ctx: DispatchOptions & { claims: DedupClaim[]; lane: string; artifact?: string; queueAll: boolean },
+): Promise<Outcome> {
+  const { claims, lane, artifact, queueAll } = ctx;
+  const giveUpAt = Date.now() + STATE_RACE_MS;
+  // the claims are read with the state: a re-delivery is answered without a (cancelled) transaction
+  let { state, heldBy } = await deployState.getDeployStateWithClaims(trigger.id, lane, claims);
   for (let tries = 1; ; tries++) {
-    // the claims are read with the state: a re-delivery is answered without a (cancelled) transaction
-    const { state, heldBy } = await deployState.getDeployStateWithClaims(trigger.id, lane, claims);
     if (heldBy) return duplicate(trigger, entryFor, base, heldBy);
     const flying = deployState.inFlight(state);
     const runs = flying ?? state.current;
-    if (artifact && runs?.artifact === artifact && !options.redeliveryOf) {
+    if (artifact && runs?.artifact === artifact && !ctx.redeliveryOf) {
+      // decided on the state as read and writes none of it: nothing to check at the write (a deploy finishing
+      // meanwhile does not make this answer wrong: it was true when the webhook was judged)
       const what = describeArtifact(runs, event.kind);
       const reason = flying ? `already deploying ${what} (log ${runs.logId})` : `already running ${what} (log ${runs.logId})`;
       const entry = entryFor({ ...base, status: 'untriggered', reason });
-      const written = await store.claimAndWrite(entry, claims, [deployState.unchangedItem(trigger.id, lane, state.version)]);
+      const written = await store.claimAndWrite(entry, claims);
       if ('duplicateOf' in written) return duplicate(trigger, entryFor, base, written.duplicateOf);
-      if ('conflict' in written && tries < MAX_STATE_TRIES) continue;
-      // a state that keeps changing under us: the decision read above is still a fair answer
-      if ('conflict' in written) await store.putLogEntry(entry);
       logEntry(entry, trigger);
       return { status: 'untriggered', log: entry.id, reason };
     }
 
     const entry = entryFor({ ...base, status: 'queued', lane });
     const ref = deployState.refOf(event, entry.id, entry.receivedAt);
-    const written = await store.claimAndWrite(entry, claims, [deployState.setLatestItem(trigger.id, lane, ref, state.version)]);
+    const written = await store.claimAndWrite(entry, claims, [deployState.setLatestItem(trigger.id, lane, ref, state)]);
     if ('duplicateOf' in written) return duplicate(trigger, entryFor, base, written.duplicateOf);
     if ('conflict' in written) {
-      if (tries < MAX_STATE_TRIES) continue;
-      throw new Error('the deploy state of this trigger kept changing; retry later');
+      // another webhook of this lane was queued (or a retry began waiting) since the read: judge again on the state
+      // as it is now, which came back with the conflict
+      if (Date.now() > giveUpAt) throw new Error('the deploy state of this trigger kept changing; retry later');
+      await backoff(tries);
+      state = written.item ? deployState.stateOfItem(written.item) : await deployState.getDeployState(trigger.id, lane);
+      heldBy = undefined;
+      continue;
     }
     return enqueue(trigger, entry, { claims, lane, previous: state.latest, flying, retry: state.retry, queueAll });
   }

@@ -9,7 +9,7 @@
  * - `current`: the newest entry that succeeded: what the target runs now;
  * - `retry`: the receipt handle of a deploy message waiting for its retry (its visibility timeout), so that a newer
  *   event can end the wait at once instead of queueing behind it;
- * - `version`: bumped by every write; the webhook path writes only if nothing changed since it read.
+ * - `version`: bumped by every write (how often the lane changed; nothing decides on it).
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../core/config';
@@ -73,34 +73,41 @@ export function inFlight(state: DeployState): StateRef | undefined {
   return state.doneUpTo && state.doneUpTo >= latest.logId ? undefined : latest;
 }
 
-/** The transaction item that makes `ref` the lane's latest event, if the state is still the version read. */
-export function setLatestItem(triggerId: string, lane: string, ref: StateRef, readVersion: number) {
+/**
+ * The transaction item that makes `ref` the lane's latest event, if the lane's latest event and its waiting retry
+ * are still those read (`read`). Only those two: the decision to queue depends on nothing else that can change
+ * meanwhile (a deploy that finishes moves `doneUpTo`/`current`, which must not make a webhook try again), and the
+ * retry is checked so that the waiting message the caller supersedes is the one the state holds. On a conflict the
+ * state comes back with the failure (ALL_OLD): the caller decides again without reading it.
+ */
+export function setLatestItem(triggerId: string, lane: string, ref: StateRef, read: Pick<DeployState, 'latest' | 'retry'>) {
+  const conditions = [
+    read.latest ? 'latest.logId = :prev' : 'attribute_not_exists(latest)',
+    read.retry ? '#r.receiptHandle = :rh' : 'attribute_not_exists(#r)',
+  ];
   return {
     Update: {
       TableName: config.logsTable(),
       Key: stateKey(triggerId, lane),
-      UpdateExpression: 'SET latest = :l, version = :next, expiresAt = :x',
-      ConditionExpression: readVersion === 0 ? 'attribute_not_exists(sk)' : 'version = :v',
+      UpdateExpression: 'SET latest = :l, version = if_not_exists(version, :zero) + :one, expiresAt = :x',
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: { '#r': 'retry' },
       ExpressionAttributeValues: {
         ':l': ref,
-        ':next': readVersion + 1,
+        ':zero': 0,
+        ':one': 1,
         ':x': stateExpiry(),
-        ...(readVersion === 0 ? {} : { ':v': readVersion }),
+        ...(read.latest ? { ':prev': read.latest.logId } : {}),
+        ...(read.retry ? { ':rh': read.retry.receiptHandle } : {}),
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     },
   };
 }
 
-/** The transaction item that only checks the state is still the version read (for decisions that write no state). */
-export function unchangedItem(triggerId: string, lane: string, readVersion: number) {
-  return {
-    ConditionCheck: {
-      TableName: config.logsTable(),
-      Key: stateKey(triggerId, lane),
-      ConditionExpression: readVersion === 0 ? 'attribute_not_exists(sk)' : 'version = :v',
-      ...(readVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': readVersion } }),
-    },
-  };
+/** A deploy state item as DynamoDB returned it with a failed condition (marshalled), or none. */
+export function stateOfItem(item: Record<string, unknown> | undefined): DeployState {
+  return toState(item);
 }
 
 /**

@@ -209,11 +209,6 @@ function listingIndex(opts: Pick<TriggerListOptions, 'provider' | 'enabled'>): {
   return { index: 'byCreated', attr: 'listAll', value: 'trigger' };
 }
 
-/**
- * One page of triggers, oldest first (by creation), optionally only one provider's and/or only enabled (disabled)
- * ones: one Query on the listing index of that filter, so a page costs the same whatever the table holds.
- * `cursor` is opaque to callers (base64url of LastEvaluatedKey); check it with isValidTriggerCursor first.
- */
 /** Every trigger, page by page (admin and maintenance paths only: it reads the whole listing). */
 export async function* allTriggers(): AsyncGenerator<Trigger> {
   let cursor: string | undefined;
@@ -224,6 +219,11 @@ export async function* allTriggers(): AsyncGenerator<Trigger> {
   } while (cursor);
 }
 
+/**
+ * One page of triggers, oldest first (by creation), optionally only one provider's and/or only enabled (disabled)
+ * ones: one Query on the listing index of that filter, so a page costs the same whatever the table holds.
+ * `cursor` is opaque to callers (base64url of LastEvaluatedKey); check it with isValidTriggerCursor first.
+ */
 export async function listTriggers(opts: TriggerListOptions = { limit: 100 }): Promise<{ items: Trigger[]; cursor?: string }> {
   const { index, attr, value } = listingIndex(opts);
   const out = await dynamo().send(
@@ -346,8 +346,13 @@ export async function claimAndWrite(
   claims: Array<{ key: string; ttlSeconds: number }>,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   extraItems: any[] = [],
-): Promise<{ ok: true } | { ok: false; duplicateOf: string } | { ok: false; conflict: true }> {
+): Promise<{ ok: true } | { ok: false; duplicateOf: string } | { ok: false; conflict: true; item?: Record<string, unknown> }> {
   const now = epoch();
+  // nothing to claim and nothing else to check: one PutItem is the whole write, at half a transaction's units
+  if (!claims.length && !extraItems.length) {
+    await putLogEntry(entry);
+    return { ok: true };
+  }
   try {
     await dynamo().send(
       new TransactWriteCommand({
@@ -376,7 +381,9 @@ export async function claimAndWrite(
         // the claim holding the key comes back with the failure (ReturnValuesOnConditionCheckFailure)
         return { ok: false, duplicateOf: (held.Item?.logId as { S?: string } | undefined)?.S ?? 'unknown' };
       }
-      if (reasons.slice(claims.length).some((r) => r.Code === 'ConditionalCheckFailed')) return { ok: false, conflict: true };
+      const failed = reasons.slice(claims.length + 1).find((r) => r.Code === 'ConditionalCheckFailed');
+      // the item whose condition failed, as it is now (its ReturnValuesOnConditionCheckFailure)
+      if (failed) return { ok: false, conflict: true, item: failed.Item ? unmarshall(failed.Item as never) : undefined };
     }
     throw e;
   }

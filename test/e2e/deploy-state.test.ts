@@ -129,6 +129,142 @@ describe('re-delivery or new event', () => {
   });
 });
 
+describe('webhooks of one lane arriving together', () => {
+  const digest = (i: number) => `sha256:${i.toString(16).padStart(64, '0')}`;
+
+  it('16 pushes of different digests at once: every one answered 202 triggered, the newest deployed, none twice', async () => {
+    const t = await createTrigger({ name: 'burst', provider: 'harbor', target: { type: 'http', url: `${target.url}/burst`, body: { digest: '{{digest}}' } } });
+    const auth = { authorization: `Bearer ${t.secret}` };
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => api.hook(`/hooks/harbor/${t.id}`, harborPush(`1.${i}.0`, digest(i + 1), 1700000600 + i), auth)),
+    );
+    expect(answers.map((a) => [a.status, a.body.status])).toEqual(answers.map(() => [202, 'triggered']));
+    const logs = answers.map((a) => a.body.log as string).sort();
+    const entries = await Promise.all(logs.map((id) => api.waitForLog(t.id, id, DONE)));
+    // the newest entry of the lane is never superseded; every older one deployed or was superseded by a newer one
+    expect(entries.at(-1)!.status).toBe('succeeded');
+    for (const e of entries.slice(0, -1)) {
+      expect(['succeeded', 'superseded']).toContain(e.status);
+      if (e.status === 'superseded') expect(e.supersededBy > e.id).toBe(true);
+    }
+    const deployed = calls('/burst').map((c) => c.digest);
+    expect(new Set(deployed).size).toBe(deployed.length);
+    expect(deployed).toEqual(entries.filter((e) => e.status === 'succeeded').map((e) => e.event.digest));
+  });
+
+  it('8 tags of one digest at once (one push, several tags): one deploy, the others "already" naming it', async () => {
+    const t = await createTrigger({ name: 'tags-at-once', provider: 'harbor', target: { type: 'http', url: `${target.url}/tags-at-once` } });
+    const auth = { authorization: `Bearer ${t.secret}` };
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api.hook(`/hooks/harbor/${t.id}`, harborPush(`tag-${i}`, DIGEST_B, 1700000700 + i), auth)),
+    );
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    const triggered = answers.filter((a) => a.body.status === 'triggered');
+    expect(triggered).toHaveLength(1);
+    for (const a of answers.filter((x) => x.body.status !== 'triggered')) {
+      expect(a.body).toMatchObject({ status: 'untriggered' });
+      expect(a.body.reason).toMatch(new RegExp(`^already (deploying|running) sha256:b{12}.* \\(log ${triggered[0].body.log}\\)$`));
+    }
+    expect((await api.waitForLog(t.id, triggered[0].body.log, DONE)).status).toBe('succeeded');
+    expect(calls('/tags-at-once')).toHaveLength(1);
+  });
+});
+
+describe('webhooks of one lane racing from separate instances (no lock shared)', () => {
+  /**
+   * `n` copies of the dispatcher, each with its own modules (as n Lambda instances), whose deploy state reads all
+   * finish before any of them writes: every one decides on the same state, so all but one transaction lose the race.
+   */
+  const SHARED = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/metrics', '@aws-lambda-powertools/jmespath'];
+  const shared: Record<string, unknown> = Object.fromEntries(SHARED.map((m) => [m, require(m)]));
+  function racingInstances(n: number) {
+    let read = 0;
+    let release!: () => void;
+    const allRead = new Promise<void>((r) => (release = r));
+    let lost = 0;
+    const copies = Array.from({ length: n }, () => {
+      let copy!: { dispatch: typeof dispatch };
+      jest.isolateModules(() => {
+        // our modules fresh, the SDK and Powertools shared (loading those again in a sandbox is not supported)
+        for (const m of SHARED) jest.doMock(m, () => shared[m]);
+        // this copy's own DynamoDB client: its first deploy state read waits for every copy's, its lost races counted
+        const { dynamo } = require('../../lib/store/aws');
+        let first = true;
+        dynamo().middlewareStack.add(
+          (next: (a: unknown) => Promise<unknown>) => async (args: { input: { Key?: { sk?: string } } }) => {
+            try {
+              const out = await next(args);
+              if (first && String(args.input.Key?.sk ?? '').startsWith('state#')) {
+                first = false;
+                if (++read === n) release();
+                await allRead;
+              }
+              return out;
+            } catch (e) {
+              if ((e as Error).name === 'TransactionCanceledException') lost++;
+              throw e;
+            }
+          },
+          { step: 'initialize', name: 'raceBarrier' },
+        );
+        copy = require('../../lib/match/dispatch');
+      });
+      return copy;
+    });
+    return { copies, lost: () => lost };
+  }
+  const harborEvent = (tag: string, digest: string) => ({
+    provider: 'harbor',
+    kind: 'image' as const,
+    action: 'push' as const,
+    namespace: 'test-webhook',
+    repository: 'debian',
+    repoFullName: 'test-webhook/debian',
+    image: `hub.harbor.com/test-webhook/debian:${tag}`,
+    tag,
+    digest,
+  });
+
+  it('8 instances, 8 digests: every one queued, the losers of the race deciding again', async () => {
+    const t = await createTrigger({ name: 'race-digests', provider: 'harbor', target: { type: 'http', url: `${target.url}/race`, body: { digest: '{{digest}}' } } });
+    const trigger = (await store.getTrigger(t.id))!;
+    const { copies, lost } = racingInstances(8);
+    const outcomes = await Promise.all(
+      copies.map((c, i) =>
+        c.dispatch(trigger, [harborEvent(`2.${i}.0`, `sha256:${(i + 1).toString(16).repeat(64)}`)], (fields) =>
+          store.newLogEntry({ triggerId: t.id, provider: 'harbor', ...fields }),
+        ),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(outcomes.map(() => 'triggered'));
+    // all read the same state: each transaction but the first lost at least once
+    expect(lost()).toBeGreaterThanOrEqual(7);
+    const entries = await Promise.all(outcomes.map((o) => api.waitForLog(t.id, o.log, DONE)));
+    expect(entries.filter((e) => e.status === 'succeeded').length).toBeGreaterThanOrEqual(1);
+    const deployed = calls('/race').map((c) => c.digest);
+    expect(new Set(deployed).size).toBe(deployed.length);
+  });
+
+  it('6 instances, one digest: exactly one queued, the other five "already" naming it', async () => {
+    const t = await createTrigger({ name: 'race-one-digest', provider: 'harbor', target: { type: 'http', url: `${target.url}/race-one` } });
+    const trigger = (await store.getTrigger(t.id))!;
+    const { copies, lost } = racingInstances(6);
+    const outcomes = await Promise.all(
+      copies.map((c, i) =>
+        c.dispatch(trigger, [harborEvent(`t${i}`, DIGEST_A)], (fields) => store.newLogEntry({ triggerId: t.id, provider: 'harbor', ...fields })),
+      ),
+    );
+    const queued = outcomes.filter((o) => o.status === 'triggered');
+    expect(queued).toHaveLength(1);
+    expect(lost()).toBe(5);
+    for (const o of outcomes.filter((x) => x.status !== 'triggered')) {
+      expect(o).toMatchObject({ status: 'untriggered', reason: expect.stringMatching(new RegExp(`^already (deploying|running) sha256:a{12}.* \\(log ${queued[0].log}\\)$`)) });
+    }
+    expect((await api.waitForLog(t.id, queued[0].log, DONE)).status).toBe('succeeded');
+    expect(calls('/race-one')).toHaveLength(1);
+  });
+});
+
 describe('deletes deploy only when asked', () => {
   it('a delete under a `match: {}` trigger is untriggered; a trigger listing delete acts on it', async () => {
     const quiet = await createTrigger({ name: 'no-deletes', provider: 'harbor', target: { type: 'http', url: `${target.url}/no-deletes` } });

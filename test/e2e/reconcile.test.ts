@@ -98,7 +98,7 @@ it('finishes a lane whose last entry ended but whose deploy state was not writte
   const lane = laneOf(event);
   const done = { ...store.newLogEntry({ triggerId, provider: 'api', status: 'succeeded', event, lane }) };
   await store.putLogEntry(done);
-  await dynamo().send(new TransactWriteCommand({ TransactItems: [deployState.setLatestItem(triggerId, lane, { logId: done.id, artifact: event.digest, at: done.receivedAt }, 0)] }));
+  await dynamo().send(new TransactWriteCommand({ TransactItems: [deployState.setLatestItem(triggerId, lane, { logId: done.id, artifact: event.digest, at: done.receivedAt }, {})] }));
   expect(deployState.inFlight(await deployState.getDeployState(triggerId, lane))?.logId).toBe(done.id);
 
   expect(await repairLaneStates()).toEqual([done.id]);
