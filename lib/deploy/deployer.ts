@@ -41,13 +41,13 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   const maxAttempts = config.maxReceiveCount();
 
   // One conditional write: a message seen again after its deploy finished (deleted late, superseded, or the entry
-  // expired) finds nothing to start, so nothing is deployed twice.
-  const { started: entry, finished } = await store.startDeploy(triggerId, logId);
+  // expired) finds nothing to start, so nothing is deployed twice. The trigger is read at the same time (one round
+  // trip less per deploy; wasted only on a message that finds nothing to start).
+  const [{ started: entry, finished }, trigger] = await Promise.all([store.startDeploy(triggerId, logId), store.getTrigger(triggerId)]);
   if (!entry) {
     logger.info('deploy message for an entry that is finished, superseded or gone; skipped', { triggerId, logId, status: finished?.status });
     // superseded while its message waited (by dispatch): this receipt is the deployer's one chance to say so
     if (finished?.status === 'superseded' && !finished.notifications?.some((n) => n.status === 'superseded')) {
-      const trigger = await store.getTrigger(triggerId);
       if (trigger) {
         reportOutcome({ ...deploySubject(trigger, logId, event), status: 'superseded', reason: finished.reason, attempts: finished.attempts.length, receivedAt: finished.receivedAt });
         await notifyOutcome(trigger, finished);
@@ -63,7 +63,6 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     attempts: attempt ? [...entry.attempts, attempt] : entry.attempts,
   });
   const lane = message.lane ?? entry.lane;
-  const trigger = await store.getTrigger(triggerId);
   if (!trigger) {
     const reason = 'trigger was deleted before the deploy';
     await store.updateLogStatus(triggerId, logId, { status: 'failed', reason });
@@ -99,11 +98,12 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   };
 
   if (result.ok) {
-    await store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt });
-    if (lane) {
-      await deployState.finishInState(triggerId, lane, logId, deployState.refOf(event, logId, attempt.at));
-    }
-    await advanceTrackedImage(trigger, event.tag, event.digest);
+    // three independent writes (the entry, the lane's state, the tracked image) at once: one round trip, not three
+    await Promise.all([
+      store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt }),
+      lane ? deployState.finishInState(triggerId, lane, logId, deployState.refOf(event, logId, attempt.at)) : undefined,
+      advanceTrackedImage(trigger, event.tag, event.digest),
+    ]);
     await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);
     reportAttempt({ ...attemptFields, outcome: 'succeeded' });
     await finish('succeeded', 'succeeded');
@@ -113,8 +113,10 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     const reason = result.retryable
       ? `attempt ${receiveCount} of ${maxAttempts} failed: ${what}; giving up`
       : `attempt ${receiveCount} failed: ${what}; not retried`;
-    await store.updateLogStatus(triggerId, logId, { status: 'failed', reason, attempt });
-    if (lane) await deployState.finishInState(triggerId, lane, logId);
+    await Promise.all([
+      store.updateLogStatus(triggerId, logId, { status: 'failed', reason, attempt }),
+      lane ? deployState.finishInState(triggerId, lane, logId) : undefined,
+    ]);
     await answerDockerHub(event, result.statusCode ? 'failure' : 'error', `deploy failed: ${what}`);
     reportAttempt({ ...attemptFields, outcome: 'failed', error: what });
     await finish('failed', failureStatus(result.error, result.retryable), reason);
