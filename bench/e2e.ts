@@ -1,7 +1,9 @@
 /**
  * 5. End to end on the local stack: a burst of 1,000 Docker Hub webhooks across 50 triggers -> deploy calls
  * received by a local HTTP server. Drain time (first webhook sent -> last deploy call received), p50/p99 from
- * webhook to its deploy call, and counts: every event logged (admin API, per status), nothing deployed twice.
+ * webhook to its deploy call, and counts: every event logged (admin API, per status), nothing deployed twice. The
+ * triggers say `queue: all` so that every event deploys as the floor's do (with the default a burst supersedes all
+ * but the newest waiting event of each trigger).
  *
  * Floor: the raw-SDK receiver and a raw-SDK consumer (bench/lib/floor-server.ts) doing the same calls on the same
  * stand-ins and tables, with their own FIFO queue, one batch of up to 5 at a time like the local poller. Subject and
@@ -202,6 +204,8 @@ async function main() {
           name: `bench-e2e-${r}-${i}`,
           provider: 'dockerhub',
           match: DOCKERHUB_MATCH,
+          // every event deployed, as the floor does (the default, `latest`, would supersede most of a burst)
+          queue: 'all',
           target: { type: 'http', url: `${target.url}/deploy/{{triggerId}}`, body: { log: '{{logId}}', tag: '{{tag}}' } },
         });
         if (res.status !== 201) throw new Error(`creating a trigger: ${res.status} ${JSON.stringify(res.body)}`);

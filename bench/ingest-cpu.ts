@@ -63,9 +63,9 @@ interface Case {
 }
 
 function cases(): Case[] {
-  const gh = makeTrigger({ name: 'bench-gh', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: 'http://127.0.0.1:9999/deploy' } });
+  const gh = makeTrigger({ name: 'bench-gh', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: 'https://deploy.example.com/hook' } });
   const ghBody = githubPushBody(1);
-  const dh = makeTrigger({ name: 'bench-dh', provider: 'dockerhub', match: DOCKERHUB_MATCH, target: { type: 'http', url: 'http://127.0.0.1:9999/deploy' } });
+  const dh = makeTrigger({ name: 'bench-dh', provider: 'dockerhub', match: DOCKERHUB_MATCH, target: { type: 'http', url: 'https://deploy.example.com/hook' } });
   const dhBody = dockerhubBody('release-v1.2', 1700000000);
   return [
     {

@@ -1,25 +1,58 @@
 /**
- * 6. Reads that cost one page: the trigger log's newest page (`limit=50`), a status page for a common status (10% of
- * the entries) and for a status no entry has, at 50 / 5,000 / 50,000 entries per trigger (alternated across the
- * sizes, one trigger each), and the trigger list's first page (`limit=50`, no filter and `provider=`) at 10 / 1,000 /
- * 10,000 triggers (the table is filled up between tiers, so those are not alternated). Figures: median ms of the store
- * call and the items DynamoDB read for it (ScannedCount of every Query/Scan it sent). Floor: the 50-entry (10-trigger)
- * case; target 1.3x.
+ * 6. Reads that cost one page, at 50 / 5,000 / 50,000 log entries per trigger (one trigger each, alternated across
+ * the sizes) and 10 / 1,000 / 10,000 triggers (the table is filled up between tiers, so those are not alternated).
+ *
+ * Every case compares pages of the same length, so a difference can only come from the size of the log or table:
+ * - the log's newest page (`limit=50`: 50 entries at every size);
+ * - a rare status (`status=failed&limit=50`: exactly 5 `failed` entries at every size, spread over the whole log, the
+ *   oldest one first: without an index the page reads the whole partition to find them);
+ * - a status no entry has (`status=unauthorized`);
+ * - a common status (`status=untriggered`, 10% of the entries): a full page from 5,000 entries on; its floor is the
+ *   newest page of the smallest log (50 entries, one Query), so the ratio also shows what the status index's second
+ *   round trip costs;
+ * - the trigger list's first page with no filter, and filtered by provider, each as long as the smallest tier can
+ *   fill it.
+ * Entries are Docker Hub pushes as the store writes them (request compressed, index keys). Figures: median ms of
+ * the store call, split by DynamoDB call (client-side time from send to answer) and the rest (our code), and the items
+ * DynamoDB read for it (ScannedCount of every Query/Scan and the items a BatchGetItem returned). Floor: the smallest
+ * size; target 1.3x.
  */
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
-import { QUICK, awsEnv, finish, log, runPart, standIns } from './lib/common';
-import { median, row, type Row } from './lib/stats';
+import { QUICK, awsEnv, dockerhubBody, finish, log, runPart, standIns } from './lib/common';
+import { median, round, row, type Row } from './lib/stats';
 import { makeTrigger } from './lib/triggers';
 import { createResources, uniqueSuffix } from '../lib/local/resources';
 
 const LOG_SIZES = QUICK ? [50, 5000] : [50, 5000, 50_000];
 const TRIGGER_TIERS = QUICK ? [10, 1000] : [10, 1000, 10_000];
-const ROUNDS = QUICK ? 3 : 5;
+const ROUNDS = QUICK ? 15 : 31;
 const WRITE_CONCURRENCY = 8;
+/** rare status: this many entries at every log size */
+const RARE = 5;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+interface Sample {
+  ms: number;
+  items: number;
+  /** ms per DynamoDB command, client-side (send to answer) */
+  calls: Record<string, number>;
+  got: number;
+}
+
+/** The median sample's parts: medians of each, so they need not add up exactly to the median total. */
+function summarize(xs: Sample[]) {
+  const names = [...new Set(xs.flatMap((x) => Object.keys(x.calls)))];
+  const calls = Object.fromEntries(names.map((n) => [n, round(median(xs.map((x) => x.calls[n] ?? 0)))]));
+  const ms = median(xs.map((x) => x.ms));
+  const inDynamo = median(xs.map((x) => Object.values(x.calls).reduce((a, b) => a + b, 0)));
+  return { ms, items: median(xs.map((x) => x.items)), got: xs.at(-1)?.got ?? 0, calls, ours: round(Math.max(0, ms - inDynamo)) };
+}
+
+const split = (s: ReturnType<typeof summarize>) =>
+  `${Object.entries(s.calls).map(([n, ms]) => `${n} ${ms}`).join(' + ')} + ours ${s.ours} ms`;
+
 async function main() {
   const started = Date.now();
   awsEnv();
@@ -32,19 +65,31 @@ async function main() {
   Object.assign(process.env, resources.env, { DYNAMODB_ENDPOINT: stand.endpoints.dynamodb, SQS_ENDPOINT: stand.endpoints.sqs });
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { dynamo } = require('../lib/store/aws') as typeof import('../lib/store/aws');
-  const store = require('../lib/store/store') as any;
+  const store = require('../lib/store/store') as typeof import('../lib/store/store');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
-  // items read: ScannedCount of every Query/Scan sent through the store's client
-  let scanned = 0;
+  // items read (ScannedCount of a Query/Scan, the items of a BatchGetItem) and the time of each command
+  let current: Sample = { ms: 0, items: 0, calls: {}, got: 0 };
   (dynamo() as any).middlewareStack.add(
-    (next: any) => async (args: any) => {
+    (next: any, context: any) => async (args: any) => {
+      const name = String(context.commandName ?? '?').replace(/Command$/, '');
+      const a = performance.now();
       const out = await next(args);
-      scanned += out?.output?.ScannedCount ?? 0;
+      current.calls[name] = (current.calls[name] ?? 0) + (performance.now() - a);
+      const o = out?.output ?? {};
+      current.items += o.ScannedCount ?? Object.values(o.Responses ?? {}).reduce((n: number, r: any) => n + (r?.length ?? 0), 0);
       return out;
     },
-    { step: 'initialize', name: 'benchScanned' },
+    { step: 'initialize', name: 'benchReads' },
   );
+  const measure = async <T>(call: () => Promise<T>, got: (t: T) => number): Promise<Sample> => {
+    current = { ms: 0, items: 0, calls: {}, got: 0 };
+    const a = performance.now();
+    const out = await call();
+    current.ms = performance.now() - a;
+    current.got = got(out);
+    return current;
+  };
 
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: stand.endpoints.dynamodb, maxAttempts: 10 });
   const writeAll = async (table: string, items: Record<string, unknown>[]) => {
@@ -65,7 +110,8 @@ async function main() {
     await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
   };
 
-  // ---- log entries: one trigger per size, 10% untriggered, the rest succeeded, no `unauthorized` at all
+  // ---- log entries: one trigger per size; 10% untriggered, RARE failed spread over the log, the rest succeeded,
+  // no `unauthorized` at all
   const logsTable = resources.tables.LogsTable.tableName;
   const t0 = Date.now();
   const triggerOf: Record<number, string> = {};
@@ -74,117 +120,122 @@ async function main() {
     triggerOf[size] = triggerId;
     const items: Record<string, unknown>[] = [];
     const base = Date.now() - size * 1000;
+    const rareEvery = size / RARE;
     for (let i = 0; i < size; i++) {
+      const status = i % rareEvery === 1 ? 'failed' : i % 10 === 0 ? 'untriggered' : 'succeeded';
+      const body = dockerhubBody(`v${i}`, 1700000000 + i);
       const entry = store.newLogEntry({
         id: ulid(base + i * 1000),
         triggerId,
-        provider: 'github',
-        status: i % 10 === 0 ? 'untriggered' : 'succeeded',
-        ...(i % 10 === 0 ? { reason: 'no rule matched' } : {}),
-        request: { method: 'POST', path: `/hooks/github/${triggerId}`, headers: {}, body: '{}', bodyBytes: 2 },
-      });
-      // the item exactly as the store writes it (logItem when the store has it: key and index attributes)
-      items.push(store.logItem ? store.logItem(entry) : { ...entry, triggerId, sk: `log#${entry.id}` });
+        provider: 'dockerhub',
+        status,
+        ...(status === 'untriggered' ? { reason: 'tag v1 does not match /^release-/' } : {}),
+        ...(status === 'failed' ? { error: 'target answered 503' } : {}),
+        request: {
+          method: 'POST',
+          path: `/hooks/dockerhub/${triggerId}`,
+          headers: { 'content-type': 'application/json', 'user-agent': 'Go-http-client/1.1' },
+          body,
+          bodyBytes: body.length,
+        },
+      } as any);
+      items.push(store.logItem(entry));
     }
     await writeAll(logsTable, items);
   }
   log(`reads: ${LOG_SIZES.reduce((a, b) => a + b, 0)} log entries written in ${Date.now() - t0} ms`);
 
-  const cases: Array<{ key: string; what: string; opts: Record<string, unknown> }> = [
+  const cases: Array<{ key: string; what: string; opts: { limit: number; status?: any }; from?: number }> = [
     { key: 'newest', what: 'log page, limit=50', opts: { limit: 50 } },
-    { key: 'common', what: 'log page, status=untriggered (10%) limit=50', opts: { limit: 50, status: 'untriggered' } },
+    { key: 'rare', what: `log page, status=failed (${RARE} entries at every size) limit=50`, opts: { limit: 50, status: 'failed' } },
     { key: 'none', what: 'log page, status=unauthorized (no entry) limit=50', opts: { limit: 50, status: 'unauthorized' } },
+    // a full page of a common status needs 500 entries: measured from 5,000 on, against the newest page at 50
+    { key: 'common', what: 'log page, status=untriggered (10%) limit=50', opts: { limit: 50, status: 'untriggered' }, from: 500 },
   ];
-  const samples: Record<string, Record<number, { ms: number[]; items: number[]; got: number }>> = {};
-  for (const c of cases) samples[c.key] = Object.fromEntries(LOG_SIZES.map((s) => [s, { ms: [], items: [], got: 0 }]));
+  const samples: Record<string, Record<number, Sample[]>> = {};
+  for (const c of cases) samples[c.key] = Object.fromEntries(LOG_SIZES.map((s) => [s, []]));
   for (let r = 0; r < ROUNDS + 1; r++) {
     for (const c of cases) {
       // alternate: each round visits the sizes in a rotated order
-      const order = LOG_SIZES.map((_, i) => LOG_SIZES[(i + r) % LOG_SIZES.length]);
+      const order = LOG_SIZES.map((_, i) => LOG_SIZES[(i + r) % LOG_SIZES.length]).filter((s) => s >= (c.from ?? 0));
       for (const size of order) {
-        scanned = 0;
-        const a = performance.now();
-        const page = await store.listLogEntries(triggerOf[size], c.opts);
-        const ms = performance.now() - a;
-        if (r === 0) continue; // warm-up round
-        samples[c.key][size].ms.push(ms);
-        samples[c.key][size].items.push(scanned);
-        samples[c.key][size].got = page.items.length;
+        const s = await measure(() => store.listLogEntries(triggerOf[size], c.opts), (p) => p.items.length);
+        if (r > 0) samples[c.key][size].push(s); // round 0 warms up
       }
     }
   }
   const rows: Row[] = [];
   const details: Record<string, unknown> = { logs: {}, triggers: {} };
   for (const c of cases) {
-    const small = samples[c.key][LOG_SIZES[0]];
-    for (const size of LOG_SIZES) {
-      const s = samples[c.key][size];
-      const ms = median(s.ms);
+    const floorCase = c.from ? samples.newest[LOG_SIZES[0]] : samples[c.key][LOG_SIZES[0]];
+    const floor = summarize(floorCase);
+    for (const size of LOG_SIZES.filter((s) => s >= (c.from ?? 0))) {
+      const s = summarize(samples[c.key][size]);
       rows.push(
         row({
           id: `6 log ${c.key} ${size}`,
-          what: `${c.what} at ${size.toLocaleString('en-US')} entries (${median(s.items)} items read, ${s.got} returned)`,
+          what: `${c.what} at ${size.toLocaleString('en-US')} entries (${s.items} items read, ${s.got} returned; ${split(s)}${c.from ? '; floor: the newest page at 50 entries' : ''})`,
           unit: 'ms',
-          subject: ms,
-          floor: median(small.ms),
+          subject: s.ms,
+          floor: floor.ms,
           limit: 1.3,
-          samples: s.ms.length,
+          samples: samples[c.key][size].length,
         }),
       );
-      (details.logs as any)[`${c.key}-${size}`] = { ms, itemsRead: median(s.items), returned: s.got };
+      (details.logs as any)[`${c.key}-${size}`] = s;
     }
   }
 
   // ---- trigger list: the table grows between tiers
   const triggersTable = resources.tables.TriggersTable.tableName;
-  const templates = ['github', 'dockerhub', 'gitlab'].map((provider) =>
+  const providers = ['github', 'dockerhub', 'gitlab'];
+  const templates = providers.map((provider) =>
     makeTrigger({ name: 'filler', provider, target: { type: 'http', url: 'https://deploy.example.com/hook' } }),
   );
-  let stored = 0;
+  const triggerAt = (i: number) => ({
+    ...templates[i % providers.length],
+    id: i.toString(16).padStart(24, '0'),
+    name: `filler-${i}`,
+    createdAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+  });
+  // each page as long as the smallest tier can fill it
+  const smallest = TRIGGER_TIERS[0];
+  const gitlabInSmallest = Array.from({ length: smallest }, (_, i) => i).filter((i) => i % providers.length === 2).length;
   const listCases = [
-    { key: 'all', what: 'trigger list, limit=50', opts: { limit: 50 } },
-    { key: 'provider', what: 'trigger list, provider=gitlab limit=50', opts: { limit: 50, provider: 'gitlab' } },
+    { key: 'all', what: `trigger list, limit=${smallest}`, opts: { limit: smallest } },
+    { key: 'provider', what: `trigger list, provider=gitlab limit=${gitlabInSmallest}`, opts: { limit: gitlabInSmallest, provider: 'gitlab' } },
   ];
   const firstList: Record<string, number> = {};
+  let stored = 0;
   for (const tier of TRIGGER_TIERS) {
     const items: Record<string, unknown>[] = [];
-    for (let i = stored; i < tier; i++) {
-      const t = { ...templates[i % 3], id: i.toString(16).padStart(24, '0'), name: `filler-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() };
-      items.push(store.triggerItem ? store.triggerItem(t) : t);
-    }
+    for (let i = stored; i < tier; i++) items.push(store.triggerItem(triggerAt(i) as any));
     await writeAll(triggersTable, items);
     stored = tier;
     for (const c of listCases) {
-      const ms: number[] = [];
-      const read: number[] = [];
-      let got = 0;
+      const xs: Sample[] = [];
       let bytes = 0;
       for (let r = 0; r < ROUNDS + 1; r++) {
-        scanned = 0;
-        const a = performance.now();
-        const page = await store.listTriggers(c.opts);
-        const took = performance.now() - a;
-        const list = Array.isArray(page) ? page : page.items; // before paging: the whole table came back
-        if (r === 0) continue;
-        ms.push(took);
-        read.push(scanned);
-        got = list.length;
-        bytes = Buffer.byteLength(JSON.stringify(list));
+        const s = await measure(
+          () => store.listTriggers(c.opts),
+          (p) => ((bytes = Buffer.byteLength(JSON.stringify(p.items))), p.items.length),
+        );
+        if (r > 0) xs.push(s);
       }
-      const m = median(ms);
-      firstList[c.key] ??= m;
+      const s = summarize(xs);
+      firstList[c.key] ??= s.ms;
       rows.push(
         row({
           id: `6 triggers ${c.key} ${tier}`,
-          what: `${c.what} at ${tier.toLocaleString('en-US')} triggers (${median(read)} items read, ${got} returned, ${Math.round(bytes / 1024)} KB)`,
+          what: `${c.what} at ${tier.toLocaleString('en-US')} triggers (${s.items} items read, ${s.got} returned, ${(bytes / 1024).toFixed(1)} KB; ${split(s)})`,
           unit: 'ms',
-          subject: m,
+          subject: s.ms,
           floor: firstList[c.key],
           limit: 1.3,
-          samples: ms.length,
+          samples: xs.length,
         }),
       );
-      (details.triggers as any)[`${c.key}-${tier}`] = { ms: m, itemsRead: median(read), returned: got, bytes };
+      (details.triggers as any)[`${c.key}-${tier}`] = { ...s, bytes };
     }
   }
   await resources.destroy?.();

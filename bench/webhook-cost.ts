@@ -1,18 +1,29 @@
 /**
- * 7. What a webhook costs on AWS, per million: triggered (a GitHub push that matches and is queued), untriggered
- * (a push to a branch no rule names) and duplicate (the same X-GitHub-Delivery again). Measured in this process on
- * the stand-ins, on the function's own clients: the DynamoDB request and capacity units DynamoDB reports
- * (ReturnConsumedCapacity=TOTAL on every call; a cancelled transaction reports none and is counted as the units its
- * items would have cost), SQS requests and message bytes, and the handler's duration (as Lambda would bill it at the
- * function's memory size and architecture from serverless.yml; DynamoDB Local is slower than DynamoDB, so this
- * overstates Lambda time). Priced at bench/prices.ts. Floor: one minimal entry (PutItem) and the event queued
- * (SendMessage), timed here too, plus the API Gateway and Lambda requests every webhook costs.
- * Not counted: the deployer's work after a triggered webhook, CloudWatch Logs ingestion, storage.
+ * 7. What a webhook costs on AWS, per million: triggered (a GitHub push that matches, is queued and deployed),
+ * untriggered (a push to a branch no rule names) and duplicate (the same X-GitHub-Delivery again). Measured in this
+ * process on the stand-ins, on the functions' own clients:
+ * - the DynamoDB request and capacity units DynamoDB reports (ReturnConsumedCapacity=TOTAL on every call);
+ * - SQS requests (each 64 KB of a message one more) and message bytes;
+ * - each handler's duration, billed as Lambda bills it (rounded up to the ms) at the function's memory size and
+ *   architecture from serverless.yml. DynamoDB Local answers slower than DynamoDB, so this overstates Lambda time.
+ * The deploy of a triggered webhook is the deployer handler on its SQS message, one message per invocation (what a
+ * FIFO queue gives when webhooks do not arrive together; batches of up to 3 share the invocation), against a target
+ * on loopback that answers at once (a real target's answer time is billed too), plus the event source mapping's
+ * ReceiveMessage and DeleteMessageBatch. Priced at bench/prices.ts.
+ * Floor: one minimal entry (PutItem) and the event queued (SendMessage), timed here too, plus the API Gateway and
+ * Lambda requests every webhook costs; for a deploy, the entry marked done (UpdateItem) and the target called, plus
+ * the invocation and the mapping's two SQS requests.
+ * Not counted: CloudWatch Logs ingestion, storage, the mapping's empty polls of an idle queue (a fixed cost per
+ * month, not per webhook), notifications.
+ * Item sizes: each kind's log entry read back and sized by DynamoDB's rules (bench/lib/item-size.ts).
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { QUICK, awsEnv, finish, githubPushBody, log, runPart, signGithub, standIns } from './lib/common';
-import { median, row, type Row } from './lib/stats';
+import { median, round, row, type Row } from './lib/stats';
+import { dynamoItemSize } from './lib/item-size';
+import { startTarget } from './lib/target';
 import { GITHUB_MATCH, makeTrigger } from './lib/triggers';
 import { PRICES } from './prices';
 import { createResources, loadServerlessConfig, uniqueSuffix } from '../lib/local/resources';
@@ -46,13 +57,19 @@ async function main() {
   });
   delete process.env.ADMIN_TOKEN_PARAM;
   const yml = loadServerlessConfig({});
-  const memoryMb = Number(yml.functions.hookGithub.memorySize ?? yml.provider.memorySize ?? 1024);
-  const arch = String(yml.functions.hookGithub.architecture ?? yml.provider.architecture ?? 'x86_64');
+  const sizing = (fn: string) => ({
+    memoryMb: Number(yml.functions[fn].memorySize ?? yml.provider.memorySize ?? 1024),
+    arch: String(yml.functions[fn].architecture ?? yml.provider.architecture ?? 'x86_64'),
+  });
+  const hookSize = sizing('hookGithub');
+  const deployerSize = sizing('deployer');
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
   const { putTrigger } = require('../lib/store/store') as typeof import('../lib/store/store');
   const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
   const githubHandler = (require('../functions/hooks/github') as { handler: Handler }).handler;
+  const deployerHandler = (require('../functions/deployer') as { handler: Handler }).handler;
+  const { toSqsRecord } = require('../lib/local/sqs-poller') as typeof import('../lib/local/sqs-poller');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   let t = empty();
@@ -96,10 +113,11 @@ async function main() {
     { step: 'initialize', name: 'benchCostSqs' },
   );
 
-  const gh = makeTrigger({ name: 'bench-cost', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: 'http://127.0.0.1:8080/deploy' } });
+  const target = await startTarget();
+  const gh = makeTrigger({ name: 'bench-cost', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: `${target.url}/deploy` } });
   await putTrigger(gh);
   // a fresh context per call: its deadline starts when it is made, as Lambda's does
-  const context = () => lambdaContext({ functionName: 'triggerfish-dev-hookGithub', timeout: 10 });
+  const context = (fn = 'hookGithub', timeout = 10) => lambdaContext({ functionName: `triggerfish-dev-${fn}`, timeout });
   const send = async (body: string, delivery: string) => {
     const event = buildHttpApiEvent({
       method: 'POST',
@@ -117,8 +135,12 @@ async function main() {
       pathParameters: { triggerId: gh.id },
     });
     const res = await githubHandler(event, context());
-    return JSON.parse(res.body).status as string;
+    const answer = JSON.parse(res.body) as { status: string; log?: string };
+    if (answer.log) lastLog[answer.status] = answer.log;
+    return answer.status;
   };
+  /** the newest log id answered per status (to size the entries) */
+  const lastLog: Record<string, string> = {};
   const untriggeredBody = (i: number) => {
     const b = JSON.parse(githubPushBody(i));
     b.ref = 'refs/heads/feature/x';
@@ -128,74 +150,151 @@ async function main() {
   for (let i = 0; i < 5; i++) await send(githubPushBody(1_000_000 + i), `warm-${i}`);
 
   const kinds = {
+    // i from 1: GitHub's `after` of all zeros (i = 0) is a branch deletion
     triggered: (i: number) => send(githubPushBody(i), `d-${i}`),
     untriggered: (i: number) => send(untriggeredBody(500_000 + i), `u-${i}`),
     // the triggered webhook i again (same delivery id): a re-delivery
     duplicate: (i: number) => send(githubPushBody(i), `d-${i}`),
   };
-  const tallies: Record<string, Tally> = { triggered: empty(), untriggered: empty(), duplicate: empty(), floor: empty() };
-  const ms: Record<string, number[]> = { triggered: [], untriggered: [], duplicate: [], floor: [] };
+  const KINDS = ['triggered', 'untriggered', 'duplicate', 'floor', 'deploy', 'deployFloor'];
+  const tallies: Record<string, Tally> = Object.fromEntries(KINDS.map((k) => [k, empty()]));
+  const ms: Record<string, number[]> = Object.fromEntries(KINDS.map((k) => [k, []]));
   const statuses: Record<string, Record<string, number>> = {};
+  const logsTable = resources.tables.LogsTable.tableName;
   const floorOnce = async (i: number) => {
-    await dynamo().send(new PutCommand({ TableName: resources.tables.LogsTable.tableName, Item: { triggerId: gh.id, sk: `log#floor-${i}`, status: 'queued', receivedAt: new Date().toISOString() } }));
+    await dynamo().send(new PutCommand({ TableName: logsTable, Item: { triggerId: gh.id, sk: `log#floor-${i}`, status: 'queued', receivedAt: new Date().toISOString() } }));
     await sqsClient().send(new SendMessageCommand({ QueueUrl: resources.queues.DeployQueue.queueUrl, MessageBody: JSON.stringify({ triggerId: gh.id, logId: `floor-${i}` }), MessageGroupId: gh.id, MessageDeduplicationId: `floor-${i}` }));
     return 'floor';
   };
-  // alternated: each i runs every kind once (the duplicate after its first delivery)
-  for (let i = 0; i < N; i++) {
-    for (const [kind, one] of [...Object.entries(kinds), ['floor', floorOnce] as const]) {
-      const saved = t;
-      t = tallies[kind];
-      on = true;
-      const a = performance.now();
-      const status = await (one as (i: number) => Promise<string>)(i);
-      ms[kind].push(performance.now() - a);
-      on = false;
-      t = saved;
-      statuses[kind] = { ...(statuses[kind] ?? {}), [status]: (statuses[kind]?.[status] ?? 0) + 1 };
+  const counted = async (kind: string, one: () => Promise<string>) => {
+    const saved = t;
+    t = tallies[kind];
+    on = true;
+    const a = performance.now();
+    const status = await one();
+    ms[kind].push(performance.now() - a);
+    on = false;
+    t = saved;
+    statuses[kind] = { ...(statuses[kind] ?? {}), [status]: (statuses[kind]?.[status] ?? 0) + 1 };
+  };
+  // the deploys: the queue holds triggered and floor messages in the order sent (one group), so these alternate too.
+  // Each message is one invocation, as the event source mapping gives it: its ReceiveMessage and DeleteMessageBatch
+  // are added to the kind's SQS requests.
+  const queueUrl = resources.queues.DeployQueue.queueUrl;
+  const deployFloor = async (m: Message) => {
+    const { logId } = JSON.parse(m.Body ?? '{}') as { logId: string };
+    await fetch(`${target.url}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ log: logId }) }).then((r) => r.text());
+    await dynamo().send(new UpdateCommand({ TableName: logsTable, Key: { triggerId: gh.id, sk: `log#${logId}` }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'succeeded' } }));
+    return 'succeeded';
+  };
+  const deployOnce = async (m: Message) => {
+    const res = await deployerHandler({ Records: [toSqsRecord(m, resources.queues.DeployQueue.queueArn, 'us-east-1')] }, context('deployer', 300));
+    return res?.batchItemFailures?.length ? 'batch item failure' : 'processed';
+  };
+  const drain = async (expected: number, counting = true) => {
+    for (let got = 0, idle = 0; got < expected && idle < (counting ? 10 : 2); ) {
+      const out = await esm.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+      const m = out.Messages?.[0];
+      if (!m) {
+        idle++;
+        continue;
+      }
+      const floor = (JSON.parse(m.Body ?? '{}') as { logId?: string }).logId?.startsWith('floor-');
+      const kind = floor ? 'deployFloor' : 'deploy';
+      if (counting) {
+        await counted(kind, () => (floor ? deployFloor(m) : deployOnce(m)));
+        tallies[kind].sqsRequests += 2;
+      } else await deployOnce(m);
+      await esm.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle! }] }));
+      got++;
     }
+  };
+  const esm = new SQSClient({ region: 'us-east-1', endpoint: stand.endpoints.sqs });
+  // alternated: each i runs every kind once (the duplicate after its first delivery), then its two deploys
+  await drain(Infinity, false); // the warm-up's deploys, not counted
+  for (let i = 1; i <= N; i++) {
+    for (const [kind, one] of [...Object.entries(kinds), ['floor', floorOnce] as const]) {
+      await counted(kind, () => (one as (i: number) => Promise<string>)(i));
+    }
+    await drain(2);
   }
   log(`webhook-cost: ${JSON.stringify(statuses)}`);
+  if (ms.deploy.length !== N || ms.deployFloor.length !== N) throw new Error(`deploys measured: ${ms.deploy.length} and ${ms.deployFloor.length} floor, of ${N}`);
+  if (target.calls.length < 2 * N) throw new Error(`the target was called ${target.calls.length} times for ${2 * N} deploys`);
 
-  const gbSecond = arch === 'arm64' ? PRICES.lambdaGbSecondArm64 : PRICES.lambdaGbSecondX86;
-  const bill = (kind: string) => {
+  // the entries as stored, sized by DynamoDB's rules
+  const sizeOf = async (logId: string | undefined) => {
+    if (!logId) return undefined;
+    const out = await new DynamoDBClient({ region: 'us-east-1', endpoint: stand.endpoints.dynamodb }).send(
+      new GetItemCommand({ TableName: logsTable, Key: { triggerId: { S: gh.id }, sk: { S: `log#${logId}` } } }),
+    );
+    return out.Item ? dynamoItemSize(out.Item) : undefined;
+  };
+  const entryBytes: Record<string, number | undefined> = {
+    triggered: await sizeOf(lastLog.triggered),
+    untriggered: await sizeOf(lastLog.untriggered),
+    duplicate: await sizeOf(lastLog.duplicate),
+    floor: await sizeOf(`floor-${N - 1}`),
+  };
+
+  /** per webhook (per message for a deploy), in USD per million; `http`: whether API Gateway received it */
+  const bill = (kind: string, size: { memoryMb: number; arch: string }, http: boolean) => {
     const x = tallies[kind];
+    const n = ms[kind].length;
     const durMs = Math.ceil(median(ms[kind]));
+    const gbSecond = size.arch === 'arm64' ? PRICES.lambdaGbSecondArm64 : PRICES.lambdaGbSecondX86;
     const parts = {
-      httpApi: PRICES.httpApiRequestPerMillion,
+      httpApi: http ? PRICES.httpApiRequestPerMillion : 0,
       lambdaRequests: PRICES.lambdaRequestPerMillion,
-      lambdaDuration: 1e6 * (durMs / 1000) * (memoryMb / 1024) * gbSecond,
-      dynamoWrites: (x.wcu / N) * PRICES.dynamoWriteUnitPerMillion,
-      dynamoReads: (x.rcu / N) * PRICES.dynamoReadUnitPerMillion,
-      sqs: (x.sqsRequests / N) * PRICES.sqsFifoRequestPerMillion,
+      lambdaDuration: 1e6 * (durMs / 1000) * (size.memoryMb / 1024) * gbSecond,
+      dynamoWrites: (x.wcu / n) * PRICES.dynamoWriteUnitPerMillion,
+      dynamoReads: (x.rcu / n) * PRICES.dynamoReadUnitPerMillion,
+      sqs: (x.sqsRequests / n) * PRICES.sqsFifoRequestPerMillion,
     };
     const total = Object.values(parts).reduce((a, b) => a + b, 0);
     return {
       total,
-      parts,
-      perWebhook: { requests: Object.fromEntries(Object.entries(x.requests).map(([k, v]) => [k, v / N])), rcu: x.rcu / N, wcu: x.wcu / N, cancelledTransactions: x.cancelled / N, sqsRequests: x.sqsRequests / N, sqsBytes: x.sqsBytes / N, durationMs: durMs },
+      parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round(v, 3)])),
+      per: {
+        requests: Object.fromEntries(Object.entries(x.requests).map(([k, v]) => [k, round(v / n)])),
+        rcu: round(x.rcu / n),
+        wcu: round(x.wcu / n),
+        cancelledTransactions: x.cancelled / n,
+        sqsRequests: round(x.sqsRequests / n),
+        sqsBytes: Math.round(x.sqsBytes / n),
+        durationMs: durMs,
+        ...size,
+      },
     };
   };
-  const floor = bill('floor');
+  type Bill = ReturnType<typeof bill>;
+  const describe = (b: Bill) =>
+    `${Object.entries(b.per.requests).map(([k, v]) => `${v} ${k}`).join(', ')}; ${b.per.rcu} RCU, ${b.per.wcu} WCU${b.per.cancelledTransactions ? `, ${b.per.cancelledTransactions} cancelled transaction` : ''}; ${b.per.sqsRequests} SQS; ${b.per.durationMs} ms at ${b.per.memoryMb} MB ${b.per.arch}`;
+  const floor = bill('floor', hookSize, true);
+  const deployFloorBill = bill('deployFloor', deployerSize, false);
+  const deploy = bill('deploy', deployerSize, false);
   const rows: Row[] = [];
-  const details: Record<string, unknown> = { prices: PRICES, memoryMb, arch, floor, statuses };
+  const details: Record<string, unknown> = { prices: PRICES, floor, deployFloor: deployFloorBill, deploy, statuses, entryBytes };
+  const kb = (bytes: number | undefined) => (bytes === undefined ? '?' : `${(bytes / 1024).toFixed(1)} KB`);
   for (const kind of ['triggered', 'untriggered', 'duplicate']) {
-    const b = bill(kind);
+    const b = bill(kind, hookSize, true);
     details[kind] = b;
-    const p = b.perWebhook;
-    const r2 = (x: number) => Number(x.toFixed(2));
+    const withDeploy = kind === 'triggered';
     rows.push(
       row({
         id: `7 bill ${kind}`,
-        what: `AWS bill per million ${kind} webhooks (${Object.entries(p.requests).map(([k, v]) => `${r2(v)} ${k}`).join(', ')}; ${r2(p.rcu)} RCU, ${r2(p.wcu)} WCU${p.cancelledTransactions ? `, ${r2(p.cancelledTransactions)} cancelled transaction` : ''}; ${r2(p.sqsRequests)} SQS; ${p.durationMs} ms at ${memoryMb} MB ${arch})`,
+        what: withDeploy
+          ? `AWS bill per million triggered webhooks, with their deploys: webhook $${b.total.toFixed(2)} (${describe(b)}; entry ${kb(entryBytes[kind])}) + deploy $${deploy.total.toFixed(2)} (${describe(deploy)}); floor $${floor.total.toFixed(2)} + $${deployFloorBill.total.toFixed(2)}`
+          : `AWS bill per million ${kind} webhooks (${describe(b)}; entry ${kb(entryBytes[kind])})`,
         unit: 'USD',
-        subject: b.total,
-        floor: floor.total,
+        subject: withDeploy ? b.total + deploy.total : b.total,
+        floor: withDeploy ? floor.total + deployFloorBill.total : floor.total,
         limit: 1.5,
         samples: N,
       }),
     );
   }
+  await target.close();
   await resources.destroy();
   await stand.stop();
   finish('webhook-cost', started, rows, details);

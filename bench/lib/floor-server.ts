@@ -3,8 +3,11 @@
  * the raw SDK clients (no document client, no schemas, no logging, no middleware), on the same stand-ins, tables
  * and queue kind.
  *
- * - receiver: a node:http server on loopback. Per webhook: GetItem (trigger), check the token, JSON.parse,
- *   TransactWriteItems (dedup claim + log entry), SendMessage (FIFO, the trigger as group), answer 202.
+ * - receiver: a node:http server on loopback. Per webhook: GetItem (trigger), check the token, JSON.parse, one
+ *   consistent BatchGetItem of the lane's deploy state and the dedup claim (a decision on the state is what issue 8
+ *   asks of every receiver: without it no "already running", no rollback, no superseding), TransactWriteItems (dedup
+ *   claim + log entry + the state's `latest`, if unchanged since the read; on a conflict read again), SendMessage
+ *   (FIFO, the trigger as group), answer 202.
  * - consumer: one batch (up to 5) at a time like the local SQS poller; per message a conditional UpdateItem claiming
  *   the entry (queued -> deploying: a redelivered message never deploys twice), GetItem (trigger), POST to the
  *   target, UpdateItem (result), then DeleteMessageBatch.
@@ -12,7 +15,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { CallCounter } from './aws-count';
 
@@ -53,9 +56,37 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
         const logId = randomUUID();
         const now = Math.floor(Date.now() / 1000);
         const dedup = `content:${body.repository?.repo_name}:${body.push_data?.tag}:${body.push_data?.pushed_at}`;
-        await ddb.send(
+        const stateSk = `fstate#${body.repository?.repo_name}`;
+        for (let tries = 0; ; tries++) {
+          const read = await ddb.send(
+            new BatchGetItemCommand({
+              RequestItems: { [o.logsTable]: { Keys: [stateSk, `dedup#${dedup}`].map((sk) => ({ triggerId: { S: triggerId }, sk: { S: sk } })), ConsistentRead: true } },
+            }),
+          );
+          const items = read.Responses?.[o.logsTable] ?? [];
+          if (items.some((i) => i.sk?.S === `dedup#${dedup}`)) return answer(res, 200, { status: 'duplicate' });
+          const latest = items.find((i) => i.sk?.S === stateSk)?.latest?.S;
+          try {
+            await write(latest);
+            break;
+          } catch (e) {
+            if ((e as Error).name !== 'TransactionCanceledException' || tries > 10) throw e;
+          }
+        }
+        async function write(latest: string | undefined) {
+          const stateValues: Record<string, AttributeValue> = { ':l': { S: logId }, ...(latest ? { ':prev': { S: latest } } : {}) };
+          await ddb.send(
           new TransactWriteItemsCommand({
             TransactItems: [
+              {
+                Update: {
+                  TableName: o.logsTable,
+                  Key: { triggerId: { S: triggerId }, sk: { S: stateSk } },
+                  UpdateExpression: 'SET latest = :l',
+                  ConditionExpression: latest ? 'latest = :prev' : 'attribute_not_exists(latest)',
+                  ExpressionAttributeValues: stateValues,
+                },
+              },
               {
                 Put: {
                   TableName: o.logsTable,
@@ -80,6 +111,7 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
             ],
           }),
         );
+        }
         await sqs.send(
           new SendMessageCommand({
             QueueUrl: o.queueUrl,
