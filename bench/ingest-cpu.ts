@@ -4,8 +4,9 @@
  * - "core": verify + parse/normalize + match, the providers' and matcher's functions called directly
  *   (plus the header lowering and JSON.parse ingest does first). Floor: HMAC-SHA256 + JSON.parse + one RegExp test.
  * - "handler": the whole Lambda handler (middy, logger, redaction, log entry, dedup keys, the SDK serializing,
- *   signing and parsing its three calls) with AWS answered from memory. Floor: the core floor plus the same three
- *   calls (GetItem, TransactWriteItems, SendMessage) made with the raw SDK clients through the same in-memory handler.
+ *   signing and parsing its four calls) with AWS answered from memory. Floor: the core floor plus the same four
+ *   calls (GetItem, BatchGetItem, TransactWriteItems, SendMessage) made with the raw SDK clients through the same
+ *   in-memory handler.
  *
  * CPU time (user + system, process.cpuUsage) per webhook; each sample is a batch of iterations; subject and floor
  * alternate (ABAB...); medians. With --profile, the subject loops run under the V8 profiler (bench/profiles/).
@@ -152,7 +153,10 @@ function handlerSubject(c: Case): () => Promise<void> {
   };
 }
 
-/** The floor handler: core floor + the same three AWS calls with the raw SDK (pre-marshalled items). */
+/**
+ * The floor handler: core floor + the same four AWS calls with the raw SDK (pre-marshalled items): read the trigger,
+ * read the lane's deploy state with the dedup claim, write claim + entry + state in one transaction, enqueue.
+ */
 function handlerFloor(c: Case): () => Promise<void> {
   const item = marshall(c.trigger, { removeUndefinedValues: true });
   const rh = memoryRequestHandler(defaultAnswers(() => ({ Item: item })));
@@ -170,8 +174,22 @@ function handlerFloor(c: Case): () => Promise<void> {
     if (!c.regex.test(c.body) || sig.length !== 64 || !body) throw new Error('floor');
     const logId = `bench${n}`;
     await ddb.send(
+      new ddbPkg.BatchGetItemCommand({
+        RequestItems: { 'bench-logs': { Keys: [`state#lane`, `dedup#${n}`].map((sk) => ({ triggerId: { S: c.trigger.id }, sk: { S: sk } })), ConsistentRead: true } },
+      }),
+    );
+    await ddb.send(
       new ddbPkg.TransactWriteItemsCommand({
         TransactItems: [
+          {
+            Update: {
+              TableName: 'bench-logs',
+              Key: { triggerId: { S: c.trigger.id }, sk: { S: 'state#lane' } },
+              UpdateExpression: 'SET latest = :l',
+              ConditionExpression: 'attribute_not_exists(latest)',
+              ExpressionAttributeValues: { ':l': { S: logId } },
+            },
+          },
           {
             Put: {
               TableName: 'bench-logs',
@@ -299,7 +317,7 @@ async function main() {
         floor: full.floorUs,
         limit: 1.5,
         samples: ROUNDS,
-        note: 'floor: the core floor + GetItem, TransactWriteItems, SendMessage with the raw SDK through the same in-memory handler',
+        note: 'floor: the core floor + GetItem, BatchGetItem (state + claim), TransactWriteItems (claim + entry + state), SendMessage with the raw SDK through the same in-memory handler',
       }),
     );
     // where the core's time goes: each step alone, medians of a few samples
