@@ -233,13 +233,19 @@ export async function listTriggers(opts: TriggerListOptions = { limit: 100 }): P
       KeyConditionExpression: '#k = :v',
       ExpressionAttributeNames: { '#k': attr },
       ExpressionAttributeValues: { ':v': value },
-      Limit: opts.limit,
+      // one more than the page, as for log pages: the last page then has no cursor (no empty page after it)
+      Limit: opts.limit + 1,
       ExclusiveStartKey: opts.cursor ? JSON.parse(Buffer.from(opts.cursor, 'base64url').toString('utf8')) : undefined,
     }),
   );
-  const start = out.LastEvaluatedKey;
+  let items = out.Items ?? [];
+  const more = items.length > opts.limit;
+  if (more) items = items.slice(0, opts.limit);
+  const last = items.at(-1);
+  // the index key of the page's last trigger (what LastEvaluatedKey would be had the page stopped there)
+  const start = more && last ? { id: last.id, listSort: last.listSort, [attr]: last[attr] } : undefined;
   return {
-    items: (out.Items ?? []).map(stripTriggerKeys),
+    items: items.map(stripTriggerKeys),
     cursor: start ? Buffer.from(JSON.stringify(start), 'utf8').toString('base64url') : undefined,
   };
 }
