@@ -14,6 +14,8 @@
  * repoFullName, image, request.path and method) are left out when they do follow (`null` when one is absent that
  * would follow) and put back on reading. Binary, not base64: DynamoDB counts a binary attribute by its bytes.
  *
+ * An attempt's `response` above 256 bytes is kept as `responseBr` (brotli) inside the attempt (attemptItem).
+ *
  * Entries written before this layout still read: a plain `request` map, or `requestBr` (the request alone,
  * brotli JSON), plain `id`, `receivedAt`, `updatedAt`, `event`, ... are taken as they are.
  */
@@ -22,7 +24,7 @@ import { decodeTime } from 'ulid';
 import { imageRef } from '../core/event';
 import { IN_FLIGHT_STATUSES } from '../core/log-status';
 import { itemSize } from './item-size';
-import type { LogEntry } from './store';
+import type { Attempt, LogEntry } from './store';
 
 /** Fields no write changes after the entry is created: they go into `entryBr`. */
 const FIXED = ['provider', 'deliveryId', 'event', 'lane', 'request', 'duplicateOf', 'redeliveryOf', 'receivedAt'] as const;
@@ -147,7 +149,7 @@ export function packEntry(entry: LogEntry, keys: Fields): Fields {
   const { id: _id, attempts, updatedAt, ...rest } = entry;
   const plain: Fields = { ...keys };
   for (const [k, v] of Object.entries(rest)) if (!(FIXED as readonly string[]).includes(k) && v !== undefined) plain[k] = v;
-  if (attempts?.length) plain.attempts = attempts;
+  if (attempts?.length) plain.attempts = attempts.map(attemptItem);
   const inFlight = IN_FLIGHT_STATUSES.includes(entry.status);
   if (updatedAt !== entry.receivedAt || inFlight) plain.updatedAt = updatedAt;
   const text = Buffer.from(fixedText(entry), 'utf8');
@@ -160,6 +162,26 @@ export function packEntry(entry: LogEntry, keys: Fields): Fields {
     if (small.length < item.entryBr.length) item.entryBr = small;
   }
   return item;
+}
+
+/**
+ * A target's answer kept in an attempt (up to 4 KiB: an HTML error page, a JSON echo) is written again with every
+ * later write of the entry: above this many bytes it is stored as `responseBr` (brotli) when that is smaller.
+ */
+const COMPRESS_RESPONSE_ABOVE = 256;
+
+/** An attempt as it is appended to the stored entry (store.updateLogStatus). */
+export function attemptItem(attempt: Attempt): Record<string, unknown> {
+  const { response, ...rest } = attempt;
+  const bytes = typeof response === 'string' ? Buffer.byteLength(response, 'utf8') : 0;
+  if (bytes <= COMPRESS_RESPONSE_ABOVE || LONE_SURROGATE.test(response!)) return { ...attempt };
+  const packed = brotli(Buffer.from(response!, 'utf8'), FAST);
+  return packed.length < bytes ? { ...rest, responseBr: packed } : { ...attempt };
+}
+
+function attemptFromItem(a: Fields): Attempt {
+  const { responseBr, ...rest } = a as Fields & { responseBr?: Uint8Array };
+  return (responseBr ? { ...rest, response: brotliDecompressSync(responseBr).toString('utf8') } : rest) as unknown as Attempt;
 }
 
 /** An entry as stored (either layout) -> the entry as the API shows it: keys and index keys dropped. */
@@ -175,6 +197,6 @@ export function entryFromItem(item: Record<string, unknown>): LogEntry {
   if (entryBr) Object.assign(out, unpackFixed(entryBr, out));
   if (out.receivedAt === undefined) out.receivedAt = timeOfId(out.id);
   if (out.updatedAt === undefined) out.updatedAt = out.receivedAt;
-  if (out.attempts === undefined) out.attempts = [];
+  out.attempts = Array.isArray(out.attempts) ? out.attempts.map((a) => attemptFromItem(a as Fields)) : [];
   return out as unknown as LogEntry;
 }

@@ -28,7 +28,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { encodeTime, ulid } from 'ulid';
 import { dynamo } from './aws';
-import { entryFromItem, packEntry } from './log-item';
+import { attemptItem, entryFromItem, packEntry } from './log-item';
 import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
 import type { Trigger } from '../trigger';
@@ -435,7 +435,7 @@ export async function updateLogStatus(
   }
   if (change.attempt) {
     set.push('attempts = list_append(if_not_exists(attempts, :empty), :a)');
-    values[':a'] = [change.attempt];
+    values[':a'] = [attemptItem(change.attempt)];
     values[':empty'] = [];
   }
   let condition = 'attribute_exists(sk)';

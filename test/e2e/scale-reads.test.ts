@@ -303,6 +303,21 @@ describe('stored requests are compressed', () => {
     expect((await store.getLogEntry(triggerId, compressed.id))!.request).toEqual(request);
   });
 
+  it('a long target answer is stored compressed in its attempt and shown as it was', async () => {
+    const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
+    const entry = store.newLogEntry({ triggerId, provider: 'gitea', status: 'queued' });
+    await store.putLogEntry(entry);
+    const page = `<html><body>${'<p>deploy service down</p>'.repeat(150)}</body></html>`;
+    const attempt = { at: new Date().toISOString(), durationMs: 12, statusCode: 503, response: page, error: 'HTTP 503' };
+    expect(await store.updateLogStatus(triggerId, entry.id, { status: 'failed', reason: 'HTTP 503', attempt })).toBe(true);
+    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${entry.id}` } }))).Item!;
+    expect(raw.attempts[0].response).toBeUndefined();
+    expect(itemSize(raw)).toBeLessThan(1024);
+    const shown = (await api.admin('GET', `/admin/triggers/${triggerId}/logs/${entry.id}`)).body;
+    expect(shown.attempts).toEqual([attempt]);
+    expect(shown).toMatchObject({ status: 'failed', reason: 'HTTP 503' });
+  });
+
   it('a real Docker Hub push through the API: under 1 KB stored, shown with its request and event', async () => {
     const created = (await api.admin('POST', '/admin/triggers', { ...trigger('dockerhub'), match: { tags: { list: ['release'] } } })).body;
     const body = fixture('dockerhub/push-docs-example.json');

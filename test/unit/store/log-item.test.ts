@@ -12,7 +12,7 @@ import { fitEntry, fitEvents } from '../../../lib/receive/limits';
 import { redactEntryValues } from '../../../lib/receive/redact';
 import { providers } from '../../../lib/receive/providers';
 import { secretSet } from '../../../lib/core/redact-values';
-import { entryFromItem, fixedText } from '../../../lib/store/log-item';
+import { attemptItem, entryFromItem, fixedText } from '../../../lib/store/log-item';
 import { itemSize, attributeSizes } from '../../../lib/store/item-size';
 import * as store from '../../../lib/store/store';
 import { fixture } from '../../helpers/fixtures';
@@ -155,6 +155,20 @@ describe('an entry reads back as it was built', () => {
     expect(roundTrip(done)).toEqual(done);
     const dup = entryOf('github', GITHUB_PUSH, 'duplicate', { duplicateOf: ulid(), reason: 're-delivery' }).entry;
     expect(roundTrip(dup)).toEqual(dup);
+  });
+
+  it('a long target answer is compressed inside its attempt and reads back as it was', () => {
+    const page = `<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>${'<p>upstream unavailable</p>'.repeat(120)}</body></html>`;
+    const long: store.Attempt = { at: attempt.at, durationMs: 40, statusCode: 502, response: page, error: 'HTTP 502' };
+    const stored = attemptItem(long);
+    expect(stored.response).toBeUndefined();
+    expect((stored.responseBr as Uint8Array).length).toBeLessThan(page.length / 10);
+    // short ones stay plain: they are read in the item as they are
+    expect(attemptItem(attempt)).toEqual(attempt);
+    const { entry } = entryOf('dockerhub', DOCKERHUB_PUSH, 'queued', { lane: LANE });
+    const failed = { ...entry, status: 'failed' as const, reason: 'HTTP 502', attempts: [long, attempt, long] };
+    expect(entryFromItem(store.logItem(failed))).toEqual(failed);
+    expect(itemSize(store.logItem(failed))).toBeLessThan(itemSize(store.logItem(entry)) + 600);
   });
 
   it('fields that do not follow the usual rules are kept as they are', () => {
