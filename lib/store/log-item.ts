@@ -30,14 +30,14 @@ import type { Attempt, LogEntry } from './store';
 const FIXED = ['provider', 'deliveryId', 'event', 'lane', 'request', 'duplicateOf', 'redeliveryOf', 'receivedAt'] as const;
 
 /**
- * Quality 5 (as fast as gzip here: 0.1 ms for a GitHub push): quality 11 is 8-10% smaller but about 30x the CPU
- * (8 ms for a GitHub push, 2.5 ms for a Docker Hub push), so it is used only when it can save a write unit
- * (packEntry). Window and mode parameters made no difference on these sizes (measured, bench/entry-size.ts).
+ * Quality 5: 0.1 ms of CPU for a GitHub push (8.7 KB of text -> 1.77 KB). Quality 10 is 7% smaller for 25x the CPU
+ * (3.3 ms; Docker Hub: 1.5 ms), quality 11 9% for 75x (9.9 ms): the slow pass (10) runs only when it can save a
+ * write unit (packEntry). Window and mode parameters made no difference at these sizes (bench/entry-size.ts).
  */
 const FAST = 5;
-const SMALL = 11;
-/** About how much smaller the slow pass makes a blob (7-10% on the GitHub and Docker Hub pushes measured). */
-const SMALL_GAIN = 0.1;
+const SMALL = 10;
+/** About how much smaller the slow pass makes a blob (7.3-7.5% on the GitHub and Docker Hub pushes measured). */
+const SMALL_GAIN = 0.07;
 const brotli = (text: Buffer, quality: number) =>
   brotliCompressSync(text, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: text.length } });
 
