@@ -57,3 +57,23 @@ export function baseUrl(event: APIGatewayProxyEventV2, configured?: string): str
   if (configured) return configured.replace(/\/$/, '');
   return `https://${event.requestContext.domainName}`;
 }
+
+/**
+ * Headers API Gateway adds to every request, which say nothing about the sender: a random trace id (40
+ * characters that do not compress) and the scheme and port of API Gateway's own listener. `x-forwarded-for`
+ * (who sent it) stays.
+ */
+const GATEWAY_HEADERS = ['x-amzn-trace-id', 'x-forwarded-proto', 'x-forwarded-port'];
+
+/**
+ * The headers worth keeping in the trigger log: without the ones API Gateway adds (GATEWAY_HEADERS), and without
+ * `content-length` when it is the body's size (the entry's `request.bodyBytes` says it).
+ */
+export function loggedHeaders(headers: Record<string, string>, bodyBytes: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (GATEWAY_HEADERS.includes(k) || (k === 'content-length' && v.trim() === String(bodyBytes))) continue;
+    out[k] = v;
+  }
+  return out;
+}

@@ -10,12 +10,12 @@ import { ZodError } from 'zod';
 import { dispatch, write } from '../match/dispatch';
 import type { NormalizedEvent } from '../core/event';
 import { decodeBody } from './body';
-import { json, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
+import { json, loggedHeaders, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import { RequestFieldError, type ParseResult, type Provider, type WebhookRequest } from './providers/types';
 import { checkEventLimits, fitEntry, fitEvents } from './limits';
 import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
-import { secretSet } from '../core/redact-values';
+import { secretSet, type SecretSet } from '../core/redact-values';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 
@@ -51,16 +51,7 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const secrets = secretSet([trigger.secret, trigger.previousSecret]);
   let request: store.LogEntry['request'];
   // the request part is the same for every entry of this request: redact it once
-  const requestRecord = () =>
-    (request ??= {
-      method: event.requestContext?.http?.method ?? 'POST',
-      path: event.rawPath ?? '',
-      query: redactQuery(query, secrets),
-      headers: redactHeaders(headers, provider, secrets),
-      // an undecodable body is redacted by value only (its fields cannot be found)
-      body: redactBody(text, body, provider, secrets),
-      bodyBytes: bytes,
-    });
+  const requestRecord = () => (request ??= loggedRequest(provider, event, { headers, query, text, body, bytes }, secrets));
   const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
     fitEntry(
       redactEntryValues(
@@ -114,6 +105,27 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     case 'unqueued':
       return json(503, { message: 'could not queue the deploy, retry later', log: outcome.log });
   }
+}
+
+/**
+ * The request as the trigger log keeps it: without the headers API Gateway adds, credentials redacted (by name and
+ * by the trigger's secrets, `secrets`), the body cut to MAX_LOGGED_BODY. `body` is the decoded body, if it decoded.
+ */
+export function loggedRequest(
+  provider: Provider,
+  event: APIGatewayProxyEventV2,
+  parts: { headers: Record<string, string>; query: Record<string, string>; text: string; body: unknown; bytes: number },
+  secrets: SecretSet,
+): NonNullable<store.LogEntry['request']> {
+  return {
+    method: event.requestContext?.http?.method ?? 'POST',
+    path: event.rawPath ?? '',
+    query: redactQuery(parts.query, secrets),
+    headers: redactHeaders(loggedHeaders(parts.headers, parts.bytes), provider, secrets),
+    // an undecodable body is redacted by value only (its fields cannot be found)
+    body: redactBody(parts.text, parts.body, provider, secrets),
+    bodyBytes: parts.bytes,
+  };
 }
 
 /**

@@ -14,7 +14,6 @@
  *   `inFlight` (with `updatedAt`), so stuck ones are found without a scan (lib/store/in-flight.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -29,6 +28,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { encodeTime, ulid } from 'ulid';
 import { dynamo } from './aws';
+import { attemptItem, entryFromItem, packEntry } from './log-item';
 import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
 import type { Trigger } from '../trigger';
@@ -87,42 +87,13 @@ export const IN_FLIGHT = 'pending';
 const inFlightAttr = (status: LogStatus) => (IN_FLIGHT_STATUSES.includes(status) ? { inFlight: IN_FLIGHT } : {});
 const statusKey = (status: LogStatus, logId: string) => `${status}#${logId}`;
 
-/**
- * The request of an entry (headers and body, up to 16 KiB of body) is most of its size and is written on every
- * webhook but read rarely: above this many bytes of JSON it is stored brotli-compressed as one binary attribute
- * `requestBr` (a GitHub push: 8.9 KB -> about 2 KB, so 9 -> 3 write units). Binary, not base64: DynamoDB counts a
- * binary attribute by its bytes, base64 would add a third. Quality 5: as fast as gzip here, smaller.
- */
-const COMPRESS_REQUEST_ABOVE = 512;
-const BROTLI = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } };
-
-function packRequest(entry: LogEntry): Record<string, unknown> {
-  if (!entry.request) return { ...entry };
-  const json = JSON.stringify(entry.request);
-  if (json.length <= COMPRESS_REQUEST_ABOVE) return { ...entry };
-  const { request: _r, ...rest } = entry;
-  return { ...rest, requestBr: brotliCompressSync(Buffer.from(json, 'utf8'), BROTLI) };
-}
-
-function stripKeys<T extends object>(item: T & { sk?: string }): T {
-  const { sk: _sk, statusKey: _st, inFlight: _if, requestBr, ...rest } = item as T & {
-    sk?: string;
-    statusKey?: string;
-    inFlight?: string;
-    requestBr?: Uint8Array;
-  };
-  if (requestBr) (rest as { request?: unknown }).request = JSON.parse(brotliDecompressSync(requestBr).toString('utf8'));
-  return rest as T;
-}
-
-/** An entry as it is stored: its keys, the `byStatus` index key, the request compressed. */
+/** An entry as it is stored: its keys, the `byStatus` index key, its fixed fields compressed (./log-item.ts). */
 export function logItem(entry: LogEntry): Record<string, unknown> {
-  return {
-    ...packRequest(entry),
+  return packEntry(entry, {
     ...logKey(entry.triggerId, entry.id),
     statusKey: statusKey(entry.status, entry.id),
     ...inFlightAttr(entry.status),
-  };
+  });
 }
 
 // ---------- triggers ----------
@@ -320,7 +291,8 @@ export function newLogEntry(
   const now = Date.now();
   return {
     ...fields,
-    id: fields.id ?? newLogId(),
+    // the id's time is receivedAt to the millisecond: the stored item need not carry both (log-item.ts)
+    id: fields.id ?? ulid(now),
     receivedAt: new Date(now).toISOString(),
     attempts: [],
     updatedAt: new Date(now).toISOString(),
@@ -338,7 +310,7 @@ export async function getLogEntry(triggerId: string, logId: string): Promise<Log
   const out = await dynamo().send(
     new GetCommand({ TableName: config.logsTable(), Key: logKey(triggerId, logId), ConsistentRead: true }),
   );
-  return out.Item ? stripKeys<LogEntry>(out.Item as LogEntry & { sk: string }) : undefined;
+  return out.Item ? entryFromItem(out.Item) : undefined;
 }
 
 /**
@@ -476,7 +448,7 @@ export async function updateLogStatus(
   }
   if (change.attempt) {
     set.push('attempts = list_append(if_not_exists(attempts, :empty), :a)');
-    values[':a'] = [change.attempt];
+    values[':a'] = [attemptItem(change.attempt)];
     values[':empty'] = [];
   }
   let condition = 'attribute_exists(sk)';
@@ -525,11 +497,11 @@ export async function startDeploy(
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return { started: stripKeys<LogEntry>(out.Attributes as LogEntry & { sk: string }) };
+    return { started: entryFromItem(out.Attributes!) };
   } catch (e) {
     if ((e as Error).name === 'ConditionalCheckFailedException') {
       const item = (e as { Item?: Record<string, unknown> }).Item;
-      return { finished: item ? stripKeys<LogEntry>(unmarshall(item as never) as LogEntry & { sk: string }) : undefined };
+      return { finished: item ? entryFromItem(unmarshall(item as never)) : undefined };
     }
     throw e;
   }
@@ -577,7 +549,7 @@ export async function listLogEntries(
   const start = more && last ? { triggerId, sk: last.sk, ...(opts.status ? { statusKey: last.statusKey } : {}) } : undefined;
   if (opts.status && items.length) items = await fullEntries(triggerId, items, opts.status);
   return {
-    items: items.map((i) => stripKeys<LogEntry>(i)),
+    items: items.map((i) => entryFromItem(i as unknown as Record<string, unknown>)),
     cursor: start ? Buffer.from(JSON.stringify(start), 'utf8').toString('base64url') : undefined,
   };
 }

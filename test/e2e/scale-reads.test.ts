@@ -5,12 +5,15 @@
  * items written before the indexes (no index keys) shown after backfillIndexKeys().
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { brotliCompressSync } from 'node:zlib';
 import { ulid } from 'ulid';
 import { apiClient } from '../helpers/api';
 import { startTestStack } from '../helpers/stack';
 import { dynamo } from '../../lib/store/aws';
 import { config } from '../../lib/core/config';
 import * as store from '../../lib/store/store';
+import { itemSize } from '../../lib/store/item-size';
+import { fixture } from '../helpers/fixtures';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let api: ReturnType<typeof apiClient>;
@@ -251,7 +254,7 @@ describe('items written before the indexes', () => {
 });
 
 describe('stored requests are compressed', () => {
-  it('a large request is one brotli binary attribute in the item, shown decompressed by the API', async () => {
+  it('an entry is one brotli binary attribute for what never changes, shown decompressed by the API', async () => {
     const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
     const body = JSON.stringify({ commits: Array.from({ length: 40 }, (_, i) => ({ id: `${i}`.padStart(40, '0'), message: `commit ${i}` })) });
     const request = { method: 'POST', path: `/hooks/gitea/${triggerId}`, headers: { 'content-type': 'application/json' }, body, bodyBytes: body.length };
@@ -261,18 +264,76 @@ describe('stored requests are compressed', () => {
     await store.putLogEntry(small);
     const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${big.id}` } }))).Item!;
     expect(raw.request).toBeUndefined();
-    expect(raw.requestBr).toBeInstanceOf(Uint8Array);
-    expect((raw.requestBr as Uint8Array).length).toBeLessThan(body.length / 3);
+    expect(raw.entryBr).toBeInstanceOf(Uint8Array);
+    expect((raw.entryBr as Uint8Array).length).toBeLessThan(body.length / 3);
+    // what is plain: keys, index keys, what later writes change
+    expect(Object.keys(raw).sort()).toEqual(['entryBr', 'expiresAt', 'reason', 'sk', 'status', 'statusKey', 'triggerId']);
     const rawSmall = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${small.id}` } }))).Item!;
-    expect(rawSmall.request).toEqual(small.request);
-    expect(rawSmall.requestBr).toBeUndefined();
+    expect(rawSmall.request).toBeUndefined();
+    expect(rawSmall.entryBr).toBeInstanceOf(Uint8Array);
 
     const one = await api.admin('GET', `/admin/triggers/${triggerId}/logs/${big.id}`);
-    expect(one.body.request).toEqual(request);
-    expect(one.body.requestBr).toBeUndefined();
+    expect(one.body).toEqual(big);
+    expect(one.body.entryBr).toBeUndefined();
     const page = await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=rejected`);
-    expect(page.body.items.map((e: any) => e.request)).toEqual([small.request, request]);
+    expect(page.body.items).toEqual([small, big]);
     const plain = await api.admin('GET', `/admin/triggers/${triggerId}/logs`);
-    expect(plain.body.items.map((e: any) => e.request)).toEqual([small.request, request]);
+    expect(plain.body.items).toEqual([small, big]);
+  });
+
+  it('entries stored before (the request alone compressed as requestBr, or plain) show as they did', async () => {
+    const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
+    const body = JSON.stringify({ ref: 'refs/heads/main', commits: Array.from({ length: 20 }, (_, i) => ({ id: `${i}`.padStart(40, '0') })) });
+    const request = { method: 'POST', path: `/hooks/gitea/${triggerId}`, headers: { 'content-type': 'application/json' }, body, bodyBytes: body.length };
+    const event = { provider: 'gitea', kind: 'code', action: 'push', repository: 'web', repoFullName: 'team/web', namespace: 'team', branch: 'main', commit: { id: 'a'.repeat(40), message: 'm' } };
+    const compressed = store.newLogEntry({ id: ulid(Date.now() - 2), triggerId, provider: 'gitea', status: 'succeeded', request, event: event as never });
+    const withAttempt = { ...compressed, attempts: [{ at: compressed.receivedAt, durationMs: 3, statusCode: 200, response: 'ok' }] };
+    const { request: _r, ...rest } = withAttempt;
+    await dynamo().send(
+      new PutCommand({
+        TableName: config.logsTable(),
+        Item: { ...rest, sk: `log#${compressed.id}`, statusKey: `succeeded#${compressed.id}`, requestBr: brotliCompressSync(JSON.stringify(request)) },
+      }),
+    );
+    const plainOld = store.newLogEntry({ id: ulid(Date.now() - 1), triggerId, provider: 'gitea', status: 'succeeded', request: { ...request, body: '{}', bodyBytes: 2 } });
+    await dynamo().send(new PutCommand({ TableName: config.logsTable(), Item: { ...plainOld, sk: `log#${plainOld.id}`, statusKey: `succeeded#${plainOld.id}` } }));
+
+    expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs/${compressed.id}`)).body).toEqual(withAttempt);
+    expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=succeeded`)).body.items).toEqual([plainOld, withAttempt]);
+    // and a status change on an old entry keeps it readable
+    expect(await store.updateLogStatus(triggerId, compressed.id, { status: 'failed', reason: 'later' })).toBe(true);
+    expect((await store.getLogEntry(triggerId, compressed.id))!.request).toEqual(request);
+  });
+
+  it('a long target answer is stored compressed in its attempt and shown as it was', async () => {
+    const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
+    const entry = store.newLogEntry({ triggerId, provider: 'gitea', status: 'queued' });
+    await store.putLogEntry(entry);
+    const page = `<html><body>${'<p>deploy service down</p>'.repeat(150)}</body></html>`;
+    const attempt = { at: new Date().toISOString(), durationMs: 12, statusCode: 503, response: page, error: 'HTTP 503' };
+    expect(await store.updateLogStatus(triggerId, entry.id, { status: 'failed', reason: 'HTTP 503', attempt })).toBe(true);
+    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${entry.id}` } }))).Item!;
+    expect(raw.attempts[0].response).toBeUndefined();
+    expect(itemSize(raw)).toBeLessThan(1024);
+    const shown = (await api.admin('GET', `/admin/triggers/${triggerId}/logs/${entry.id}`)).body;
+    expect(shown.attempts).toEqual([attempt]);
+    expect(shown).toMatchObject({ status: 'failed', reason: 'HTTP 503' });
+  });
+
+  it('a real Docker Hub push through the API: under 1 KB stored, shown with its request and event', async () => {
+    const created = (await api.admin('POST', '/admin/triggers', { ...trigger('dockerhub'), match: { tags: { list: ['release'] } } })).body;
+    const body = fixture('dockerhub/push-docs-example.json');
+    const res = await api.hook(created.webhookUrl.slice(stack.url.length), body, { 'Content-Type': 'application/json' });
+    expect(res.status).toBe(202);
+    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId: created.id, sk: `log#${res.body.log}` } }))).Item!;
+    expect(itemSize(raw)).toBeLessThanOrEqual(1024);
+    const shown = (await api.admin('GET', `/admin/triggers/${created.id}/logs/${res.body.log}`)).body;
+    expect(JSON.parse(shown.request.body)).toEqual(JSON.parse(body));
+    expect(shown.request.query).toEqual({ token: '[redacted]' });
+    expect(shown.request.path).toBe(`/hooks/dockerhub/${created.id}`);
+    expect(shown.request.bodyBytes).toBe(Buffer.byteLength(body));
+    expect(shown.event).toMatchObject({ provider: 'dockerhub', repoFullName: 'svendowideit/testhook', image: 'svendowideit/testhook:latest', tag: 'latest' });
+    expect(shown).toMatchObject({ id: res.body.log, status: 'untriggered', provider: 'dockerhub', attempts: [] });
+    expect(shown.updatedAt).toBe(shown.receivedAt);
   });
 });

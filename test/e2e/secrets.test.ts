@@ -48,8 +48,15 @@ async function rawLogItems(): Promise<unknown[]> {
   let start: Record<string, unknown> | undefined;
   do {
     const out = await client.send(new ScanCommand({ TableName: stack.resources.tables.LogsTable.tableName, ExclusiveStartKey: start }));
-    // a stored request is brotli-compressed (lib/store/store.ts): searched as its text
-    items.push(...(out.Items ?? []).map((i) => (i.requestBr ? { ...i, requestBr: brotliDecompressSync(i.requestBr).toString('utf8') } : i)));
+    // an entry's request and event are brotli-compressed (lib/store/log-item.ts; requestBr before): searched as text
+    const text = (b: Uint8Array) => brotliDecompressSync(b).toString('utf8');
+    items.push(
+      ...(out.Items ?? []).map((i) => ({
+        ...i,
+        ...(i.requestBr ? { requestBr: text(i.requestBr) } : {}),
+        ...(i.entryBr ? { entryBr: text(i.entryBr) } : {}),
+      })),
+    );
     start = out.LastEvaluatedKey;
   } while (start);
   return items;
