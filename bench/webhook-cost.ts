@@ -15,14 +15,13 @@
  * the invocation and the mapping's two SQS requests.
  * Not counted: CloudWatch Logs ingestion, storage, the mapping's empty polls of an idle queue (a fixed cost per
  * month, not per webhook), notifications.
- * Item sizes: each kind's log entry read back and sized by DynamoDB's rules (bench/lib/item-size.ts).
+ * Item sizes: each kind's log entry read back and sized by DynamoDB's rules (lib/store/item-size.ts).
  */
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { QUICK, awsEnv, finish, githubPushBody, log, runPart, signGithub, standIns } from './lib/common';
 import { median, round, row, type Row } from './lib/stats';
-import { dynamoItemSize } from './lib/item-size';
+import { itemSize } from '../lib/store/item-size';
 import { startTarget } from './lib/target';
 import { GITHUB_MATCH, makeTrigger } from './lib/triggers';
 import { PRICES } from './prices';
@@ -225,10 +224,8 @@ async function main() {
   // the entries as stored, sized by DynamoDB's rules
   const sizeOf = async (logId: string | undefined) => {
     if (!logId) return undefined;
-    const out = await new DynamoDBClient({ region: 'us-east-1', endpoint: stand.endpoints.dynamodb }).send(
-      new GetItemCommand({ TableName: logsTable, Key: { triggerId: { S: gh.id }, sk: { S: `log#${logId}` } } }),
-    );
-    return out.Item ? dynamoItemSize(out.Item) : undefined;
+    const out = await dynamo().send(new GetCommand({ TableName: logsTable, Key: { triggerId: gh.id, sk: `log#${logId}` } }));
+    return out.Item ? itemSize(out.Item) : undefined;
   };
   const entryBytes: Record<string, number | undefined> = {
     triggered: await sizeOf(lastLog.triggered),
