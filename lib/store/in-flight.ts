@@ -1,10 +1,13 @@
 /**
  * Entries that wait for or are in a deploy (`queued`, `deploying`), found through the logs table's sparse GSI
- * `inFlight` (serverless.yml): only such entries carry its key (store.ts sets and removes it with the status), so
- * the Query reads exactly them, oldest `updatedAt` first: no scan of the whole log, however long it grows.
- * The index is eventually consistent and KEYS_ONLY: each hit is read again (consistently) before it is acted on.
+ * `inFlightByReceipt` (serverless.yml): only such entries carry its key (store.ts sets and removes it with the
+ * status), so the Query reads exactly them, oldest first (its sort key is the entry's, a ULID: the time of receipt,
+ * which unlike `updatedAt` never changes while the entry is in flight, so its deploy and retries write no index):
+ * no scan of the whole log, however long it grows. The index is eventually consistent and KEYS_ONLY: each hit is
+ * read again (consistently) before it is acted on.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulid';
 import { config } from '../core/config';
 import { dynamo } from './aws';
 import type { DeployState } from './deploy-state';
@@ -13,20 +16,26 @@ import { IN_FLIGHT, getLogEntry, type LogEntry } from './store';
 export interface InFlightKey {
   triggerId: string;
   logId: string;
-  updatedAt: string;
 }
 
-/** Keys of in-flight entries last changed before `updatedBefore` (ISO time; default: any), oldest first. */
-export async function inFlightKeys(opts: { updatedBefore?: string; limit?: number } = {}): Promise<InFlightKey[]> {
+/**
+ * Keys of in-flight entries received before `receivedBefore` (ISO time; default: any), oldest first. An entry last
+ * changed before a time was received before it too: inFlightEntries narrows these down by `updatedAt`.
+ */
+export async function inFlightKeys(opts: { receivedBefore?: string; limit?: number } = {}): Promise<InFlightKey[]> {
   const keys: InFlightKey[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const out = await dynamo().send(
       new QueryCommand({
         TableName: config.logsTable(),
-        IndexName: 'inFlight',
-        KeyConditionExpression: opts.updatedBefore ? 'inFlight = :p AND updatedAt < :before' : 'inFlight = :p',
-        ExpressionAttributeValues: { ':p': IN_FLIGHT, ...(opts.updatedBefore ? { ':before': opts.updatedBefore } : {}) },
+        IndexName: 'inFlightByReceipt',
+        KeyConditionExpression: opts.receivedBefore ? 'inFlight = :p AND sk < :before' : 'inFlight = :p',
+        ExpressionAttributeValues: {
+          ':p': IN_FLIGHT,
+          // the smallest entry key of that millisecond (a ULID starts with its time)
+          ...(opts.receivedBefore ? { ':before': `log#${encodeTime(Date.parse(opts.receivedBefore), 10)}` } : {}),
+        },
         ExclusiveStartKey: start,
         ...(opts.limit ? { Limit: opts.limit - keys.length } : {}),
       }),
@@ -34,19 +43,24 @@ export async function inFlightKeys(opts: { updatedBefore?: string; limit?: numbe
     for (const item of out.Items ?? []) {
       const sk = String(item.sk);
       if (!sk.startsWith('log#')) continue;
-      keys.push({ triggerId: String(item.triggerId), logId: sk.slice('log#'.length), updatedAt: String(item.updatedAt) });
+      keys.push({ triggerId: String(item.triggerId), logId: sk.slice('log#'.length) });
     }
     start = out.LastEvaluatedKey;
   } while (start && (!opts.limit || keys.length < opts.limit));
   return keys;
 }
 
-/** The in-flight entries themselves (read consistently; ones that finished meanwhile are left out). */
+/**
+ * The in-flight entries last changed before `updatedBefore` (default: any), read consistently; ones that finished
+ * meanwhile are left out. `limit` bounds the keys read.
+ */
 export async function inFlightEntries(opts: { updatedBefore?: string; limit?: number } = {}): Promise<LogEntry[]> {
   const entries: LogEntry[] = [];
-  for (const key of await inFlightKeys(opts)) {
+  for (const key of await inFlightKeys({ receivedBefore: opts.updatedBefore, limit: opts.limit })) {
     const entry = await getLogEntry(key.triggerId, key.logId);
-    if (entry && (entry.status === 'queued' || entry.status === 'deploying')) entries.push(entry);
+    if (!entry || (entry.status !== 'queued' && entry.status !== 'deploying')) continue;
+    if (opts.updatedBefore && entry.updatedAt >= opts.updatedBefore) continue; // retried lately: not stuck
+    entries.push(entry);
   }
   return entries;
 }

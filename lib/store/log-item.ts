@@ -9,7 +9,7 @@
  *
  * The body follows the JSON unescaped (as a JSON string every `"` of a JSON body would be `\"`: 4-8% larger after
  * compression). Nothing is stored twice: the id is the sort key's, receivedAt the id's time (a ULID), updatedAt is
- * left out until it differs from receivedAt (or the entry is in flight: the `inFlight` index sorts by it), empty
+ * left out until it differs from receivedAt, empty
  * attempts are left out, and event and request fields that follow from others (event.provider, event.deliveryId,
  * repoFullName, image, request.path and method) are left out when they do follow (`null` when one is absent that
  * would follow) and put back on reading. Binary, not base64: DynamoDB counts a binary attribute by its bytes.
@@ -151,7 +151,7 @@ export function packEntry(entry: LogEntry, keys: Fields): Fields {
   for (const [k, v] of Object.entries(rest)) if (!(FIXED as readonly string[]).includes(k) && v !== undefined) plain[k] = v;
   if (attempts?.length) plain.attempts = attempts.map(attemptItem);
   const inFlight = IN_FLIGHT_STATUSES.includes(entry.status);
-  if (updatedAt !== entry.receivedAt || inFlight) plain.updatedAt = updatedAt;
+  if (updatedAt !== entry.receivedAt) plain.updatedAt = updatedAt;
   const text = Buffer.from(fixedText(entry), 'utf8');
   const item = { ...plain, entryBr: brotli(text, FAST) };
   const size = itemSize(item);

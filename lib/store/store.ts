@@ -7,11 +7,13 @@
  *   `<createdAt>#<id>`) let `GET /admin/triggers` read one page per request whatever the filter (triggerItem()).
  * - logs: pk `triggerId`, sk `log#<logId>` for entries (logId is a ULID, so sk order is time order) and
  *   `dedup#<key>` for dedup claims. Both carry `expiresAt` (epoch seconds) for DynamoDB TTL. Entries also carry
- *   `statusKey` = `<status>#<logId>`, the sort key of the sparse GSI `byStatus` (pk `triggerId`): a status page
- *   reads only entries of that status, newest first. Every write of an entry's status sets it (logItem(),
+ *   `statusKey` = `<status>#<logId>` (`inflight#<logId>` for queued and deploying, one key for both so that the
+ *   deployer's claim changes no index key), the sort key of the sparse GSI `byStatus` (pk `triggerId`): a status page
+ *   reads only entries of that status (of both in-flight ones, for queued or deploying), newest first. Every write of an entry's status sets it (logItem(),
  *   updateLogStatus, startDeploy); entries written before it existed get it from backfillIndexKeys().
  *   Entries waiting for or in a deploy (`queued`, `deploying`) also carry `inFlight`, the key of the sparse GSI
- *   `inFlight` (with `updatedAt`), so stuck ones are found without a scan (lib/store/in-flight.ts).
+ *   `inFlightByReceipt` (sorted by `sk`, which never changes), so stuck ones are found without a scan
+ *   (lib/store/in-flight.ts).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -85,7 +87,9 @@ const logKey = (triggerId: string, logId: string) => ({ triggerId, sk: `log#${lo
 /** The value of the `inFlight` index key: one constant, so one Query lists them all (they are few at any time). */
 export const IN_FLIGHT = 'pending';
 const inFlightAttr = (status: LogStatus) => (IN_FLIGHT_STATUSES.includes(status) ? { inFlight: IN_FLIGHT } : {});
-const statusKey = (status: LogStatus, logId: string) => `${status}#${logId}`;
+/** The `byStatus` prefix of a status: in-flight ones share one, so queued -> deploying rewrites no index key. */
+const statusPrefix = (status: LogStatus) => (IN_FLIGHT_STATUSES.includes(status) ? 'inflight' : status);
+const statusKey = (status: LogStatus, logId: string) => `${statusPrefix(status)}#${logId}`;
 
 /** An entry as it is stored: its keys, the `byStatus` index key, its fixed fields compressed (./log-item.ts). */
 export function logItem(entry: LogEntry): Record<string, unknown> {
@@ -528,7 +532,7 @@ export async function listLogEntries(
   opts: { limit: number; status?: LogStatus; cursor?: string; since?: Date; until?: Date },
 ): Promise<{ items: LogEntry[]; cursor?: string }> {
   const { from, to } = ulidRange(opts.since, opts.until);
-  const prefix = opts.status ? `${opts.status}#` : 'log#';
+  const prefix = opts.status ? `${statusPrefix(opts.status)}#` : 'log#';
   const out = await dynamo().send(
     new QueryCommand({
       TableName: config.logsTable(),

@@ -9,7 +9,8 @@ import { UNKNOWN_OUTCOME, reconcileInFlight, repairLaneStates } from '../../lib/
 import { laneOf } from '../../lib/match/identity';
 import { dynamo } from '../../lib/store/aws';
 import * as deployState from '../../lib/store/deploy-state';
-import { inFlightKeys } from '../../lib/store/in-flight';
+import { ulid } from 'ulid';
+import { inFlightEntries, inFlightKeys } from '../../lib/store/in-flight';
 import * as store from '../../lib/store/store';
 import { apiClient } from '../helpers/api';
 import { startTestStack } from '../helpers/stack';
@@ -73,16 +74,23 @@ it('queues stuck entries again (unknown outcome for a running one) and leaves fi
 });
 
 it('the AWS sweep takes only entries stuck longer than the cut-off', async () => {
-  const old = store.newLogEntry({ triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' });
-  await store.putLogEntry({ ...old, updatedAt: '2000-01-01T00:00:00.000Z' });
+  const longAgo = Date.parse('2000-01-01T00:00:00.000Z');
+  const at = new Date(longAgo).toISOString();
+  const old = { ...store.newLogEntry({ id: ulid(longAgo), triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' }), receivedAt: at, updatedAt: at };
+  await store.putLogEntry(old);
+  // received as long ago, but changed lately (a deploy still being retried): not stuck
+  const retried = { ...store.newLogEntry({ id: ulid(longAgo + 1), triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' }), receivedAt: at };
+  await store.putLogEntry(retried);
   const fresh = store.newLogEntry({ triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' });
   await store.putLogEntry(fresh);
-  const stuck = await inFlightKeys({ updatedBefore: new Date(Date.now() - 3600_000).toISOString() });
-  expect(stuck.map((k) => k.logId)).toEqual([old.id]);
+  const cutOff = new Date(Date.now() - 3600_000).toISOString();
+  expect((await inFlightKeys({ receivedBefore: cutOff })).map((k) => k.logId)).toEqual([old.id, retried.id]);
+  expect((await inFlightEntries({ updatedBefore: cutOff })).map((e) => e.id)).toEqual([old.id]);
   // an entry without an event cannot be deployed: it ends failed instead of staying in flight
-  const report = await reconcileInFlight({ cause: 'a test sweep', updatedBefore: new Date(Date.now() - 3600_000).toISOString() });
+  const report = await reconcileInFlight({ cause: 'a test sweep', updatedBefore: cutOff });
   expect(report.requeued).toEqual([]);
   expect((await store.getLogEntry(old.triggerId, old.id))?.status).toBe('failed');
+  expect((await store.getLogEntry(retried.triggerId, retried.id))?.status).toBe('queued');
   expect((await store.getLogEntry(fresh.triggerId, fresh.id))?.status).toBe('queued');
 });
 

@@ -94,7 +94,13 @@ describe('log pages by status', () => {
     expect(await store.updateLogStatus(id, newestFailed, { status: 'queued' })).toBe(true);
     let queued = await api.admin('GET', `/admin/triggers/${id}/logs?status=queued`);
     expect(queued.body.items.map((e: any) => e.id)).toEqual([newestFailed]);
+    const raw = async () => (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId: id, sk: `log#${newestFailed}` } }))).Item!;
+    const before = await raw();
     expect((await store.startDeploy(id, newestFailed)).started?.status).toBe('deploying');
+    // one index key for both in-flight statuses, sorted by receipt: the claim changes neither index's key
+    const after = await raw();
+    expect([after.statusKey, after.inFlight, after.sk]).toEqual([`inflight#${newestFailed}`, 'pending', `log#${newestFailed}`]);
+    expect([before.statusKey, before.inFlight]).toEqual([after.statusKey, after.inFlight]);
     queued = await api.admin('GET', `/admin/triggers/${id}/logs?status=queued`);
     expect(queued.body.items).toEqual([]);
     const deploying = await api.admin('GET', `/admin/triggers/${id}/logs?status=deploying`);

@@ -184,7 +184,7 @@ function expectedStatements(fn: string): string[] {
     case 'sweep':
       return [
         logs(fn),
-        'Allow dynamodb:Query on LogsTable/index/inFlight',
+        'Allow dynamodb:Query on LogsTable/index/inFlightByReceipt',
         'Allow dynamodb:GetItem,dynamodb:UpdateItem on LogsTable',
         'Allow sqs:SendMessage on DeployQueue',
       ];
