@@ -11,6 +11,7 @@ import { lazy } from '../core/lazy';
 import { chooseEvent } from '../match/dispatch';
 import { decodeBody } from '../receive/body';
 import { json, lowerHeaders, zodIssue, type HttpResult } from '../receive/http';
+import { handleWebhook, parseForTrigger } from '../receive/ingest';
 import { providers } from '../receive/providers';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
@@ -18,11 +19,11 @@ import type { AdminRequest, Routes } from './router';
 import { matchRequestSchema } from './match-schema';
 import { senderSetup } from './triggers';
 
-// What only some routes need loads on their first call, not in every cold start of the function: the OpenAPI
-// document (built from every schema), the signed samples (the test route) and the webhook pipeline (dry run, test).
+// What only one route needs loads on its first call, not in every cold start of the function: the OpenAPI
+// document (built from every schema) and the signed samples (the test route). The webhook pipeline (dry run, test)
+// is loaded anyway: the admin router shares lib/receive/handlers with the receivers.
 const openapiModule = lazy(() => import('./openapi'));
 const samplesModule = lazy(() => import('./samples'));
-const ingestModule = lazy(() => import('../receive/ingest'));
 
 /** Header of every test request: the log entry's request shows it, so a test is told apart from a real webhook. */
 export const TEST_HEADER = 'x-triggerfish-test';
@@ -58,7 +59,6 @@ async function match(req: AdminRequest) {
   const raw = Buffer.from(text, 'utf8');
   const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
   if (!decoded.ok) return json(400, { message: decoded.reason, field: 'payload' });
-  const { parseForTrigger } = await ingestModule();
   const read = parseForTrigger(provider, { headers, query: {}, rawBody: text, rawBytes: raw, body: decoded.body }, trigger, 'payload');
   if (!read.ok) return json(400, { message: read.message, field: read.field });
   const result = read.parsed;
@@ -112,7 +112,6 @@ async function test(req: AdminRequest) {
     });
   }
   const headers = { ...sample.headers, [TEST_HEADER]: 'true', 'user-agent': 'Triggerfish-Test/1' };
-  const { handleWebhook } = await ingestModule();
   const answer: HttpResult = await handleWebhook(provider, webhookEvent(trigger, req, sample.body, headers, sample.query));
   const said = answer.body ? JSON.parse(answer.body) : {};
   return json(answer.statusCode === 503 ? 503 : 202, { test: true, sample: sample.source, webhookStatus: answer.statusCode, ...said });
