@@ -152,61 +152,92 @@ async function bundleComposition(entry: string, external: string[], esbuildOptio
   return Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, Math.round(v / 1024)]));
 }
 
+/** the functions --profile records: a receiver, and the ones whose figures were over the limit */
+const PROFILED = ['hookGithub', 'deployer', 'deadLetters', 'adminTriggers', 'adminLogs'];
+
+/** Self time (µs) of the frames named `fn`, over all samples of a profile. */
+function selfTimeOf(p: CpuProfile, fn: string): number {
+  const ids = new Set(p.nodes.filter((n) => n.callFrame.functionName === fn).map((n) => n.id));
+  let us = 0;
+  (p.samples ?? []).forEach((id, i) => {
+    if (ids.has(id)) us += p.timeDeltas?.[i] ?? 0;
+  });
+  return us;
+}
+
 /**
- * `node --cpu-prof` of a cold start of hookGithub (SDK bundled, as shipped): the same esbuild options but not
- * minified, so names survive and esbuild's "// node_modules/x/y.js" markers say which module each line came from.
+ * `node --cpu-prof` of cold starts (load + first call) of PROFILED functions, SDK bundled as shipped: the same
+ * esbuild options but not minified, so names survive and esbuild's "// node_modules/x/y.js" markers say which
+ * module each line came from. `compileMs` is V8 compiling the bundle file (node's wrapSafe: it grows with the
+ * bundle's bytes, also those of code that only loads on first use), apart from running each module's top level.
  */
-async function profileColdStart(dir: string, esbuildOptions: any, env: Record<string, string>) {
+async function profileColdStart(dir: string, esbuildOptions: any, env: Record<string, string>, functions: Record<string, any>) {
   const esbuild = await import('esbuild');
   mkdirSync(dir, { recursive: true });
-  const bundle = path.join(dir, 'hookGithub.js');
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'functions/hooks/github.ts')],
-    outfile: bundle,
-    bundle: true,
-    minify: false,
-    target: esbuildOptions.target ?? 'node22',
-    platform: 'node',
-    format: 'cjs',
-    absWorkingDir: ROOT,
-    logLevel: 'silent',
-  });
-  // line -> module, from esbuild's comments
-  const starts: Array<[number, string]> = [];
-  readFileSync(bundle, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      const m = /^\/\/ ((?:node_modules|lib|functions)\/\S+)$/.exec(line);
-      if (m) starts.push([i + 1, m[1]]);
-    });
-  const locate = (url: string, line: number) => {
-    if (!url.endsWith('hookGithub.js')) return undefined;
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found: string | undefined;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid][0] <= line) {
-        found = starts[mid][1];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found ?? '(esbuild runtime: __init/__require wrappers)';
-  };
-  const profDir = path.join(dir, 'prof');
-  mkdirSync(profDir, { recursive: true });
-  const { event } = eventFor({ events: [{ httpApi: 'POST /hooks/github/{triggerId}' }] });
-  const timings: Timing[] = [];
-  for (let i = 0; i < 5; i++) timings.push(await runChild(bundle, 'handler', event, env, dir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100']));
-  const profiles = readdirSync(profDir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => JSON.parse(readFileSync(path.join(profDir, f), 'utf8')) as CpuProfile);
   const out = path.join(BENCH_DIR, 'profiles');
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'cold-hookGithub.cpuprofile'), JSON.stringify(profiles[0]));
-  const top = summarizeProfile(profiles, 20, locate);
-  log(`cold-start profile (hookGithub, not minified): ${JSON.stringify(top.packages.slice(0, 8))}`);
-  return { file: 'profiles/cold-hookGithub.cpuprofile', runs: profiles.length, totalMs: round(median(timings.map((t) => t.totalMs))), top };
+  const results: Record<string, unknown> = {};
+  for (const name of PROFILED) {
+    const fn = functions[name];
+    if (!fn) continue;
+    const handler: string = fn.handler;
+    const dot = handler.lastIndexOf('.');
+    const bundle = path.join(dir, `${name}.js`);
+    await esbuild.build({
+      entryPoints: [path.join(ROOT, `${handler.slice(0, dot)}.ts`)],
+      outfile: bundle,
+      bundle: true,
+      minify: false,
+      target: esbuildOptions.target ?? 'node22',
+      platform: 'node',
+      format: 'cjs',
+      absWorkingDir: ROOT,
+      logLevel: 'silent',
+    });
+    // line -> module, from esbuild's comments ("// ../../x/node_modules/..." when node_modules is a symlink)
+    const starts: Array<[number, string]> = [];
+    readFileSync(bundle, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const m = /^\/\/ ((?:node_modules|lib|functions)\/\S+)$/.exec(line.replace(/^\/\/ (?:\.\.\/)+(?:[^/]+\/)*?(node_modules\/)/, '// $1'));
+        if (m) starts.push([i + 1, m[1]]);
+      });
+    const locate = (url: string, line: number) => {
+      if (!url.endsWith(`${name}.js`)) return undefined;
+      let lo = 0;
+      let hi = starts.length - 1;
+      let found: string | undefined;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid][0] <= line) {
+          found = starts[mid][1];
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      return found ?? '(esbuild runtime: __init/__require wrappers)';
+    };
+    const profDir = path.join(dir, `prof-${name}`);
+    mkdirSync(profDir, { recursive: true });
+    const { event } = eventFor(fn);
+    const timings: Timing[] = [];
+    for (let i = 0; i < 5; i++) timings.push(await runChild(bundle, handler.slice(dot + 1), event, env, dir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100']));
+    const profiles = readdirSync(profDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => JSON.parse(readFileSync(path.join(profDir, f), 'utf8')) as CpuProfile);
+    writeFileSync(path.join(out, `cold-${name}.cpuprofile`), JSON.stringify(profiles[0]));
+    const top = summarizeProfile(profiles, 20, locate);
+    const compileMs = round(median(profiles.map((p) => selfTimeOf(p, 'wrapSafe') / 1000)), 1);
+    log(`cold-start profile (${name}, not minified): compile ${compileMs} ms; ${JSON.stringify(top.packages.slice(0, 8))}`);
+    results[`cold ${name}`] = {
+      file: `profiles/cold-${name}.cpuprofile`,
+      runs: profiles.length,
+      totalMs: round(median(timings.map((t) => t.totalMs))),
+      compileMs,
+      bundleKB: Math.round(statSync(bundle).size / 1024),
+      top,
+    };
+  }
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -472,8 +503,8 @@ async function main() {
       }
     }
 
-    let profile: unknown;
-    if (PROFILE) profile = await profileColdStart(path.join(work, 'profile'), esbuildOptions, env);
+    let profiles: Record<string, unknown> | undefined;
+    if (PROFILE) profiles = await profileColdStart(path.join(work, 'profile'), esbuildOptions, env, loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml') }).functions ?? {});
 
     // rows: the hook receivers as one group (same pipeline, one provider each), the other functions one by one
     const rows: Row[] = [];
@@ -518,7 +549,7 @@ async function main() {
         );
       }
     }
-    finish('cold-start', started, rows, { rounds: ROUNDS, hookRounds: HOOK_ROUNDS, packagingMs: packaging, floors, functions: results, requireBreakdown: breakdown, composition, profile }, anomalies);
+    finish('cold-start', started, rows, { rounds: ROUNDS, hookRounds: HOOK_ROUNDS, packagingMs: packaging, floors, functions: results, requireBreakdown: breakdown, composition, profiles }, anomalies);
   } finally {
     await aws.close();
     rmSync(work, { recursive: true, force: true });

@@ -9,14 +9,17 @@
  *   only in that mode: nothing but API Gateway can set it (the local gateway never does), and without the
  *   setting a request must still carry the token.
  */
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { config } from '../core/config';
 import { safeEqual } from '../core/crypto';
+import { lazy } from '../core/lazy';
 
 const CACHE_MS = 5 * 60 * 1000;
 let cached: { token: string; until: number } | undefined;
 let ssm: SSMClient | undefined;
+// loaded on the first token read from SSM: not with a token in the environment (local) or with IAM admin auth
+const ssmSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-ssm'));
 
 async function expectedToken(): Promise<string | undefined> {
   const direct = config.adminToken();
@@ -24,8 +27,9 @@ async function expectedToken(): Promise<string | undefined> {
   const name = config.adminTokenParam();
   if (!name) return undefined;
   if (cached && cached.until > Date.now()) return cached.token;
-  ssm ??= new SSMClient({ region: config.region() });
-  const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  const sdk = await ssmSdk();
+  ssm ??= new sdk.SSMClient({ region: config.region() });
+  const out = await ssm.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
   const token = out.Parameter?.Value;
   if (!token) return undefined;
   cached = { token, until: Date.now() + CACHE_MS };

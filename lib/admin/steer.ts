@@ -7,25 +7,29 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { NormalizedEvent } from '../core/event';
+import { lazy } from '../core/lazy';
 import { chooseEvent } from '../match/dispatch';
 import { decodeBody } from '../receive/body';
 import { json, lowerHeaders, zodIssue, type HttpResult } from '../receive/http';
 import { handleWebhook, parseForTrigger } from '../receive/ingest';
-import { providers } from '../receive/providers';
 import * as store from '../store/store';
+import type { Provider } from '../receive/providers/types';
 import type { Trigger } from '../trigger';
-import { openApiDocument } from './openapi';
 import type { AdminRequest, Routes } from './router';
 import { matchRequestSchema } from './match-schema';
-import { signedSample } from './samples';
-import { senderSetup } from './triggers';
+import { senderRegistry, senderSetup } from './triggers';
+
+// What only one route needs loads on its first call, not in every cold start of the function: the OpenAPI
+// document (built from every schema) and the signed samples (the test route). The webhook pipeline (dry run, test)
+// is loaded anyway: the admin router shares lib/receive/handlers with the receivers.
+const openapiModule = lazy(() => import('./openapi'));
+const samplesModule = lazy(() => import('./samples'));
 
 /** Header of every test request: the log entry's request shows it, so a test is told apart from a real webhook. */
 export const TEST_HEADER = 'x-triggerfish-test';
 
 /** The sender's own steps, in its words: where the values of the setup answer go. */
-function steps(trigger: Trigger, setup: ReturnType<typeof senderSetup>): string[] {
-  const provider = providers[trigger.provider];
+function steps(trigger: Trigger, setup: Awaited<ReturnType<typeof senderSetup>>, provider: Provider | undefined): string[] {
   if (!('webhookUrl' in setup)) return [setup.hint];
   const out = [`In ${provider?.title ?? trigger.provider}, add a webhook (notification) with the URL ${setup.webhookUrl}`];
   for (const [name, value] of Object.entries(setup.headers)) out.push(`Add the header ${name}: ${value}`);
@@ -37,8 +41,8 @@ function steps(trigger: Trigger, setup: ReturnType<typeof senderSetup>): string[
 async function setup(req: AdminRequest) {
   const trigger = await store.getTrigger(req.params.id);
   if (!trigger) return json(404, { message: 'unknown trigger' });
-  const s = senderSetup(trigger, req);
-  return json(200, { id: trigger.id, name: trigger.name, provider: trigger.provider, ...s, steps: steps(trigger, s) });
+  const s = await senderSetup(trigger, req);
+  return json(200, { id: trigger.id, name: trigger.name, provider: trigger.provider, ...s, steps: steps(trigger, s, (await senderRegistry())[trigger.provider]) });
 }
 
 /** The normalized events of a payload and what the trigger makes of them; reads the trigger, writes nothing. */
@@ -47,7 +51,7 @@ async function match(req: AdminRequest) {
   if (!trigger) return json(404, { message: 'unknown trigger' });
   const parsed = matchRequestSchema.safeParse(req.body ?? {});
   if (!parsed.success) return json(400, zodIssue(parsed.error));
-  const provider = providers[trigger.provider];
+  const provider = (await senderRegistry())[trigger.provider];
   if (!provider) return json(409, { message: `provider ${trigger.provider} has no webhook payload to dry-run` });
   const text = typeof parsed.data.payload === 'string' ? parsed.data.payload : JSON.stringify(parsed.data.payload);
   const headers = lowerHeaders(parsed.data.headers);
@@ -98,8 +102,8 @@ function webhookEvent(trigger: Trigger, req: AdminRequest, body: string, headers
 async function test(req: AdminRequest) {
   const trigger = await store.getTrigger(req.params.id);
   if (!trigger) return json(404, { message: 'unknown trigger' });
-  const provider = providers[trigger.provider];
-  const sample = signedSample(trigger.provider, trigger.secret);
+  const provider = (await senderRegistry())[trigger.provider];
+  const sample = (await samplesModule()).signedSample(trigger.provider, trigger.secret);
   if (!provider || !sample) {
     return json(409, {
       message: `no sample for provider ${trigger.provider}: ${trigger.provider === 'generic' ? 'the body shape is set by your mapping; use the dry run (POST .../match) with your own payload' : 'its events do not arrive as webhooks'}`,
@@ -113,7 +117,7 @@ async function test(req: AdminRequest) {
 }
 
 async function openapi() {
-  return json(200, openApiDocument());
+  return json(200, (await openapiModule()).openApiDocument());
 }
 
 export const steerRoutes: Routes = {

@@ -1,10 +1,10 @@
 /** Admin API: triggers (create, list, read, change, delete, rotate the secret). */
 import * as z from 'zod';
 import { config } from '../core/config';
+import { lazy } from '../core/lazy';
 import { newSecret } from '../core/crypto';
 import { prepareNotify, rotateNotifySecrets, showNewSecrets, type NotifierConfig } from '../notify';
 import { baseUrl, json, zodError } from '../receive/http';
-import { providers } from '../receive/providers';
 import { PROVIDER_IDS } from '../receive/providers/ids';
 import { ecrRepositoryKey } from '../receive/providers/ecr';
 import * as store from '../store/store';
@@ -61,12 +61,18 @@ function unstorableNumber(trigger: Trigger) {
   return undefined;
 }
 
+/**
+ * The sender registry (every provider's parser and schemas), loaded on the first answer that needs it (create,
+ * rotate, setup, dry run, test) rather than in every cold start: listing, reading and logs never do.
+ */
+export const senderRegistry = lazy(async () => (await import('../receive/providers')).providers);
+
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
-export function senderSetup(trigger: Trigger, req: Pick<AdminRequest, 'event'>) {
+export async function senderSetup(trigger: Trigger, req: Pick<AdminRequest, 'event'>) {
   if (trigger.provider === 'ecr') {
     return { hint: 'ECR events arrive through EventBridge; no webhook URL to configure', repositoryKey: trigger.repositoryKey };
   }
-  const provider = providers[trigger.provider];
+  const provider = (await senderRegistry())[trigger.provider];
   const url = `${baseUrl(req.event, config.publicBaseUrl())}/hooks/${trigger.provider}/${trigger.id}`;
   return {
     // a header keeps the secret out of URLs (and the sender's logs) where the sender can send one (TCR)
@@ -144,7 +150,7 @@ async function create(req: AdminRequest) {
     ...publicTrigger(trigger),
     ...shownNotify(trigger.notify, prepared?.newSecrets),
     secret: trigger.secret,
-    ...senderSetup(trigger, req),
+    ...(await senderSetup(trigger, req)),
   });
 }
 
@@ -260,7 +266,7 @@ async function rotate(req: AdminRequest) {
     ...publicTrigger(next),
     secret: next.secret,
     previousSecretValidUntil: new Date(next.previousSecretExpiresAt! * 1000).toISOString(),
-    ...senderSetup(next, req),
+    ...(await senderSetup(next, req)),
   });
 }
 

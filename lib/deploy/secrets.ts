@@ -70,8 +70,8 @@ const smClients = new Map<string, SecretsManagerClient>();
 const ssmClients = new Map<string, SSMClient>();
 
 // loaded on the first secret read, not in every deployer cold start
-const smSdk = lazy(() => import('@aws-sdk/client-secrets-manager'));
-const ssmSdk = lazy(() => import('@aws-sdk/client-ssm'));
+const smSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-secrets-manager'));
+const ssmSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-ssm'));
 
 async function smClient(region: string): Promise<SecretsManagerClient> {
   let c = smClients.get(region);

@@ -37,11 +37,16 @@ export function discordMessage(o: Outcome) {
   return { username: 'Triggerfish', embeds: [embed], allowed_mentions: { parse: [] } };
 }
 
+/** The config as admin answers show it (a function of its own: see ./index.ts `redactors`). */
+export function redactDiscordNotifier(config: DiscordNotifierConfig): DiscordNotifierConfig {
+  return { ...config, url: redactUrlPath(config.url) };
+}
+
 export const discordNotifier: Notifier<DiscordNotifierConfig> = {
   type: 'discord',
   schema: discordNotifierSchema,
   send: (config, outcome, ctx) => postJson(config.url, discordMessage(outcome), ctx),
   // /api/webhooks/<id>/<token>: the token is the credential
-  redact: (config) => ({ ...config, url: redactUrlPath(config.url) }),
+  redact: redactDiscordNotifier,
   secrets: (config) => urlSecrets(config.url),
 };

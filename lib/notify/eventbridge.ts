@@ -4,9 +4,10 @@
  * Superseded" / ... (see detailTypeOf), `detail` the same JSON as the signed webhook's body (./message Outcome).
  * The deployer's role needs events:PutEvents on the default bus.
  */
-import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient, PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
 import { config as settings } from '../core/config';
+import { lazy } from '../core/lazy';
 import { onSchema } from './common';
 import type { Outcome } from './message';
 import type { Notifier } from './types';
@@ -19,11 +20,14 @@ export type EventBridgeNotifierConfig = z.infer<typeof eventbridgeNotifierSchema
 
 export const EVENT_SOURCE = 'triggerfish';
 
+// the SDK client is loaded on the first EventBridge notification, not in every deployer and DLQ cold start
+const eventBridgeSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-eventbridge'));
 let client: EventBridgeClient | undefined;
-function eventBridge(): EventBridgeClient {
+async function eventBridge(): Promise<{ client: EventBridgeClient; sdk: typeof import('@aws-sdk/client-eventbridge') }> {
+  const sdk = await eventBridgeSdk();
   // one attempt per send: index.ts retries every notifier the same way
-  client ??= new EventBridgeClient({ region: settings.region(), maxAttempts: 1 });
-  return client;
+  client ??= new sdk.EventBridgeClient({ region: settings.region(), maxAttempts: 1 });
+  return { client, sdk };
 }
 
 /** "Deploy Succeeded", "Deploy Failed", "Deploy Superseded", "Deploy Duplicate", ... */
@@ -37,13 +41,19 @@ export function putEventsInput(o: Outcome): PutEventsCommandInput {
 
 const RETRYABLE_CODES = new Set(['ThrottlingException', 'InternalFailure', 'InternalException', 'ServiceUnavailable']);
 
+/** The config as admin answers show it (a function of its own: see ./index.ts `redactors`). */
+export function redactEventbridgeNotifier(config: EventBridgeNotifierConfig): EventBridgeNotifierConfig {
+  return { ...config };
+}
+
 export const eventbridgeNotifier: Notifier<EventBridgeNotifierConfig> = {
   type: 'eventbridge',
   schema: eventbridgeNotifierSchema,
 
   async send(_config, outcome, ctx) {
     try {
-      const out = await eventBridge().send(new PutEventsCommand(putEventsInput(outcome)), {
+      const { client: eb, sdk } = await eventBridge();
+      const out = await eb.send(new sdk.PutEventsCommand(putEventsInput(outcome)), {
         abortSignal: AbortSignal.timeout(ctx.timeoutMs),
       });
       const statusCode = out.$metadata?.httpStatusCode;
@@ -62,6 +72,6 @@ export const eventbridgeNotifier: Notifier<EventBridgeNotifierConfig> = {
     }
   },
 
-  redact: (config) => ({ ...config }),
+  redact: redactEventbridgeNotifier,
   secrets: () => [],
 };

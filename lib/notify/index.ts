@@ -1,7 +1,9 @@
 /**
  * The notifier registry and the one entry point the deployer calls after an outcome is recorded: notifyOutcome.
- * A new notifier type is one new file exporting a Notifier and its zod schema (a z.object with a `type` literal),
- * added to the schemas and `notifiers` below.
+ * A new notifier type is one new file exporting a Notifier, its zod schema (a z.object with a `type` literal) and
+ * its redact function, added to the schemas, `redactors` and `notifiers` below (the type checker refuses a registry
+ * that misses one). Redaction has its own list so that what the admin functions use never refers to a notifier's
+ * send code: esbuild then leaves the send code and the libraries it loads on first use out of the admin bundles.
  *
  * A notification never fails, delays for long or repeats a deploy: notifyOutcome never throws, sends every
  * notifier in parallel with a short timeout and at most one retry (well under 10 s in all), and records each
@@ -14,13 +16,13 @@ import { appendNotifications, type NotificationRecord } from '../store/notificat
 import type { LogEntry } from '../store/store';
 import type { Trigger } from '../trigger';
 import { redactValues } from './common';
-import { discordNotifier, discordNotifierSchema } from './discord';
-import { eventbridgeNotifier, eventbridgeNotifierSchema } from './eventbridge';
+import { discordNotifier, discordNotifierSchema, redactDiscordNotifier } from './discord';
+import { eventbridgeNotifier, eventbridgeNotifierSchema, redactEventbridgeNotifier } from './eventbridge';
 import { outcomeOf, type Outcome } from './message';
-import { slackNotifier, slackNotifierSchema } from './slack';
-import { teamsNotifier, teamsNotifierSchema } from './teams';
+import { redactSlackNotifier, slackNotifier, slackNotifierSchema } from './slack';
+import { redactTeamsNotifier, teamsNotifier, teamsNotifierSchema } from './teams';
 import { DEFAULT_ON, REDACTED, type Notifier, type SendResult } from './types';
-import { newSigningSecret, storedWebhookNotifierSchema, webhookNotifier, webhookNotifierSchema } from './webhook';
+import { newSigningSecret, redactWebhookNotifier, storedWebhookNotifierSchema, webhookNotifier, webhookNotifierSchema } from './webhook';
 
 export { NOTIFY_STATUSES, DEFAULT_ON, REDACTED, type NotifyStatus } from './types';
 export type { Outcome } from './message';
@@ -53,6 +55,15 @@ export type NotifierType = NotifierConfig['type'];
 
 type NotifierFor<T extends NotifierType> = Notifier<Extract<NotifierConfig, { type: T }>>;
 
+/** Each notifier's redaction, keyed by type (for the admin API; see above why it is not read off `notifiers`). */
+const redactors: { [T in NotifierType]: NotifierFor<T>['redact'] } = {
+  slack: redactSlackNotifier,
+  teams: redactTeamsNotifier,
+  discord: redactDiscordNotifier,
+  webhook: redactWebhookNotifier,
+  eventbridge: redactEventbridgeNotifier,
+};
+
 /** Every notifier, keyed by type. */
 export const notifiers: { [T in NotifierType]: NotifierFor<T> } = {
   slack: slackNotifier,
@@ -72,8 +83,11 @@ function lookup(type: unknown): Notifier<NotifierConfig> | undefined {
 
 /** A notifier as admin answers show it: URL credentials replaced by REDACTED, signing secrets removed. */
 export function redactNotifier(n: NotifierConfig): NotifierConfig {
-  const notifier = lookup(n.type);
-  return notifier ? notifier.redact(n) : ({ type: n.type, on: n.on } as NotifierConfig);
+  const redact =
+    typeof n.type === 'string' && Object.prototype.hasOwnProperty.call(redactors, n.type)
+      ? (redactors[n.type] as unknown as (c: NotifierConfig) => NotifierConfig)
+      : undefined;
+  return redact ? redact(n) : ({ type: n.type, on: n.on } as NotifierConfig);
 }
 
 export function redactNotify(list: readonly NotifierConfig[] | undefined): NotifierConfig[] | undefined {

@@ -4,8 +4,9 @@
  * as the notification fallback, as Slack documents for incoming webhooks. The library's fetch is ours (./http), so
  * the outbound URL rules apply; its own retries are off (index.ts retries every notifier the same way).
  */
-import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
+import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import * as z from 'zod';
+import { lazy } from '../core/lazy';
 import { notifyUrlSchema, onSchema, redactUrlPath, urlSecrets } from './common';
 import { guardedFetch, RefusedError } from './http';
 import { factsOf, subjectOf, titleOf, toneOf, type Outcome } from './message';
@@ -44,6 +45,14 @@ export function slackMessage(o: Outcome): IncomingWebhookSendArguments {
   };
 }
 
+// loaded on the first Slack message, not in every deployer cold start
+const slackSdk = /* @__PURE__ */ lazy(() => import('@slack/webhook'));
+
+/** The config as admin answers show it (a function of its own: see ./index.ts `redactors`). */
+export function redactSlackNotifier(config: SlackNotifierConfig): SlackNotifierConfig {
+  return { ...config, url: redactUrlPath(config.url) };
+}
+
 export const slackNotifier: Notifier<SlackNotifierConfig> = {
   type: 'slack',
   schema: slackNotifierSchema,
@@ -51,6 +60,7 @@ export const slackNotifier: Notifier<SlackNotifierConfig> = {
   async send(config, outcome, ctx) {
     let statusCode: number | undefined;
     const fetch = guardedFetch(ctx);
+    const { IncomingWebhook } = await slackSdk();
     const webhook = new IncomingWebhook(config.url, {
       fetch: (async (url: string, init: never) => {
         const res = await fetch(url, init);
@@ -76,6 +86,6 @@ export const slackNotifier: Notifier<SlackNotifierConfig> = {
     }
   },
 
-  redact: (config) => ({ ...config, url: redactUrlPath(config.url) }),
+  redact: redactSlackNotifier,
   secrets: (config) => urlSecrets(config.url),
 };

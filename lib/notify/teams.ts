@@ -40,11 +40,16 @@ export function teamsMessage(o: Outcome) {
   };
 }
 
+/** The config as admin answers show it (a function of its own: see ./index.ts `redactors`). */
+export function redactTeamsNotifier(config: TeamsNotifierConfig): TeamsNotifierConfig {
+  return { ...config, url: redactUrlPath(config.url) };
+}
+
 export const teamsNotifier: Notifier<TeamsNotifierConfig> = {
   type: 'teams',
   schema: teamsNotifierSchema,
   send: (config, outcome, ctx) => postJson(config.url, teamsMessage(outcome), ctx),
   // the workflow URL's path and its `sig` query parameter are the credential
-  redact: (config) => ({ ...config, url: redactUrlPath(config.url) }),
+  redact: redactTeamsNotifier,
   secrets: (config) => urlSecrets(config.url),
 };

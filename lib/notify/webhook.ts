@@ -9,7 +9,7 @@
  * and previous secret, space-separated, as the scheme allows), so receivers can switch without losing a message.
  */
 import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import type { Webhook as StandardWebhook } from 'standardwebhooks';
 import * as z from 'zod';
 import { notifyUrlSchema, onSchema, redactUrlQuery, urlSecrets } from './common';
 import { postJsonText } from './http';
@@ -54,18 +54,27 @@ export function activeSecrets(config: WebhookNotifierConfig, nowMs = Date.now())
   return secrets;
 }
 
+// standardwebhooks loads on the first signature (synchronously, as signatureHeaders is): the admin bundles leave it out
+let Webhook: typeof StandardWebhook | undefined;
+const webhookLib = () => (Webhook ??= (require('standardwebhooks') as typeof import('standardwebhooks')).Webhook);
+
 /** The Standard Webhooks headers for `body`. */
 export function signatureHeaders(secrets: string[], msgId: string, body: string, at = new Date()): Record<string, string> {
   return {
     'webhook-id': msgId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((s) => new Webhook(s).sign(msgId, at, body)).join(' '),
+    'webhook-signature': secrets.map((s) => new (webhookLib())(s).sign(msgId, at, body)).join(' '),
   };
 }
 
 /** One id per log entry and status: a retry (or a second attempt to notify) carries the same id. */
 export function messageId(o: Outcome): string {
   return `msg_${o.logId}_${o.status}`;
+}
+
+/** The path is the user's own; query values may be tokens. Signing secrets are never shown. */
+export function redactWebhookNotifier({ secret: _s, previousSecret: _p, previousSecretExpiresAt: _e, ...rest }: WebhookNotifierConfig): WebhookNotifierConfig {
+  return { ...rest, url: redactUrlQuery(rest.url) } as WebhookNotifierConfig;
 }
 
 export const webhookNotifier: Notifier<WebhookNotifierConfig> = {
@@ -83,8 +92,6 @@ export const webhookNotifier: Notifier<WebhookNotifierConfig> = {
     return postJsonText(config.url, body, ctx, headers);
   },
 
-  // the path is the user's own; query values may be tokens. Signing secrets are never shown.
-  redact: ({ secret: _s, previousSecret: _p, previousSecretExpiresAt: _e, ...rest }) =>
-    ({ ...rest, url: redactUrlQuery(rest.url) }) as WebhookNotifierConfig,
+  redact: redactWebhookNotifier,
   secrets: (config) => [...urlSecrets(config.url), config.secret, config.previousSecret ?? ''].filter(Boolean),
 };

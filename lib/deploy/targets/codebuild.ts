@@ -77,8 +77,8 @@ export const codebuildTargetSchema = z
 export type CodebuildTargetConfig = z.infer<typeof codebuildTargetSchema>;
 
 // the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
-const codebuildSdk = lazy(() => import('@aws-sdk/client-codebuild'));
-const codebuildClient = clientCache(async (region): Promise<CodeBuildClient> => new (await codebuildSdk()).CodeBuildClient({ region }));
+const codebuildSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-codebuild'));
+const codebuildClient = /* @__PURE__ */ clientCache(async (region): Promise<CodeBuildClient> => new (await codebuildSdk()).CodeBuildClient({ region }));
 
 const CODEBUILD_NOT_RETRYABLE = [
   'ResourceNotFoundException',
@@ -144,6 +144,15 @@ function secretName(name: string): boolean {
   return /token|secret|key|pass|auth|credential|sig|cookie|session/i.test(name);
 }
 
+/** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
+export function redactCodebuildTarget(config: CodebuildTargetConfig): CodebuildTargetConfig {
+  if (!config.environment) return { ...config };
+  const environment = Object.fromEntries(
+    Object.entries(config.environment).map(([k, v]) => [k, secretName(k) ? REDACTED : v]),
+  );
+  return { ...config, environment };
+}
+
 export const codebuildTarget: DeployTarget<CodebuildTargetConfig> = {
   type: 'codebuild',
   schema: codebuildTargetSchema,
@@ -182,11 +191,5 @@ export const codebuildTarget: DeployTarget<CodebuildTargetConfig> = {
     }
   },
 
-  redact(config) {
-    if (!config.environment) return { ...config };
-    const environment = Object.fromEntries(
-      Object.entries(config.environment).map(([k, v]) => [k, secretName(k) ? REDACTED : v]),
-    );
-    return { ...config, environment };
-  },
+  redact: redactCodebuildTarget,
 };

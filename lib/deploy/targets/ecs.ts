@@ -79,8 +79,8 @@ export const ecsTargetSchema = z
 export type EcsTargetConfig = z.infer<typeof ecsTargetSchema>;
 
 // the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
-const ecsSdk = lazy(() => import('@aws-sdk/client-ecs'));
-const ecsClient = clientCache(async (region): Promise<ECSClient> => new (await ecsSdk()).ECSClient({ region }));
+const ecsSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-ecs'));
+const ecsClient = /* @__PURE__ */ clientCache(async (region): Promise<ECSClient> => new (await ecsSdk()).ECSClient({ region }));
 
 /**
  * Every field RegisterTaskDefinition accepts. Typed as a complete record of the request's keys, so an SDK update
@@ -150,6 +150,12 @@ function findService(services: Service[] | undefined): Service | undefined {
 function findDeployment(service: Service, id: string | undefined): Deployment | undefined {
   const deployments = service.deployments ?? [];
   return id ? deployments.find((d) => d.id === id) : deployments.find((d) => d.status === 'PRIMARY');
+}
+
+/** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
+export function redactEcsTarget(config: EcsTargetConfig): EcsTargetConfig {
+  // nothing secret: names, a region and switches
+  return { ...config };
 }
 
 export const ecsTarget: DeployTarget<EcsTargetConfig> = {
@@ -321,8 +327,5 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
     }
   },
 
-  redact(config) {
-    // nothing secret: names, a region and switches
-    return { ...config };
-  },
+  redact: redactEcsTarget,
 };

@@ -22,7 +22,12 @@
  * (else it becomes double-quoted, so that a tag like `1.10` is not read as the number 1.1), single and double
  * quotes stay. Block scalars (`|`, `>`) are refused.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parse as parseYaml, visit, type Document, type Node, type Scalar } from 'yaml';
+import type { Document, LineCounter, Node, Scalar } from 'yaml';
+
+// yaml (113 KB) loads on the first edit, not in every deployer cold start, and stays out of the admin bundles (they
+// only check paths with parsePath). A synchronous require, as in lib/match/match-patterns.ts: applyRule is synchronous.
+let yamlLib: typeof import('yaml') | undefined;
+const yaml = () => (yamlLib ??= require('yaml') as typeof import('yaml'));
 
 /** What is being written: the image's name (`[registry/]repo`) and its tag and/or digest. */
 export interface NewImage {
@@ -89,22 +94,22 @@ export function parsePath(path: string): Segment[] | undefined {
 }
 
 function scalarText(n: unknown): string | undefined {
-  return isScalar(n) && n.value !== null && n.value !== undefined ? String(n.value) : undefined;
+  return yaml().isScalar(n) && n.value !== null && n.value !== undefined ? String(n.value) : undefined;
 }
 
 function resolvePath(doc: Document, segments: Segment[]): Node | undefined {
   let node: unknown = doc.contents;
   for (const seg of segments) {
     if ('key' in seg) {
-      if (!isMap(node)) return undefined;
+      if (!yaml().isMap(node)) return undefined;
       node = node.get(seg.key, true);
     } else if ('index' in seg) {
-      if (!isSeq(node)) return undefined;
+      if (!yaml().isSeq(node)) return undefined;
       node = node.items[seg.index];
     } else {
-      if (!isSeq(node)) return undefined;
+      if (!yaml().isSeq(node)) return undefined;
       const [k, v] = seg.match;
-      node = node.items.find((item) => isMap(item) && scalarText(item.get(k, true)) === v);
+      node = node.items.find((item) => yaml().isMap(item) && scalarText(item.get(k, true)) === v);
     }
     if (node === undefined || node === null) return undefined;
   }
@@ -121,7 +126,7 @@ interface Splice {
 function plainReadsAs(text: string, value: string): boolean {
   if (!text || /^\s|\s$/.test(text) || /[#:]\s|\s#|[\n\r]/.test(text) || /:$/.test(text)) return false;
   try {
-    return parseYaml(`k: ${text}`)?.k === value;
+    return yaml().parse(`k: ${text}`)?.k === value;
   } catch {
     return false;
   }
@@ -159,7 +164,7 @@ function applySplices(text: string, splices: Splice[]): string {
 
 /** Sets `value` at one node; pushes the splice; returns an error or undefined. */
 function setNode(node: Node | undefined, value: string, what: string, splices: Splice[], stats: { matched: number }): string | undefined {
-  if (!isScalar(node)) return node === undefined ? `${what} not found` : `${what} is not a scalar value`;
+  if (!yaml().isScalar(node)) return node === undefined ? `${what} not found` : `${what} is not a scalar value`;
   stats.matched++;
   const s = spliceFor(node, value);
   if (typeof s === 'string') return `${what}: ${s}`;
@@ -168,14 +173,14 @@ function setNode(node: Node | undefined, value: string, what: string, splices: S
 }
 
 function parseDocs(text: string, lineCounter?: LineCounter): Document[] | string {
-  const docs = parseAllDocuments(text, { lineCounter, keepSourceTokens: false, uniqueKeys: false });
+  const docs = yaml().parseAllDocuments(text, { lineCounter, keepSourceTokens: false, uniqueKeys: false });
   if (!Array.isArray(docs)) return 'not a YAML stream';
   for (const d of docs) if (d.errors.length) return `YAML error: ${d.errors[0].message.split('\n')[0]}`;
   return docs;
 }
 
 function kustomizeEdit(text: string, image: string, img: NewImage): EditResult {
-  const lc = new LineCounter();
+  const lc = new (yaml().LineCounter)();
   const docs = parseDocs(text, lc);
   if (typeof docs === 'string') return { text, changed: 0, matched: 0, error: docs };
   const useDigest = Boolean(img.digest && (img.pinDigest || !img.tag));
@@ -185,10 +190,10 @@ function kustomizeEdit(text: string, image: string, img: NewImage): EditResult {
   const splices: Splice[] = [];
   const stats = { matched: 0 };
   for (const doc of docs) {
-    const images = isMap(doc.contents) ? doc.contents.get('images', true) : undefined;
-    if (!isSeq(images)) continue;
+    const images = yaml().isMap(doc.contents) ? doc.contents.get('images', true) : undefined;
+    if (!yaml().isSeq(images)) continue;
     for (const entry of images.items) {
-      if (!isMap(entry) || scalarText(entry.get('name', true)) !== image) continue;
+      if (!yaml().isMap(entry) || scalarText(entry.get('name', true)) !== image) continue;
       const existing = entry.get(key, true);
       if (existing !== undefined) {
         const err = setNode(existing as Node, value, `images[name=${image}].${key}`, splices, stats);
@@ -273,14 +278,14 @@ export function referenceName(ref: string): string {
 }
 
 function settersEdit(text: string, rule: true | { imagePolicies?: string[] }, img: NewImage, triggerName: string | undefined): EditResult {
-  const lc = new LineCounter();
+  const lc = new (yaml().LineCounter)();
   const docs = parseDocs(text, lc);
   if (typeof docs === 'string') return { text, changed: 0, matched: 0, error: docs };
   const policies = new Set(rule === true ? [] : rule.imagePolicies ?? []);
   // the scalar that ends on each line
   const byLine = new Map<number, Scalar>();
   for (const doc of docs) {
-    visit(doc, {
+    yaml().visit(doc, {
       Scalar(_key, node) {
         if (node.range) byLine.set(lc.linePos(node.range[1]).line, node);
       },

@@ -62,7 +62,7 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
 }
 
 /** Loaded on first use (most deploys are not GitHub write-backs). */
-const octokitSdk = lazy(() => import('@octokit/rest'));
+const octokitSdk = /* @__PURE__ */ lazy(() => import('@octokit/rest'));
 
 async function client(input: HostCommitInput, apiBase: string): Promise<Octokit> {
   const { Octokit } = await octokitSdk();

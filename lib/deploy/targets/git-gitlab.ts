@@ -27,7 +27,7 @@ export function gitlabProject(url: string): { host: string; project: string } | 
 }
 
 /** Loaded on first use (most deploys are not GitLab write-backs). */
-const gitbeaker = lazy(async () => ({ ...(await import('@gitbeaker/rest')), ...(await import('@gitbeaker/requester-utils')) }));
+const gitbeaker = /* @__PURE__ */ lazy(async () => ({ ...(await import('@gitbeaker/rest')), ...(await import('@gitbeaker/requester-utils')) }));
 
 /** A gitbeaker client whose every request goes through the guarded fetch (outbound rules, deadline). */
 async function client(host: string, input: Pick<HostCommitInput, 'token' | 'allowPrivate' | 'deadline'>): Promise<InstanceType<typeof GitlabClient>> {

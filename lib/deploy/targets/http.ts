@@ -369,6 +369,15 @@ export function redactUrlTemplate(url: string): string {
   return `${scheme}${host}${segments.join('/')}${q}${fragment && /token|secret|key|sig|auth|pass|code/i.test(fragment) ? `#${REDACTED}` : fragment ?? ''}`;
 }
 
+/** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
+export function redactHttpTarget(config: HttpTargetConfig): HttpTargetConfig {
+  const out: HttpTargetConfig = { ...config, url: redactUrlTemplate(config.url) };
+  if (config.headers) {
+    out.headers = Object.fromEntries(Object.keys(config.headers).map((k) => [k, REDACTED]));
+  }
+  return out;
+}
+
 export const httpTarget: DeployTarget<HttpTargetConfig> = {
   type: 'http',
   schema: httpTargetSchema,
@@ -403,11 +412,5 @@ export const httpTarget: DeployTarget<HttpTargetConfig> = {
     });
   },
 
-  redact(config) {
-    const out: HttpTargetConfig = { ...config, url: redactUrlTemplate(config.url) };
-    if (config.headers) {
-      out.headers = Object.fromEntries(Object.keys(config.headers).map((k) => [k, REDACTED]));
-    }
-    return out;
-  },
+  redact: redactHttpTarget,
 };

@@ -1,14 +1,19 @@
 /**
- * The deploy-target registry. A new target type is one new file exporting a DeployTarget and its zod schema
- * (a z.object with a `type` literal), added to `targetSchema` and `targets` below.
+ * The deploy-target registry. A new target type is one new file exporting a DeployTarget, its zod schema (a
+ * z.object with a `type` literal) and its redact function, added to `targetSchema`, `redactors` and `targets` below
+ * (the type checker refuses a registry that misses one).
+ *
+ * Redaction has its own list so that what the admin functions use (schemas, redaction) never refers to a target's
+ * deploy code: esbuild then leaves the deploy code and the SDKs it loads on first use (the ECS, Lambda, CodeBuild
+ * and Secrets Manager clients, isomorphic-git, Octokit, gitbeaker) out of the admin bundles.
  */
 import * as z from 'zod';
-import { codebuildTarget, codebuildTargetSchema } from './codebuild';
-import { ecsTarget, ecsTargetSchema } from './ecs';
-import { gitTarget, gitTargetSchema } from './git';
-import { httpTarget, httpTargetSchema } from './http';
-import { kubernetesTarget, kubernetesTargetSchema } from './kubernetes';
-import { lambdaTarget, lambdaTargetSchema } from './lambda';
+import { codebuildTarget, codebuildTargetSchema, redactCodebuildTarget } from './codebuild';
+import { ecsTarget, ecsTargetSchema, redactEcsTarget } from './ecs';
+import { gitTarget, gitTargetSchema, redactGitTarget } from './git';
+import { httpTarget, httpTargetSchema, redactHttpTarget } from './http';
+import { kubernetesTarget, kubernetesTargetSchema, redactKubernetesTarget } from './kubernetes';
+import { lambdaTarget, lambdaTargetSchema, redactLambdaTarget } from './lambda';
 import type { AttemptResult, DeployContext, DeployTarget } from './types';
 
 export type { AttemptResult, DeployContext, DeployTarget } from './types';
@@ -27,6 +32,16 @@ export type TargetConfig = z.infer<typeof targetSchema>;
 export type TargetType = TargetConfig['type'];
 
 type TargetFor<T extends TargetType> = DeployTarget<Extract<TargetConfig, { type: T }>>;
+
+/** Each target's redaction, keyed by type (for the admin API; see above why it is not read off `targets`). */
+const redactors: { [T in TargetType]: TargetFor<T>['redact'] } = {
+  http: redactHttpTarget,
+  kubernetes: redactKubernetesTarget,
+  ecs: redactEcsTarget,
+  lambda: redactLambdaTarget,
+  codebuild: redactCodebuildTarget,
+  git: redactGitTarget,
+};
 
 /** Every deploy target, keyed by type. */
 export const targets: { [T in TargetType]: TargetFor<T> } = {
@@ -68,6 +83,8 @@ export async function runTarget(config: TargetConfig, ctx: DeployContext): Promi
 
 /** The config with its secrets replaced by REDACTED, for the admin API. */
 export function redactTarget(config: TargetConfig): TargetConfig {
-  const target = lookupTarget(config.type);
-  return target ? target.redact(config) : config;
+  const redact = Object.prototype.hasOwnProperty.call(redactors, config.type)
+    ? (redactors[config.type] as unknown as (c: TargetConfig) => TargetConfig)
+    : undefined;
+  return redact ? redact(config) : config;
 }

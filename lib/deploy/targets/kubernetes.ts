@@ -27,7 +27,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
-import { eksToken } from '../eks-token';
+import { lazy } from '../../core/lazy';
 import type { NormalizedEvent } from '../../core/event';
 import { config as settings } from '../../core/config';
 import {
@@ -317,6 +317,16 @@ function clean(v: unknown): string | number | undefined {
   return typeof v === 'string' || typeof v === 'number' ? v : undefined;
 }
 
+/** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
+export function redactKubernetesTarget(config: KubernetesTargetConfig): KubernetesTargetConfig {
+  // nothing secret is stored: the token is a reference (kept visible), caData is a public certificate
+  return structuredClone(config);
+}
+
+// the EKS token signer (SigV4, SHA-256) loads on the first EKS token, not in every deployer cold start
+const eksSigner = /* @__PURE__ */ lazy(() => import('../eks-token'));
+const eksTokenFor = async (eks: { clusterName: string; region: string }): Promise<string> => (await eksSigner()).eksToken(eks);
+
 export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
   type: 'kubernetes',
   schema: kubernetesTargetSchema,
@@ -347,7 +357,7 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     let token: string;
     try {
       const pending =
-        'token' in config.auth ? resolveSecret(config.auth.token) : eksToken(config.auth.eks);
+        'token' in config.auth ? resolveSecret(config.auth.token) : eksTokenFor(config.auth.eks);
       token = await withTimeout(pending, remaining());
     } catch (err) {
       if (err instanceof TimeoutError) return result({ ok: false, retryable: true, error: 'timed out getting the token' });
@@ -422,10 +432,7 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     return result({ ok: true, retryable: false });
   },
 
-  redact(config) {
-    // nothing secret is stored: the token is a reference (kept visible), caData is a public certificate
-    return structuredClone(config);
-  },
+  redact: redactKubernetesTarget,
 };
 
 class TimeoutError extends Error {}

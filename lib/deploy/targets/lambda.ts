@@ -66,8 +66,8 @@ export const lambdaTargetSchema = z
 export type LambdaTargetConfig = z.infer<typeof lambdaTargetSchema>;
 
 // the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
-const lambdaSdk = lazy(() => import('@aws-sdk/client-lambda'));
-const lambdaClient = clientCache(async (region): Promise<LambdaClient> => new (await lambdaSdk()).LambdaClient({ region }));
+const lambdaSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-lambda'));
+const lambdaClient = /* @__PURE__ */ clientCache(async (region): Promise<LambdaClient> => new (await lambdaSdk()).LambdaClient({ region }));
 
 const LAMBDA_NOT_RETRYABLE = [
   'ResourceNotFoundException',
@@ -100,6 +100,12 @@ function updateState(c: FunctionConfiguration): { done: true } | { failed: strin
   const active = c.State === undefined || c.State === 'Active';
   if (updated && active) return { done: true };
   return { pending: `LastUpdateStatus ${c.LastUpdateStatus ?? '-'}, State ${c.State ?? '-'}` };
+}
+
+/** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
+export function redactLambdaTarget(config: LambdaTargetConfig): LambdaTargetConfig {
+  // nothing secret: a function name, a region and switches
+  return { ...config };
 }
 
 export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
@@ -198,8 +204,5 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
     }
   },
 
-  redact(config) {
-    // nothing secret: a function name, a region and switches
-    return { ...config };
-  },
+  redact: redactLambdaTarget,
 };
