@@ -10,18 +10,16 @@
  * (which keeps nothing) restarted, deploys left in flight are queued again from the trigger log (reconcile.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { ReconcileReport } from '../deploy/reconcile';
 import { persistentAdminToken } from './data-dir';
 import { localHealthHandler, type DependencyStatus } from './health';
-import { startSupervisedStandIns, type StandInName, type SupervisedStandIns } from './standins';
+import { dynamoAnswers, startSupervisedStandIns, type StandInName, type SupervisedStandIns } from './standins';
 import {
   LOCAL_REGION,
   LOCAL_STAGE,
   createResources,
   loadServerlessConfig,
-  localDynamoClient,
   localSqsClient,
   type LocalResources,
   type ResourceOverrides,
@@ -378,22 +376,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 /** Probes each dependency once (1 s timeouts); a stand-in known to be restarting is down without asking. */
 async function dependencyStatus(endpoints: { dynamodb: string; sqs: string }, queueUrl: string, down: Set<StandInName>): Promise<DependencyStatus> {
   const [dynamodb, sqs] = await Promise.all([
-    down.has('dynamodb') ? Promise.resolve(false) : probeDynamo(endpoints.dynamodb),
+    down.has('dynamodb') ? Promise.resolve(false) : dynamoAnswers(endpoints.dynamodb, 1000),
     down.has('sqs') ? Promise.resolve(false) : probeSqs(endpoints.sqs, queueUrl),
   ]);
   return { dynamodb, sqs };
-}
-
-async function probeDynamo(endpoint: string): Promise<boolean> {
-  const client = localDynamoClient(endpoint, LOCAL_REGION, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 } });
-  try {
-    await client.send(new ListTablesCommand({ Limit: 1 }));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.destroy();
-  }
 }
 
 async function probeSqs(endpoint: string, queueUrl: string): Promise<boolean> {

@@ -169,13 +169,14 @@ process.stdin.on('error', kill);
 process.stdin.resume();
 `;
 
-async function dynamoAnswers(endpoint: string): Promise<boolean> {
+/** Whether DynamoDB Local at `endpoint` answers a ListTables within `requestTimeoutMs` (start-up and health probes). */
+export async function dynamoAnswers(endpoint: string, requestTimeoutMs = 2000): Promise<boolean> {
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    requestHandler: { connectionTimeout: 1000, requestTimeout: requestTimeoutMs },
   });
   try {
     await client.send(new ListTablesCommand({ Limit: 1 }));
