@@ -9,7 +9,6 @@
  * - `current`: the newest entry that succeeded: what the target runs now;
  * - `retry`: the receipt handle of a deploy message waiting for its retry (its visibility timeout), so that a newer
  *   event can end the wait at once instead of queueing behind it;
- * - `version`: bumped by every write (how often the lane changed; nothing decides on it).
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../core/config';
@@ -32,7 +31,6 @@ export interface DeployState {
   current?: StateRef;
   doneUpTo?: string;
   retry?: { logId: string; receiptHandle: string };
-  version: number;
 }
 
 /** An event as the deploy state remembers it (what dispatch queues, what the deployer records as running). */
@@ -46,12 +44,13 @@ export async function getDeployState(triggerId: string, lane: string): Promise<D
   const out = await dynamo().send(
     new GetCommand({ TableName: config.logsTable(), Key: stateKey(triggerId, lane), ConsistentRead: true }),
   );
-  return toState(out.Item);
+  return stateOfItem(out.Item);
 }
 
-function toState(found: Record<string, unknown> | undefined): DeployState {
-  const item = found as (DeployState & { sk: string }) | undefined;
-  return item ? { latest: item.latest, current: item.current, doneUpTo: item.doneUpTo, retry: item.retry, version: item.version ?? 0 } : { version: 0 };
+/** A deploy state item as read (or as returned with a failed condition), or none yet. */
+export function stateOfItem(found: Record<string, unknown> | undefined): DeployState {
+  const item = found as DeployState | undefined;
+  return item ? { latest: item.latest, current: item.current, doneUpTo: item.doneUpTo, retry: item.retry } : {};
 }
 
 /** The deploy state and whether a redelivery claim is held (its entry), in one read (store.getWithClaims). */
@@ -63,7 +62,7 @@ export async function getDeployStateWithClaims(
   if (!claims.length) return { state: await getDeployState(triggerId, lane) };
   const { sk } = stateKey(triggerId, lane);
   const { items, heldBy } = await getWithClaims(triggerId, [sk], claims);
-  return { state: toState(items.get(sk)), heldBy };
+  return { state: stateOfItem(items.get(sk)), heldBy };
 }
 
 /** The in-flight event of a lane: its latest one, unless that one has finished. */
@@ -89,13 +88,11 @@ export function setLatestItem(triggerId: string, lane: string, ref: StateRef, re
     Update: {
       TableName: config.logsTable(),
       Key: stateKey(triggerId, lane),
-      UpdateExpression: 'SET latest = :l, version = if_not_exists(version, :zero) + :one, expiresAt = :x',
+      UpdateExpression: 'SET latest = :l, expiresAt = :x',
       ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: { '#r': 'retry' },
       ExpressionAttributeValues: {
         ':l': ref,
-        ':zero': 0,
-        ':one': 1,
         ':x': stateExpiry(),
         ...(read.latest ? { ':prev': read.latest.logId } : {}),
         ...(read.retry ? { ':rh': read.retry.receiptHandle } : {}),
@@ -103,11 +100,6 @@ export function setLatestItem(triggerId: string, lane: string, ref: StateRef, re
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     },
   };
-}
-
-/** A deploy state item as DynamoDB returned it with a failed condition (marshalled), or none. */
-export function stateOfItem(item: Record<string, unknown> | undefined): DeployState {
-  return toState(item);
 }
 
 /**
@@ -124,13 +116,11 @@ export async function finishInState(
     new UpdateCommand({
       TableName: config.logsTable(),
       Key: stateKey(triggerId, lane),
-      UpdateExpression: `SET doneUpTo = :id, version = if_not_exists(version, :zero) + :one, expiresAt = :x${succeeded ? ', #c = :c' : ''} REMOVE #r`,
+      UpdateExpression: `SET doneUpTo = :id, expiresAt = :x${succeeded ? ', #c = :c' : ''} REMOVE #r`,
       ConditionExpression: 'attribute_not_exists(doneUpTo) OR doneUpTo < :id',
       ExpressionAttributeNames: { '#r': 'retry', ...(succeeded ? { '#c': 'current' } : {}) },
       ExpressionAttributeValues: {
         ':id': logId,
-        ':zero': 0,
-        ':one': 1,
         ':x': stateExpiry(),
         ...(succeeded ? { ':c': succeeded } : {}),
       },
@@ -147,10 +137,10 @@ export async function rememberRetry(triggerId: string, lane: string, logId: stri
     new UpdateCommand({
       TableName: config.logsTable(),
       Key: stateKey(triggerId, lane),
-      UpdateExpression: 'SET #r = :r, version = version + :one',
+      UpdateExpression: 'SET #r = :r',
       ConditionExpression: 'latest.logId = :id',
       ExpressionAttributeNames: { '#r': 'retry' },
-      ExpressionAttributeValues: { ':r': { logId, receiptHandle }, ':id': logId, ':one': 1 },
+      ExpressionAttributeValues: { ':r': { logId, receiptHandle }, ':id': logId },
     }),
   );
 }
@@ -161,9 +151,9 @@ export async function restoreLatest(triggerId: string, lane: string, logId: stri
     new UpdateCommand({
       TableName: config.logsTable(),
       Key: stateKey(triggerId, lane),
-      UpdateExpression: previous ? 'SET latest = :p, version = version + :one' : 'SET version = version + :one REMOVE latest',
+      UpdateExpression: previous ? 'SET latest = :p' : 'REMOVE latest',
       ConditionExpression: 'latest.logId = :id',
-      ExpressionAttributeValues: { ':id': logId, ':one': 1, ...(previous ? { ':p': previous } : {}) },
+      ExpressionAttributeValues: { ':id': logId, ...(previous ? { ':p': previous } : {}) },
     }),
   );
 }

@@ -10,7 +10,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { config } from '../core/config';
 import { dynamo } from './aws';
-import type { DeployState } from './deploy-state';
+import { stateOfItem, type DeployState } from './deploy-state';
 import { IN_FLIGHT, getLogEntry, type LogEntry } from './store';
 
 export interface InFlightKey {
@@ -80,8 +80,7 @@ export async function laneStates(triggerId: string): Promise<Array<{ lane: strin
       }),
     );
     for (const item of page.Items ?? []) {
-      const { latest, current, doneUpTo, retry, version } = item as DeployState;
-      out.push({ lane: String(item.sk).slice('state#'.length), state: { latest, current, doneUpTo, retry, version: version ?? 0 } });
+      out.push({ lane: String(item.sk).slice('state#'.length), state: stateOfItem(item) });
     }
     start = page.LastEvaluatedKey;
   } while (start);
