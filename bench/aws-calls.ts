@@ -7,11 +7,10 @@
  * The deployer gets the messages the webhooks queued, in batches of up to 5 (serverless.yml batchSize), as the SQS
  * event source would hand them over; deleting them is the event source's job (not counted, as on AWS).
  */
-import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { CallCounter, perUnit, type Counts } from './lib/aws-count';
-import { QUICK, awsEnv, dockerhubBody, ecrEvent, finish, githubPushBody, log, runPart, signGithub, standIns } from './lib/common';
+import { QUICK, awsEnv, dockerhubBody, ecrEvent, finish, githubPushBody, log, putAll, runPart, signGithub, standIns } from './lib/common';
 import { row, type Row } from './lib/stats';
 import { startTarget } from './lib/target';
 import { DOCKERHUB_MATCH, GITHUB_MATCH, makeTrigger } from './lib/triggers';
@@ -19,7 +18,6 @@ import { createResources, uniqueSuffix } from '../lib/local/resources';
 
 const TIERS = QUICK ? [10, 1000] : [10, 1000, 100_000];
 const PER_KIND = QUICK ? 5 : 20;
-const WRITE_CONCURRENCY = 8;
 
 /** What each path needs at least (the floor): see the notes in the rows. */
 // ingest: the deploy state is read (with the claims) and written in the transaction: 4 calls since issue 8
@@ -87,25 +85,12 @@ async function main() {
         t.match = { namespace: 'filler', repository: `app-${i}` };
         t.repositoryKey = `ecr#filler/app-${i}`;
       }
-      return marshall(t, { removeUndefinedValues: true });
+      return t;
     };
     let stored = 3;
     const fill = async (upTo: number) => {
       const t0 = Date.now();
-      let next = stored;
-      const worker = async () => {
-        while (next < upTo) {
-          const from = next;
-          next = Math.min(upTo, next + 25);
-          let reqs: WriteRequest[] = [];
-          for (let i = from; i < next; i++) reqs.push({ PutRequest: { Item: filler(i) } });
-          while (reqs.length) {
-            const out = await raw.send(new BatchWriteItemCommand({ RequestItems: { [table]: reqs } }));
-            reqs = out.UnprocessedItems?.[table] ?? [];
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
+      await putAll(raw, table, upTo - stored, (i) => filler(stored + i));
       const ms = Date.now() - t0;
       log(`aws-calls: ${upTo - stored} triggers written in ${ms} ms`);
       stored = upTo;

@@ -17,10 +17,9 @@
  * DynamoDB read for it (ScannedCount of every Query/Scan and the items a BatchGetItem returned). Floor: the smallest
  * size; target 1.3x.
  */
-import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
-import { QUICK, awsEnv, dockerhubBody, finish, log, runPart, standIns } from './lib/common';
+import { QUICK, awsEnv, dockerhubBody, finish, log, putAll, runPart, standIns } from './lib/common';
 import { median, round, row, type Row } from './lib/stats';
 import { makeTrigger } from './lib/triggers';
 import { createResources, uniqueSuffix } from '../lib/local/resources';
@@ -28,7 +27,6 @@ import { createResources, uniqueSuffix } from '../lib/local/resources';
 const LOG_SIZES = QUICK ? [50, 5000] : [50, 5000, 50_000];
 const TRIGGER_TIERS = QUICK ? [10, 1000] : [10, 1000, 10_000];
 const ROUNDS = QUICK ? 15 : 31;
-const WRITE_CONCURRENCY = 8;
 /** rare status: this many entries at every log size */
 const RARE = 5;
 
@@ -92,23 +90,7 @@ async function main() {
   };
 
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: stand.endpoints.dynamodb, maxAttempts: 10 });
-  const writeAll = async (table: string, items: Record<string, unknown>[]) => {
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const from = next;
-        next = Math.min(items.length, next + 25);
-        let reqs: WriteRequest[] = items
-          .slice(from, next)
-          .map((i) => ({ PutRequest: { Item: marshall(i, { removeUndefinedValues: true }) } }));
-        while (reqs.length) {
-          const out = await raw.send(new BatchWriteItemCommand({ RequestItems: { [table]: reqs } }));
-          reqs = out.UnprocessedItems?.[table] ?? [];
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
-  };
+  const writeAll = (table: string, items: Record<string, unknown>[]) => putAll(raw, table, items.length, (i) => items[i]);
 
   // ---- log entries: one trigger per size; 10% untriggered, RARE failed spread over the log, the rest succeeded,
   // no `unauthorized` at all
