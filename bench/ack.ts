@@ -74,7 +74,7 @@ async function main() {
   try {
     const queueUrl = stack.resources.queues.DeployQueue.queueUrl;
     // time spent in AWS calls, subject (the functions' own clients) and floor
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const aws = require('../lib/store/aws') as typeof import('../lib/store/aws');
     const subjectMeter = new CallCounter();
     subjectMeter.attach(aws.dynamo() as never, aws.sqsClient() as never);
@@ -94,7 +94,12 @@ async function main() {
       const res = await fetch(`${stack.url}/admin/triggers`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `bench-ack-${i}`, provider: 'dockerhub', match: DOCKERHUB_MATCH, target: { type: 'http', url: `${target.url}/deploy` } }),
+        body: JSON.stringify({
+          name: `bench-ack-${i}`,
+          provider: 'dockerhub',
+          match: DOCKERHUB_MATCH,
+          target: { type: 'http', url: `${target.url}/deploy` },
+        }),
       });
       if (res.status !== 201) throw new Error(`creating a trigger: ${res.status} ${await res.text()}`);
       triggers.push((await res.json()) as { id: string; secret: string });
@@ -110,9 +115,17 @@ async function main() {
       const until = Date.now() + 30_000;
       while (Date.now() < until) {
         const a = await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
         );
-        if (Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) === 0) break;
+        if (
+          Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
+            Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) ===
+          0
+        )
+          break;
         await sleep(200);
       }
       await sleep(300);
@@ -137,12 +150,27 @@ async function main() {
 
     // warm up both (handler modules load on first use; JIT in node and in DynamoDB Local's JVM; connections)
     for (const t of [subjectTargets, floorTargets, subjectTargets, floorTargets]) {
-      await loadgen.run({ mode: 'burst', count: QUICK ? 150 : 400, concurrency: 8, targets: t, counterBase: (counter += 1000) });
-      await loadgen.run({ mode: 'open', rate: RATE, durationMs: QUICK ? 500 : 1500, targets: t, counterBase: (counter += 1000) });
+      await loadgen.run({
+        mode: 'burst',
+        count: QUICK ? 150 : 400,
+        concurrency: 8,
+        targets: t,
+        counterBase: (counter += 1000),
+      });
+      await loadgen.run({
+        mode: 'open',
+        rate: RATE,
+        durationMs: QUICK ? 500 : 1500,
+        targets: t,
+        counterBase: (counter += 1000),
+      });
     }
     await drained();
 
-    const runs: Record<string, { subject: RunStats[]; floor: RunStats[] }> = { open: { subject: [], floor: [] }, closed: { subject: [], floor: [] } };
+    const runs: Record<string, { subject: RunStats[]; floor: RunStats[] }> = {
+      open: { subject: [], floor: [] },
+      closed: { subject: [], floor: [] },
+    };
     for (const mode of ['open', 'closed'] as const) {
       for (let r = 0; r < ROUNDS; r++) {
         // ABBA: who goes first alternates, so neither always meets the stand-ins right after the other
@@ -161,8 +189,14 @@ async function main() {
           `ack ${mode} round ${r + 1}: subject p50 ${round(s.p50)} p99 ${round(s.p99)} ms ${round(s.rps)}/s (in AWS calls ${round(s.awsMs!)} ms/webhook) | ` +
             `floor p50 ${round(f.p50)} p99 ${round(f.p99)} ms ${round(f.rps)}/s (in AWS calls ${round(f.awsMs!)} ms/webhook)`,
         );
-        for (const [who, x] of [['subject', s], ['floor', f]] as const) {
-          if (x.errors) anomalies.push(`ack ${mode} ${who} round ${r + 1}: ${x.errors} answers were not 202: ${JSON.stringify(x.statuses)}`);
+        for (const [who, x] of [
+          ['subject', s],
+          ['floor', f],
+        ] as const) {
+          if (x.errors)
+            anomalies.push(
+              `ack ${mode} ${who} round ${r + 1}: ${x.errors} answers were not 202: ${JSON.stringify(x.statuses)}`,
+            );
         }
       }
     }
@@ -170,7 +204,13 @@ async function main() {
     let profile: unknown;
     if (PROFILE) {
       const prof = await startProfiler();
-      await loadgen.run({ mode: 'closed', concurrency: CONCURRENCY, durationMs: 4000, targets: subjectTargets, counterBase: (counter += 100_000) });
+      await loadgen.run({
+        mode: 'closed',
+        concurrency: CONCURRENCY,
+        durationMs: 4000,
+        targets: subjectTargets,
+        counterBase: (counter += 100_000),
+      });
       const p = await prof.stop();
       const dir = path.join(BENCH_DIR, 'profiles');
       mkdirSync(dir, { recursive: true });
@@ -219,9 +259,18 @@ async function main() {
         );
       }
     }
-    if (errors.length) anomalies.push(`stack errors: ${errors.slice(0, 3).join(' | ')}${errors.length > 3 ? ` (+${errors.length - 3})` : ''}`);
+    if (errors.length)
+      anomalies.push(
+        `stack errors: ${errors.slice(0, 3).join(' | ')}${errors.length > 3 ? ` (+${errors.length - 3})` : ''}`,
+      );
     sqs.destroy();
-    finish('ack', started, rows, { rate: RATE, openMs: OPEN_MS, closedMs: CLOSED_MS, concurrency: CONCURRENCY, triggers: TRIGGERS, runs, profile }, anomalies);
+    finish(
+      'ack',
+      started,
+      rows,
+      { rate: RATE, openMs: OPEN_MS, closedMs: CLOSED_MS, concurrency: CONCURRENCY, triggers: TRIGGERS, runs, profile },
+      anomalies,
+    );
   } finally {
     loadgen.close();
     await floor?.close();

@@ -10,7 +10,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { CallCounter, perUnit, type Counts } from './lib/aws-count';
-import { QUICK, awsEnv, dockerhubBody, ecrEvent, finish, githubPushBody, log, putAll, runPart, signGithub, standIns } from './lib/common';
+import {
+  QUICK,
+  awsEnv,
+  dockerhubBody,
+  ecrEvent,
+  finish,
+  githubPushBody,
+  log,
+  putAll,
+  runPart,
+  signGithub,
+  standIns,
+} from './lib/common';
 import { row, type Row } from './lib/stats';
 import { startTarget } from './lib/target';
 import { DOCKERHUB_MATCH, GITHUB_MATCH, makeTrigger } from './lib/triggers';
@@ -23,7 +35,7 @@ const PER_KIND = QUICK ? 5 : 20;
 // ingest: the deploy state is read (with the claims) and written in the transaction: 4 calls since issue 8
 const FLOOR = { ingest: 4, ecr: 4, deployer: 3 };
 
-type Handler = (event: unknown, context: unknown) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 async function main() {
   const started = Date.now();
@@ -45,28 +57,49 @@ async function main() {
     });
     delete process.env.ADMIN_TOKEN_PARAM;
 
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
     const { putTrigger } = require('../lib/store/store') as typeof import('../lib/store/store');
-    const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
+    const { buildHttpApiEvent, lambdaContext } =
+      require('../lib/local/gateway') as typeof import('../lib/local/gateway');
     const { toSqsRecord } = require('../lib/local/sqs-poller') as typeof import('../lib/local/sqs-poller');
     const githubHandler = (require('../functions/hooks/github') as { handler: Handler }).handler;
     const dockerhubHandler = (require('../functions/hooks/dockerhub') as { handler: Handler }).handler;
     const ecrHandler = (require('../functions/ecr') as { handler: Handler }).handler;
     const deployerHandler = (require('../functions/deployer') as { handler: Handler }).handler;
-    /* eslint-enable @typescript-eslint/no-require-imports */
 
     const counter = new CallCounter();
     counter.attach(dynamo() as never, sqsClient() as never);
     counter.on = false;
 
     // the triggers the webhooks are for
-    const targetConfig = { type: 'http', url: `${target.url}/deploy/{{triggerId}}`, body: { log: '{{logId}}', tag: '{{tag}}' } };
+    const targetConfig = {
+      type: 'http',
+      url: `${target.url}/deploy/{{triggerId}}`,
+      body: { log: '{{logId}}', tag: '{{tag}}' },
+    };
     // `queue: all`: every event deploys, so the deployer's row counts deploys (with the default the webhooks queued
     // here before any deploy would each supersede the one before, and the deployer would mostly skip them)
-    const gh = makeTrigger({ name: 'bench-gh', provider: 'github', match: GITHUB_MATCH, target: targetConfig, queue: 'all' });
-    const dh = makeTrigger({ name: 'bench-dh', provider: 'dockerhub', match: DOCKERHUB_MATCH, target: targetConfig, queue: 'all' });
-    const ecr = makeTrigger({ name: 'bench-ecr', provider: 'ecr', match: { namespace: 'bench', repository: 'app' }, target: targetConfig, queue: 'all' });
+    const gh = makeTrigger({
+      name: 'bench-gh',
+      provider: 'github',
+      match: GITHUB_MATCH,
+      target: targetConfig,
+      queue: 'all',
+    });
+    const dh = makeTrigger({
+      name: 'bench-dh',
+      provider: 'dockerhub',
+      match: DOCKERHUB_MATCH,
+      target: targetConfig,
+      queue: 'all',
+    });
+    const ecr = makeTrigger({
+      name: 'bench-ecr',
+      provider: 'ecr',
+      match: { namespace: 'bench', repository: 'app' },
+      target: targetConfig,
+      queue: 'all',
+    });
     for (const t of [gh, dh, ecr]) await putTrigger(t);
 
     // filler triggers: written straight into the table (BatchWriteItem, parallel), shaped as the admin API shapes them
@@ -75,7 +108,12 @@ async function main() {
     const templates = {
       github: makeTrigger({ name: 'filler', provider: 'github', match: GITHUB_MATCH, target: targetConfig }),
       dockerhub: makeTrigger({ name: 'filler', provider: 'dockerhub', match: DOCKERHUB_MATCH, target: targetConfig }),
-      ecr: makeTrigger({ name: 'filler', provider: 'ecr', match: { namespace: 'filler', repository: 'app' }, target: targetConfig }),
+      ecr: makeTrigger({
+        name: 'filler',
+        provider: 'ecr',
+        match: { namespace: 'filler', repository: 'app' },
+        target: targetConfig,
+      }),
     };
     const filler = (i: number) => {
       // one in ten is an ECR trigger, indexed under its own repository (the GSI the ECR path queries)
@@ -98,11 +136,21 @@ async function main() {
     };
 
     const context = (name: string) => lambdaContext({ functionName: `triggerfish-dev-${name}`, timeout: 10 });
-    const hookEvent = (provider: string, triggerId: string, body: string, headers: Record<string, string>, query = '') =>
+    const hookEvent = (
+      provider: string,
+      triggerId: string,
+      body: string,
+      headers: Record<string, string>,
+      query = '',
+    ) =>
       buildHttpApiEvent({
         method: 'POST',
         url: `/hooks/${provider}/${triggerId}${query}`,
-        rawHeaders: Object.entries({ Host: 'abc.execute-api.us-east-1.amazonaws.com', 'Content-Type': 'application/json', ...headers }).flat(),
+        rawHeaders: Object.entries({
+          Host: 'abc.execute-api.us-east-1.amazonaws.com',
+          'Content-Type': 'application/json',
+          ...headers,
+        }).flat(),
         body: Buffer.from(body),
         sourceIp: '192.0.2.1',
         routeKey: `POST /hooks/${provider}/{triggerId}`,
@@ -122,7 +170,8 @@ async function main() {
         let ok = 0;
         for (let i = 0; i < PER_KIND; i++) if (await one(++n)) ok++;
         counter.on = false;
-        if (ok !== PER_KIND) anomalies.push(`${size} triggers, ${kind}: ${PER_KIND - ok} of ${PER_KIND} were not queued`);
+        if (ok !== PER_KIND)
+          anomalies.push(`${size} triggers, ${kind}: ${PER_KIND - ok} of ${PER_KIND} were not queued`);
         return { counts: counter.snapshot(), total: counter.total(), perWebhook: counter.total() / PER_KIND };
       };
       const github = await measure('github', async (i) => {
@@ -139,7 +188,13 @@ async function main() {
       });
       const dockerhub = await measure('dockerhub', async (i) => {
         const res = await dockerhubHandler(
-          hookEvent('dockerhub', dh.id, dockerhubBody('release-v1.2', 1700000000 + i), {}, `?token=${encodeURIComponent(dh.secret)}`),
+          hookEvent(
+            'dockerhub',
+            dh.id,
+            dockerhubBody('release-v1.2', 1700000000 + i),
+            {},
+            `?token=${encodeURIComponent(dh.secret)}`,
+          ),
           context('hookDockerhub'),
         );
         return res.statusCode === 202 && JSON.parse(res.body).status === 'triggered';
@@ -167,20 +222,34 @@ async function main() {
         );
         const messages: Message[] = got.Messages ?? [];
         if (!messages.length) continue;
-        const event = { Records: messages.map((m) => toSqsRecord(m, resources.queues.DeployQueue.queueArn, 'us-east-1')) };
+        const event = {
+          Records: messages.map((m) => toSqsRecord(m, resources.queues.DeployQueue.queueArn, 'us-east-1')),
+        };
         counter.on = true;
         const res = await deployerHandler(event, context('deployer'));
         counter.on = false;
-        if (res?.batchItemFailures?.length) anomalies.push(`${size} triggers, deployer: ${res.batchItemFailures.length} batch item failures`);
+        if (res?.batchItemFailures?.length)
+          anomalies.push(`${size} triggers, deployer: ${res.batchItemFailures.length} batch item failures`);
         await sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }),
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+          }),
         );
         processed += messages.length;
       }
       const deploys = target.calls.length - before;
-      if (processed !== expected) anomalies.push(`${size} triggers, deployer: ${processed} of ${expected} messages arrived`);
-      if (deploys !== expected) anomalies.push(`${size} triggers, deployer: ${deploys} deploy calls for ${expected} messages`);
-      const deployer = { counts: counter.snapshot(), total: counter.total(), perWebhook: counter.total() / Math.max(1, processed), messages: processed, deploys };
+      if (processed !== expected)
+        anomalies.push(`${size} triggers, deployer: ${processed} of ${expected} messages arrived`);
+      if (deploys !== expected)
+        anomalies.push(`${size} triggers, deployer: ${deploys} deploy calls for ${expected} messages`);
+      const deployer = {
+        counts: counter.snapshot(),
+        total: counter.total(),
+        perWebhook: counter.total() / Math.max(1, processed),
+        messages: processed,
+        deploys,
+      };
 
       const tier = {
         triggers: size,
@@ -188,19 +257,46 @@ async function main() {
         github: { perWebhook: github.perWebhook, byCommand: perUnit(github.counts, PER_KIND) },
         dockerhub: { perWebhook: dockerhub.perWebhook, byCommand: perUnit(dockerhub.counts, PER_KIND) },
         ecr: { perWebhook: ecrPath.perWebhook, byCommand: perUnit(ecrPath.counts, PER_KIND) },
-        deployer: { perWebhook: deployer.perWebhook, byCommand: perUnit(deployer.counts, Math.max(1, processed)), messages: processed, deploys },
+        deployer: {
+          perWebhook: deployer.perWebhook,
+          byCommand: perUnit(deployer.counts, Math.max(1, processed)),
+          messages: processed,
+          deploys,
+        },
       };
-      log(`aws-calls @${size}: ${JSON.stringify({ github: tier.github.perWebhook, dockerhub: tier.dockerhub.perWebhook, ecr: tier.ecr.perWebhook, deployer: tier.deployer.perWebhook })}`);
+      log(
+        `aws-calls @${size}: ${JSON.stringify({ github: tier.github.perWebhook, dockerhub: tier.dockerhub.perWebhook, ecr: tier.ecr.perWebhook, deployer: tier.deployer.perWebhook })}`,
+      );
       tiers.push(tier);
     }
 
     const rows: Row[] = [];
     const tierLabel = TIERS.map((t) => t.toLocaleString('en-US')).join(' / ');
     const kinds: Array<[string, string, number, string]> = [
-      ['github', 'GitHub push, ingest', FLOOR.ingest, 'floor 4: GetItem trigger, BatchGetItem state+claim, TransactWriteItems claim+log+state, SendMessage'],
-      ['dockerhub', 'Docker Hub push, ingest', FLOOR.ingest, 'floor 4: GetItem trigger, BatchGetItem state+claim, TransactWriteItems claim+log+state, SendMessage'],
-      ['ecr', 'ECR push (EventBridge), ingest', FLOOR.ecr, 'floor 4: Query byRepository, BatchGetItem state+claim, TransactWriteItems claim+log+state, SendMessage'],
-      ['deployer', 'deployer, per message', FLOOR.deployer, 'floor 3: claim queued->deploying (conditional UpdateItem), GetItem trigger, UpdateItem result'],
+      [
+        'github',
+        'GitHub push, ingest',
+        FLOOR.ingest,
+        'floor 4: GetItem trigger, BatchGetItem state+claim, TransactWriteItems claim+log+state, SendMessage',
+      ],
+      [
+        'dockerhub',
+        'Docker Hub push, ingest',
+        FLOOR.ingest,
+        'floor 4: GetItem trigger, BatchGetItem state+claim, TransactWriteItems claim+log+state, SendMessage',
+      ],
+      [
+        'ecr',
+        'ECR push (EventBridge), ingest',
+        FLOOR.ecr,
+        'floor 4: Query byRepository, BatchGetItem state+claim, TransactWriteItems claim+log+state, SendMessage',
+      ],
+      [
+        'deployer',
+        'deployer, per message',
+        FLOOR.deployer,
+        'floor 3: claim queued->deploying (conditional UpdateItem), GetItem trigger, UpdateItem result',
+      ],
     ];
     for (const [kind, label, floor, note] of kinds) {
       const per = tiers.map((t) => (t[kind] as { perWebhook: number }).perWebhook);
@@ -216,7 +312,9 @@ async function main() {
           subjectText: per.map((p) => String(Math.round(p * 100) / 100)).join(' / '),
           floor,
           limit: 1.5,
-          note: `${Object.entries(byCommand).map(([k, v]) => `${k} ${v}`).join(', ')}; ${note}`,
+          note: `${Object.entries(byCommand)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; ${note}`,
         }),
       );
     }

@@ -13,7 +13,16 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -33,9 +42,16 @@ const VARIANTS = [
   { id: 'external', label: 'SDK external', exclude: ['@aws-sdk/*'] },
 ];
 /** the top-level entries of the project a scratch service copy must not link */
-const NOT_LINKED = new Set(['.git', '.serverless', '.esbuild', '.build', 'serverless.yml', 'bench', 'coverage', '.local']);
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
+const NOT_LINKED = new Set([
+  '.git',
+  '.serverless',
+  '.esbuild',
+  '.build',
+  'serverless.yml',
+  'bench',
+  'coverage',
+  '.local',
+]);
 
 /** A scratch copy of the service: links to the project's sources and node_modules, its own serverless.yml. */
 function scratchService(dir: string, exclude: string[]): void {
@@ -113,7 +129,19 @@ function zipSizeOf(file: string, nameInZip: string): number {
  * Where the load time goes: each dependency bundled on its own (same esbuild options), required in a fresh
  * process; median of a few. Also how many bytes each contributes to the hook bundle (esbuild metafile).
  */
-const BREAKDOWN = ['zod', 're2js', 'semver', 'minimatch', 'ipaddr.js', '@middy/core', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/batch', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-sqs'];
+const BREAKDOWN = [
+  'zod',
+  're2js',
+  'semver',
+  'minimatch',
+  'ipaddr.js',
+  '@middy/core',
+  '@aws-lambda-powertools/logger',
+  '@aws-lambda-powertools/batch',
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-sdk/client-sqs',
+];
 
 async function requireBreakdown(dir: string, esbuildOptions: any, env: Record<string, string>) {
   const esbuild = await import('esbuild');
@@ -128,10 +156,27 @@ async function requireBreakdown(dir: string, esbuildOptions: any, env: Record<st
     const entry = path.join(dir, `${pkg.replace(/[@/.]/g, '_')}.js`);
     writeFileSync(entry, `module.exports = require(${JSON.stringify(pkg)});\n`);
     const outfile = entry.replace(/\.js$/, '.bundle.js');
-    await esbuild.build({ entryPoints: [entry], outfile, bundle: true, minify: true, target: esbuildOptions.target ?? 'node22', platform: 'node', format: 'cjs', nodePaths: [path.join(ROOT, 'node_modules')], logLevel: 'silent' });
+    await esbuild.build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      minify: true,
+      target: esbuildOptions.target ?? 'node22',
+      platform: 'node',
+      format: 'cjs',
+      nodePaths: [path.join(ROOT, 'node_modules')],
+      logLevel: 'silent',
+    });
     const xs: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { env, encoding: 'utf8' });
+      const res = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+        ],
+        { env, encoding: 'utf8' },
+      );
       xs.push(Number(res.stdout));
     }
     out[pkg] = { requireMs: round(median(xs), 1), bytes: statSync(outfile).size };
@@ -139,9 +184,26 @@ async function requireBreakdown(dir: string, esbuildOptions: any, env: Record<st
   return out;
 }
 
-async function bundleComposition(entry: string, external: string[], esbuildOptions: any): Promise<Record<string, number>> {
+async function bundleComposition(
+  entry: string,
+  external: string[],
+  esbuildOptions: any,
+): Promise<Record<string, number>> {
   const esbuild = await import('esbuild');
-  const r = await esbuild.build({ entryPoints: [entry], bundle: true, minify: true, target: esbuildOptions.target ?? 'node22', platform: 'node', format: 'cjs', write: false, metafile: true, external, outfile: path.join(os.tmpdir(), 'x.js'), absWorkingDir: ROOT, logLevel: 'silent' });
+  const r = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    target: esbuildOptions.target ?? 'node22',
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    metafile: true,
+    external,
+    outfile: path.join(os.tmpdir(), 'x.js'),
+    absWorkingDir: ROOT,
+    logLevel: 'silent',
+  });
   const output = Object.values(r.metafile!.outputs)[0];
   const by: Record<string, number> = {};
   for (const [file, v] of Object.entries(output.inputs)) {
@@ -149,7 +211,12 @@ async function bundleComposition(entry: string, external: string[], esbuildOptio
     const key = m ? m[1] : file.split('/').slice(0, 2).join('/');
     by[key] = (by[key] ?? 0) + v.bytesInOutput;
   }
-  return Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, Math.round(v / 1024)]));
+  return Object.fromEntries(
+    Object.entries(by)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([k, v]) => [k, Math.round(v / 1024)]),
+  );
 }
 
 /** the functions --profile records: a receiver, and the ones whose figures were over the limit */
@@ -171,7 +238,12 @@ function selfTimeOf(p: CpuProfile, fn: string): number {
  * module each line came from. `compileMs` is V8 compiling the bundle file (node's wrapSafe: it grows with the
  * bundle's bytes, also those of code that only loads on first use), apart from running each module's top level.
  */
-async function profileColdStart(dir: string, esbuildOptions: any, env: Record<string, string>, functions: Record<string, any>) {
+async function profileColdStart(
+  dir: string,
+  esbuildOptions: any,
+  env: Record<string, string>,
+  functions: Record<string, any>,
+) {
   const esbuild = await import('esbuild');
   mkdirSync(dir, { recursive: true });
   const out = path.join(BENCH_DIR, 'profiles');
@@ -199,7 +271,9 @@ async function profileColdStart(dir: string, esbuildOptions: any, env: Record<st
     readFileSync(bundle, 'utf8')
       .split('\n')
       .forEach((line, i) => {
-        const m = /^\/\/ ((?:node_modules|lib|functions)\/\S+)$/.exec(line.replace(/^\/\/ (?:\.\.\/)+(?:[^/]+\/)*?(node_modules\/)/, '// $1'));
+        const m = /^\/\/ ((?:node_modules|lib|functions)\/\S+)$/.exec(
+          line.replace(/^\/\/ (?:\.\.\/)+(?:[^/]+\/)*?(node_modules\/)/, '// $1'),
+        );
         if (m) starts.push([i + 1, m[1]]);
       });
     const locate = (url: string, line: number) => {
@@ -220,14 +294,23 @@ async function profileColdStart(dir: string, esbuildOptions: any, env: Record<st
     mkdirSync(profDir, { recursive: true });
     const { event } = eventFor(fn);
     const timings: Timing[] = [];
-    for (let i = 0; i < 5; i++) timings.push(await runChild(bundle, handler.slice(dot + 1), event, env, dir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100']));
+    for (let i = 0; i < 5; i++)
+      timings.push(
+        await runChild(bundle, handler.slice(dot + 1), event, env, dir, [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profDir}`,
+          '--cpu-prof-interval=100',
+        ]),
+      );
     const profiles = readdirSync(profDir)
       .filter((f) => f.endsWith('.cpuprofile'))
       .map((f) => JSON.parse(readFileSync(path.join(profDir, f), 'utf8')) as CpuProfile);
     writeFileSync(path.join(out, `cold-${name}.cpuprofile`), JSON.stringify(profiles[0]));
     const top = summarizeProfile(profiles, 20, locate);
     const compileMs = round(median(profiles.map((p) => selfTimeOf(p, 'wrapSafe') / 1000)), 1);
-    log(`cold-start profile (${name}, not minified): compile ${compileMs} ms; ${JSON.stringify(top.packages.slice(0, 8))}`);
+    log(
+      `cold-start profile (${name}, not minified): compile ${compileMs} ms; ${JSON.stringify(top.packages.slice(0, 8))}`,
+    );
     results[`cold ${name}`] = {
       file: `profiles/cold-${name}.cpuprofile`,
       runs: profiles.length,
@@ -251,7 +334,9 @@ function eventFor(fn: any): { event: unknown; kind: string } {
   if (ev.httpApi) {
     const spec = typeof ev.httpApi === 'string' ? ev.httpApi : `${ev.httpApi.method} ${ev.httpApi.path}`;
     // prefer a GET route (reads the store without changing it)
-    const all = (fn.events as any[]).filter((e) => e.httpApi).map((e) => (typeof e.httpApi === 'string' ? e.httpApi : `${e.httpApi.method} ${e.httpApi.path}`));
+    const all = (fn.events as any[])
+      .filter((e) => e.httpApi)
+      .map((e) => (typeof e.httpApi === 'string' ? e.httpApi : `${e.httpApi.method} ${e.httpApi.path}`));
     const routeKey = all.find((r) => r.startsWith('GET ')) ?? spec;
     const [method, route] = routeKey.split(/\s+/);
     const params: Record<string, string> = {};
@@ -291,7 +376,11 @@ function eventFor(fn: any): { event: unknown; kind: string } {
     };
   }
   if (ev.sqs) {
-    const body = JSON.stringify({ triggerId: HEX24, logId: LOG_ID, event: { provider: 'dockerhub', kind: 'image', action: 'push', repository: 'app', repoFullName: 'team/app' } });
+    const body = JSON.stringify({
+      triggerId: HEX24,
+      logId: LOG_ID,
+      event: { provider: 'dockerhub', kind: 'image', action: 'push', repository: 'app', repoFullName: 'team/app' },
+    });
     return {
       kind: 'sqs',
       event: {
@@ -300,7 +389,15 @@ function eventFor(fn: any): { event: unknown; kind: string } {
             messageId: '00000000-0000-4000-8000-000000000001',
             receiptHandle: 'bench',
             body,
-            attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1767225600000', SenderId: '000000000000', ApproximateFirstReceiveTimestamp: '1767225600000', MessageGroupId: HEX24, SequenceNumber: '1', MessageDeduplicationId: 'x' },
+            attributes: {
+              ApproximateReceiveCount: '1',
+              SentTimestamp: '1767225600000',
+              SenderId: '000000000000',
+              ApproximateFirstReceiveTimestamp: '1767225600000',
+              MessageGroupId: HEX24,
+              SequenceNumber: '1',
+              MessageDeduplicationId: 'x',
+            },
             messageAttributes: {},
             md5OfBody: '',
             eventSource: 'aws:sqs',
@@ -348,7 +445,14 @@ interface Timing {
   error?: string;
 }
 
-function runChild(bundle: string, exportName: string, event: unknown, env: Record<string, string>, cwd: string, execArgv: string[] = []): Promise<Timing> {
+function runChild(
+  bundle: string,
+  exportName: string,
+  event: unknown,
+  env: Record<string, string>,
+  cwd: string,
+  execArgv: string[] = [],
+): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...execArgv, '-e', CHILD], {
       cwd,
@@ -362,7 +466,10 @@ function runChild(bundle: string, exportName: string, event: unknown, env: Recor
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('exit', () => {
       clearTimeout(timer);
-      const line = out.split('\n').reverse().find((l) => l.startsWith('@@BENCH '));
+      const line = out
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('@@BENCH '));
       if (!line) return reject(new Error(`no timing from ${bundle}:\n${out.slice(-2000)}\n${err.slice(-2000)}`));
       resolve(JSON.parse(line.slice('@@BENCH '.length)) as Timing);
     });
@@ -393,7 +500,18 @@ async function main() {
   const anomalies: string[] = [];
   try {
     const results: FnResult[] = [];
-    const floors: Record<string, { zipBytes: number; bundleBytes: number; totalMs: number; cpuMs: number; requireMs: number; invokeMs: number; samples: number }> = {};
+    const floors: Record<
+      string,
+      {
+        zipBytes: number;
+        bundleBytes: number;
+        totalMs: number;
+        cpuMs: number;
+        requireMs: number;
+        invokeMs: number;
+        samples: number;
+      }
+    > = {};
     const packaging: Record<string, number> = {};
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -470,7 +588,9 @@ async function main() {
           samples: rounds,
         };
         results.push(res);
-        log(`cold-start ${variant.id} ${name}: zip ${res.zipBytes} B, ${res.totalMs} ms (require ${res.requireMs} + first call ${res.invokeMs}) vs floor ${res.floorTotalMs} ms -> ${res.status}`);
+        log(
+          `cold-start ${variant.id} ${name}: zip ${res.zipBytes} B, ${res.totalMs} ms (require ${res.requireMs} + first call ${res.invokeMs}) vs floor ${res.floorTotalMs} ms -> ${res.status}`,
+        );
       }
       floors[variant.id] = {
         zipBytes: floorZip,
@@ -490,7 +610,9 @@ async function main() {
     let composition: Record<string, Record<string, number>> | undefined;
     if (!QUICK) {
       breakdown = await requireBreakdown(path.join(work, 'breakdown'), esbuildOptions, env);
-      log(`cold-start: require time by dependency (ms): ${JSON.stringify(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, v.requireMs])))}`);
+      log(
+        `cold-start: require time by dependency (ms): ${JSON.stringify(Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, v.requireMs])))}`,
+      );
       composition = {};
       for (const [label, entry] of [
         ['hookGithub', 'functions/hooks/github.ts'],
@@ -499,12 +621,22 @@ async function main() {
       ]) {
         if (!existsSync(path.join(ROOT, entry))) continue;
         composition[`${label} (SDK bundled)`] = await bundleComposition(path.join(ROOT, entry), [], esbuildOptions);
-        composition[`${label} (SDK external)`] = await bundleComposition(path.join(ROOT, entry), ['@aws-sdk/*'], esbuildOptions);
+        composition[`${label} (SDK external)`] = await bundleComposition(
+          path.join(ROOT, entry),
+          ['@aws-sdk/*'],
+          esbuildOptions,
+        );
       }
     }
 
     let profiles: Record<string, unknown> | undefined;
-    if (PROFILE) profiles = await profileColdStart(path.join(work, 'profile'), esbuildOptions, env, loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml') }).functions ?? {});
+    if (PROFILE)
+      profiles = await profileColdStart(
+        path.join(work, 'profile'),
+        esbuildOptions,
+        env,
+        loadServerlessConfig({ file: path.join(ROOT, 'serverless.yml') }).functions ?? {},
+      );
 
     // rows: the hook receivers as one group (same pipeline, one provider each), the other functions one by one
     const rows: Row[] = [];
@@ -513,9 +645,15 @@ async function main() {
       const hooks = rs.filter((r) => r.fn.startsWith('hook'));
       const admins = rs.filter((r) => r.fn.startsWith('admin'));
       const groups: Array<[string, FnResult[]]> = [
-        ...(hooks.length ? ([[`hook* (${hooks.length} functions, median)`, hooks]] as Array<[string, FnResult[]]>) : []),
-        ...rs.filter((r) => !r.fn.startsWith('hook') && !r.fn.startsWith('admin') && r.fn !== 'health').map((r) => [r.fn, [r]] as [string, FnResult[]]),
-        ...(admins.length ? ([[`admin* (${admins.length} functions, median)`, admins]] as Array<[string, FnResult[]]>) : []),
+        ...(hooks.length
+          ? ([[`hook* (${hooks.length} functions, median)`, hooks]] as Array<[string, FnResult[]]>)
+          : []),
+        ...rs
+          .filter((r) => !r.fn.startsWith('hook') && !r.fn.startsWith('admin') && r.fn !== 'health')
+          .map((r) => [r.fn, [r]] as [string, FnResult[]]),
+        ...(admins.length
+          ? ([[`admin* (${admins.length} functions, median)`, admins]] as Array<[string, FnResult[]]>)
+          : []),
       ];
       for (const [label, group] of groups) {
         // pair each function's median with the floor medians taken alongside it
@@ -549,7 +687,22 @@ async function main() {
         );
       }
     }
-    finish('cold-start', started, rows, { rounds: ROUNDS, hookRounds: HOOK_ROUNDS, packagingMs: packaging, floors, functions: results, requireBreakdown: breakdown, composition, profiles }, anomalies);
+    finish(
+      'cold-start',
+      started,
+      rows,
+      {
+        rounds: ROUNDS,
+        hookRounds: HOOK_ROUNDS,
+        packagingMs: packaging,
+        floors,
+        functions: results,
+        requireBreakdown: breakdown,
+        composition,
+        profiles,
+      },
+      anomalies,
+    );
   } finally {
     await aws.close();
     rmSync(work, { recursive: true, force: true });

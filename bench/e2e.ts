@@ -64,10 +64,13 @@ async function main() {
   });
   const sqs = new SQSClient({ region: 'us-east-1', endpoint: stand.endpoints.sqs });
   const floorQueue = await sqs.send(
-    new CreateQueueCommand({ QueueName: `bench-floor-${uniqueSuffix()}.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '540' } }),
+    new CreateQueueCommand({
+      QueueName: `bench-floor-${uniqueSuffix()}.fifo`,
+      Attributes: { FifoQueue: 'true', VisibilityTimeout: '540' },
+    }),
   );
   const floorQueueUrl = floorQueue.QueueUrl!;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const aws = require('../lib/store/aws') as typeof import('../lib/store/aws');
   const subjectMeter = new CallCounter();
   subjectMeter.attach(aws.dynamo() as never, aws.sqsClient() as never);
@@ -89,7 +92,7 @@ async function main() {
       headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return { status: res.status, body: (await res.json()) as any };
   };
 
   try {
@@ -98,14 +101,29 @@ async function main() {
     const body = dockerhubBody('release-v1.2', 999999999).replace('999999999', '__N__');
 
     /** One burst; waits for the deploys; measures. */
-    const burst = async (who: 'subject' | 'floor', triggers: Array<{ id: string; secret: string }>): Promise<RunResult> => {
+    const burst = async (
+      who: 'subject' | 'floor',
+      triggers: Array<{ id: string; secret: string }>,
+    ): Promise<RunResult> => {
       const base = who === 'subject' ? stack.url : floor.url;
-      const targets: LoadTarget[] = triggers.map((t) => ({ url: `${base}/hooks/dockerhub/${t.id}?token=${encodeURIComponent(t.secret)}`, body }));
+      const targets: LoadTarget[] = triggers.map((t) => ({
+        url: `${base}/hooks/dockerhub/${t.id}?token=${encodeURIComponent(t.secret)}`,
+        body,
+      }));
       const firstCall = target.calls.length;
       const meter = who === 'subject' ? subjectMeter : floorMeter;
       meter.reset();
-      const consumer = who === 'floor' ? startFloorConsumer({ ...floorOpts, targetUrl: (id) => `${target.url}/deploy/${id}` }) : undefined;
-      const out = await loadgen.run({ mode: 'burst', count: WEBHOOKS, concurrency: CONCURRENCY, targets, counterBase: counter });
+      const consumer =
+        who === 'floor'
+          ? startFloorConsumer({ ...floorOpts, targetUrl: (id) => `${target.url}/deploy/${id}` })
+          : undefined;
+      const out = await loadgen.run({
+        mode: 'burst',
+        count: WEBHOOKS,
+        concurrency: CONCURRENCY,
+        targets,
+        counterBase: counter,
+      });
       counter += WEBHOOKS + 1;
       const results: LoadResult[] = out.results;
       const accepted: Record<string, number> = {};
@@ -180,7 +198,10 @@ async function main() {
         for (const t of triggers) {
           let cursor: string | undefined;
           do {
-            const page = await admin('GET', `/admin/triggers/${t.id}/logs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+            const page = await admin(
+              'GET',
+              `/admin/triggers/${t.id}/logs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+            );
             for (const e of page.body.items ?? []) {
               counts[e.status] = (counts[e.status] ?? 0) + 1;
               total++;
@@ -206,16 +227,19 @@ async function main() {
           match: DOCKERHUB_MATCH,
           // every event deployed, as the floor does (the default, `latest`, would supersede most of a burst)
           queue: 'all',
-          target: { type: 'http', url: `${target.url}/deploy/{{triggerId}}`, body: { log: '{{logId}}', tag: '{{tag}}' } },
+          target: {
+            type: 'http',
+            url: `${target.url}/deploy/{{triggerId}}`,
+            body: { log: '{{logId}}', tag: '{{tag}}' },
+          },
         });
         if (res.status !== 201) throw new Error(`creating a trigger: ${res.status} ${JSON.stringify(res.body)}`);
         triggers.push(res.body);
       }
       // ABBA: who goes first alternates
-      let s: RunResult;
       let f: RunResult;
       if (r % 2 === 1) f = await burst('floor', triggers);
-      s = await burst('subject', triggers);
+      const s = await burst('subject', triggers);
       const logs = await logCounts(triggers);
       s.logs = logs.counts;
       s.logEntries = logs.total;
@@ -226,19 +250,31 @@ async function main() {
         `e2e round ${round_}: subject drain ${round(s.drainMs / 1000)} s, p50 ${round(s.p50)} p99 ${round(s.p99)} ms, deployed ${s.deployedLogs}/${s.triggered}, twice ${s.deployedTwice}, logs ${JSON.stringify(s.logs)}, AWS ${JSON.stringify(s.awsMsByCommand)} ms/event | ` +
           `floor drain ${round(f!.drainMs / 1000)} s, p50 ${round(f!.p50)} p99 ${round(f!.p99)} ms, deployed ${f!.deployedLogs}/${f!.triggered}, AWS ${JSON.stringify(f!.awsMsByCommand)} ms/event`,
       );
-      for (const [who, x] of [['subject', s], ['floor', f!]] as const) {
-        if (x.triggered !== WEBHOOKS) anomalies.push(`e2e ${who} round ${round_}: ${x.triggered} of ${WEBHOOKS} webhooks answered 202 triggered (${JSON.stringify(x.accepted)})`);
-        if (x.deployedTwice) anomalies.push(`e2e ${who} round ${round_}: ${x.deployedTwice} events deployed more than once`);
-        if (x.neverDeployed) anomalies.push(`e2e ${who} round ${round_}: ${x.neverDeployed} triggered events never deployed`);
+      for (const [who, x] of [
+        ['subject', s],
+        ['floor', f!],
+      ] as const) {
+        if (x.triggered !== WEBHOOKS)
+          anomalies.push(
+            `e2e ${who} round ${round_}: ${x.triggered} of ${WEBHOOKS} webhooks answered 202 triggered (${JSON.stringify(x.accepted)})`,
+          );
+        if (x.deployedTwice)
+          anomalies.push(`e2e ${who} round ${round_}: ${x.deployedTwice} events deployed more than once`);
+        if (x.neverDeployed)
+          anomalies.push(`e2e ${who} round ${round_}: ${x.neverDeployed} triggered events never deployed`);
       }
-      if (s.logEntries !== WEBHOOKS) anomalies.push(`e2e subject round ${round_}: ${s.logEntries} log entries for ${WEBHOOKS} webhooks`);
-      if ((s.logs?.succeeded ?? 0) !== WEBHOOKS) anomalies.push(`e2e subject round ${round_}: log statuses ${JSON.stringify(s.logs)}`);
+      if (s.logEntries !== WEBHOOKS)
+        anomalies.push(`e2e subject round ${round_}: ${s.logEntries} log entries for ${WEBHOOKS} webhooks`);
+      if ((s.logs?.succeeded ?? 0) !== WEBHOOKS)
+        anomalies.push(`e2e subject round ${round_}: log statuses ${JSON.stringify(s.logs)}`);
     }
 
-    const med = (xs: RunResult[], k: 'drainMs' | 'p50' | 'p99' | 'ackP50' | 'ackP99' | 'awsMs') => median(xs.map((x) => x[k] ?? NaN));
+    const med = (xs: RunResult[], k: 'drainMs' | 'p50' | 'p99' | 'ackP50' | 'ackP99' | 'awsMs') =>
+      median(xs.map((x) => x[k] ?? NaN));
     const last = runs.subject[runs.subject.length - 1];
-    const sum = (k: 'sent' | 'triggered' | 'deployCalls' | 'deployedLogs' | 'deployedTwice' | 'neverDeployed' | 'logEntries') =>
-      runs.subject.reduce((a, x) => a + (x[k] ?? 0), 0);
+    const sum = (
+      k: 'sent' | 'triggered' | 'deployCalls' | 'deployedLogs' | 'deployedTwice' | 'neverDeployed' | 'logEntries',
+    ) => runs.subject.reduce((a, x) => a + (x[k] ?? 0), 0);
     const rows: Row[] = [
       row({
         id: '5 drain',
@@ -259,7 +295,15 @@ async function main() {
         samples: ROUNDS,
         note: `inside AWS calls per event (ingest + deploy): subject ${round(med(runs.subject, 'awsMs'), 1)} ms, floor ${round(med(runs.floor, 'awsMs'), 1)} ms`,
       }),
-      row({ id: '5 p99', what: 'E2E webhook -> deploy call, p99', unit: 'ms', subject: med(runs.subject, 'p99'), floor: med(runs.floor, 'p99'), limit: 1.5, samples: ROUNDS }),
+      row({
+        id: '5 p99',
+        what: 'E2E webhook -> deploy call, p99',
+        unit: 'ms',
+        subject: med(runs.subject, 'p99'),
+        floor: med(runs.floor, 'p99'),
+        limit: 1.5,
+        samples: ROUNDS,
+      }),
       row({
         id: '5 counts',
         what: `E2E counts over ${ROUNDS} burst(s): sent / triggered / deployed / deployed twice / log entries`,
@@ -269,8 +313,17 @@ async function main() {
         note: `log statuses (last burst): ${JSON.stringify(last?.logs ?? {})}; deploy calls ${sum('deployCalls')}`,
       }),
     ];
-    if (errors.length) anomalies.push(`stack errors: ${errors.slice(0, 3).join(' | ')}${errors.length > 3 ? ` (+${errors.length - 3})` : ''}`);
-    finish('e2e', started, rows, { webhooks: WEBHOOKS, triggers: TRIGGERS, concurrency: CONCURRENCY, rounds: ROUNDS, runs }, anomalies);
+    if (errors.length)
+      anomalies.push(
+        `stack errors: ${errors.slice(0, 3).join(' | ')}${errors.length > 3 ? ` (+${errors.length - 3})` : ''}`,
+      );
+    finish(
+      'e2e',
+      started,
+      rows,
+      { webhooks: WEBHOOKS, triggers: TRIGGERS, concurrency: CONCURRENCY, rounds: ROUNDS, runs },
+      anomalies,
+    );
   } finally {
     loadgen.close();
     await floor.close();

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { awsEnv, fixture, log, signGithub, standIns } from './lib/common';
@@ -17,12 +17,16 @@ import { makeTrigger } from './lib/triggers';
 import { createResources, uniqueSuffix } from '../lib/local/resources';
 import { attributeSizes, itemSize } from '../lib/store/item-size';
 
-type Handler = (event: unknown, context: unknown) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 async function main() {
   awsEnv();
   const stand = await standIns();
-  const resources = await createResources({ dynamodbEndpoint: stand.endpoints.dynamodb, sqsEndpoint: stand.endpoints.sqs, suffix: `bench-size-${uniqueSuffix()}` });
+  const resources = await createResources({
+    dynamodbEndpoint: stand.endpoints.dynamodb,
+    sqsEndpoint: stand.endpoints.sqs,
+    suffix: `bench-size-${uniqueSuffix()}`,
+  });
   Object.assign(process.env, resources.env, {
     DYNAMODB_ENDPOINT: stand.endpoints.dynamodb,
     SQS_ENDPOINT: stand.endpoints.sqs,
@@ -39,7 +43,6 @@ async function main() {
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   const targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/deploy`;
 
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
   const store = require('../lib/store/store') as typeof import('../lib/store/store');
   const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
@@ -49,17 +52,24 @@ async function main() {
     dockerhub: (require('../functions/hooks/dockerhub') as { handler: Handler }).handler,
   };
   const deployer = (require('../functions/deployer') as { handler: Handler }).handler;
-  /* eslint-enable @typescript-eslint/no-require-imports */
+
   const table = resources.tables.LogsTable.tableName;
-  const raw = async (triggerId: string, sk: string) => {
-    const out = await dynamo().send(new GetItemCommand({ TableName: table, Key: { triggerId: { S: triggerId }, sk: { S: sk } }, ConsistentRead: true }));
-    return unmarshall(out.Item!, { wrapNumbers: false }) as Record<string, unknown>;
-  };
   const partition = async (triggerId: string) => {
-    const out = await dynamo().send(new QueryCommand({ TableName: table, KeyConditionExpression: 'triggerId = :t', ExpressionAttributeValues: { ':t': { S: triggerId } }, ConsistentRead: true }));
+    const out = await dynamo().send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'triggerId = :t',
+        ExpressionAttributeValues: { ':t': { S: triggerId } },
+        ConsistentRead: true,
+      }),
+    );
     return (out.Items ?? []).map((i) => unmarshall(i) as Record<string, unknown>);
   };
-  const describe = (item: Record<string, unknown>) => ({ bytes: itemSize(item), wcu: Math.ceil(itemSize(item) / 1024), attributes: attributeSizes(item) });
+  const describe = (item: Record<string, unknown>) => ({
+    bytes: itemSize(item),
+    wcu: Math.ceil(itemSize(item) / 1024),
+    attributes: attributeSizes(item),
+  });
 
   const githubBody = fixture('github/push-octokit-with-new-branch.json');
   // the deployer would answer Docker Hub's callback on the internet: the triggered case has none (the bench does so too)
@@ -72,13 +82,23 @@ async function main() {
   const cases = [
     { name: 'github untriggered', provider: 'github', body: githubBody, match: { branches: ['does-not-exist'] } },
     { name: 'github triggered', provider: 'github', body: githubBody, match: {} },
-    { name: 'dockerhub untriggered', provider: 'dockerhub', body: dockerhubFull, match: { tags: { list: ['does-not-exist'] } } },
+    {
+      name: 'dockerhub untriggered',
+      provider: 'dockerhub',
+      body: dockerhubFull,
+      match: { tags: { list: ['does-not-exist'] } },
+    },
     { name: 'dockerhub triggered (no callback_url)', provider: 'dockerhub', body: dockerhubNoCallback, match: {} },
   ];
   const results: Record<string, unknown> = {};
   let n = 0;
   for (const c of cases) {
-    const trigger = makeTrigger({ name: `size-${n++}`, provider: c.provider, match: c.match, target: { type: 'http', url: targetUrl } });
+    const trigger = makeTrigger({
+      name: `size-${n++}`,
+      provider: c.provider,
+      match: c.match,
+      target: { type: 'http', url: targetUrl },
+    });
     await store.putTrigger(trigger);
     const headers: Record<string, string> =
       c.provider === 'github'
@@ -103,7 +123,10 @@ async function main() {
             'Content-Length': String(Buffer.byteLength(c.body)),
             'Accept-Encoding': 'gzip',
           };
-    const url = c.provider === 'github' ? `/hooks/github/${trigger.id}` : `/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`;
+    const url =
+      c.provider === 'github'
+        ? `/hooks/github/${trigger.id}`
+        : `/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`;
     const event = buildHttpApiEvent({
       method: 'POST',
       url,
@@ -120,16 +143,32 @@ async function main() {
     const out: Record<string, unknown> = {
       answer,
       entry: describe(entry),
-      others: Object.fromEntries(items.filter((i) => i !== entry).map((i) => [String(i.sk).split('#')[0], describe(i)])),
+      others: Object.fromEntries(
+        items.filter((i) => i !== entry).map((i) => [String(i.sk).split('#')[0], describe(i)]),
+      ),
     };
     if (answer.status === 'triggered') {
-      const got = await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: resources.queues.DeployQueue.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 2, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
+      const got = await sqsClient().send(
+        new ReceiveMessageCommand({
+          QueueUrl: resources.queues.DeployQueue.queueUrl,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: 2,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
       const m = got.Messages![0];
       const record = toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:deploy.fifo', 'us-east-1');
       await deployer({ Records: [record] }, lambdaContext({ functionName: 'deployer', timeout: 60 }));
       const after = await partition(trigger.id);
       const done = after.find((i) => String(i.sk).startsWith('log#'))!;
-      out.afterSuccess = { status: done.status, entry: describe(done), others: Object.fromEntries(after.filter((i) => i !== done).map((i) => [String(i.sk).split('#')[0], describe(i)])) };
+      out.afterSuccess = {
+        status: done.status,
+        entry: describe(done),
+        others: Object.fromEntries(
+          after.filter((i) => i !== done).map((i) => [String(i.sk).split('#')[0], describe(i)]),
+        ),
+      };
     }
     results[c.name] = out;
 
@@ -137,7 +176,12 @@ async function main() {
     // of many, on the entry as it was created (as read back, without what the deployer added)
     const shown = await store.getLogEntry(trigger.id, String(entry.sk).slice(4));
     if (process.env.ENTRY_SIZE_DUMP) out.shown = shown;
-    const created = { ...shown!, status: (answer.status === 'triggered' ? 'queued' : answer.status) as never, attempts: [], updatedAt: shown!.receivedAt };
+    const created = {
+      ...shown!,
+      status: (answer.status === 'triggered' ? 'queued' : answer.status) as never,
+      attempts: [],
+      updatedAt: shown!.receivedAt,
+    };
     const item = store.logItem(created);
     const median = (f: () => void, rounds = 400) => {
       const ms: number[] = [];
@@ -149,7 +193,7 @@ async function main() {
       return Number(ms.sort((a, b) => a - b)[rounds >> 1].toFixed(4));
     };
     out.packMsMedian = median(() => store.logItem(created));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const { entryFromItem } = require('../lib/store/log-item') as typeof import('../lib/store/log-item');
     out.readMsMedian = median(() => entryFromItem(item));
     log(`${c.name}: ${JSON.stringify(answer)} entry ${itemSize(entry)} B`);

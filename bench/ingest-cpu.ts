@@ -14,7 +14,18 @@
 import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BENCH_DIR, PROFILE, QUICK, awsEnv, dockerhubBody, finish, githubPushBody, log, runPart, signGithub } from './lib/common';
+import {
+  BENCH_DIR,
+  PROFILE,
+  QUICK,
+  awsEnv,
+  dockerhubBody,
+  finish,
+  githubPushBody,
+  log,
+  runPart,
+  signGithub,
+} from './lib/common';
 import { defaultAnswers, memoryRequestHandler } from './lib/fake-aws';
 import { startProfiler, summarizeProfile } from './lib/profile';
 import { median, round, row, type Row } from './lib/stats';
@@ -34,18 +45,17 @@ Object.assign(process.env, {
   POWERTOOLS_SERVICE_NAME: 'triggerfish',
 });
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { lowerHeaders } = require('../lib/receive/http') as typeof import('../lib/receive/http');
 const { selectEvent } = require('../lib/match/matcher') as typeof import('../lib/match/matcher');
 const { github } = require('../lib/receive/providers/github') as typeof import('../lib/receive/providers/github');
-const { dockerhub } = require('../lib/receive/providers/dockerhub') as typeof import('../lib/receive/providers/dockerhub');
+const { dockerhub } =
+  require('../lib/receive/providers/dockerhub') as typeof import('../lib/receive/providers/dockerhub');
 const { acceptedSecrets } = require('../lib/receive/ingest') as typeof import('../lib/receive/ingest');
 const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
 const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
 const { marshall } = require('@aws-sdk/util-dynamodb') as typeof import('@aws-sdk/util-dynamodb');
 const ddbPkg = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
 const sqsPkg = require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 type Provider = typeof github;
 
@@ -64,9 +74,19 @@ interface Case {
 }
 
 function cases(): Case[] {
-  const gh = makeTrigger({ name: 'bench-gh', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: 'https://deploy.example.com/hook' } });
+  const gh = makeTrigger({
+    name: 'bench-gh',
+    provider: 'github',
+    match: GITHUB_MATCH,
+    target: { type: 'http', url: 'https://deploy.example.com/hook' },
+  });
   const ghBody = githubPushBody(1);
-  const dh = makeTrigger({ name: 'bench-dh', provider: 'dockerhub', match: DOCKERHUB_MATCH, target: { type: 'http', url: 'https://deploy.example.com/hook' } });
+  const dh = makeTrigger({
+    name: 'bench-dh',
+    provider: 'dockerhub',
+    match: DOCKERHUB_MATCH,
+    target: { type: 'http', url: 'https://deploy.example.com/hook' },
+  });
   const dhBody = dockerhubBody('release-v1.2', 1700000000);
   return [
     {
@@ -114,7 +134,9 @@ function coreSubject(c: Case): () => void {
     if (!verified.ok) throw new Error(`verify: ${verified.reason}`);
     const parsed = c.provider.parse(req, { trackedImage: c.trigger.trackedImage ?? c.trigger.match.image });
     if (parsed.kind !== 'events') throw new Error(`parse: ${parsed.reason}`);
-    const { result } = selectEvent(c.trigger.match, parsed.events, { trackedImage: c.trigger.trackedImage ?? c.trigger.match.image });
+    const { result } = selectEvent(c.trigger.match, parsed.events, {
+      trackedImage: c.trigger.trackedImage ?? c.trigger.match.image,
+    });
     if (!result.matched) throw new Error(`match: ${result.reason}`);
   };
 }
@@ -130,8 +152,9 @@ function coreFloor(c: Case): () => void {
 
 /** The Lambda handler as deployed, AWS answered from memory. */
 function handlerSubject(c: Case): () => Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require(c.handlerModule) as { handler: (e: unknown, ctx: unknown) => Promise<{ statusCode: number; body?: string }> };
+  const { handler } = require(c.handlerModule) as {
+    handler: (e: unknown, ctx: unknown) => Promise<{ statusCode: number; body?: string }>;
+  };
   const item = marshall(c.trigger, { removeUndefinedValues: true });
   const rh = memoryRequestHandler(defaultAnswers(() => ({ Item: item })));
   (dynamo().config as { requestHandler: unknown }).requestHandler = rh;
@@ -167,7 +190,9 @@ function handlerFloor(c: Case): () => Promise<void> {
   let n = 0;
   return async () => {
     n++;
-    const got = await ddb.send(new ddbPkg.GetItemCommand({ TableName: 'bench-triggers', Key: { id: { S: c.trigger.id } } }));
+    const got = await ddb.send(
+      new ddbPkg.GetItemCommand({ TableName: 'bench-triggers', Key: { id: { S: c.trigger.id } } }),
+    );
     const secret = got.Item?.secret?.S ?? '';
     const sig = createHmac('sha256', secret).update(c.body).digest('hex');
     const body = JSON.parse(c.body);
@@ -175,7 +200,12 @@ function handlerFloor(c: Case): () => Promise<void> {
     const logId = `bench${n}`;
     await ddb.send(
       new ddbPkg.BatchGetItemCommand({
-        RequestItems: { 'bench-logs': { Keys: [`state#lane`, `dedup#${n}`].map((sk) => ({ triggerId: { S: c.trigger.id }, sk: { S: sk } })), ConsistentRead: true } },
+        RequestItems: {
+          'bench-logs': {
+            Keys: [`state#lane`, `dedup#${n}`].map((sk) => ({ triggerId: { S: c.trigger.id }, sk: { S: sk } })),
+            ConsistentRead: true,
+          },
+        },
       }),
     );
     await ddb.send(
@@ -197,7 +227,17 @@ function handlerFloor(c: Case): () => Promise<void> {
               ConditionExpression: 'attribute_not_exists(sk)',
             },
           },
-          { Put: { TableName: 'bench-logs', Item: { triggerId: { S: c.trigger.id }, sk: { S: `log#${logId}` }, status: { S: 'queued' }, body: { S: c.body } } } },
+          {
+            Put: {
+              TableName: 'bench-logs',
+              Item: {
+                triggerId: { S: c.trigger.id },
+                sk: { S: `log#${logId}` },
+                status: { S: 'queued' },
+                body: { S: c.body },
+              },
+            },
+          },
         ],
       }),
     );
@@ -242,7 +282,7 @@ async function sample(fn: () => unknown, iters: number): Promise<number> {
   const c0 = cpuUs();
   for (let i = 0; i < iters; i++) {
     const r = fn();
-    if (r && typeof (r as Promise<void>).then === 'function') await r;
+    if (r && typeof (r as Promise<void>).then === 'function') await (r as Promise<void>);
   }
   return (cpuUs() - c0) / iters;
 }
@@ -278,8 +318,17 @@ async function compare(label: string, subject: () => unknown, floor: () => unkno
     s.push(await sample(subject, si));
     if (r % 2 === 0) f.push(await sample(floor, fi));
   }
-  const out = { subjectUs: median(s), floorUs: median(f), subjectSamples: s.map((x) => round(x)), floorSamples: f.map((x) => round(x)), subjectIters: si, floorIters: fi };
-  log(`ingest ${label}: ${round(out.subjectUs)} µs vs floor ${round(out.floorUs)} µs (x${round(out.subjectUs / out.floorUs)})`);
+  const out = {
+    subjectUs: median(s),
+    floorUs: median(f),
+    subjectSamples: s.map((x) => round(x)),
+    floorSamples: f.map((x) => round(x)),
+    subjectIters: si,
+    floorIters: fi,
+  };
+  log(
+    `ingest ${label}: ${round(out.subjectUs)} µs vs floor ${round(out.floorUs)} µs (x${round(out.subjectUs / out.floorUs)})`,
+  );
   return out;
 }
 
@@ -333,7 +382,10 @@ async function main() {
     details[c.name] = { bodyBytes: c.body.length, core, coreSteps: stages, handler: full };
 
     if (PROFILE) {
-      for (const [kind, fn] of [['core', coreSubject(c)], ['handler', hs]] as const) {
+      for (const [kind, fn] of [
+        ['core', coreSubject(c)],
+        ['handler', hs],
+      ] as const) {
         const iters = await calibrate(fn);
         const prof = await startProfiler();
         const t0 = Date.now();

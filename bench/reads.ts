@@ -30,7 +30,6 @@ const ROUNDS = QUICK ? 15 : 31;
 /** rare status: this many entries at every log size */
 const RARE = 5;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 interface Sample {
   ms: number;
   items: number;
@@ -45,11 +44,19 @@ function summarize(xs: Sample[]) {
   const calls = Object.fromEntries(names.map((n) => [n, round(median(xs.map((x) => x.calls[n] ?? 0)))]));
   const ms = median(xs.map((x) => x.ms));
   const inDynamo = median(xs.map((x) => Object.values(x.calls).reduce((a, b) => a + b, 0)));
-  return { ms, items: median(xs.map((x) => x.items)), got: xs.at(-1)?.got ?? 0, calls, ours: round(Math.max(0, ms - inDynamo)) };
+  return {
+    ms,
+    items: median(xs.map((x) => x.items)),
+    got: xs.at(-1)?.got ?? 0,
+    calls,
+    ours: round(Math.max(0, ms - inDynamo)),
+  };
 }
 
 const split = (s: ReturnType<typeof summarize>) =>
-  `${Object.entries(s.calls).map(([n, ms]) => `${n} ${ms}`).join(' + ')} + ours ${s.ours} ms`;
+  `${Object.entries(s.calls)
+    .map(([n, ms]) => `${n} ${ms}`)
+    .join(' + ')} + ours ${s.ours} ms`;
 
 async function main() {
   const started = Date.now();
@@ -60,11 +67,13 @@ async function main() {
     sqsEndpoint: stand.endpoints.sqs,
     suffix: `bench-reads-${uniqueSuffix()}`,
   });
-  Object.assign(process.env, resources.env, { DYNAMODB_ENDPOINT: stand.endpoints.dynamodb, SQS_ENDPOINT: stand.endpoints.sqs });
-  /* eslint-disable @typescript-eslint/no-require-imports */
+  Object.assign(process.env, resources.env, {
+    DYNAMODB_ENDPOINT: stand.endpoints.dynamodb,
+    SQS_ENDPOINT: stand.endpoints.sqs,
+  });
+
   const { dynamo } = require('../lib/store/aws') as typeof import('../lib/store/aws');
   const store = require('../lib/store/store') as typeof import('../lib/store/store');
-  /* eslint-enable @typescript-eslint/no-require-imports */
 
   // items read (ScannedCount of a Query/Scan, the items of a BatchGetItem) and the time of each command
   let current: Sample = { ms: 0, items: 0, calls: {}, got: 0 };
@@ -75,7 +84,8 @@ async function main() {
       const out = await next(args);
       current.calls[name] = (current.calls[name] ?? 0) + (performance.now() - a);
       const o = out?.output ?? {};
-      current.items += o.ScannedCount ?? Object.values(o.Responses ?? {}).reduce((n: number, r: any) => n + (r?.length ?? 0), 0);
+      current.items +=
+        o.ScannedCount ?? Object.values(o.Responses ?? {}).reduce((n: number, r: any) => n + (r?.length ?? 0), 0);
       return out;
     },
     { step: 'initialize', name: 'benchReads' },
@@ -90,7 +100,8 @@ async function main() {
   };
 
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: stand.endpoints.dynamodb, maxAttempts: 10 });
-  const writeAll = (table: string, items: Record<string, unknown>[]) => putAll(raw, table, items.length, (i) => items[i]);
+  const writeAll = (table: string, items: Record<string, unknown>[]) =>
+    putAll(raw, table, items.length, (i) => items[i]);
 
   // ---- log entries: one trigger per size; 10% untriggered, RARE failed spread over the log, the rest succeeded,
   // no `unauthorized` at all
@@ -129,10 +140,23 @@ async function main() {
 
   const cases: Array<{ key: string; what: string; opts: { limit: number; status?: any }; from?: number }> = [
     { key: 'newest', what: 'log page, limit=50', opts: { limit: 50 } },
-    { key: 'rare', what: `log page, status=failed (${RARE} entries at every size) limit=50`, opts: { limit: 50, status: 'failed' } },
-    { key: 'none', what: 'log page, status=unauthorized (no entry) limit=50', opts: { limit: 50, status: 'unauthorized' } },
+    {
+      key: 'rare',
+      what: `log page, status=failed (${RARE} entries at every size) limit=50`,
+      opts: { limit: 50, status: 'failed' },
+    },
+    {
+      key: 'none',
+      what: 'log page, status=unauthorized (no entry) limit=50',
+      opts: { limit: 50, status: 'unauthorized' },
+    },
     // a full page of a common status needs 500 entries: measured from 5,000 on
-    { key: 'common', what: 'log page, status=untriggered (10%) limit=50', opts: { limit: 50, status: 'untriggered' }, from: 500 },
+    {
+      key: 'common',
+      what: 'log page, status=untriggered (10%) limit=50',
+      opts: { limit: 50, status: 'untriggered' },
+      from: 500,
+    },
   ];
   const samples: Record<string, Record<number, Sample[]>> = {};
   for (const c of cases) samples[c.key] = Object.fromEntries(LOG_SIZES.map((s) => [s, []]));
@@ -141,7 +165,10 @@ async function main() {
       // alternate: each round visits the sizes in a rotated order
       const order = LOG_SIZES.map((_, i) => LOG_SIZES[(i + r) % LOG_SIZES.length]).filter((s) => s >= (c.from ?? 0));
       for (const size of order) {
-        const s = await measure(() => store.listLogEntries(triggerOf[size], c.opts), (p) => p.items.length);
+        const s = await measure(
+          () => store.listLogEntries(triggerOf[size], c.opts),
+          (p) => p.items.length,
+        );
         if (r > 0) samples[c.key][size].push(s); // round 0 warms up
       }
     }
@@ -199,17 +226,30 @@ async function main() {
   const tierResources = [];
   const tableOf: Record<number, string> = {};
   for (const tier of TRIGGER_TIERS) {
-    const r = await createResources({ dynamodbEndpoint: stand.endpoints.dynamodb, sqsEndpoint: stand.endpoints.sqs, suffix: `bench-reads-t${tier}-${uniqueSuffix()}` });
+    const r = await createResources({
+      dynamodbEndpoint: stand.endpoints.dynamodb,
+      sqsEndpoint: stand.endpoints.sqs,
+      suffix: `bench-reads-t${tier}-${uniqueSuffix()}`,
+    });
     tierResources.push(r);
     tableOf[tier] = r.tables.TriggersTable.tableName;
-    await writeAll(tableOf[tier], Array.from({ length: tier }, (_, i) => store.triggerItem(triggerAt(i) as any)));
+    await writeAll(
+      tableOf[tier],
+      Array.from({ length: tier }, (_, i) => store.triggerItem(triggerAt(i) as any)),
+    );
   }
   // each page as long as the smallest tier can fill it
   const smallest = TRIGGER_TIERS[0];
-  const gitlabInSmallest = Array.from({ length: smallest }, (_, i) => i).filter((i) => i % providers.length === 2).length;
+  const gitlabInSmallest = Array.from({ length: smallest }, (_, i) => i).filter(
+    (i) => i % providers.length === 2,
+  ).length;
   const listCases = [
     { key: 'all', what: `trigger list, limit=${smallest}`, opts: { limit: smallest } },
-    { key: 'provider', what: `trigger list, provider=gitlab limit=${gitlabInSmallest}`, opts: { limit: gitlabInSmallest, provider: 'gitlab' } },
+    {
+      key: 'provider',
+      what: `trigger list, provider=gitlab limit=${gitlabInSmallest}`,
+      opts: { limit: gitlabInSmallest, provider: 'gitlab' },
+    },
   ];
   const listSamples: Record<string, Record<number, Sample[]>> = {};
   const bytesOf: Record<string, number> = {};

@@ -26,11 +26,29 @@ interface Part {
 const PARTS: Part[] = [
   { key: 'ingest', file: 'ingest-cpu.ts', title: '1. Ingest CPU', needsStandIns: false, budget: QUICK ? 60 : 90 },
   { key: 'cold', file: 'cold-start.ts', title: '3. Cold start', needsStandIns: false, budget: QUICK ? 90 : 240 },
-  { key: 'calls', file: 'aws-calls.ts', title: '2. AWS calls per webhook', needsStandIns: true, budget: QUICK ? 60 : 200 },
+  {
+    key: 'calls',
+    file: 'aws-calls.ts',
+    title: '2. AWS calls per webhook',
+    needsStandIns: true,
+    budget: QUICK ? 60 : 200,
+  },
   { key: 'ack', file: 'ack.ts', title: '4. Ack latency and throughput', needsStandIns: true, budget: QUICK ? 60 : 150 },
   { key: 'e2e', file: 'e2e.ts', title: '5. End to end', needsStandIns: true, budget: QUICK ? 60 : 200 },
-  { key: 'reads', file: 'reads.ts', title: '6. Log and trigger list reads', needsStandIns: true, budget: QUICK ? 120 : 400 },
-  { key: 'cost', file: 'webhook-cost.ts', title: '7. AWS bill per million webhooks', needsStandIns: true, budget: QUICK ? 90 : 200 },
+  {
+    key: 'reads',
+    file: 'reads.ts',
+    title: '6. Log and trigger list reads',
+    needsStandIns: true,
+    budget: QUICK ? 120 : 400,
+  },
+  {
+    key: 'cost',
+    file: 'webhook-cost.ts',
+    title: '7. AWS bill per million webhooks',
+    needsStandIns: true,
+    budget: QUICK ? 90 : 200,
+  },
 ];
 
 function onlyParts(): Set<string> | undefined {
@@ -38,12 +56,22 @@ function onlyParts(): Set<string> | undefined {
   return arg ? new Set(arg.slice('--only='.length).split(',')) : undefined;
 }
 
-function runPart(part: Part, env: Record<string, string>, outFile: string): Promise<{ code: number | null; seconds: number }> {
+function runPart(
+  part: Part,
+  env: Record<string, string>,
+  outFile: string,
+): Promise<{ code: number | null; seconds: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, part.file)], {
       cwd: ROOT,
-      env: { ...process.env, ...env, BENCH_OUT: outFile, BENCH_QUICK: QUICK ? '1' : '0', BENCH_PROFILE: PROFILE ? '1' : '0' },
+      env: {
+        ...process.env,
+        ...env,
+        BENCH_OUT: outFile,
+        BENCH_QUICK: QUICK ? '1' : '0',
+        BENCH_PROFILE: PROFILE ? '1' : '0',
+      },
       // stdout carries the functions' own JSON logs: not wanted here; progress goes to stderr
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -77,12 +105,13 @@ export function table(rows: Row[]): string {
   for (const r of rows) {
     const subject = r.subjectText ? `${r.subjectText} ${r.unit}` : fmt(r.subject, r.unit);
     const flag = over(r) ? `**over ${r.limit}x**` : r.ratio !== undefined ? 'ok' : '';
-    lines.push(`| ${r.id} | ${r.what} | ${subject} | ${fmt(r.floor, r.unit)} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : ''} | ${flag} |`);
+    lines.push(
+      `| ${r.id} | ${r.what} | ${subject} | ${fmt(r.floor, r.unit)} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : ''} | ${flag} |`,
+    );
   }
   return lines.join('\n');
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function coldTable(details: any): string {
   const fns: any[] = details?.functions ?? [];
   if (!fns.length) return '';
@@ -104,27 +133,45 @@ function notes(parts: Record<string, PartResult>): string {
   const ingest = parts['ingest-cpu']?.details as any;
   if (ingest) {
     for (const k of ['github', 'dockerhub']) {
-      if (ingest[k]?.coreSteps) out.push(`- ingest ${k}, each step of the core alone (µs): ${Object.entries(ingest[k].coreSteps).map(([s, v]) => `${s} ${v}`).join(', ')}`);
+      if (ingest[k]?.coreSteps)
+        out.push(
+          `- ingest ${k}, each step of the core alone (µs): ${Object.entries(ingest[k].coreSteps)
+            .map(([s, v]) => `${s} ${v}`)
+            .join(', ')}`,
+        );
     }
   }
   const cold = parts['cold-start']?.details as any;
   if (cold?.requireBreakdown) {
     out.push(
-      `- cold start, require time of each dependency bundled alone (ms): ${Object.entries<any>(cold.requireBreakdown).map(([k, v]) => `${k} ${v.requireMs} (${Math.round(v.bytes / 1024)} KB)`).join(', ')}`,
+      `- cold start, require time of each dependency bundled alone (ms): ${Object.entries<any>(cold.requireBreakdown)
+        .map(([k, v]) => `${k} ${v.requireMs} (${Math.round(v.bytes / 1024)} KB)`)
+        .join(', ')}`,
     );
   }
   for (const [label, kb] of Object.entries<any>(cold?.composition ?? {})) {
-    out.push(`- ${label} bundle, KB (minified) by package: ${Object.entries(kb).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out.push(
+      `- ${label} bundle, KB (minified) by package: ${Object.entries(kb)
+        .slice(0, 8)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
   for (const p of Object.values(parts)) {
-    const prof = (p.details as any)?.profiles ?? ((p.details as any)?.profile ? { [p.part]: (p.details as any).profile } : undefined);
+    const prof =
+      (p.details as any)?.profiles ??
+      ((p.details as any)?.profile ? { [p.part]: (p.details as any).profile } : undefined);
     for (const [name, v] of Object.entries<any>(prof ?? {})) {
-      out.push(`- profile ${name} (${v.file}): self time by package: ${v.top.packages.slice(0, 6).map((x: any) => `${x.pkg} ${x.pct}%`).join(', ')}`);
+      out.push(
+        `- profile ${name} (${v.file}): self time by package: ${v.top.packages
+          .slice(0, 6)
+          .map((x: any) => `${x.pkg} ${x.pct}%`)
+          .join(', ')}`,
+      );
     }
   }
   return out.join('\n');
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -176,7 +223,12 @@ async function main() {
   const rows = order.flatMap((k) => results[k]?.rows ?? []);
   const anomalies = [...failures, ...Object.values(results).flatMap((r) => r.anomalies.map((a) => `${r.part}: ${a}`))];
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ? '+changes' : '';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).stdout?.trim()
+    ? '+changes'
+    : '';
   const meta = {
     date: new Date().toISOString(),
     commit: commit ? `${commit}${dirty}` : undefined,
@@ -189,7 +241,9 @@ async function main() {
     loadAvg: [Number(loadBefore.toFixed(2)), Number(os.loadavg()[0].toFixed(2))],
     seconds: Math.round((Date.now() - started) / 1000),
   };
-  const overLimit = rows.filter(over).map((r) => ({ id: r.id, what: r.what, ratio: Number(r.ratio!.toFixed(2)), limit: r.limit }));
+  const overLimit = rows
+    .filter(over)
+    .map((r) => ({ id: r.id, what: r.what, ratio: Number(r.ratio!.toFixed(2)), limit: r.limit }));
   writeFileSync(
     path.join(BENCH_DIR, 'results.json'),
     JSON.stringify({ meta, rows, overLimit, anomalies, parts: byPart }, null, 2) + '\n',
@@ -204,7 +258,9 @@ async function main() {
     '',
     notes(byPart),
     '',
-    anomalies.length ? `Anomalies:\n${anomalies.map((a) => `- ${a}`).join('\n')}` : 'Anomalies: none (every event logged, nothing deployed twice, call counts flat across trigger counts).',
+    anomalies.length
+      ? `Anomalies:\n${anomalies.map((a) => `- ${a}`).join('\n')}`
+      : 'Anomalies: none (every event logged, nothing deployed twice, call counts flat across trigger counts).',
     '',
   ].join('\n');
   writeFileSync(path.join(BENCH_DIR, 'results.md'), md);

@@ -50,7 +50,11 @@ async function main() {
       await fetch(`${stack.url}/admin/triggers`, {
         method: 'POST',
         headers: admin,
-        body: JSON.stringify({ name: 'supersede-bench', provider: 'harbor', target: { type: 'http', url: targetUrl, body: { tag: '{{tag}}' } } }),
+        body: JSON.stringify({
+          name: 'supersede-bench',
+          provider: 'harbor',
+          target: { type: 'http', url: targetUrl, body: { tag: '{{tag}}' } },
+        }),
       })
     ).json()) as { id: string; secret: string };
     const logs: string[] = [];
@@ -58,8 +62,16 @@ async function main() {
     for (let n = 0; n < PUSHES; n++) {
       const body = JSON.parse(fixture('harbor/push_artifact-default-harbor-docs-2.0-debian.json'));
       body.occur_at = 1700000000 + n;
-      body.event_data.resources[0] = { digest: `sha256:${n.toString(16).padStart(64, '0')}`, tag: `1.${n}.0`, resource_url: `hub.harbor.com/test-webhook/debian:1.${n}.0` };
-      const res = await fetch(`${stack.url}/hooks/harbor/${t.id}`, { method: 'POST', headers: { authorization: `Bearer ${t.secret}` }, body: JSON.stringify(body) });
+      body.event_data.resources[0] = {
+        digest: `sha256:${n.toString(16).padStart(64, '0')}`,
+        tag: `1.${n}.0`,
+        resource_url: `hub.harbor.com/test-webhook/debian:1.${n}.0`,
+      };
+      const res = await fetch(`${stack.url}/hooks/harbor/${t.id}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.secret}` },
+        body: JSON.stringify(body),
+      });
       logs.push(((await res.json()) as { log: string }).log);
       await sleep(50);
     }
@@ -67,7 +79,14 @@ async function main() {
     let statuses: string[] = [];
     for (;;) {
       statuses = await Promise.all(
-        logs.map(async (log) => ((await (await fetch(`${stack.url}/admin/triggers/${t.id}/logs/${log}`, { headers: admin })).json()) as { status: string }).status),
+        logs.map(
+          async (log) =>
+            (
+              (await (await fetch(`${stack.url}/admin/triggers/${t.id}/logs/${log}`, { headers: admin })).json()) as {
+                status: string;
+              }
+            ).status,
+        ),
       );
       if (statuses.every((st) => TERMINAL.has(st)) || Date.now() - lastPush > 600_000) break;
       await sleep(500);

@@ -18,7 +18,13 @@
  * Item sizes: each kind's log entry read back and sized by DynamoDB's rules (lib/store/item-size.ts).
  */
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  SendMessageCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { QUICK, awsEnv, finish, githubPushBody, log, runPart, signGithub, standIns } from './lib/common';
 import { median, round, row, type Row } from './lib/stats';
 import { itemSize } from '../lib/store/item-size';
@@ -29,9 +35,8 @@ import { createResources, loadServerlessConfig, uniqueSuffix } from '../lib/loca
 
 const N = QUICK ? 20 : 60;
 
-type Handler = (event: unknown, context: unknown) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Handler = (event: unknown, context: unknown) => Promise<any>;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 interface Tally {
   requests: Record<string, number>;
   rcu: number;
@@ -46,7 +51,11 @@ async function main() {
   const started = Date.now();
   awsEnv();
   const stand = await standIns();
-  const resources = await createResources({ dynamodbEndpoint: stand.endpoints.dynamodb, sqsEndpoint: stand.endpoints.sqs, suffix: `bench-cost-${uniqueSuffix()}` });
+  const resources = await createResources({
+    dynamodbEndpoint: stand.endpoints.dynamodb,
+    sqsEndpoint: stand.endpoints.sqs,
+    suffix: `bench-cost-${uniqueSuffix()}`,
+  });
   Object.assign(process.env, resources.env, {
     DYNAMODB_ENDPOINT: stand.endpoints.dynamodb,
     SQS_ENDPOINT: stand.endpoints.sqs,
@@ -62,14 +71,13 @@ async function main() {
   });
   const hookSize = sizing('hookGithub');
   const deployerSize = sizing('deployer');
-  /* eslint-disable @typescript-eslint/no-require-imports */
+
   const { dynamo, sqsClient } = require('../lib/store/aws') as typeof import('../lib/store/aws');
   const { putTrigger } = require('../lib/store/store') as typeof import('../lib/store/store');
   const { buildHttpApiEvent, lambdaContext } = require('../lib/local/gateway') as typeof import('../lib/local/gateway');
   const githubHandler = (require('../functions/hooks/github') as { handler: Handler }).handler;
   const deployerHandler = (require('../functions/deployer') as { handler: Handler }).handler;
   const { toSqsRecord } = require('../lib/local/sqs-poller') as typeof import('../lib/local/sqs-poller');
-  /* eslint-enable @typescript-eslint/no-require-imports */
 
   let t = empty();
   let on = false;
@@ -113,10 +121,16 @@ async function main() {
   );
 
   const target = await startTarget();
-  const gh = makeTrigger({ name: 'bench-cost', provider: 'github', match: GITHUB_MATCH, target: { type: 'http', url: `${target.url}/deploy` } });
+  const gh = makeTrigger({
+    name: 'bench-cost',
+    provider: 'github',
+    match: GITHUB_MATCH,
+    target: { type: 'http', url: `${target.url}/deploy` },
+  });
   await putTrigger(gh);
   // a fresh context per call: its deadline starts when it is made, as Lambda's does
-  const context = (fn = 'hookGithub', timeout = 10) => lambdaContext({ functionName: `triggerfish-dev-${fn}`, timeout });
+  const context = (fn = 'hookGithub', timeout = 10) =>
+    lambdaContext({ functionName: `triggerfish-dev-${fn}`, timeout });
   const send = async (body: string, delivery: string) => {
     const event = buildHttpApiEvent({
       method: 'POST',
@@ -161,8 +175,20 @@ async function main() {
   const statuses: Record<string, Record<string, number>> = {};
   const logsTable = resources.tables.LogsTable.tableName;
   const floorOnce = async (i: number) => {
-    await dynamo().send(new PutCommand({ TableName: logsTable, Item: { triggerId: gh.id, sk: `log#floor-${i}`, status: 'queued', receivedAt: new Date().toISOString() } }));
-    await sqsClient().send(new SendMessageCommand({ QueueUrl: resources.queues.DeployQueue.queueUrl, MessageBody: JSON.stringify({ triggerId: gh.id, logId: `floor-${i}` }), MessageGroupId: gh.id, MessageDeduplicationId: `floor-${i}` }));
+    await dynamo().send(
+      new PutCommand({
+        TableName: logsTable,
+        Item: { triggerId: gh.id, sk: `log#floor-${i}`, status: 'queued', receivedAt: new Date().toISOString() },
+      }),
+    );
+    await sqsClient().send(
+      new SendMessageCommand({
+        QueueUrl: resources.queues.DeployQueue.queueUrl,
+        MessageBody: JSON.stringify({ triggerId: gh.id, logId: `floor-${i}` }),
+        MessageGroupId: gh.id,
+        MessageDeduplicationId: `floor-${i}`,
+      }),
+    );
     return 'floor';
   };
   const counted = async (kind: string, one: () => Promise<string>) => {
@@ -182,17 +208,39 @@ async function main() {
   const queueUrl = resources.queues.DeployQueue.queueUrl;
   const deployFloor = async (m: Message) => {
     const { logId } = JSON.parse(m.Body ?? '{}') as { logId: string };
-    await fetch(`${target.url}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ log: logId }) }).then((r) => r.text());
-    await dynamo().send(new UpdateCommand({ TableName: logsTable, Key: { triggerId: gh.id, sk: `log#${logId}` }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'succeeded' } }));
+    await fetch(`${target.url}/deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ log: logId }),
+    }).then((r) => r.text());
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: logsTable,
+        Key: { triggerId: gh.id, sk: `log#${logId}` },
+        UpdateExpression: 'SET #s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': 'succeeded' },
+      }),
+    );
     return 'succeeded';
   };
   const deployOnce = async (m: Message) => {
-    const res = await deployerHandler({ Records: [toSqsRecord(m, resources.queues.DeployQueue.queueArn, 'us-east-1')] }, context('deployer', 300));
+    const res = await deployerHandler(
+      { Records: [toSqsRecord(m, resources.queues.DeployQueue.queueArn, 'us-east-1')] },
+      context('deployer', 300),
+    );
     return res?.batchItemFailures?.length ? 'batch item failure' : 'processed';
   };
   const drain = async (expected: number, counting = true) => {
-    for (let got = 0, idle = 0; got < expected && idle < (counting ? 10 : 2); ) {
-      const out = await esm.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    for (let got = 0, idle = 0; got < expected && idle < (counting ? 10 : 2);) {
+      const out = await esm.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
       const m = out.Messages?.[0];
       if (!m) {
         idle++;
@@ -204,7 +252,9 @@ async function main() {
         await counted(kind, () => (floor ? deployFloor(m) : deployOnce(m)));
         tallies[kind].sqsRequests += 2;
       } else await deployOnce(m);
-      await esm.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle! }] }));
+      await esm.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle! }] }),
+      );
       got++;
     }
   };
@@ -218,13 +268,17 @@ async function main() {
     await drain(2);
   }
   log(`webhook-cost: ${JSON.stringify(statuses)}`);
-  if (ms.deploy.length !== N || ms.deployFloor.length !== N) throw new Error(`deploys measured: ${ms.deploy.length} and ${ms.deployFloor.length} floor, of ${N}`);
-  if (target.calls.length < 2 * N) throw new Error(`the target was called ${target.calls.length} times for ${2 * N} deploys`);
+  if (ms.deploy.length !== N || ms.deployFloor.length !== N)
+    throw new Error(`deploys measured: ${ms.deploy.length} and ${ms.deployFloor.length} floor, of ${N}`);
+  if (target.calls.length < 2 * N)
+    throw new Error(`the target was called ${target.calls.length} times for ${2 * N} deploys`);
 
   // the entries as stored, sized by DynamoDB's rules
   const sizeOf = async (logId: string | undefined) => {
     if (!logId) return undefined;
-    const out = await dynamo().send(new GetCommand({ TableName: logsTable, Key: { triggerId: gh.id, sk: `log#${logId}` } }));
+    const out = await dynamo().send(
+      new GetCommand({ TableName: logsTable, Key: { triggerId: gh.id, sk: `log#${logId}` } }),
+    );
     return out.Item ? itemSize(out.Item) : undefined;
   };
   const entryBytes: Record<string, number | undefined> = {
@@ -266,12 +320,23 @@ async function main() {
   };
   type Bill = ReturnType<typeof bill>;
   const describe = (b: Bill) =>
-    `${Object.entries(b.per.requests).map(([k, v]) => `${v} ${k}`).join(', ')}; ${b.per.rcu} RCU, ${b.per.wcu} WCU${b.per.cancelledTransactions ? `, ${b.per.cancelledTransactions} cancelled transaction` : ''}; ${b.per.sqsRequests} SQS; ${b.per.durationMs} ms at ${b.per.memoryMb} MB ${b.per.arch}`;
+    `${Object.entries(b.per.requests)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(
+        ', ',
+      )}; ${b.per.rcu} RCU, ${b.per.wcu} WCU${b.per.cancelledTransactions ? `, ${b.per.cancelledTransactions} cancelled transaction` : ''}; ${b.per.sqsRequests} SQS; ${b.per.durationMs} ms at ${b.per.memoryMb} MB ${b.per.arch}`;
   const floor = bill('floor', hookSize, true);
   const deployFloorBill = bill('deployFloor', deployerSize, false);
   const deploy = bill('deploy', deployerSize, false);
   const rows: Row[] = [];
-  const details: Record<string, unknown> = { prices: PRICES, floor, deployFloor: deployFloorBill, deploy, statuses, entryBytes };
+  const details: Record<string, unknown> = {
+    prices: PRICES,
+    floor,
+    deployFloor: deployFloorBill,
+    deploy,
+    statuses,
+    entryBytes,
+  };
   const kb = (bytes: number | undefined) => (bytes === undefined ? '?' : `${(bytes / 1024).toFixed(1)} KB`);
   for (const kind of ['triggered', 'untriggered', 'duplicate']) {
     const b = bill(kind, hookSize, true);

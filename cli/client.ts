@@ -60,7 +60,10 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   const url = env.TRIGGERFISH_URL || saved.url;
   const token = env.TRIGGERFISH_ADMIN_TOKEN || saved.token;
   if (!url || !token) {
-    throw new CliError('not logged in: run `triggerfish login --url <base URL>` or set TRIGGERFISH_URL and TRIGGERFISH_ADMIN_TOKEN', EXIT.usage);
+    throw new CliError(
+      'not logged in: run `triggerfish login --url <base URL>` or set TRIGGERFISH_URL and TRIGGERFISH_ADMIN_TOKEN',
+      EXIT.usage,
+    );
   }
   return { url: url.replace(/\/$/, ''), token };
 }
@@ -86,7 +89,10 @@ export class Client {
     try {
       res = await fetch(`${this.settings.url}${apiPath}`, {
         method,
-        headers: { authorization: `Bearer ${this.settings.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.settings.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -102,7 +108,11 @@ export class Client {
     if (res.status >= 400) {
       const b = parsed as { message?: string; field?: string } | undefined;
       const message = typeof b === 'object' && b?.message ? b.message : `HTTP ${res.status}`;
-      throw new CliError(`${message}${b && typeof b === 'object' && b.field && !message.includes(b.field) ? ` (field ${b.field})` : ''}`, exitCodeOf(res.status), parsed);
+      throw new CliError(
+        `${message}${b && typeof b === 'object' && b.field && !message.includes(b.field) ? ` (field ${b.field})` : ''}`,
+        exitCodeOf(res.status),
+        parsed,
+      );
     }
     return { status: res.status, body: parsed };
   }
@@ -113,7 +123,11 @@ export class Client {
     const { body } = await this.call('GET', '/admin/triggers');
     const found = (body.items as Array<{ id: string; name: string }>).filter((t) => t.name === ref);
     if (found.length === 0) throw new CliError(`no trigger named ${ref}`, EXIT.notFound);
-    if (found.length > 1) throw new CliError(`${found.length} triggers are named ${ref}: use the id (${found.map((t) => t.id).join(', ')})`, EXIT.usage);
+    if (found.length > 1)
+      throw new CliError(
+        `${found.length} triggers are named ${ref}: use the id (${found.map((t) => t.id).join(', ')})`,
+        EXIT.usage,
+      );
     return found[0].id;
   }
 }

@@ -19,7 +19,6 @@ export interface Io {
   sleep?: (ms: number) => Promise<void>;
 }
 
-
 function readDocument(file: string): unknown {
   let text: string;
   try {
@@ -31,7 +30,10 @@ function readDocument(file: string): unknown {
     // YAML is a superset of JSON: one parser for both
     return /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new CliError(`${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`, EXIT.usage);
+    throw new CliError(
+      `${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      EXIT.usage,
+    );
   }
 }
 
@@ -74,11 +76,21 @@ function buildProgram(io: Io, state: { code: number }): Command {
       const last = await Promise.all(
         items.map(async (t) => (await c.call('GET', `/admin/triggers/${t.id}/logs?limit=1`)).body.items?.[0] as any),
       );
-      const rows = items.map((t, i) => ({ ...t, lastOutcome: last[i] ? { status: last[i].status, at: last[i].receivedAt, log: last[i].id } : undefined }));
+      const rows = items.map((t, i) => ({
+        ...t,
+        lastOutcome: last[i] ? { status: last[i].status, at: last[i].receivedAt, log: last[i].id } : undefined,
+      }));
       print({ items: rows }, () =>
         table(
           ['ID', 'NAME', 'PROVIDER', 'ENABLED', 'LAST', 'WHEN'],
-          rows.map((t) => [t.id, t.name, t.provider, t.enabled ? 'yes' : 'no', t.lastOutcome?.status ?? '-', when(t.lastOutcome?.at)]),
+          rows.map((t) => [
+            t.id,
+            t.name,
+            t.provider,
+            t.enabled ? 'yes' : 'no',
+            t.lastOutcome?.status ?? '-',
+            when(t.lastOutcome?.at),
+          ]),
         ),
       );
     });
@@ -89,7 +101,19 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .action(async (ref: string) => {
       const c = client();
       const { body } = await c.call('GET', `/admin/triggers/${await c.triggerId(ref)}`);
-      print(body, () => pairs({ id: body.id, name: body.name, provider: body.provider, enabled: body.enabled, match: body.match, target: body.target, queue: body.queue, notify: body.notify, updated: when(body.updatedAt) }));
+      print(body, () =>
+        pairs({
+          id: body.id,
+          name: body.name,
+          provider: body.provider,
+          enabled: body.enabled,
+          match: body.match,
+          target: body.target,
+          queue: body.queue,
+          notify: body.notify,
+          updated: when(body.updatedAt),
+        }),
+      );
     });
 
   const showSetup = (b: any) =>
@@ -107,7 +131,11 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .requiredOption('-f, --file <file>', 'YAML or JSON file, - for stdin')
     .action(async (o: { file: string }) => {
       const { body } = await client().call('POST', '/admin/triggers', readDocument(o.file));
-      print(body, () => `created ${body.name} (${body.id})\n${showSetup(body)}\nThe secret is shown once; \`triggerfish triggers setup ${body.id}\` shows the setup again.`);
+      print(
+        body,
+        () =>
+          `created ${body.name} (${body.id})\n${showSetup(body)}\nThe secret is shown once; \`triggerfish triggers setup ${body.id}\` shows the setup again.`,
+      );
     });
 
   triggers
@@ -120,7 +148,10 @@ function buildProgram(io: Io, state: { code: number }): Command {
       print(body, () => `changed ${body.name} (${body.id})`);
     });
 
-  for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [name, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     triggers
       .command(`${name} <trigger>`)
       .description(`${name} a trigger`)
@@ -156,10 +187,20 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .action(async (ref: string) => {
       const c = client();
       const { body } = await c.call('GET', `/admin/triggers/${await c.triggerId(ref)}/setup`);
-      print(body, () => `${showSetup(body)}\n\nSteps:\n${(body.steps as string[]).map((s, i) => `${i + 1}. ${s}`).join('\n')}`);
+      print(
+        body,
+        () => `${showSetup(body)}\n\nSteps:\n${(body.steps as string[]).map((s, i) => `${i + 1}. ${s}`).join('\n')}`,
+      );
     });
 
-  const entryRow = (e: any) => [e.id, e.status, when(e.receivedAt), e.event?.image ?? e.event?.repoFullName ?? '-', e.event?.tag ?? e.event?.branch ?? '-', e.reason ?? ''];
+  const entryRow = (e: any) => [
+    e.id,
+    e.status,
+    when(e.receivedAt),
+    e.event?.image ?? e.event?.repoFullName ?? '-',
+    e.event?.tag ?? e.event?.branch ?? '-',
+    e.reason ?? '',
+  ];
   const ENTRY_HEADERS = ['LOG', 'STATUS', 'RECEIVED', 'WHAT', 'TAG/BRANCH', 'REASON'];
 
   program
@@ -170,50 +211,81 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .option('--cursor <cursor>', 'the next page (printed after a page)')
     .option('--follow', 'keep printing new entries and status changes until interrupted')
     .option('--interval <ms>', 'poll interval with --follow', '2000')
-    .action(async (ref: string, o: { status?: string; limit: string; cursor?: string; follow?: boolean; interval: string }) => {
-      const c = client();
-      const id = await c.triggerId(ref);
-      const query = (cursor?: string) => {
-        const q = new URLSearchParams({ limit: o.limit });
-        if (o.status) q.set('status', o.status);
-        if (cursor) q.set('cursor', cursor);
-        return `/admin/triggers/${id}/logs?${q}`;
-      };
-      const { body } = await c.call('GET', query(o.cursor));
-      if (!o.follow) {
-        print(body, () => `${table(ENTRY_HEADERS, (body.items as any[]).map(entryRow))}${body.cursor ? `\nmore: --cursor ${body.cursor}` : ''}`);
-        return;
-      }
-      // --follow: print each entry when first seen and again when its status changes (oldest first)
-      const seen = new Map<string, string>();
-      const show = (items: any[]) => {
-        for (const e of [...items].reverse()) {
-          if (seen.get(e.id) === e.status) continue;
-          seen.set(e.id, e.status);
-          io.out(asJson() ? JSON.stringify(e) : entryRow(e).join('  ').trimEnd());
+    .action(
+      async (
+        ref: string,
+        o: { status?: string; limit: string; cursor?: string; follow?: boolean; interval: string },
+      ) => {
+        const c = client();
+        const id = await c.triggerId(ref);
+        const query = (cursor?: string) => {
+          const q = new URLSearchParams({ limit: o.limit });
+          if (o.status) q.set('status', o.status);
+          if (cursor) q.set('cursor', cursor);
+          return `/admin/triggers/${id}/logs?${q}`;
+        };
+        const { body } = await c.call('GET', query(o.cursor));
+        if (!o.follow) {
+          print(
+            body,
+            () =>
+              `${table(ENTRY_HEADERS, (body.items as any[]).map(entryRow))}${body.cursor ? `\nmore: --cursor ${body.cursor}` : ''}`,
+          );
+          return;
         }
-      };
-      show(body.items);
-      const stopAfter = io.env.TRIGGERFISH_FOLLOW_POLLS ? Number(io.env.TRIGGERFISH_FOLLOW_POLLS) : Infinity;
-      for (let polls = 0; polls < stopAfter; polls++) {
-        await sleep(Number(o.interval));
-        show((await c.call('GET', query())).body.items);
-      }
-    });
+        // --follow: print each entry when first seen and again when its status changes (oldest first)
+        const seen = new Map<string, string>();
+        const show = (items: any[]) => {
+          for (const e of [...items].reverse()) {
+            if (seen.get(e.id) === e.status) continue;
+            seen.set(e.id, e.status);
+            io.out(asJson() ? JSON.stringify(e) : entryRow(e).join('  ').trimEnd());
+          }
+        };
+        show(body.items);
+        const stopAfter = io.env.TRIGGERFISH_FOLLOW_POLLS ? Number(io.env.TRIGGERFISH_FOLLOW_POLLS) : Infinity;
+        for (let polls = 0; polls < stopAfter; polls++) {
+          await sleep(Number(o.interval));
+          show((await c.call('GET', query())).body.items);
+        }
+      },
+    );
 
   program
     .command('log <trigger> <logId>')
     .description('one entry: event, reason, redacted request, every attempt')
     .action(async (ref: string, logId: string) => {
       const c = client();
-      const { body: e } = await c.call('GET', `/admin/triggers/${await c.triggerId(ref)}/logs/${encodeURIComponent(logId)}`);
+      const { body: e } = await c.call(
+        'GET',
+        `/admin/triggers/${await c.triggerId(ref)}/logs/${encodeURIComponent(logId)}`,
+      );
       print(e, () =>
         [
-          pairs({ log: e.id, status: e.status, reason: e.reason, received: when(e.receivedAt), provider: e.provider, deliveryId: e.deliveryId, redeliveryOf: e.redeliveryOf }),
+          pairs({
+            log: e.id,
+            status: e.status,
+            reason: e.reason,
+            received: when(e.receivedAt),
+            provider: e.provider,
+            deliveryId: e.deliveryId,
+            redeliveryOf: e.redeliveryOf,
+          }),
           e.event ? `\nevent:\n${pairs(e.event)}` : '',
           e.request ? `\nrequest: ${e.request.method} ${e.request.path} (${e.request.bodyBytes} bytes)` : '',
           e.attempts?.length
-            ? `\nattempts:\n${table(['#', 'AT', 'STATUS', 'MS', 'RESPONSE/ERROR'], e.attempts.map((a: any, i: number) => [String(i + 1), when(a.at), String(a.statusCode ?? '-'), String(a.durationMs), String(a.error ?? a.response ?? '').replace(/\s+/g, ' ').slice(0, 80)]))}`
+            ? `\nattempts:\n${table(
+                ['#', 'AT', 'STATUS', 'MS', 'RESPONSE/ERROR'],
+                e.attempts.map((a: any, i: number) => [
+                  String(i + 1),
+                  when(a.at),
+                  String(a.statusCode ?? '-'),
+                  String(a.durationMs),
+                  String(a.error ?? a.response ?? '')
+                    .replace(/\s+/g, ' ')
+                    .slice(0, 80),
+                ]),
+              )}`
             : '',
         ].join(''),
       );
@@ -224,7 +296,10 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .description("run a finished entry's deploy again (a new entry)")
     .action(async (ref: string, logId: string) => {
       const c = client();
-      const { body } = await c.call('POST', `/admin/triggers/${await c.triggerId(ref)}/logs/${encodeURIComponent(logId)}/redeliver`);
+      const { body } = await c.call(
+        'POST',
+        `/admin/triggers/${await c.triggerId(ref)}/logs/${encodeURIComponent(logId)}/redeliver`,
+      );
       print(body, () => `queued as ${body.log} (redelivery of ${body.redeliveryOf})`);
     });
 
@@ -234,7 +309,10 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .action(async (ref: string) => {
       const c = client();
       const { body } = await c.call('POST', `/admin/triggers/${await c.triggerId(ref)}/test`);
-      print(body, () => `${body.status}${body.reason ? `: ${body.reason}` : ''} (log ${body.log}; sample: ${body.sample})`);
+      print(
+        body,
+        () => `${body.status}${body.reason ? `: ${body.reason}` : ''} (log ${body.log}; sample: ${body.sample})`,
+      );
       if (body.status !== 'triggered') state.code = EXIT.no;
     });
 
@@ -258,7 +336,11 @@ function buildProgram(io: Io, state: { code: number }): Command {
       }
       const c = client();
       const { body } = await c.call('POST', `/admin/triggers/${await c.triggerId(ref)}/match`, { payload, headers });
-      print(body, () => `${body.matched ? 'would deploy' : `would not deploy: ${body.reason}`}${body.event ? `\n${pairs(body.event)}` : ''}`);
+      print(
+        body,
+        () =>
+          `${body.matched ? 'would deploy' : `would not deploy: ${body.reason}`}${body.event ? `\n${pairs(body.event)}` : ''}`,
+      );
       if (!body.matched) state.code = EXIT.no;
     });
 
@@ -287,7 +369,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** The process entry: argv, stdio, environment; sets the exit code. */
 export function runFromProcess(): void {
-  main(process.argv.slice(2), {
+  void main(process.argv.slice(2), {
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
     env: process.env,

@@ -27,9 +27,18 @@ export function buildAssets(): Record<string, Asset> {
     target: ['es2020'],
     legalComments: 'none',
   }).outputFiles[0].text;
-  const css = buildSync({ entryPoints: [path.join(SRC, 'app.css')], bundle: true, minify: true, write: false, loader: { '.css': 'css' } }).outputFiles[0].text;
+  const css = buildSync({
+    entryPoints: [path.join(SRC, 'app.css')],
+    bundle: true,
+    minify: true,
+    write: false,
+    loader: { '.css': 'css' },
+  }).outputFiles[0].text;
   return {
-    'index.html': { contentType: 'text/html; charset=utf-8', body: fs.readFileSync(path.join(SRC, 'index.html'), 'utf8') },
+    'index.html': {
+      contentType: 'text/html; charset=utf-8',
+      body: fs.readFileSync(path.join(SRC, 'index.html'), 'utf8'),
+    },
     'app.js': { contentType: 'text/javascript; charset=utf-8', body: js },
     'app.css': { contentType: 'text/css; charset=utf-8', body: css },
   };

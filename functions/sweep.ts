@@ -9,5 +9,9 @@ import { reconcileInFlight, type ReconcileReport } from '../lib/deploy/reconcile
  */
 export const handler = lambdaHandler(async (): Promise<ReconcileReport> => {
   const before = new Date(Date.now() - config.sweepStuckAfterSeconds() * 1000).toISOString();
-  return reconcileInFlight({ cause: 'the sweep found it stuck in flight past the queue retention', updatedBefore: before, limit: 500 });
+  return reconcileInFlight({
+    cause: 'the sweep found it stuck in flight past the queue retention',
+    updatedBefore: before,
+    limit: 500,
+  });
 });

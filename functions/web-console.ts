@@ -17,7 +17,12 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
   };
-  if (!asset) return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...security }, body: 'Not Found' };
+  if (!asset)
+    return {
+      statusCode: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8', ...security },
+      body: 'Not Found',
+    };
   return {
     statusCode: 200,
     // the page is small; no-cache keeps a new deployment's console from mixing with an old cached script

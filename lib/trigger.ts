@@ -83,7 +83,9 @@ export interface Trigger {
  * What the admin API shows: never the secrets (nor when the previous one expires); the target's credentials (header values, URL tokens) and the
  * notifiers' URL credentials redacted, their signing secrets left out.
  */
-export function publicTrigger(trigger: Trigger): Omit<Trigger, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'> {
+export function publicTrigger(
+  trigger: Trigger,
+): Omit<Trigger, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'> {
   // previousSecretExpiresAt is internal (epoch seconds for the check); the rotate answer's previousSecretValidUntil is public
   const { secret: _s, previousSecret: _p, previousSecretExpiresAt: _e, ...rest } = trigger;
   const notify = redactNotify(rest.notify);

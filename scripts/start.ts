@@ -44,8 +44,8 @@ function launchChain(): number[] {
   let pid = process.ppid;
   for (let i = 0; i < 6 && pid > 1; i++) {
     chain.push(pid);
-    let cmd = '';
-    let parent = 0;
+    let cmd: string;
+    let parent: number;
     try {
       cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -83,11 +83,13 @@ async function main(): Promise<void> {
     // locked first: a reset must not pull the data from under a running instance
     process.on('exit', lockDataDir(ensureDataDir(dataDir)));
     if (args.reset) {
-      for (const f of fs.readdirSync(dataDir)) if (f !== 'lock') fs.rmSync(path.join(dataDir, f), { recursive: true, force: true });
+      for (const f of fs.readdirSync(dataDir))
+        if (f !== 'lock') fs.rmSync(path.join(dataDir, f), { recursive: true, force: true });
       console.log(`--reset: deleted everything in ${dataDir}`);
     }
   }
 
+  // eslint-disable-next-line prefer-const -- `shutdown` below reads it before the stack has started
   let stack: LocalStack | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  let health = 'not checked';
+  let health: string;
   try {
     const res = await fetch(`${stack.url}/health`);
     health = `${res.status}${res.ok ? '' : ` (${(await res.text()).slice(0, 200)})`}`;
@@ -149,9 +151,13 @@ async function main(): Promise<void> {
       `  data         ${dataDir ? `${dataDir} (kept across restarts; --reset or rm -rf it to start over)` : 'IN MEMORY (--in-memory): all data is lost on exit'}`,
       `  console      ${stack.url}/console  (sign in with the admin token)`,
       `  DynamoDB     ${stack.endpoints.dynamodb}  (DynamoDB Local${dynamoListensOnAllInterfaces ? ', WARNING: on every interface, no javac to bind it to loopback' : ''})`,
-      `               tables ${Object.values(t).map((x) => x.tableName).join(', ')}`,
+      `               tables ${Object.values(t)
+        .map((x) => x.tableName)
+        .join(', ')}`,
       `  SQS          ${stack.endpoints.sqs}  (fauxqs, in memory: waiting deploys are queued again from the log on start)`,
-      `               queues ${Object.values(q).map((x) => x.queueName).join(', ')}`,
+      `               queues ${Object.values(q)
+        .map((x) => x.queueName)
+        .join(', ')}`,
       `  private/loopback deploy targets: ${process.env.ALLOW_PRIVATE_TARGETS === 'true' ? 'allowed' : 'refused'}`,
       ...(stack.reconciled?.requeued.length
         ? [`  recovered    ${stack.reconciled.requeued.length} deploy(s) left in flight by the last run, queued again`]

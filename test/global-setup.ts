@@ -10,7 +10,6 @@
 import { startStandIns, type StandIns } from '../lib/local/standins';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __TRIGGERFISH_STANDINS__: StandIns | undefined;
 }
 

@@ -23,17 +23,18 @@ export class CallCounter {
     for (const c of clients) {
       c.middlewareStack.remove(NAME);
       c.middlewareStack.add(
-        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => async (args: unknown) => {
-          if (!this.on) return next(args);
-          const name = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '?').replace(/Command$/, '')}`;
-          this.counts[name] = (this.counts[name] ?? 0) + 1;
-          const t0 = performance.now();
-          try {
-            return await next(args);
-          } finally {
-            this.ms[name] = (this.ms[name] ?? 0) + performance.now() - t0;
-          }
-        },
+        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) =>
+          async (args: unknown) => {
+            if (!this.on) return next(args);
+            const name = `${(context.clientName ?? '').replace(/Client$/, '')}.${(context.commandName ?? '?').replace(/Command$/, '')}`;
+            this.counts[name] = (this.counts[name] ?? 0) + 1;
+            const t0 = performance.now();
+            try {
+              return await next(args);
+            } finally {
+              this.ms[name] = (this.ms[name] ?? 0) + performance.now() - t0;
+            }
+          },
         { step: 'initialize', name: NAME, priority: 'high' },
       );
     }

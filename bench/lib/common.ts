@@ -79,7 +79,8 @@ export async function putAll(
       const from = next;
       next = Math.min(count, next + 25);
       let reqs: WriteRequest[] = [];
-      for (let i = from; i < next; i++) reqs.push({ PutRequest: { Item: marshall(itemAt(i), { removeUndefinedValues: true }) } });
+      for (let i = from; i < next; i++)
+        reqs.push({ PutRequest: { Item: marshall(itemAt(i), { removeUndefinedValues: true }) } });
       while (reqs.length) {
         const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: reqs } }));
         reqs = out.UnprocessedItems?.[table] ?? [];

@@ -19,7 +19,11 @@ export function defaultAnswers(getItem: (input: Record<string, unknown>) => unkn
       case 'GetItem':
         return getItem(input);
       case 'SendMessage':
-        return { MessageId: '00000000-0000-4000-8000-000000000000', MD5OfMessageBody: md5(String(input.MessageBody ?? '')), SequenceNumber: '1' };
+        return {
+          MessageId: '00000000-0000-4000-8000-000000000000',
+          MD5OfMessageBody: md5(String(input.MessageBody ?? '')),
+          SequenceNumber: '1',
+        };
       case 'Query':
         return { Items: [], Count: 0, ScannedCount: 0 };
       default:
@@ -35,14 +39,23 @@ export function memoryRequestHandler(answer: Answer) {
     async handle(request: { headers: Record<string, string>; body?: unknown }) {
       const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'] ?? '';
       const op = target.slice(target.indexOf('.') + 1);
-      const text = typeof request.body === 'string' ? request.body : request.body ? decoder.decode(request.body as Uint8Array) : '{}';
+      const text =
+        typeof request.body === 'string'
+          ? request.body
+          : request.body
+            ? decoder.decode(request.body as Uint8Array)
+            : '{}';
       const out = answer(op, JSON.parse(text || '{}') as Record<string, unknown>);
       const body = Buffer.from(JSON.stringify(out ?? {}), 'utf8');
       return {
         response: {
           statusCode: 200,
           reason: 'OK',
-          headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length), 'x-amzn-requestid': 'bench' },
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'content-length': String(body.length),
+            'x-amzn-requestid': 'bench',
+          },
           body,
         },
       };
@@ -56,7 +69,11 @@ export function memoryRequestHandler(answer: Answer) {
 }
 
 /** An HTTP endpoint on loopback answering 200 `{}` to every AWS JSON call (counts them). */
-export async function startEmptyAwsEndpoint(): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+export async function startEmptyAwsEndpoint(): Promise<{
+  url: string;
+  calls: () => number;
+  close: () => Promise<void>;
+}> {
   let calls = 0;
   const server = http.createServer((req, res) => {
     req.resume();

@@ -15,7 +15,14 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { CallCounter } from './aws-count';
 
@@ -52,7 +59,10 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
         if (!secret || token.length !== secret.length || !timingSafeEqual(Buffer.from(token), Buffer.from(secret))) {
           return answer(res, 401, { message: 'unauthorized' });
         }
-        const body = JSON.parse(text) as { push_data?: { tag?: string; pushed_at?: number }; repository?: { repo_name?: string } };
+        const body = JSON.parse(text) as {
+          push_data?: { tag?: string; pushed_at?: number };
+          repository?: { repo_name?: string };
+        };
         const logId = randomUUID();
         const now = Math.floor(Date.now() / 1000);
         const dedup = `content:${body.repository?.repo_name}:${body.push_data?.tag}:${body.push_data?.pushed_at}`;
@@ -60,7 +70,12 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
         for (let tries = 0; ; tries++) {
           const read = await ddb.send(
             new BatchGetItemCommand({
-              RequestItems: { [o.logsTable]: { Keys: [stateSk, `dedup#${dedup}`].map((sk) => ({ triggerId: { S: triggerId }, sk: { S: sk } })), ConsistentRead: true } },
+              RequestItems: {
+                [o.logsTable]: {
+                  Keys: [stateSk, `dedup#${dedup}`].map((sk) => ({ triggerId: { S: triggerId }, sk: { S: sk } })),
+                  ConsistentRead: true,
+                },
+              },
             }),
           );
           const items = read.Responses?.[o.logsTable] ?? [];
@@ -74,43 +89,51 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
           }
         }
         async function write(latest: string | undefined) {
-          const stateValues: Record<string, AttributeValue> = { ':l': { S: logId }, ...(latest ? { ':prev': { S: latest } } : {}) };
+          const stateValues: Record<string, AttributeValue> = {
+            ':l': { S: logId },
+            ...(latest ? { ':prev': { S: latest } } : {}),
+          };
           await ddb.send(
-          new TransactWriteItemsCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: o.logsTable,
-                  Key: { triggerId: { S: triggerId }, sk: { S: stateSk } },
-                  UpdateExpression: 'SET latest = :l',
-                  ConditionExpression: latest ? 'latest = :prev' : 'attribute_not_exists(latest)',
-                  ExpressionAttributeValues: stateValues,
-                },
-              },
-              {
-                Put: {
-                  TableName: o.logsTable,
-                  Item: { triggerId: { S: triggerId }, sk: { S: `dedup#${dedup}` }, logId: { S: logId }, expiresAt: { N: String(now + 86400) } },
-                  ConditionExpression: 'attribute_not_exists(sk)',
-                },
-              },
-              {
-                Put: {
-                  TableName: o.logsTable,
-                  Item: {
-                    triggerId: { S: triggerId },
-                    sk: { S: `flog#${logId}` },
-                    id: { S: logId },
-                    status: { S: 'queued' },
-                    receivedAt: { S: new Date().toISOString() },
-                    body: { S: text },
-                    expiresAt: { N: String(now + 30 * 86400) },
+            new TransactWriteItemsCommand({
+              TransactItems: [
+                {
+                  Update: {
+                    TableName: o.logsTable,
+                    Key: { triggerId: { S: triggerId }, sk: { S: stateSk } },
+                    UpdateExpression: 'SET latest = :l',
+                    ConditionExpression: latest ? 'latest = :prev' : 'attribute_not_exists(latest)',
+                    ExpressionAttributeValues: stateValues,
                   },
                 },
-              },
-            ],
-          }),
-        );
+                {
+                  Put: {
+                    TableName: o.logsTable,
+                    Item: {
+                      triggerId: { S: triggerId },
+                      sk: { S: `dedup#${dedup}` },
+                      logId: { S: logId },
+                      expiresAt: { N: String(now + 86400) },
+                    },
+                    ConditionExpression: 'attribute_not_exists(sk)',
+                  },
+                },
+                {
+                  Put: {
+                    TableName: o.logsTable,
+                    Item: {
+                      triggerId: { S: triggerId },
+                      sk: { S: `flog#${logId}` },
+                      id: { S: logId },
+                      status: { S: 'queued' },
+                      receivedAt: { S: new Date().toISOString() },
+                      body: { S: text },
+                      expiresAt: { N: String(now + 30 * 86400) },
+                    },
+                  },
+                },
+              ],
+            }),
+          );
         }
         await sqs.send(
           new SendMessageCommand({
@@ -143,16 +166,26 @@ export async function startFloorReceiver(o: FloorOptions): Promise<{ url: string
 /** POST with a fresh connection (as the deployer's http target does: agent false). */
 function post(url: string, body: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
 }
 
-export function startFloorConsumer(o: FloorOptions & { targetUrl: (triggerId: string) => string }): { stop: () => Promise<void> } {
+export function startFloorConsumer(o: FloorOptions & { targetUrl: (triggerId: string) => string }): {
+  stop: () => Promise<void>;
+} {
   const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: o.dynamodbEndpoint });
   const sqs = new SQSClient({ region: 'us-east-1', endpoint: o.sqsEndpoint });
   // the consumer's DynamoDB calls are the deployer's; its ReceiveMessage/DeleteMessageBatch are the event source's
@@ -160,11 +193,17 @@ export function startFloorConsumer(o: FloorOptions & { targetUrl: (triggerId: st
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: o.queueUrl, MaxNumberOfMessages: 5, WaitTimeSeconds: 1 })).catch(() => ({ Messages: [] }));
+      const got = await sqs
+        .send(new ReceiveMessageCommand({ QueueUrl: o.queueUrl, MaxNumberOfMessages: 5, WaitTimeSeconds: 1 }))
+        .catch(() => ({ Messages: [] }));
       const messages = got.Messages ?? [];
       if (!messages.length) continue;
       for (const m of messages) {
-        const { triggerId, logId, tag } = JSON.parse(m.Body ?? '{}') as { triggerId: string; logId: string; tag?: string };
+        const { triggerId, logId, tag } = JSON.parse(m.Body ?? '{}') as {
+          triggerId: string;
+          logId: string;
+          tag?: string;
+        };
         const key = { triggerId: { S: triggerId }, sk: { S: `flog#${logId}` } };
         const claimed = await ddb
           .send(
@@ -198,7 +237,12 @@ export function startFloorConsumer(o: FloorOptions & { targetUrl: (triggerId: st
           }),
         );
       }
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: o.queueUrl,
+          Entries: messages.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
     }
   })();
   return {

@@ -26,7 +26,10 @@ export class LoadGen {
   private child: ChildProcess;
 
   constructor() {
-    this.child = fork(path.join(__dirname, 'loadgen.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.child = fork(path.join(__dirname, 'loadgen.mjs'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
   }
 
   run(job: LoadJob): Promise<{ results: LoadResult[]; elapsedMs: number }> {

@@ -6,7 +6,12 @@
 import { Session } from 'node:inspector';
 
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; hitCount?: number; children?: number[] }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    hitCount?: number;
+    children?: number[];
+  }>;
   startTime: number;
   endTime: number;
   samples?: number[];
@@ -17,7 +22,9 @@ export async function startProfiler(intervalUs = 200): Promise<{ stop: () => Pro
   const session = new Session();
   session.connect();
   const post = <T = unknown>(method: string, params?: object) =>
-    new Promise<T>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
+    new Promise<T>((resolve, reject) =>
+      session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))),
+    );
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: intervalUs });
   await post('Profiler.start');
@@ -58,7 +65,11 @@ export interface ProfileSummary {
  * `locate` names the package of a frame (default: from its script URL); for a bundle, map its lines to the
  * modules esbuild put there.
  */
-export function summarizeProfile(p: CpuProfile | CpuProfile[], top = 15, locate?: (url: string, line: number) => string | undefined): ProfileSummary {
+export function summarizeProfile(
+  p: CpuProfile | CpuProfile[],
+  top = 15,
+  locate?: (url: string, line: number) => string | undefined,
+): ProfileSummary {
   const profiles = Array.isArray(p) ? p : [p];
   let total = 0;
   const fns = new Map<string, { fn: string; where: string; us: number }>();

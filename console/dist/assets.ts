@@ -2,7 +2,7 @@
 export const ASSETS: Record<string, { contentType: string; body: string }> = {
  "index.html": {
   "contentType": "text/html; charset=utf-8",
-  "body": "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Triggerfish console</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"/console/app.css\">\n<script src=\"/console/app.js\" defer></script>\n</head>\n<body>\n<header><a href=\"#/\" class=\"brand\">Triggerfish</a><nav id=\"nav\"></nav></header>\n<main id=\"main\" tabindex=\"-1\"><noscript>The console needs JavaScript.</noscript></main>\n<div id=\"status\" role=\"status\" aria-live=\"polite\" class=\"toast\"></div>\n</body>\n</html>\n"
+  "body": "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"utf-8\" />\n    <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n    <title>Triggerfish console</title>\n    <link rel=\"icon\" href=\"data:,\" />\n    <link rel=\"stylesheet\" href=\"/console/app.css\" />\n    <script src=\"/console/app.js\" defer></script>\n  </head>\n  <body>\n    <header>\n      <a href=\"#/\" class=\"brand\">Triggerfish</a>\n      <nav id=\"nav\"></nav>\n    </header>\n    <main id=\"main\" tabindex=\"-1\"><noscript>The console needs JavaScript.</noscript></main>\n    <div id=\"status\" role=\"status\" aria-live=\"polite\" class=\"toast\"></div>\n  </body>\n</html>\n"
  },
  "app.js": {
   "contentType": "text/javascript; charset=utf-8",

@@ -8,7 +8,17 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const TOKEN_KEY = 'triggerfish.adminToken';
 const IN_FLIGHT = ['queued', 'deploying'];
-const STATUSES = ['queued', 'deploying', 'succeeded', 'failed', 'untriggered', 'unauthorized', 'rejected', 'duplicate', 'superseded'];
+const STATUSES = [
+  'queued',
+  'deploying',
+  'succeeded',
+  'failed',
+  'untriggered',
+  'unauthorized',
+  'rejected',
+  'duplicate',
+  'superseded',
+];
 /** auto-refresh of a log page while entries are queued or deploying */
 const REFRESH_MS = 2000;
 
@@ -19,7 +29,11 @@ let refreshTimer: number | undefined;
 // ---- DOM helpers ------------------------------------------------------------------------------------------
 
 type Child = Node | string | number | false | null | undefined;
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, unknown> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -28,13 +42,17 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
     else if (k === 'checked') (el as HTMLInputElement).checked = Boolean(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children) if (c !== undefined && c !== null && c !== false) el.append(typeof c === 'number' ? String(c) : c);
+  for (const c of children)
+    if (c !== undefined && c !== null && c !== false) el.append(typeof c === 'number' ? String(c) : c);
   return el;
 }
 
 function show(title: string, ...children: Child[]) {
   document.title = `${title} · Triggerfish`;
-  main.replaceChildren(h('h1', {}, title), ...children.filter(Boolean).map((c) => (typeof c === 'string' ? h('p', {}, c) : (c as Node))));
+  main.replaceChildren(
+    h('h1', {}, title),
+    ...children.filter(Boolean).map((c) => (typeof c === 'string' ? h('p', {}, c) : (c as Node))),
+  );
   main.focus();
 }
 
@@ -72,7 +90,10 @@ async function api(method: string, path: string, body?: unknown, opts: { signing
   const token = sessionStorage.getItem(TOKEN_KEY);
   const res = await fetch(path, {
     method,
-    headers: { authorization: `Bearer ${token ?? ''}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token ?? ''}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -103,7 +124,7 @@ function signIn() {
         try {
           await api('GET', '/admin/triggers', undefined, { signingIn: true });
           // no hashchange when the hash already is #/ (signed out on the list page)
-          if (location.hash === '#/') route();
+          if (location.hash === '#/') void route();
           else location.hash = '#/';
         } catch {
           error.textContent = 'That token was not accepted.';
@@ -149,9 +170,16 @@ function copyButton(text: string, label: string) {
 async function triggersPage() {
   const { items } = await api('GET', '/admin/triggers');
   const last = await Promise.all(
-    (items as Json[]).map((t) => api('GET', `/admin/triggers/${t.id}/logs?limit=1`).then((p) => p.items?.[0], () => undefined)),
+    (items as Json[]).map((t) =>
+      api('GET', `/admin/triggers/${t.id}/logs?limit=1`).then(
+        (p) => p.items?.[0],
+        () => undefined,
+      ),
+    ),
   );
-  const setups = await Promise.all((items as Json[]).map((t) => api('GET', `/admin/triggers/${t.id}/setup`).catch(() => undefined)));
+  const setups = await Promise.all(
+    (items as Json[]).map((t) => api('GET', `/admin/triggers/${t.id}/setup`).catch(() => undefined)),
+  );
   const rows = (items as Json[]).map((t, i) =>
     h(
       'tr',
@@ -174,7 +202,17 @@ async function triggersPage() {
           h(
             'table',
             {},
-            h('thead', {}, h('tr', {}, ...['Name', 'Provider', 'Enabled', 'Last outcome'].map((c) => h('th', { scope: 'col' }, c)), h('th', { scope: 'col', class: 'opt' }, 'When'), h('th', { scope: 'col' }, 'Webhook URL'))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ...['Name', 'Provider', 'Enabled', 'Last outcome'].map((c) => h('th', { scope: 'col' }, c)),
+                h('th', { scope: 'col', class: 'opt' }, 'When'),
+                h('th', { scope: 'col' }, 'Webhook URL'),
+              ),
+            ),
             h('tbody', {}, ...rows),
           ),
         )
@@ -185,7 +223,8 @@ async function triggersPage() {
 let providerIds: string[] | undefined;
 async function providers(): Promise<string[]> {
   // the list the API validates with, from its own OpenAPI document
-  providerIds ??= (await api('GET', '/admin/openapi.json')).components.schemas.TriggerCreate.properties.provider.enum as string[];
+  providerIds ??= (await api('GET', '/admin/openapi.json')).components.schemas.TriggerCreate.properties.provider
+    .enum as string[];
   return providerIds;
 }
 
@@ -194,27 +233,60 @@ async function triggerForm(id?: string) {
   const existing = id ? await api('GET', `/admin/triggers/${id}`) : undefined;
   const fields: Record<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement> = {};
   const errors: Record<string, HTMLElement> = {};
-  const field = (name: string, label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, help?: string) => {
+  const field = (
+    name: string,
+    label: string,
+    control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+    help?: string,
+  ) => {
     control.id = `f-${name}`;
     control.setAttribute('aria-describedby', `e-${name}`);
     fields[name] = control;
     errors[name] = h('p', { class: 'error', id: `e-${name}` });
-    return h('div', {}, h('label', { for: control.id }, label), help ? h('p', { class: 'muted' }, help) : null, control, errors[name]);
+    return h(
+      'div',
+      {},
+      h('label', { for: control.id }, label),
+      help ? h('p', { class: 'muted' }, help) : null,
+      control,
+      errors[name],
+    );
   };
   const names = await providers();
   const form = h(
     'form',
     { novalidate: true },
-    field('name', 'Name', h('input', { value: existing?.name ?? '', autocomplete: 'off' }), 'lowercase letters, digits, "-", ".", "_"'),
+    field(
+      'name',
+      'Name',
+      h('input', { value: existing?.name ?? '', autocomplete: 'off' }),
+      'lowercase letters, digits, "-", ".", "_"',
+    ),
     field('description', 'Description', h('input', { value: existing?.description ?? '' })),
-    id
-      ? null
-      : field('provider', 'Provider', h('select', {}, ...names.map((p) => h('option', { value: p }, p)))),
+    id ? null : field('provider', 'Provider', h('select', {}, ...names.map((p) => h('option', { value: p }, p)))),
     field('enabled', 'Enabled', h('input', { type: 'checkbox', checked: existing ? existing.enabled : true })),
-    field('match', 'Match rules (JSON)', h('textarea', {}, JSON.stringify(existing?.match ?? {}, null, 2)), 'e.g. {"tags": {"semver": ">=1.0.0"}, "branches": ["main"]}'),
-    field('target', 'Target (JSON)', h('textarea', {}, JSON.stringify(existing?.target ?? { type: 'http', url: 'https://deploy.example.com/hook' }, null, 2))),
+    field(
+      'match',
+      'Match rules (JSON)',
+      h('textarea', {}, JSON.stringify(existing?.match ?? {}, null, 2)),
+      'e.g. {"tags": {"semver": ">=1.0.0"}, "branches": ["main"]}',
+    ),
+    field(
+      'target',
+      'Target (JSON)',
+      h(
+        'textarea',
+        {},
+        JSON.stringify(existing?.target ?? { type: 'http', url: 'https://deploy.example.com/hook' }, null, 2),
+      ),
+    ),
     h('p', { class: 'error', id: 'e-form', role: 'alert' }),
-    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, id ? 'Save' : 'Create'), h('a', { class: 'button', href: id ? `#/t/${id}` : '#/' }, 'Cancel')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { class: 'primary', type: 'submit' }, id ? 'Save' : 'Create'),
+      h('a', { class: 'button', href: id ? `#/t/${id}` : '#/' }, 'Cancel'),
+    ),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -261,7 +333,19 @@ async function setupPage(id: string) {
   const s = await api('GET', `/admin/triggers/${id}/setup`);
   show(
     `Set up ${s.name} (${s.provider})`,
-    s.webhookUrl ? h('div', {}, h('h2', {}, 'Webhook URL'), h('div', { class: 'url' }, h('code', { id: 'webhook-url' }, s.webhookUrl), copyButton(s.webhookUrl, 'Copy the webhook URL'))) : null,
+    s.webhookUrl
+      ? h(
+          'div',
+          {},
+          h('h2', {}, 'Webhook URL'),
+          h(
+            'div',
+            { class: 'url' },
+            h('code', { id: 'webhook-url' }, s.webhookUrl),
+            copyButton(s.webhookUrl, 'Copy the webhook URL'),
+          ),
+        )
+      : null,
     s.headers && Object.keys(s.headers).length ? h('div', {}, h('h2', {}, 'Headers'), pretty(s.headers)) : null,
     s.settings ? h('div', {}, h('h2', {}, 'Settings'), pretty(s.settings)) : null,
     h('h2', {}, 'Steps at the sender'),
@@ -277,13 +361,29 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
   if (cursor) q.set('cursor', cursor);
   const page = await api('GET', `/admin/triggers/${id}/logs?${q}`);
   const act = (label: string, fn: () => Promise<void>) =>
-    h('button', { type: 'button', onclick: async () => { try { await fn(); } catch (e) { toast((e as Error).message); } } }, label);
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: async () => {
+          try {
+            await fn();
+          } catch (e) {
+            toast((e as Error).message);
+          }
+        },
+      },
+      label,
+    );
   const dryInput = h('textarea', { id: 'dry-payload', 'aria-describedby': 'dry-help' });
   const dryHeaders = h('input', { id: 'dry-headers', placeholder: 'X-GitHub-Event: push' });
   const dryOut = h('div', { id: 'dry-result', 'aria-live': 'polite' });
   const filter = h(
     'select',
-    { id: 'status-filter', onchange: () => (location.hash = `#/t/${id}${filter.value ? `?status=${filter.value}` : ''}`) },
+    {
+      id: 'status-filter',
+      onchange: () => (location.hash = `#/t/${id}${filter.value ? `?status=${filter.value}` : ''}`),
+    },
     h('option', { value: '' }, 'all'),
     ...STATUSES.map((s) => h('option', { value: s, ...(s === statusFilter ? { selected: true } : {}) }, s)),
   );
@@ -308,15 +408,16 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
       h('a', { class: 'button', href: `#/t/${id}/edit` }, 'Edit'),
       act(t.enabled ? 'Disable' : 'Enable', async () => {
         await api('PATCH', `/admin/triggers/${id}`, { enabled: !t.enabled });
-        route();
+        void route();
       }),
       act('Send test event', async () => {
         const r = await api('POST', `/admin/triggers/${id}/test`);
         toast(`Test event: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
-        route();
+        void route();
       }),
       act('Rotate secret', async () => {
-        if (!confirm('Rotate the secret? The sender must be given the new one; the old one works for a grace period.')) return;
+        if (!confirm('Rotate the secret? The sender must be given the new one; the old one works for a grace period.'))
+          return;
         await api('POST', `/admin/triggers/${id}/secret`);
         location.hash = `#/t/${id}/setup`;
       }),
@@ -335,7 +436,19 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
           h(
             'table',
             { id: 'log' },
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Received'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col', class: 'opt' }, 'What'), h('th', { scope: 'col' }, 'Tag / branch'), h('th', { scope: 'col', class: 'opt' }, 'Reason'))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'col' }, 'Received'),
+                h('th', { scope: 'col' }, 'Status'),
+                h('th', { scope: 'col', class: 'opt' }, 'What'),
+                h('th', { scope: 'col' }, 'Tag / branch'),
+                h('th', { scope: 'col', class: 'opt' }, 'Reason'),
+              ),
+            ),
             h('tbody', {}, ...rows),
           ),
         )
@@ -343,11 +456,27 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
     h(
       'div',
       { class: 'actions' },
-      cursor ? h('a', { class: 'button', href: `#/t/${id}${statusFilter ? `?status=${statusFilter}` : ''}` }, 'Newest') : null,
-      page.cursor ? h('a', { class: 'button', id: 'older', href: `#/t/${id}?${new URLSearchParams({ ...(statusFilter ? { status: statusFilter } : {}), cursor: page.cursor })}` }, 'Older') : null,
+      cursor
+        ? h('a', { class: 'button', href: `#/t/${id}${statusFilter ? `?status=${statusFilter}` : ''}` }, 'Newest')
+        : null,
+      page.cursor
+        ? h(
+            'a',
+            {
+              class: 'button',
+              id: 'older',
+              href: `#/t/${id}?${new URLSearchParams({ ...(statusFilter ? { status: statusFilter } : {}), cursor: page.cursor })}`,
+            },
+            'Older',
+          )
+        : null,
     ),
     h('h2', {}, 'Dry run'),
-    h('p', { class: 'muted', id: 'dry-help' }, 'Paste a payload as the sender sends it: see what the trigger would do. Nothing is stored or deployed.'),
+    h(
+      'p',
+      { class: 'muted', id: 'dry-help' },
+      'Paste a payload as the sender sends it: see what the trigger would do. Nothing is stored or deployed.',
+    ),
     h('label', { for: 'dry-payload' }, 'Payload'),
     dryInput,
     h('label', { for: 'dry-headers' }, 'Headers (one "Name: value" a line)'),
@@ -363,7 +492,10 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
         }
         try {
           const r = await api('POST', `/admin/triggers/${id}/match`, { payload: dryInput.value, headers });
-          dryOut.replaceChildren(h('p', {}, h('strong', {}, r.matched ? 'Would deploy' : `Would not deploy: ${r.reason}`)), r.event ? pretty(r.event) : '');
+          dryOut.replaceChildren(
+            h('p', {}, h('strong', {}, r.matched ? 'Would deploy' : `Would not deploy: ${r.reason}`)),
+            r.event ? pretty(r.event) : '',
+          );
         } catch (e) {
           dryOut.replaceChildren(h('p', { class: 'error' }, (e as Error).message));
         }
@@ -372,7 +504,8 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
     dryOut,
   );
   // refresh while something is on its way (and only while this page is shown)
-  if ((page.items as Json[]).some((e) => IN_FLIGHT.includes(e.status))) refreshTimer = window.setTimeout(route, REFRESH_MS);
+  if ((page.items as Json[]).some((e) => IN_FLIGHT.includes(e.status)))
+    refreshTimer = window.setTimeout(route, REFRESH_MS);
 }
 
 async function entryPage(id: string, logId: string) {
@@ -383,30 +516,41 @@ async function entryPage(id: string, logId: string) {
     h(
       'dl',
       {},
-      h('dt', {}, 'Status'), h('dd', { id: 'entry-status' }, badge(e.status)),
-      h('dt', {}, 'Reason'), h('dd', {}, e.reason ?? '–'),
-      h('dt', {}, 'Received'), h('dd', {}, when(e.receivedAt)),
-      h('dt', {}, 'Delivery'), h('dd', {}, e.deliveryId ?? '–'),
-      e.redeliveryOf ? h('dt', {}, 'Redelivery of') : null, e.redeliveryOf ? h('dd', {}, h('a', { href: `#/t/${id}/log/${e.redeliveryOf}` }, e.redeliveryOf)) : null,
-      e.request?.headers?.['x-triggerfish-test'] ? h('dt', {}, 'Test event') : null, e.request?.headers?.['x-triggerfish-test'] ? h('dd', {}, 'yes (sent from the console, CLI or API)') : null,
+      h('dt', {}, 'Status'),
+      h('dd', { id: 'entry-status' }, badge(e.status)),
+      h('dt', {}, 'Reason'),
+      h('dd', {}, e.reason ?? '–'),
+      h('dt', {}, 'Received'),
+      h('dd', {}, when(e.receivedAt)),
+      h('dt', {}, 'Delivery'),
+      h('dd', {}, e.deliveryId ?? '–'),
+      e.redeliveryOf ? h('dt', {}, 'Redelivery of') : null,
+      e.redeliveryOf ? h('dd', {}, h('a', { href: `#/t/${id}/log/${e.redeliveryOf}` }, e.redeliveryOf)) : null,
+      e.request?.headers?.['x-triggerfish-test'] ? h('dt', {}, 'Test event') : null,
+      e.request?.headers?.['x-triggerfish-test'] ? h('dd', {}, 'yes (sent from the console, CLI or API)') : null,
     ),
     h(
       'div',
       { class: 'actions' },
       h('a', { class: 'button', href: `#/t/${id}` }, 'Back to the log'),
       ['succeeded', 'failed', 'superseded'].includes(e.status) && e.event
-        ? h('button', {
-            type: 'button', id: 'redeliver',
-            onclick: async () => {
-              try {
-                const r = await api('POST', `/admin/triggers/${id}/logs/${logId}/redeliver`);
-                location.hash = `#/t/${id}/log/${r.log}`;
-                toast('Redelivered');
-              } catch (err) {
-                toast((err as Error).message);
-              }
+        ? h(
+            'button',
+            {
+              type: 'button',
+              id: 'redeliver',
+              onclick: async () => {
+                try {
+                  const r = await api('POST', `/admin/triggers/${id}/logs/${logId}/redeliver`);
+                  location.hash = `#/t/${id}/log/${r.log}`;
+                  toast('Redelivered');
+                } catch (err) {
+                  toast((err as Error).message);
+                }
+              },
             },
-          }, 'Redeliver')
+            'Redeliver',
+          )
         : null,
     ),
     h('h2', {}, 'Normalized event'),
@@ -419,13 +563,37 @@ async function entryPage(id: string, logId: string) {
           h(
             'table',
             {},
-            h('thead', {}, h('tr', {}, ...['#', 'At', 'Status', 'Duration', 'Response / error'].map((c) => h('th', { scope: 'col' }, c)))),
-            h('tbody', {}, ...attempts.map((a, i) => h('tr', {}, h('td', {}, i + 1), h('td', {}, when(a.at)), h('td', {}, a.statusCode ?? '–'), h('td', {}, `${a.durationMs} ms`), h('td', {}, pretty(a.error ?? a.response ?? ''))))),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ...['#', 'At', 'Status', 'Duration', 'Response / error'].map((c) => h('th', { scope: 'col' }, c)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              ...attempts.map((a, i) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, i + 1),
+                  h('td', {}, when(a.at)),
+                  h('td', {}, a.statusCode ?? '–'),
+                  h('td', {}, `${a.durationMs} ms`),
+                  h('td', {}, pretty(a.error ?? a.response ?? '')),
+                ),
+              ),
+            ),
           ),
         )
       : h('p', {}, '–'),
     h('h2', {}, 'Request (redacted)'),
-    e.request ? pretty({ method: e.request.method, path: e.request.path, query: e.request.query, headers: e.request.headers }) : null,
+    e.request
+      ? pretty({ method: e.request.method, path: e.request.path, query: e.request.query, headers: e.request.headers })
+      : null,
     e.request ? pretty(jsonOrText(e.request.body)) : null,
   );
   if (IN_FLIGHT.includes(e.status)) refreshTimer = window.setTimeout(route, REFRESH_MS);
@@ -456,5 +624,5 @@ async function route() {
   }
 }
 
-window.addEventListener('hashchange', route);
-route();
+window.addEventListener('hashchange', () => void route());
+void route();

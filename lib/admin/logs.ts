@@ -20,7 +20,10 @@ async function list(req: AdminRequest) {
   if (!parsed.success) return zodError(parsed.error);
   const { status, limit, cursor, since, until } = parsed.data;
   if (cursor && !store.isValidCursor(cursor, req.params.id, status)) {
-    return json(400, { message: 'invalid cursor: use the cursor of the previous page as given (same status)', field: 'cursor' });
+    return json(400, {
+      message: 'invalid cursor: use the cursor of the previous page as given (same status)',
+      field: 'cursor',
+    });
   }
   const page = await store.listLogEntries(req.params.id, {
     status,
@@ -65,7 +68,13 @@ async function redeliver(req: AdminRequest) {
       store.newLogEntry({
         triggerId: id,
         provider: entry.provider,
-        request: { method: 'POST', path: req.event.rawPath ?? `/admin/triggers/${id}/logs/${logId}/redeliver`, headers: {}, body: '', bodyBytes: 0 },
+        request: {
+          method: 'POST',
+          path: req.event.rawPath ?? `/admin/triggers/${id}/logs/${logId}/redeliver`,
+          headers: {},
+          body: '',
+          bodyBytes: 0,
+        },
         ...fields,
       }),
     { redeliveryOf: logId },

@@ -19,7 +19,11 @@ type Json = Record<string, unknown>;
 
 /** JSON Schema of a zod schema as requests must look (defaults optional), without the $schema line. */
 function schemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): Json {
-  const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  const { $schema: _s, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Json;
   return rest;
 }
 
@@ -34,12 +38,33 @@ function queryParameters(schema: z.ZodObject): Json[] {
   }));
 }
 
-const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 }, description: 'trigger id' };
-const logId = { name: 'logId', in: 'path', required: true, schema: { type: 'string', maxLength: 64 }, description: 'log entry id' };
-const jsonBody = (ref: string) => ({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
-const answer = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+const id = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', maxLength: 64 },
+  description: 'trigger id',
+};
+const logId = {
+  name: 'logId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', maxLength: 64 },
+  description: 'log entry id',
+};
+const jsonBody = (ref: string) => ({
+  required: true,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+const answer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
 const errors = {
-  '400': { description: 'bad input, naming the field', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '400': {
+    description: 'bad input, naming the field',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
   '401': { description: 'missing or wrong admin token' },
   '404': { description: 'unknown trigger or entry' },
 };
@@ -54,19 +79,87 @@ interface Operation {
 }
 
 const OPERATIONS: Operation[] = [
-  { method: 'post', path: '/admin/triggers', summary: 'Create a trigger (the answer shows its secret and setup once)', body: 'TriggerCreate', ok: ['201', 'the trigger, its secret and how to set up the sender'] },
-  { method: 'get', path: '/admin/triggers', summary: 'List triggers (never with secrets)', ok: ['200', '{ items: [trigger] }'] },
+  {
+    method: 'post',
+    path: '/admin/triggers',
+    summary: 'Create a trigger (the answer shows its secret and setup once)',
+    body: 'TriggerCreate',
+    ok: ['201', 'the trigger, its secret and how to set up the sender'],
+  },
+  {
+    method: 'get',
+    path: '/admin/triggers',
+    summary: 'List triggers (never with secrets)',
+    ok: ['200', '{ items: [trigger] }'],
+  },
   { method: 'get', path: '/admin/triggers/{id}', summary: 'Read a trigger', params: [id], ok: ['200', 'the trigger'] },
-  { method: 'patch', path: '/admin/triggers/{id}', summary: 'Change a trigger', params: [id], body: 'TriggerPatch', ok: ['200', 'the trigger'] },
+  {
+    method: 'patch',
+    path: '/admin/triggers/{id}',
+    summary: 'Change a trigger',
+    params: [id],
+    body: 'TriggerPatch',
+    ok: ['200', 'the trigger'],
+  },
   { method: 'delete', path: '/admin/triggers/{id}', summary: 'Delete a trigger', params: [id], ok: ['204', 'deleted'] },
-  { method: 'post', path: '/admin/triggers/{id}/secret', summary: 'Rotate the trigger secret (the previous one stays valid for a grace period)', params: [id], ok: ['200', 'the trigger with its new secret and setup'] },
-  { method: 'post', path: '/admin/triggers/{id}/notify/secret', summary: "Rotate the webhook notifiers' signing secrets", params: [id], ok: ['200', 'the trigger with the new signing secrets'] },
-  { method: 'get', path: '/admin/triggers/{id}/setup', summary: 'What to paste at the sender: webhook URL, headers, settings, steps', params: [id], ok: ['200', 'the setup'] },
-  { method: 'post', path: '/admin/triggers/{id}/match', summary: 'Dry run: the normalized events of a payload and the match result; nothing is stored', params: [id], body: 'MatchRequest', ok: ['200', '{ matched, status, reason?, event, events }'] },
-  { method: 'post', path: '/admin/triggers/{id}/test', summary: "Send a signed sample of the trigger's provider through the real pipeline (logged with the x-triggerfish-test header)", params: [id], ok: ['202', "the webhook's answer: { test, sample, webhookStatus, log, status, reason? }"] },
-  { method: 'get', path: '/admin/triggers/{id}/logs', summary: 'The trigger log, newest first', params: [id, ...queryParameters(logListQuery)], ok: ['200', '{ items: [entry], cursor? }'] },
-  { method: 'get', path: '/admin/triggers/{id}/logs/{logId}', summary: 'One log entry: event, reason, redacted request, attempts', params: [id, logId], ok: ['200', 'the entry'] },
-  { method: 'post', path: '/admin/triggers/{id}/logs/{logId}/redeliver', summary: "Run a finished entry's deploy again, as a new entry", params: [id, logId], ok: ['202', '{ log, status, redeliveryOf }'] },
+  {
+    method: 'post',
+    path: '/admin/triggers/{id}/secret',
+    summary: 'Rotate the trigger secret (the previous one stays valid for a grace period)',
+    params: [id],
+    ok: ['200', 'the trigger with its new secret and setup'],
+  },
+  {
+    method: 'post',
+    path: '/admin/triggers/{id}/notify/secret',
+    summary: "Rotate the webhook notifiers' signing secrets",
+    params: [id],
+    ok: ['200', 'the trigger with the new signing secrets'],
+  },
+  {
+    method: 'get',
+    path: '/admin/triggers/{id}/setup',
+    summary: 'What to paste at the sender: webhook URL, headers, settings, steps',
+    params: [id],
+    ok: ['200', 'the setup'],
+  },
+  {
+    method: 'post',
+    path: '/admin/triggers/{id}/match',
+    summary: 'Dry run: the normalized events of a payload and the match result; nothing is stored',
+    params: [id],
+    body: 'MatchRequest',
+    ok: ['200', '{ matched, status, reason?, event, events }'],
+  },
+  {
+    method: 'post',
+    path: '/admin/triggers/{id}/test',
+    summary:
+      "Send a signed sample of the trigger's provider through the real pipeline (logged with the x-triggerfish-test header)",
+    params: [id],
+    ok: ['202', "the webhook's answer: { test, sample, webhookStatus, log, status, reason? }"],
+  },
+  {
+    method: 'get',
+    path: '/admin/triggers/{id}/logs',
+    summary: 'The trigger log, newest first',
+    params: [id, ...queryParameters(logListQuery)],
+    ok: ['200', '{ items: [entry], cursor? }'],
+  },
+  {
+    method: 'get',
+    path: '/admin/triggers/{id}/logs/{logId}',
+    summary: 'One log entry: event, reason, redacted request, attempts',
+    params: [id, logId],
+    ok: ['200', 'the entry'],
+  },
+  {
+    method: 'post',
+    path: '/admin/triggers/{id}/logs/{logId}/redeliver',
+    summary: "Run a finished entry's deploy again, as a new entry",
+    params: [id, logId],
+    ok: ['202', '{ log, status, redeliveryOf }'],
+  },
   { method: 'get', path: '/admin/openapi.json', summary: 'This document', ok: ['200', 'OpenAPI 3.1'] },
 ];
 
@@ -84,12 +177,18 @@ export function openApiDocument(): Json {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Triggerfish admin API', version: '1', description: `Log entry statuses: ${LOG_STATUSES.join(', ')}` },
+    info: {
+      title: 'Triggerfish admin API',
+      version: '1',
+      description: `Log entry statuses: ${LOG_STATUSES.join(', ')}`,
+    },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     security: [{ adminToken: [] }],
     paths,
     components: {
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <admin token>' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <admin token>' },
+      },
       schemas: {
         TriggerCreate: schemaOf(triggerCreateSchema),
         TriggerPatch: schemaOf(triggerPatchSchema),

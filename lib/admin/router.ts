@@ -24,7 +24,11 @@ export function adminHandler(routes: Routes): HttpHandler {
   return httpHandler(async (event) => {
     try {
       if (!(await isAdmin(event))) {
-        return json(401, { message: 'missing or wrong admin token (Authorization: Bearer <token>)' }, { 'www-authenticate': 'Bearer' });
+        return json(
+          401,
+          { message: 'missing or wrong admin token (Authorization: Bearer <token>)' },
+          { 'www-authenticate': 'Bearer' },
+        );
       }
       const route = routes[event.routeKey];
       if (!route) return json(404, { message: 'Not Found' });

@@ -29,9 +29,15 @@ const samplesModule = lazy(() => import('./samples'));
 export const TEST_HEADER = 'x-triggerfish-test';
 
 /** The sender's own steps, in its words: where the values of the setup answer go. */
-function steps(trigger: Trigger, setup: Awaited<ReturnType<typeof senderSetup>>, provider: Provider | undefined): string[] {
+function steps(
+  trigger: Trigger,
+  setup: Awaited<ReturnType<typeof senderSetup>>,
+  provider: Provider | undefined,
+): string[] {
   if (!('webhookUrl' in setup)) return [setup.hint];
-  const out = [`In ${provider?.title ?? trigger.provider}, add a webhook (notification) with the URL ${setup.webhookUrl}`];
+  const out = [
+    `In ${provider?.title ?? trigger.provider}, add a webhook (notification) with the URL ${setup.webhookUrl}`,
+  ];
   for (const [name, value] of Object.entries(setup.headers)) out.push(`Add the header ${name}: ${value}`);
   for (const [name, value] of Object.entries(setup.settings ?? {})) out.push(`Set "${name}" to ${value}`);
   out.push(setup.hint);
@@ -42,7 +48,13 @@ async function setup(req: AdminRequest) {
   const trigger = await store.getTrigger(req.params.id);
   if (!trigger) return json(404, { message: 'unknown trigger' });
   const s = await senderSetup(trigger, req);
-  return json(200, { id: trigger.id, name: trigger.name, provider: trigger.provider, ...s, steps: steps(trigger, s, (await senderRegistry())[trigger.provider]) });
+  return json(200, {
+    id: trigger.id,
+    name: trigger.name,
+    provider: trigger.provider,
+    ...s,
+    steps: steps(trigger, s, (await senderRegistry())[trigger.provider]),
+  });
 }
 
 /** The normalized events of a payload and what the trigger makes of them; reads the trigger, writes nothing. */
@@ -58,11 +70,21 @@ async function match(req: AdminRequest) {
   const raw = Buffer.from(text, 'utf8');
   const decoded = decodeBody(raw, headers['content-type'], { formPayload: provider.formPayload });
   if (!decoded.ok) return json(400, { message: decoded.reason, field: 'payload' });
-  const read = parseForTrigger(provider, { headers, query: {}, rawBody: text, rawBytes: raw, body: decoded.body }, trigger, 'payload');
+  const read = parseForTrigger(
+    provider,
+    { headers, query: {}, rawBody: text, rawBytes: raw, body: decoded.body },
+    trigger,
+    'payload',
+  );
   if (!read.ok) return json(400, { message: read.message, field: read.field });
   const result = read.parsed;
   if (result.kind === 'ignored') {
-    return json(200, { matched: false, status: 'untriggered', reason: result.reason, events: result.event ? [result.event] : [] });
+    return json(200, {
+      matched: false,
+      status: 'untriggered',
+      reason: result.reason,
+      events: result.event ? [result.event] : [],
+    });
   }
   const events: NormalizedEvent[] = result.events;
   // dispatch's own choice and reasons; the deploy state ("already running") is not consulted
@@ -78,7 +100,13 @@ async function match(req: AdminRequest) {
 }
 
 /** A request as API Gateway would hand the receiver the sample (so ingest() runs exactly as for a webhook). */
-function webhookEvent(trigger: Trigger, req: AdminRequest, body: string, headers: Record<string, string>, query: Record<string, string>): APIGatewayProxyEventV2 {
+function webhookEvent(
+  trigger: Trigger,
+  req: AdminRequest,
+  body: string,
+  headers: Record<string, string>,
+  query: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const path = `/hooks/${trigger.provider}/${trigger.id}`;
   const qs = new URLSearchParams(query).toString();
   return {
@@ -111,9 +139,17 @@ async function test(req: AdminRequest) {
     });
   }
   const headers = { ...sample.headers, [TEST_HEADER]: 'true', 'user-agent': 'Triggerfish-Test/1' };
-  const answer: HttpResult = await handleWebhook(provider, webhookEvent(trigger, req, sample.body, headers, sample.query));
+  const answer: HttpResult = await handleWebhook(
+    provider,
+    webhookEvent(trigger, req, sample.body, headers, sample.query),
+  );
   const said = answer.body ? JSON.parse(answer.body) : {};
-  return json(answer.statusCode === 503 ? 503 : 202, { test: true, sample: sample.source, webhookStatus: answer.statusCode, ...said });
+  return json(answer.statusCode === 503 ? 503 : 202, {
+    test: true,
+    sample: sample.source,
+    webhookStatus: answer.statusCode,
+    ...said,
+  });
 }
 
 async function openapi() {

@@ -50,9 +50,17 @@ function unstorableNumber(trigger: Trigger) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'number') {
       const a = Math.abs(v);
-      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)) || a >= 1e126 || (a !== 0 && a < 1e-130)) {
+      if (
+        !Number.isFinite(v) ||
+        (Number.isInteger(v) && !Number.isSafeInteger(v)) ||
+        a >= 1e126 ||
+        (a !== 0 && a < 1e-130)
+      ) {
         const field = path.join('.');
-        return json(400, { message: `invalid ${field}: ${v} cannot be stored (at most 2^53 for integers, 1e125 otherwise)`, field });
+        return json(400, {
+          message: `invalid ${field}: ${v} cannot be stored (at most 2^53 for integers, 1e125 otherwise)`,
+          field,
+        });
       }
     } else if (v && typeof v === 'object') {
       for (const [k, child] of Object.entries(v)) stack.push([child, [...path, k]]);
@@ -70,14 +78,19 @@ export const senderRegistry = lazy(async () => (await import('../receive/provide
 /** How the sender must be set up: the URL to paste, and headers to add where the provider takes custom headers. */
 export async function senderSetup(trigger: Trigger, req: Pick<AdminRequest, 'event'>) {
   if (trigger.provider === 'ecr') {
-    return { hint: 'ECR events arrive through EventBridge; no webhook URL to configure', repositoryKey: trigger.repositoryKey };
+    return {
+      hint: 'ECR events arrive through EventBridge; no webhook URL to configure',
+      repositoryKey: trigger.repositoryKey,
+    };
   }
   const provider = (await senderRegistry())[trigger.provider];
   const url = `${baseUrl(req.event, config.publicBaseUrl())}/hooks/${trigger.provider}/${trigger.id}`;
   return {
     // a header keeps the secret out of URLs (and the sender's logs) where the sender can send one (TCR)
     webhookUrl:
-      provider.credential.query && !provider.credential.headers ? `${url}?token=${encodeURIComponent(trigger.secret)}` : url,
+      provider.credential.query && !provider.credential.headers
+        ? `${url}?token=${encodeURIComponent(trigger.secret)}`
+        : url,
     headers: provider.credential.headers?.(trigger.secret) ?? {},
     ...(provider.credential.settings ? { settings: provider.credential.settings(trigger.secret) } : {}),
     hint: provider.credential.hint,
@@ -97,7 +110,8 @@ function validateEcr(trigger: Pick<Trigger, 'provider' | 'match'>) {
   const repo = trigger.match.repository;
   if (!repo || /[*?{}[\]]/.test(repo) || (trigger.match.namespace && /[*?{}[\]]/.test(trigger.match.namespace))) {
     return json(400, {
-      message: 'invalid match.repository: ECR triggers need an exact repository name (no glob): events are matched by repository through an index',
+      message:
+        'invalid match.repository: ECR triggers need an exact repository name (no glob): events are matched by repository through an index',
       field: 'match.repository',
     });
   }
@@ -118,7 +132,11 @@ async function nameTaken(name: string, exceptId?: string) {
     }
   }
   if (!other) return undefined;
-  return json(409, { message: `a trigger named ${name} already exists (${other.id}); names are unique`, field: 'name', id: other.id });
+  return json(409, {
+    message: `a trigger named ${name} already exists (${other.id}); names are unique`,
+    field: 'name',
+    id: other.id,
+  });
 }
 
 async function create(req: AdminRequest) {
@@ -158,7 +176,10 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(100),
   cursor: z.string().max(2048).optional(),
   provider: z.enum(PROVIDER_IDS).optional(),
-  enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  enabled: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 /** One page, oldest first; `cursor` (from the previous page, same filters) gives the next. */
@@ -167,7 +188,10 @@ async function list(req: AdminRequest) {
   if (!parsed.success) return zodError(parsed.error);
   const { limit, cursor, provider, enabled } = parsed.data;
   if (cursor && !store.isValidTriggerCursor(cursor, { provider, enabled })) {
-    return json(400, { message: 'invalid cursor: use the cursor of the previous page as given (same filters)', field: 'cursor' });
+    return json(400, {
+      message: 'invalid cursor: use the cursor of the previous page as given (same filters)',
+      field: 'cursor',
+    });
   }
   const page = await store.listTriggers({ limit, cursor, provider, enabled });
   return json(200, { items: page.items.map(publicTrigger), ...(page.cursor ? { cursor: page.cursor } : {}) });

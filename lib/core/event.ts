@@ -60,12 +60,7 @@ export function artifactOf(event: Pick<NormalizedEvent, 'kind' | 'digest' | 'com
 }
 
 /** Builds repoFullName and image consistently for every provider. */
-export function imageRef(parts: {
-  registry?: string;
-  repoFullName: string;
-  tag?: string;
-  digest?: string;
-}): string {
+export function imageRef(parts: { registry?: string; repoFullName: string; tag?: string; digest?: string }): string {
   const base = parts.registry ? `${parts.registry}/${parts.repoFullName}` : parts.repoFullName;
   if (parts.tag) return `${base}:${parts.tag}`;
   if (parts.digest) return `${base}@${parts.digest}`;

@@ -22,8 +22,24 @@ export class TextLogItem extends LogItem {
 
 /** Fields shown in the line's fixed part, in this order; every other field follows as key=value. */
 const SHOWN = new Set([
-  'triggerName', 'triggerId', 'provider', 'image', 'commit', 'targetType', 'status', 'outcome', 'attempt',
-  'maxAttempts', 'attempts', 'durationMs', 'latencyMs', 'statusCode', 'retryInSeconds', 'reason', 'error', 'logId',
+  'triggerName',
+  'triggerId',
+  'provider',
+  'image',
+  'commit',
+  'targetType',
+  'status',
+  'outcome',
+  'attempt',
+  'maxAttempts',
+  'attempts',
+  'durationMs',
+  'latencyMs',
+  'statusCode',
+  'retryInSeconds',
+  'reason',
+  'error',
+  'logId',
 ]);
 const LEVEL_WIDTH = 5;
 const FUNCTION_WIDTH = 14;

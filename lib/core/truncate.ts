@@ -23,7 +23,9 @@ const MAX_ATTEMPT_RESPONSE_BYTES = 4096 + 256;
  * deployer, before `updateLogStatus`). With MAX_ENTRY_BYTES for the entry, about 40 such attempts still fit an
  * item; a caller that may append more (redeliveries) should keep only the latest ones.
  */
-export function fitAttempt<A extends { response?: string; error?: string; details?: Record<string, unknown> }>(attempt: A): A {
+export function fitAttempt<A extends { response?: string; error?: string; details?: Record<string, unknown> }>(
+  attempt: A,
+): A {
   const out: A = { ...attempt };
   if (typeof out.response === 'string') out.response = truncate(out.response, MAX_ATTEMPT_RESPONSE_BYTES);
   if (typeof out.error === 'string') out.error = truncate(out.error, 2048);

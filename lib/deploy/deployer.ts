@@ -43,13 +43,26 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   // One conditional write: a message seen again after its deploy finished (deleted late, superseded, or the entry
   // expired) finds nothing to start, so nothing is deployed twice. The trigger is read at the same time (one round
   // trip less per deploy; wasted only on a message that finds nothing to start).
-  const [{ started: entry, finished }, trigger] = await Promise.all([store.startDeploy(triggerId, logId), store.getTrigger(triggerId)]);
+  const [{ started: entry, finished }, trigger] = await Promise.all([
+    store.startDeploy(triggerId, logId),
+    store.getTrigger(triggerId),
+  ]);
   if (!entry) {
-    logger.info('deploy message for an entry that is finished, superseded or gone; skipped', { triggerId, logId, status: finished?.status });
+    logger.info('deploy message for an entry that is finished, superseded or gone; skipped', {
+      triggerId,
+      logId,
+      status: finished?.status,
+    });
     // superseded while its message waited (by dispatch): this receipt is the deployer's one chance to say so
     if (finished?.status === 'superseded' && !finished.notifications?.some((n) => n.status === 'superseded')) {
       if (trigger) {
-        reportOutcome({ ...deploySubject(trigger, logId, event), status: 'superseded', reason: finished.reason, attempts: finished.attempts.length, receivedAt: finished.receivedAt });
+        reportOutcome({
+          ...deploySubject(trigger, logId, event),
+          status: 'superseded',
+          reason: finished.reason,
+          attempts: finished.attempts.length,
+          receivedAt: finished.receivedAt,
+        });
         await notifyOutcome(trigger, finished);
       }
     }
@@ -67,7 +80,16 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     const reason = 'trigger was deleted before the deploy';
     await store.updateLogStatus(triggerId, logId, { status: 'failed', reason });
     if (lane) await deployState.finishInState(triggerId, lane, logId);
-    reportOutcome({ triggerId, logId, ...eventFields(event), provider: event.provider, status: 'failed', reason, attempts: 0, receivedAt: entry.receivedAt });
+    reportOutcome({
+      triggerId,
+      logId,
+      ...eventFields(event),
+      provider: event.provider,
+      status: 'failed',
+      reason,
+      attempts: 0,
+      receivedAt: entry.receivedAt,
+    });
     return;
   }
 
@@ -89,11 +111,25 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
   });
   const what = result.error ?? (result.statusCode ? `HTTP ${result.statusCode}` : 'failed');
   const subject = deploySubject(trigger, logId, { ...event, image: describeEvent(event) });
-  const attemptFields = { ...subject, attempt: receiveCount, maxAttempts, durationMs: result.durationMs, statusCode: result.statusCode };
+  const attemptFields = {
+    ...subject,
+    attempt: receiveCount,
+    maxAttempts,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+  };
   const totalMs = [...entry.attempts, attempt].reduce((sum, a) => sum + (a.durationMs ?? 0), 0);
   /** One outcome line (and metrics), then the notifications of the entry as just recorded. */
   const finish = async (status: store.LogStatus, reported: OutcomeStatus, reason?: string) => {
-    reportOutcome({ ...subject, status: reported, reason, attempts: entry.attempts.length + 1, receivedAt: entry.receivedAt, durationMs: totalMs, error: result.ok ? undefined : what });
+    reportOutcome({
+      ...subject,
+      status: reported,
+      reason,
+      attempts: entry.attempts.length + 1,
+      receivedAt: entry.receivedAt,
+      durationMs: totalMs,
+      error: result.ok ? undefined : what,
+    });
     await notifyOutcome(trigger, recorded(status, reason, attempt));
   };
 
@@ -148,27 +184,52 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     const state = await deployState.getDeployState(triggerId, lane);
     if (state.latest && state.latest.logId !== logId) {
       const reason = `superseded by ${state.latest.logId}, a newer event of the same lane, while waiting to retry`;
-      const ended = await store.updateLogStatus(triggerId, logId, { status: 'superseded', reason, supersededBy: state.latest.logId, onlyFrom: ['queued'] });
+      const ended = await store.updateLogStatus(triggerId, logId, {
+        status: 'superseded',
+        reason,
+        supersededBy: state.latest.logId,
+        onlyFrom: ['queued'],
+      });
       // when dispatch superseded it first, this message is deleted now, so nobody else will tell: tell here
-      await finish('superseded', 'superseded', ended ? reason : `superseded by ${state.latest.logId}, a newer event of the same lane`);
+      await finish(
+        'superseded',
+        'superseded',
+        ended ? reason : `superseded by ${state.latest.logId}, a newer event of the same lane`,
+      );
       return;
     }
   }
   throw new RetryLater(`attempt ${receiveCount} failed`);
 }
 
-async function supersededWhileRetrying(trigger: Trigger, lane: string, logId: string, attempt: store.Attempt, what: string): Promise<string> {
+async function supersededWhileRetrying(
+  trigger: Trigger,
+  lane: string,
+  logId: string,
+  attempt: store.Attempt,
+  what: string,
+): Promise<string> {
   const state = await deployState.getDeployState(trigger.id, lane);
   const newer = state.latest?.logId ?? 'a newer event';
   const reason = `attempt failed: ${what}; not retried: superseded by ${newer}, a newer event of the same lane`;
-  await store.updateLogStatus(trigger.id, logId, { status: 'superseded', reason, supersededBy: state.latest?.logId, attempt, onlyFrom: ['deploying'] });
+  await store.updateLogStatus(trigger.id, logId, {
+    status: 'superseded',
+    reason,
+    supersededBy: state.latest?.logId,
+    attempt,
+    onlyFrom: ['deploying'],
+  });
   return reason;
 }
 
 /** "registry/ns/repo:tag" for images, "owner/repo@branch commit" for code: what a log line names. */
 function describeEvent(event: NormalizedEvent): string {
-  if (event.kind === 'code') return `${event.repoFullName}${event.branch ? `@${event.branch}` : event.tag ? `:${event.tag}` : ''}${event.commit ? ` ${event.commit.id.slice(0, 12)}` : ''}`;
-  return event.image ?? imageRef({ registry: event.registry, repoFullName: event.repoFullName, tag: event.tag, digest: event.digest });
+  if (event.kind === 'code')
+    return `${event.repoFullName}${event.branch ? `@${event.branch}` : event.tag ? `:${event.tag}` : ''}${event.commit ? ` ${event.commit.id.slice(0, 12)}` : ''}`;
+  return (
+    event.image ??
+    imageRef({ registry: event.registry, repoFullName: event.repoFullName, tag: event.tag, digest: event.digest })
+  );
 }
 
 /** Docker Hub's callback_url, when the push came from Docker Hub with one (and only to Docker Hub). */
@@ -183,5 +244,8 @@ async function advanceTrackedImage(trigger: Trigger, tag?: string, digest?: stri
   const tracked = trigger.trackedImage ?? trigger.match.image;
   if (!tracked || !trigger.match.tags || (!tag && !digest)) return;
   const ref = parseImageRef(tracked);
-  await store.setTrackedImage(trigger.id, imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest }));
+  await store.setTrackedImage(
+    trigger.id,
+    imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest }),
+  );
 }

@@ -23,17 +23,25 @@ export async function deadLetterRecord(record: SQSRecord): Promise<void> {
   const entry = await store.getLogEntry(triggerId, logId);
   if (!entry || !['queued', 'deploying'].includes(entry.status)) return;
   const last = entry.attempts.at(-1);
-  const lastError = last ? (last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'unknown error')) : 'no attempt was recorded';
+  const lastError = last
+    ? (last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'unknown error'))
+    : 'no attempt was recorded';
   const receives = record.attributes?.ApproximateReceiveCount;
   const reason = `moved to the dead-letter queue${receives ? ` after ${receives} receives` : ''}; last error: ${lastError}`;
-  const marked = await store.updateLogStatus(triggerId, logId, { status: 'failed', reason, onlyFrom: ['queued', 'deploying'] });
+  const marked = await store.updateLogStatus(triggerId, logId, {
+    status: 'failed',
+    reason,
+    onlyFrom: ['queued', 'deploying'],
+  });
   const lane = message.lane ?? entry.lane;
   if (lane) await deployState.finishInState(triggerId, lane, logId);
   // one outcome per deploy: an entry the deployer gave up on was reported then, and is `failed` already
   if (!marked) return;
   const trigger = await store.getTrigger(triggerId);
   reportOutcome({
-    ...(trigger ? deploySubject(trigger, logId, entry.event ?? message.event) : { triggerId, logId, ...eventFields(entry.event), provider: entry.provider }),
+    ...(trigger
+      ? deploySubject(trigger, logId, entry.event ?? message.event)
+      : { triggerId, logId, ...eventFields(entry.event), provider: entry.provider }),
     status: 'dead-lettered',
     reason,
     attempts: entry.attempts.length,

@@ -49,7 +49,11 @@ function escapeUri(s: string): string {
 }
 
 /** The presigned GetCallerIdentity URL for a cluster. */
-export async function presignedStsUrl(clusterName: string, region: string, opts: EksTokenOptions = {}): Promise<string> {
+export async function presignedStsUrl(
+  clusterName: string,
+  region: string,
+  opts: EksTokenOptions = {},
+): Promise<string> {
   const host = stsHost(region);
   const signer = new SignatureV4({
     credentials: opts.credentials ?? (await defaultCredentials()),
@@ -81,7 +85,10 @@ export async function presignedStsUrl(clusterName: string, region: string, opts:
 }
 
 /** "k8s-aws-v1." + base64url(presigned URL), no padding: the bearer token for the cluster's API server. */
-export async function eksToken(cluster: { clusterName: string; region: string }, opts: EksTokenOptions = {}): Promise<string> {
+export async function eksToken(
+  cluster: { clusterName: string; region: string },
+  opts: EksTokenOptions = {},
+): Promise<string> {
   const url = await presignedStsUrl(cluster.clusterName, cluster.region, opts);
   return EKS_TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url');
 }

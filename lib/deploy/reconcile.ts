@@ -40,7 +40,10 @@ export interface ReconcileReport {
 
 /** A new deduplication id: the first message's id is still remembered by the FIFO queue for 5 minutes. */
 function requeueDeduplicationId(triggerId: string, logId: string, at: string): string {
-  return createHash('sha256').update(JSON.stringify(['requeue', triggerId, logId, at])).digest('hex').slice(0, 64);
+  return createHash('sha256')
+    .update(JSON.stringify(['requeue', triggerId, logId, at]))
+    .digest('hex')
+    .slice(0, 64);
 }
 
 export async function reconcileInFlight(opts: ReconcileOptions): Promise<ReconcileReport> {
@@ -52,7 +55,11 @@ export async function reconcileInFlight(opts: ReconcileOptions): Promise<Reconci
       await requeue(entry, opts.cause, report);
     } catch (err) {
       report.errors.push({ logId: entry.id, error: (err as Error).message });
-      logger.error('stuck deploy could not be queued again', { triggerId: entry.triggerId, logId: entry.id, error: (err as Error).message });
+      logger.error('stuck deploy could not be queued again', {
+        triggerId: entry.triggerId,
+        logId: entry.id,
+        error: (err as Error).message,
+      });
     }
   }
   if (report.requeued.length || report.errors.length) {
@@ -70,7 +77,11 @@ async function requeue(entry: store.LogEntry, cause: string, report: ReconcileRe
   const { triggerId, id: logId } = entry;
   if (!entry.event) {
     // cannot happen for an entry that was queued (it always has its event); end it rather than keep it in flight
-    await store.updateLogStatus(triggerId, logId, { status: 'failed', reason: `no event to deploy after ${cause}`, onlyFrom: ['queued', 'deploying'] });
+    await store.updateLogStatus(triggerId, logId, {
+      status: 'failed',
+      reason: `no event to deploy after ${cause}`,
+      onlyFrom: ['queued', 'deploying'],
+    });
     if (entry.lane) await deployState.finishInState(triggerId, entry.lane, logId);
     return;
   }
@@ -91,7 +102,14 @@ async function requeue(entry: store.LogEntry, cause: string, report: ReconcileRe
   );
   report.requeued.push(logId);
   if (wasDeploying) report.unknownOutcome.push(logId);
-  logger.info('trigger log', { triggerId, logId, status: 'queued', requeued: true, unknownOutcome: wasDeploying, cause });
+  logger.info('trigger log', {
+    triggerId,
+    logId,
+    status: 'queued',
+    requeued: true,
+    unknownOutcome: wasDeploying,
+    cause,
+  });
 }
 
 /**
@@ -114,7 +132,11 @@ export async function repairLaneStates(): Promise<string[]> {
           : undefined;
       await deployState.finishInState(trigger.id, lane, flying.logId, succeeded);
       repaired.push(flying.logId);
-      logger.warn('deploy state finished from its entry after a restart', { triggerId: trigger.id, logId: flying.logId, status: entry?.status ?? 'gone' });
+      logger.warn('deploy state finished from its entry after a restart', {
+        triggerId: trigger.id,
+        logId: flying.logId,
+        status: entry?.status ?? 'gone',
+      });
     }
   }
   return repaired;

@@ -49,8 +49,15 @@ export interface AttemptReport extends DeploySubject {
  * consumer marked it failed), `refused` (the target URL was refused before sending), `unqueued` (the deploy queue
  * refused the message; the sender was asked to retry).
  */
-export type OutcomeStatus = 'succeeded' | 'superseded' | 'failed' | 'given-up' | 'dead-lettered' | 'refused' | 'unqueued';
-export const FAILURE_STATUSES: readonly OutcomeStatus[] = ['failed', 'given-up', 'dead-lettered', 'refused', 'unqueued'];
+export type OutcomeStatus =
+  'succeeded' | 'superseded' | 'failed' | 'given-up' | 'dead-lettered' | 'refused' | 'unqueued';
+export const FAILURE_STATUSES: readonly OutcomeStatus[] = [
+  'failed',
+  'given-up',
+  'dead-lettered',
+  'refused',
+  'unqueued',
+];
 
 export interface OutcomeReport extends DeploySubject {
   status: OutcomeStatus;
@@ -166,7 +173,8 @@ export function reportOutcome(r: OutcomeReport, now: Date = new Date()): void {
 
   const targetType = r.targetType ?? 'unknown';
   const values: MetricValue[] = [[MetricName.Deploys, MetricUnit.Count, 1]];
-  if (fields.latencyMs !== undefined) values.push([MetricName.DeployLatency, MetricUnit.Milliseconds, fields.latencyMs]);
+  if (fields.latencyMs !== undefined)
+    values.push([MetricName.DeployLatency, MetricUnit.Milliseconds, fields.latencyMs]);
   recordMetrics({ targetType, status: r.status }, values, [{ status: r.status }]);
   // its own line with `service` as the only dimension: what the failed-deploys alarm watches
   if (failure) recordMetrics({}, [[MetricName.DeploysFailed, MetricUnit.Count, 1]]);

@@ -37,7 +37,8 @@ const ssmRefSchema = z.strictObject({
  * A reference to a secret. Anything else (in particular a plain string, i.e. an inline secret) is refused.
  */
 export const secretRefSchema = z.union([secretsManagerRefSchema, ssmRefSchema], {
-  error: 'a secret reference is {secretsManager: "<name or ARN>", key?: "<JSON key>"} or {ssmParameter: "<name>"}; secret values are not accepted inline',
+  error:
+    'a secret reference is {secretsManager: "<name or ARN>", key?: "<JSON key>"} or {ssmParameter: "<name>"}; secret values are not accepted inline',
 });
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
@@ -147,7 +148,9 @@ async function fetchSecretsManager(ref: Extract<SecretRef, { secretsManager: str
   const region = arnRegion(ref.secretsManager) ?? config.region();
   let out: GetSecretValueCommandOutput;
   try {
-    out = await (await smClient(region)).send(new (await smSdk()).GetSecretValueCommand({ SecretId: ref.secretsManager }));
+    out = await (
+      await smClient(region)
+    ).send(new (await smSdk()).GetSecretValueCommand({ SecretId: ref.secretsManager }));
   } catch (err) {
     throw sdkError(ref, err);
   }
@@ -159,10 +162,16 @@ async function fetchSecretsManager(ref: Extract<SecretRef, { secretsManager: str
     parsed = JSON.parse(text);
   } catch {
     // never pass on the parse error: it quotes the secret
-    throw new SecretError(`${describeSecretRef(ref)}: the secret is not a JSON object, so it has no key ${JSON.stringify(ref.key)}`, false);
+    throw new SecretError(
+      `${describeSecretRef(ref)}: the secret is not a JSON object, so it has no key ${JSON.stringify(ref.key)}`,
+      false,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SecretError(`${describeSecretRef(ref)}: the secret is not a JSON object, so it has no key ${JSON.stringify(ref.key)}`, false);
+    throw new SecretError(
+      `${describeSecretRef(ref)}: the secret is not a JSON object, so it has no key ${JSON.stringify(ref.key)}`,
+      false,
+    );
   }
   if (!Object.prototype.hasOwnProperty.call(parsed, ref.key)) {
     throw new SecretError(`${describeSecretRef(ref)}: the secret has no key ${JSON.stringify(ref.key)}`, false);
@@ -170,14 +179,19 @@ async function fetchSecretsManager(ref: Extract<SecretRef, { secretsManager: str
   const value = (parsed as Record<string, unknown>)[ref.key];
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new SecretError(`${describeSecretRef(ref)}: the value of key ${JSON.stringify(ref.key)} is not a string`, false);
+  throw new SecretError(
+    `${describeSecretRef(ref)}: the value of key ${JSON.stringify(ref.key)} is not a string`,
+    false,
+  );
 }
 
 async function fetchSsm(ref: Extract<SecretRef, { ssmParameter: string }>): Promise<string> {
   const region = arnRegion(ref.ssmParameter) ?? config.region();
   let value: string | undefined;
   try {
-    const out = await (await ssmClient(region)).send(new (await ssmSdk()).GetParameterCommand({ Name: ref.ssmParameter, WithDecryption: true }));
+    const out = await (
+      await ssmClient(region)
+    ).send(new (await ssmSdk()).GetParameterCommand({ Name: ref.ssmParameter, WithDecryption: true }));
     value = out.Parameter?.Value;
   } catch (err) {
     throw sdkError(ref, err);

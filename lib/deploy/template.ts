@@ -190,7 +190,7 @@ export function renderUrlChecked(template: string, vars: TemplateVars): Rendered
     const want = new URL(template.slice(0, end));
     const got = new URL(url);
     if (got.protocol !== want.protocol || got.host !== want.host || got.username || got.password) {
-      return { ok: false, error: 'a rendered value changed the URL\'s scheme, host or port' };
+      return { ok: false, error: "a rendered value changed the URL's scheme, host or port" };
     }
   } catch {
     return { ok: false, error: 'the rendered URL is not a valid URL' };

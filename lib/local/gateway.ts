@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- a resolved serverless.yml and Lambda events are untyped here */
 /**
  * A local stand-in for API Gateway HTTP API (payload format 2.0) in front of Lambda: a node:http server that serves
  * the `httpApi` routes of serverless.yml by calling the functions' handlers in this process, with the event,
@@ -11,11 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
 const ACCOUNT_ID = '000000000000';
 
@@ -23,7 +20,11 @@ const ACCOUNT_ID = '000000000000';
 // Lambda runtime emulation
 
 /** what a handler module exports: async (event, context) or the callback style (event, context, callback) */
-export type LambdaHandler = (event: any, context: Context, callback?: (err?: unknown, result?: unknown) => void) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type LambdaHandler = (
+  event: any,
+  context: Context,
+  callback?: (err?: unknown, result?: unknown) => void,
+) => unknown;
 
 export interface LambdaFunction {
   /** the key under `functions:` in serverless.yml (e.g. hookDockerhub) */
@@ -36,7 +37,7 @@ export interface LambdaFunction {
 }
 
 /** A function's settings in a resolved serverless.yml: its own timeout/memory, else the provider's, else Lambda's. */
-export function lambdaFunctionOf(config: any, name: string): LambdaFunction { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function lambdaFunctionOf(config: any, name: string): LambdaFunction {
   const fn = config.functions?.[name] ?? {};
   return {
     name,
@@ -75,7 +76,12 @@ export function lambdaFunctionName(service: string, stage: string, key: string):
   return `${service}-${stage}-${key}`;
 }
 
-export function lambdaContext(fn: { functionName: string; timeout?: number; memorySize?: number; region?: string }): Context {
+export function lambdaContext(fn: {
+  functionName: string;
+  timeout?: number;
+  memorySize?: number;
+  region?: string;
+}): Context {
   const deadline = Date.now() + (fn.timeout ?? 6) * 1000;
   const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
   const region = fn.region ?? process.env.AWS_REGION ?? 'us-east-1';
@@ -150,9 +156,9 @@ export interface HttpRoute extends LambdaFunction {
 }
 
 /** The httpApi routes of a resolved serverless.yml (see resources.loadServerlessConfig). */
-export function routesFromServerless(config: any): HttpRoute[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function routesFromServerless(config: any): HttpRoute[] {
   const routes: HttpRoute[] = [];
-  for (const [name, fn] of Object.entries<any>(config.functions ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [name, fn] of Object.entries<any>(config.functions ?? {})) {
     for (const ev of fn?.events ?? []) {
       const h = ev?.httpApi;
       if (h === undefined) continue;
@@ -316,16 +322,24 @@ export function buildHttpApiEvent(input: BuildEventInput): APIGatewayProxyEventV
     const name = input.rawHeaders[i].toLowerCase();
     const value = input.rawHeaders[i + 1];
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     headers[name] = headers[name] !== undefined ? `${headers[name]},${value}` : value;
   }
   const requestId = input.requestId ?? randomUUID();
-  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${input.sourceIp}` : input.sourceIp;
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${input.sourceIp}`
+    : input.sourceIp;
   headers['x-forwarded-proto'] ??= 'http';
   if (input.localPort) headers['x-forwarded-port'] ??= String(input.localPort);
-  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  headers['x-amzn-trace-id'] ??=
+    `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
   // query: decoded, repeated keys joined with ','
   let queryStringParameters: Record<string, string> | undefined;
@@ -358,7 +372,9 @@ export function buildHttpApiEvent(input: BuildEventInput): APIGatewayProxyEventV
     ...(cookies.length ? { cookies } : {}),
     headers: { ...headers },
     ...(queryStringParameters ? { queryStringParameters } : {}),
-    ...(input.pathParameters && Object.keys(input.pathParameters).length ? { pathParameters: input.pathParameters } : {}),
+    ...(input.pathParameters && Object.keys(input.pathParameters).length
+      ? { pathParameters: input.pathParameters }
+      : {}),
     requestContext: {
       accountId: ACCOUNT_ID,
       apiId: input.apiId ?? 'local',
@@ -456,9 +472,18 @@ export interface Gateway {
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
-function sendJson(res: http.ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -504,14 +529,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
     const rawPath = url.split('?')[0];
-    res.on('finish', () =>
-      opts.accessLog?.(`${method} ${rawPath} -> ${res.statusCode} (${Date.now() - started} ms)`),
-    );
+    res.on('finish', () => opts.accessLog?.(`${method} ${rawPath} -> ${res.statusCode} (${Date.now() - started} ms)`));
     void (async () => {
       const base = { 'apigw-requestid': requestId };
       const body = await readBody(req, maxBody);
       if (body === undefined) {
-        if (!res.headersSent) sendJson(res, 413, { message: 'Request Entity Too Large' }, { ...base, connection: 'close' });
+        if (!res.headersSent)
+          sendJson(res, 413, { message: 'Request Entity Too Large' }, { ...base, connection: 'close' });
         return;
       }
       const match = matchRoute(compiled, method, rawPath);

@@ -18,7 +18,11 @@ export function localHealthHandler(dependencies: () => Promise<DependencyStatus>
     const status = await dependencies();
     const down = (Object.keys(status) as (keyof DependencyStatus)[]).filter((k) => !status[k]);
     const body = down.length
-      ? { status: 'unavailable', down, message: `${down.map((d) => NAMES[d]).join(' and ')} ${down.length > 1 ? 'are' : 'is'} down; restarting` }
+      ? {
+          status: 'unavailable',
+          down,
+          message: `${down.map((d) => NAMES[d]).join(' and ')} ${down.length > 1 ? 'are' : 'is'} down; restarting`,
+        }
       : { status: 'ok' };
     return {
       statusCode: down.length ? 503 : 200,

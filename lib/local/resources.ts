@@ -19,12 +19,7 @@ import {
   type CreateTableCommandInput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 export const DEFAULT_SERVERLESS_FILE = path.join(PROJECT_ROOT, 'serverless.yml');
 export const LOCAL_STAGE = 'local';
@@ -340,7 +335,8 @@ export async function createResources(opts: CreateResourcesOptions): Promise<Loc
       const table: TableResource = {
         kind: 'table',
         tableName,
-        tableArn: created.TableDescription?.TableArn ?? `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${tableName}`,
+        tableArn:
+          created.TableDescription?.TableArn ?? `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${tableName}`,
       };
       tables[logicalId] = table;
       resources[logicalId] = table;
@@ -353,7 +349,9 @@ export async function createResources(opts: CreateResourcesOptions): Promise<Loc
       let baseName: string = props.QueueName ?? `${service}-${stage}-${logicalId}`;
       if (isTrue(props.FifoQueue) && !baseName.endsWith('.fifo')) baseName += '.fifo';
       const queueName = withSuffix(baseName, opts.suffix);
-      const attributes = queueAttributes(props, (ref) => resolveIntrinsic(ref, resources, `${logicalId}.RedrivePolicy`));
+      const attributes = queueAttributes(props, (ref) =>
+        resolveIntrinsic(ref, resources, `${logicalId}.RedrivePolicy`),
+      );
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }));
       if (!QueueUrl) throw new Error(`CreateQueue ${queueName}: no QueueUrl`);
       const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
@@ -384,7 +382,8 @@ export function environmentFrom(config: Json, resources: Record<string, LocalRes
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries<Json>(config.provider?.environment ?? {})) {
     if (value === undefined || value === null) continue;
-    out[name] = typeof value === 'object' ? resolveIntrinsic(value, resources, `provider.environment.${name}`) : String(value);
+    out[name] =
+      typeof value === 'object' ? resolveIntrinsic(value, resources, `provider.environment.${name}`) : String(value);
   }
   return out;
 }
@@ -456,7 +455,12 @@ async function describeTable(ddb: DynamoDBClient, tableName: string): Promise<Ta
 }
 
 /** A table made by an older serverless.yml gets the global secondary indexes added since (one per UpdateTable). */
-async function addMissingIndexes(ddb: DynamoDBClient, tableName: string, input: CreateTableCommandInput, existing: TableDescription) {
+async function addMissingIndexes(
+  ddb: DynamoDBClient,
+  tableName: string,
+  input: CreateTableCommandInput,
+  existing: TableDescription,
+) {
   const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
   for (const ix of input.GlobalSecondaryIndexes ?? []) {
     if (have.has(ix.IndexName)) continue;
@@ -496,7 +500,8 @@ function queueAttributes(p: Json, resolve: (v: Json) => string): Record<string, 
   ];
   for (const key of simple) if (p[key] !== undefined) attrs[key] = String(p[key]);
   if (isTrue(p.FifoQueue)) attrs.FifoQueue = 'true';
-  if (p.ContentBasedDeduplication !== undefined) attrs.ContentBasedDeduplication = String(isTrue(p.ContentBasedDeduplication));
+  if (p.ContentBasedDeduplication !== undefined)
+    attrs.ContentBasedDeduplication = String(isTrue(p.ContentBasedDeduplication));
   if (p.RedrivePolicy) {
     const rp = typeof p.RedrivePolicy === 'string' ? JSON.parse(p.RedrivePolicy) : p.RedrivePolicy;
     attrs.RedrivePolicy = JSON.stringify({

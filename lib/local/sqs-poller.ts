@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- a resolved serverless.yml and Lambda events are untyped here */
 /**
  * A local stand-in for Lambda's SQS event source mapping: long-polls the queue, invokes the function with an
  * SQSEvent shaped like Lambda's, and deletes the messages that succeeded. With ReportBatchItemFailures, records
@@ -37,9 +38,9 @@ export interface SqsFunction extends LambdaFunction {
 }
 
 /** Functions with an `sqs` event in a resolved serverless.yml, one entry per event. */
-export function sqsFunctionsFromServerless(config: any): SqsFunction[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function sqsFunctionsFromServerless(config: any): SqsFunction[] {
   const out: SqsFunction[] = [];
-  for (const [name, fn] of Object.entries<any>(config.functions ?? {})) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (const [name, fn] of Object.entries<any>(config.functions ?? {})) {
     for (const ev of fn?.events ?? []) {
       const sqs = ev?.sqs;
       if (sqs === undefined) continue;
@@ -47,7 +48,11 @@ export function sqsFunctionsFromServerless(config: any): SqsFunction[] { // esli
       if (spec.enabled === false) continue;
       const arn = spec.arn;
       const getAtt = arn?.['Fn::GetAtt'];
-      const logicalId = Array.isArray(getAtt) ? getAtt[0] : typeof getAtt === 'string' ? getAtt.split('.')[0] : arn?.Ref;
+      const logicalId = Array.isArray(getAtt)
+        ? getAtt[0]
+        : typeof getAtt === 'string'
+          ? getAtt.split('.')[0]
+          : arn?.Ref;
       out.push({
         ...lambdaFunctionOf(config, name),
         queueLogicalId: logicalId,
@@ -117,7 +122,13 @@ export function toSqsRecord(m: Message, queueArn: string, region: string): SQSRe
     SenderId: a.SenderId ?? '000000000000',
     ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
   };
-  for (const k of ['SequenceNumber', 'MessageGroupId', 'MessageDeduplicationId', 'AWSTraceHeader', 'DeadLetterQueueSourceArn'] as const) {
+  for (const k of [
+    'SequenceNumber',
+    'MessageGroupId',
+    'MessageDeduplicationId',
+    'AWSTraceHeader',
+    'DeadLetterQueueSourceArn',
+  ] as const) {
     if (a[k] !== undefined) attributes[k] = a[k];
   }
   return {
@@ -163,7 +174,8 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   const reportFailures = opts.fn.functionResponseType === 'ReportBatchItemFailures';
   const timeout = opts.fn.timeout ?? 6;
   const functionName = lambdaFunctionName(opts.service ?? 'triggerfish', opts.stage ?? 'local', opts.fn.name);
-  const onError = opts.onError ?? ((err: unknown, where: string) => console.error(`[sqs-poller] ${functionName} ${where}:`, err));
+  const onError =
+    opts.onError ?? ((err: unknown, where: string) => console.error(`[sqs-poller] ${functionName} ${where}:`, err));
   let stopped = false;
   let receiveFailing = false;
   let abort = new AbortController();
@@ -212,7 +224,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
 
   const loop = (async () => {
     while (!stopped) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const res = await client.send(
           new ReceiveMessageCommand({

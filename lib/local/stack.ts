@@ -151,7 +151,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let recover: (names: StandInName[]) => Promise<void> = async () => undefined;
   let news = Promise.resolve();
   const queueNews = (fn: () => Promise<void>) => {
-    news = news.then(fn).catch((err) => log(`[stack] handling a stand-in restart failed: ${(err as Error).stack ?? err}`));
+    news = news
+      .then(fn)
+      .catch((err) => log(`[stack] handling a stand-in restart failed: ${(err as Error).stack ?? err}`));
   };
   const tryRecover = async (): Promise<void> => {
     if (stopped || down.size === 0 || [...down].some((n) => !restarted.has(n))) return;
@@ -185,7 +187,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           log(`[stack] ${label(name)} exited; restarting it (webhooks answer 503 and deploys pause meanwhile)`);
           queueNews(() => onStandInDown(name));
         },
-        onRestartFailed: (name, err, ms) => log(`[stack] restarting ${label(name)} failed (next try in ${ms} ms): ${(err as Error).message}`),
+        onRestartFailed: (name, err, ms) =>
+          log(`[stack] restarting ${label(name)} failed (next try in ${ms} ms): ${(err as Error).message}`),
         onUp: (name) => {
           restarted.add(name);
           queueNews(tryRecover);
@@ -210,13 +213,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ALLOW_PRIVATE_TARGETS: opts.env?.ALLOW_PRIVATE_TARGETS ?? process.env.ALLOW_PRIVATE_TARGETS ?? 'true',
     };
     const o = opts.overrides ?? {};
-    const custom = { ...(o.custom ?? {}), ...(o.maxReceiveCount !== undefined ? { maxReceiveCount: o.maxReceiveCount } : {}) };
+    const custom = {
+      ...(o.custom ?? {}),
+      ...(o.maxReceiveCount !== undefined ? { maxReceiveCount: o.maxReceiveCount } : {}),
+    };
     const preview = loadServerlessConfig({ file: opts.serverlessFile, stage, region, env: variablesEnv, custom });
     const sqsFns = sqsFunctionsFromServerless(preview);
     const queues = { ...(o.queues ?? {}) };
     if (o.visibilityTimeout !== undefined) {
       for (const f of sqsFns) {
-        if (f.queueLogicalId) queues[f.queueLogicalId] = { ...(queues[f.queueLogicalId] ?? {}), VisibilityTimeout: o.visibilityTimeout };
+        if (f.queueLogicalId)
+          queues[f.queueLogicalId] = { ...(queues[f.queueLogicalId] ?? {}), VisibilityTimeout: o.visibilityTimeout };
       }
     }
     const ep = endpoints;
@@ -264,7 +271,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       if (reconciled.requeued.length) {
         log(
           `[stack] queued again ${reconciled.requeued.length} deploy(s) left in flight by the last run` +
-            (reconciled.unknownOutcome.length ? ` (${reconciled.unknownOutcome.length} were running: outcome unknown, retried)` : ''),
+            (reconciled.unknownOutcome.length
+              ? ` (${reconciled.unknownOutcome.length} were running: outcome unknown, retried)`
+              : ''),
         );
       }
     }
@@ -275,7 +284,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const substitute = <T extends { name: string; handler: string | LambdaHandler }>(f: T): T =>
       opts.handlers?.[f.name] !== undefined ? { ...f, handler: opts.handlers[f.name] } : f;
     const withLocalHealth = <T extends { name: string; handler: string | LambdaHandler }>(f: T): T =>
-      f.name === 'health' && opts.handlers?.health === undefined ? { ...f, handler: localHealthHandler(dependencies) } : f;
+      f.name === 'health' && opts.handlers?.health === undefined
+        ? { ...f, handler: localHealthHandler(dependencies) }
+        : f;
     const routes = (opts.routes ?? routesFromServerless(resources.config)).map(substitute).map(withLocalHealth);
     const svc = resources.config.service;
     const service = String((svc && typeof svc === 'object' ? svc.name : svc) ?? 'triggerfish');
@@ -288,7 +299,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       stage,
       region,
       accessLog: opts.accessLog,
-      onError: opts.onError ? (err, info) => opts.onError!(err, `${info.routeKey} (request ${info.requestId})`) : undefined,
+      onError: opts.onError
+        ? (err, info) => opts.onError!(err, `${info.routeKey} (request ${info.requestId})`)
+        : undefined,
     });
     cleanups.push(() => gateway.close());
     if (!opts.env?.PUBLIC_BASE_URL) {
@@ -340,7 +353,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       // an in-memory stand-in comes back empty: create what is missing (a persistent DynamoDB Local has it all)
       const again = await makeResources();
       for (const [id, q] of Object.entries(again.queues)) {
-        if (q.queueUrl !== resources.queues[id]?.queueUrl) log(`[stack] queue ${id} came back at another URL: ${q.queueUrl}`);
+        if (q.queueUrl !== resources.queues[id]?.queueUrl)
+          log(`[stack] queue ${id} came back at another URL: ${q.queueUrl}`);
       }
       if (names.includes('sqs')) {
         // its messages are gone: the trigger log says what was waiting (the deployer is stopped, so nothing runs)
@@ -374,7 +388,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 }
 
 /** Probes each dependency once (1 s timeouts); a stand-in known to be restarting is down without asking. */
-async function dependencyStatus(endpoints: { dynamodb: string; sqs: string }, queueUrl: string, down: Set<StandInName>): Promise<DependencyStatus> {
+async function dependencyStatus(
+  endpoints: { dynamodb: string; sqs: string },
+  queueUrl: string,
+  down: Set<StandInName>,
+): Promise<DependencyStatus> {
   const [dynamodb, sqs] = await Promise.all([
     down.has('dynamodb') ? Promise.resolve(false) : dynamoAnswers(endpoints.dynamodb, 1000),
     down.has('sqs') ? Promise.resolve(false) : probeSqs(endpoints.sqs, queueUrl),
@@ -383,7 +401,10 @@ async function dependencyStatus(endpoints: { dynamodb: string; sqs: string }, qu
 }
 
 async function probeSqs(endpoint: string, queueUrl: string): Promise<boolean> {
-  const client = localSqsClient(endpoint, LOCAL_REGION, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 } });
+  const client = localSqsClient(endpoint, LOCAL_REGION, {
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 1000 },
+  });
   try {
     await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
     return true;
@@ -408,7 +429,8 @@ class FailedDeliveries {
     const now = Date.now();
     this.failures = this.failures.filter((f) => now - f.at < 60_000 || f.at >= this.since - 5_000);
     for (const r of report.event.Records) {
-      if (report.failed.includes(r.messageId)) this.failures.push({ at: now, queueUrl, receiptHandle: r.receiptHandle });
+      if (report.failed.includes(r.messageId))
+        this.failures.push({ at: now, queueUrl, receiptHandle: r.receiptHandle });
     }
   }
 
@@ -426,10 +448,17 @@ class FailedDeliveries {
     const client = localSqsClient(sqsEndpoint, region);
     try {
       await Promise.all(
-        due.map((f) =>
-          client
-            .send(new ChangeMessageVisibilityCommand({ QueueUrl: f.queueUrl, ReceiptHandle: f.receiptHandle, VisibilityTimeout: 0 }))
-            .catch(() => undefined), // deleted or received again meanwhile
+        due.map(
+          (f) =>
+            client
+              .send(
+                new ChangeMessageVisibilityCommand({
+                  QueueUrl: f.queueUrl,
+                  ReceiptHandle: f.receiptHandle,
+                  VisibilityTimeout: 0,
+                }),
+              )
+              .catch(() => undefined), // deleted or received again meanwhile
         ),
       );
     } finally {

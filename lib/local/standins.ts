@@ -425,7 +425,7 @@ export async function startFauxqs(opts: StartOptions = {}): Promise<StandIn> {
 export async function startStandIns(opts: { dynamodb?: StartOptions; sqs?: StartOptions } = {}): Promise<StandIns> {
   const [ddb, sqs] = await Promise.allSettled([startDynamoDbLocal(opts.dynamodb), startFauxqs(opts.sqs)]);
   if (ddb.status === 'rejected' || sqs.status === 'rejected') {
-    await Promise.all([ddb, sqs].map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    await Promise.all([ddb, sqs].map(async (r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
     throw ddb.status === 'rejected' ? ddb.reason : (sqs as PromiseRejectedResult).reason;
   }
   const dynamodb = ddb.value;
@@ -472,7 +472,8 @@ export interface SupervisedStandIns {
  * TRIGGERFISH_RESTART_DELAY_MS sets the first delay (tests use it to hold an outage open long enough to probe it).
  */
 export const RESTART_BACKOFF = {
-  firstMs: Number(process.env.TRIGGERFISH_RESTART_DELAY_MS) > 0 ? Number(process.env.TRIGGERFISH_RESTART_DELAY_MS) : 250,
+  firstMs:
+    Number(process.env.TRIGGERFISH_RESTART_DELAY_MS) > 0 ? Number(process.env.TRIGGERFISH_RESTART_DELAY_MS) : 250,
   maxMs: 10_000,
   resetAfterMs: 60_000,
 };
@@ -481,7 +482,12 @@ export const RESTART_BACKOFF = {
  * Keeps a stand-in running: when it exits without being asked to, it is started again with the same port and
  * data dir (bounded exponential backoff between failed attempts), and onDown/onUp say so.
  */
-export function supervise(name: StandInName, first: StandIn, restart: (port: number) => Promise<StandIn>, events: SupervisorEvents = {}): SupervisedStandIn {
+export function supervise(
+  name: StandInName,
+  first: StandIn,
+  restart: (port: number) => Promise<StandIn>,
+  events: SupervisorEvents = {},
+): SupervisedStandIn {
   let current = first;
   let up = true;
   let stopped = false;
@@ -546,7 +552,10 @@ export function supervise(name: StandInName, first: StandIn, restart: (port: num
 export async function startSupervisedStandIns(
   opts: { dataDir?: string; dynamodb?: StartOptions; sqs?: StartOptions } & SupervisorEvents = {},
 ): Promise<SupervisedStandIns> {
-  const ddbOpts: StartOptions = { ...opts.dynamodb, ...(opts.dataDir ? { dataDir: path.join(opts.dataDir, 'dynamodb') } : {}) };
+  const ddbOpts: StartOptions = {
+    ...opts.dynamodb,
+    ...(opts.dataDir ? { dataDir: path.join(opts.dataDir, 'dynamodb') } : {}),
+  };
   const plain = await startStandIns({ dynamodb: ddbOpts, sqs: opts.sqs });
   const dynamodb = supervise('dynamodb', plain.dynamodb, (port) => startDynamoDbLocal({ ...ddbOpts, port }), opts);
   const sqs = supervise('sqs', plain.sqs, (port) => startFauxqs({ ...opts.sqs, port }), opts);

@@ -19,9 +19,12 @@ export interface DedupClaim {
 /** `bodySha256`: of the exact bytes received, for senders without a delivery id. */
 export function redeliveryClaims(event: NormalizedEvent, bodySha256?: string): DedupClaim[] {
   if (event.deliveryId) {
-    return [{ key: `delivery:${hash([event.provider, event.deliveryId])}`, ttlSeconds: config.deliveryIdWindowSeconds() }];
+    return [
+      { key: `delivery:${hash([event.provider, event.deliveryId])}`, ttlSeconds: config.deliveryIdWindowSeconds() },
+    ];
   }
-  if (bodySha256) return [{ key: `body:${hash([event.provider, bodySha256])}`, ttlSeconds: config.redeliveryWindowSeconds() }];
+  if (bodySha256)
+    return [{ key: `body:${hash([event.provider, bodySha256])}`, ttlSeconds: config.redeliveryWindowSeconds() }];
   return [];
 }
 

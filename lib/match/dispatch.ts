@@ -42,7 +42,8 @@ export interface DispatchOptions {
 
 /** An image event must name what to deploy; these never deploy. */
 function missingArtifact(event: NormalizedEvent): string | undefined {
-  if (event.kind !== 'code' && !event.tag && !event.digest) return 'event names neither a tag nor a digest: nothing to deploy';
+  if (event.kind !== 'code' && !event.tag && !event.digest)
+    return 'event names neither a tag nor a digest: nothing to deploy';
   return undefined;
 }
 
@@ -51,7 +52,11 @@ function missingArtifact(event: NormalizedEvent): string | undefined {
  * before the deploy state is consulted. Also the admin API's dry run. A redelivery is not matched again: it runs the
  * entry's event as it was judged then, whatever the rules say now.
  */
-export function chooseEvent(trigger: Trigger, events: NormalizedEvent[], redelivery = false): { event: NormalizedEvent; reason?: string } {
+export function chooseEvent(
+  trigger: Trigger,
+  events: NormalizedEvent[],
+  redelivery = false,
+): { event: NormalizedEvent; reason?: string } {
   const { event, result } = redelivery
     ? { event: events[0], result: { matched: true as const } }
     : selectEvent(trigger.match, events, { trackedImage: trigger.trackedImage ?? trigger.match.image });
@@ -78,15 +83,22 @@ export async function dispatch(
   options: DispatchOptions = {},
 ): Promise<Outcome> {
   const { event, reason: unmatched } = chooseEvent(trigger, events, !!options.redeliveryOf);
-  const base = { event, deliveryId: event.deliveryId, ...(options.redeliveryOf ? { redeliveryOf: options.redeliveryOf } : {}) };
-  if (unmatched) return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched }), trigger));
+  const base = {
+    event,
+    deliveryId: event.deliveryId,
+    ...(options.redeliveryOf ? { redeliveryOf: options.redeliveryOf } : {}),
+  };
+  if (unmatched)
+    return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched }), trigger));
 
   const claims = options.redeliveryOf ? [] : redeliveryClaims(event, options.bodySha256);
   const lane = laneOf(event);
   const artifact = artifactOf(event);
   const queueAll = trigger.queue === 'all';
 
-  return laneTurns.acquire(`${trigger.id}\n${lane}`, () => decide(trigger, event, base, entryFor, { ...options, claims, lane, artifact, queueAll }));
+  return laneTurns.acquire(`${trigger.id}\n${lane}`, () =>
+    decide(trigger, event, base, entryFor, { ...options, claims, lane, artifact, queueAll }),
+  );
 }
 
 async function decide(
@@ -108,7 +120,9 @@ async function decide(
       // decided on the state as read and writes none of it: nothing to check at the write (a deploy finishing
       // meanwhile does not make this answer wrong: it was true when the webhook was judged)
       const what = describeArtifact(runs, event.kind);
-      const reason = flying ? `already deploying ${what} (log ${runs.logId})` : `already running ${what} (log ${runs.logId})`;
+      const reason = flying
+        ? `already deploying ${what} (log ${runs.logId})`
+        : `already running ${what} (log ${runs.logId})`;
       const entry = entryFor({ ...base, status: 'untriggered', reason });
       const written = await store.claimAndWrite(entry, claims);
       if ('duplicateOf' in written) return duplicate(trigger, entryFor, base, written.duplicateOf);
@@ -147,14 +161,24 @@ async function enqueue(
 ): Promise<Outcome> {
   const event = entry.event!;
   try {
-    await enqueueDeploy({ triggerId: trigger.id, logId: entry.id, event, lane: ctx.lane }, messageDeduplicationId(trigger.id, entry.id));
+    await enqueueDeploy(
+      { triggerId: trigger.id, logId: entry.id, event, lane: ctx.lane },
+      messageDeduplicationId(trigger.id, entry.id),
+    );
   } catch (err) {
     const reason = 'could not be queued; the sender was asked to retry';
     // give the claims and the state back so the sender's retry is judged as if this request never came
     await store.releaseClaims(trigger.id, entry.id, ctx.claims);
     await deployState.restoreLatest(trigger.id, ctx.lane, entry.id, ctx.previous);
     await store.updateLogStatus(trigger.id, entry.id, { status: 'failed', reason });
-    reportOutcome({ ...deploySubject(trigger, entry.id, event), status: 'unqueued', reason, attempts: 0, receivedAt: entry.receivedAt, error: (err as Error).message });
+    reportOutcome({
+      ...deploySubject(trigger, entry.id, event),
+      status: 'unqueued',
+      reason,
+      attempts: 0,
+      receivedAt: entry.receivedAt,
+      error: (err as Error).message,
+    });
     return { status: 'unqueued', log: entry.id };
   }
   logEntry(entry, trigger);
@@ -179,13 +203,26 @@ async function supersede(
     onlyFrom: ['queued'],
   });
   if (!ended) return;
-  logger.info('trigger log', { triggerId, logId: olderLogId, status: 'superseded', reason: `superseded by ${newerLogId}` });
+  logger.info('trigger log', {
+    triggerId,
+    logId: olderLogId,
+    status: 'superseded',
+    reason: `superseded by ${newerLogId}`,
+  });
   // its message may be waiting out a retry backoff in front of ours (one FIFO group per trigger): end the wait
   if (retry?.logId === olderLogId) await releaseRetryWait(retry.receiptHandle);
 }
 
-async function duplicate(trigger: Trigger, entryFor: EntryFactory, base: object, duplicateOf: string): Promise<Outcome> {
-  const entry = await writeEntry(entryFor({ ...base, status: 'duplicate', reason: `re-delivery of ${duplicateOf}`, duplicateOf }), trigger);
+async function duplicate(
+  trigger: Trigger,
+  entryFor: EntryFactory,
+  base: object,
+  duplicateOf: string,
+): Promise<Outcome> {
+  const entry = await writeEntry(
+    entryFor({ ...base, status: 'duplicate', reason: `re-delivery of ${duplicateOf}`, duplicateOf }),
+    trigger,
+  );
   return { status: 'duplicate', log: entry.id, duplicateOf };
 }
 

@@ -13,7 +13,8 @@ import type { NormalizedEvent } from '../core/event';
 const hash = (parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 
 export function laneOf(event: NormalizedEvent): string {
-  if (event.kind === 'code') return hash(['code', event.repoFullName, event.branch !== undefined ? `branch:${event.branch}` : 'tags']);
+  if (event.kind === 'code')
+    return hash(['code', event.repoFullName, event.branch !== undefined ? `branch:${event.branch}` : 'tags']);
   return hash([event.kind, event.registry ?? '', event.repoFullName]);
 }
 
@@ -21,7 +22,10 @@ export function laneOf(event: NormalizedEvent): string {
 export { artifactOf } from '../core/event';
 
 /** How a reason names the artifact: "sha256:abc… (web:1.2)" or "commit 1a2b3c4". */
-export function describeArtifact(ref: { artifact?: string; image?: string; tag?: string }, kind: NormalizedEvent['kind']): string {
+export function describeArtifact(
+  ref: { artifact?: string; image?: string; tag?: string },
+  kind: NormalizedEvent['kind'],
+): string {
   if (!ref.artifact) return ref.image ?? ref.tag ?? 'that event';
   if (kind === 'code') return `commit ${ref.artifact.slice(0, 12)}`;
   const short = ref.artifact.length > 19 ? `${ref.artifact.slice(0, 19)}…` : ref.artifact;

@@ -106,7 +106,9 @@ function compileGlob(raw: string, relative: boolean): Minimatch | string {
     const { pattern, error } = normalizeGlob(raw, relative);
     if (error) return error;
     try {
-      if (mm().minimatch.braceExpand(pattern, { braceExpandMax: MAX_BRACE_EXPANSIONS + 1 }).length > MAX_BRACE_EXPANSIONS) {
+      if (
+        mm().minimatch.braceExpand(pattern, { braceExpandMax: MAX_BRACE_EXPANSIONS + 1 }).length > MAX_BRACE_EXPANSIONS
+      ) {
         return `glob "${raw}" expands to more than ${MAX_BRACE_EXPANSIONS} alternatives`;
       }
       return new (mm().Minimatch)(pattern, GLOB_OPTIONS);
@@ -174,7 +176,11 @@ export function semverOf(tag: string | undefined): string | null {
 export const MAX_SEMVER_RANGE_LENGTH = 256;
 
 export function isValidSemverRange(range: string): boolean {
-  return range.trim() !== '' && range.length <= MAX_SEMVER_RANGE_LENGTH && semver().validRange(range, { loose: true }) !== null;
+  return (
+    range.trim() !== '' &&
+    range.length <= MAX_SEMVER_RANGE_LENGTH &&
+    semver().validRange(range, { loose: true }) !== null
+  );
 }
 
 /** Pre-releases satisfy a range only when it names one on the same major.minor.patch (semver's default). */

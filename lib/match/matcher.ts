@@ -23,7 +23,6 @@ export const MAX_BRANCHES = 20;
 /** An OCI tag is at most 128 characters; a list entry longer than that can never match. */
 export const MAX_TAG_LENGTH = 128;
 
-
 /** A glob string field; `relative` strips TCR's leading "/" (namespace-relative). */
 const globField = (relative: boolean) =>
   z.string().superRefine((pattern, ctx) => {
@@ -48,9 +47,14 @@ const tagRuleShapes = z.union(
 /** One of {all: true} | {list} | {regex} | {glob} | {semver, newerOnly?}; patterns are compiled to validate them. */
 export const tagRuleSchema = tagRuleShapes.superRefine((rule, ctx) => {
   if ('list' in rule) {
-    if (rule.list.length === 0) ctx.addIssue({ code: 'custom', path: ['list'], message: 'list needs at least one tag' });
+    if (rule.list.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['list'], message: 'list needs at least one tag' });
     if (rule.list.length > MAX_LIST_TAGS) {
-      ctx.addIssue({ code: 'custom', path: ['list'], message: `list has ${rule.list.length} tags; at most ${MAX_LIST_TAGS}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['list'],
+        message: `list has ${rule.list.length} tags; at most ${MAX_LIST_TAGS}`,
+      });
     }
     rule.list.forEach((tag, i) => {
       if (tag.trim() === '') ctx.addIssue({ code: 'custom', path: ['list', i], message: 'tag must not be empty' });
@@ -66,7 +70,11 @@ export const tagRuleSchema = tagRuleShapes.superRefine((rule, ctx) => {
     if (error) ctx.addIssue({ code: 'custom', path: ['glob'], message: error });
   } else if ('semver' in rule) {
     if (rule.semver.length > MAX_SEMVER_RANGE_LENGTH) {
-      ctx.addIssue({ code: 'custom', path: ['semver'], message: `semver range is longer than ${MAX_SEMVER_RANGE_LENGTH} characters` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['semver'],
+        message: `semver range is longer than ${MAX_SEMVER_RANGE_LENGTH} characters`,
+      });
     } else if (!isValidSemverRange(rule.semver)) {
       ctx.addIssue({ code: 'custom', path: ['semver'], message: `invalid semver range "${rule.semver}"` });
     }

@@ -23,7 +23,10 @@ export const EVENT_SOURCE = 'triggerfish';
 // the SDK client is loaded on the first EventBridge notification, not in every deployer and DLQ cold start
 const eventBridgeSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-eventbridge'));
 let client: EventBridgeClient | undefined;
-async function eventBridge(): Promise<{ client: EventBridgeClient; sdk: typeof import('@aws-sdk/client-eventbridge') }> {
+async function eventBridge(): Promise<{
+  client: EventBridgeClient;
+  sdk: typeof import('@aws-sdk/client-eventbridge');
+}> {
   const sdk = await eventBridgeSdk();
   // one attempt per send: index.ts retries every notifier the same way
   client ??= new sdk.EventBridgeClient({ region: settings.region(), maxAttempts: 1 });
@@ -60,14 +63,24 @@ export const eventbridgeNotifier: Notifier<EventBridgeNotifierConfig> = {
       const failed = out.Entries?.find((e) => e.ErrorCode);
       if ((out.FailedEntryCount ?? 0) > 0 || failed) {
         const code = failed?.ErrorCode ?? 'FailedEntry';
-        return { ok: false, retryable: RETRYABLE_CODES.has(code), statusCode, error: `${code}: ${failed?.ErrorMessage ?? 'entry not put'}` };
+        return {
+          ok: false,
+          retryable: RETRYABLE_CODES.has(code),
+          statusCode,
+          error: `${code}: ${failed?.ErrorMessage ?? 'entry not put'}`,
+        };
       }
       return { ok: true, retryable: false, statusCode };
     } catch (err) {
       const e = err as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; $fault?: string };
       const statusCode = e.$metadata?.httpStatusCode;
       const retryable =
-        Boolean(e.$retryable) || e.$fault === 'server' || statusCode === undefined || statusCode >= 500 || statusCode === 429 || RETRYABLE_CODES.has(e.name);
+        Boolean(e.$retryable) ||
+        e.$fault === 'server' ||
+        statusCode === undefined ||
+        statusCode >= 500 ||
+        statusCode === 429 ||
+        RETRYABLE_CODES.has(e.name);
       return { ok: false, retryable, statusCode, error: `${e.name ?? 'Error'}: ${e.message ?? String(err)}` };
     }
   },

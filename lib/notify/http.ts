@@ -9,7 +9,14 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { bareHostname, checkLiteralHost, checkUrlStatic, effectivePort, guardedLookup, isOutboundRefused } from '../core/outbound';
+import {
+  bareHostname,
+  checkLiteralHost,
+  checkUrlStatic,
+  effectivePort,
+  guardedLookup,
+  isOutboundRefused,
+} from '../core/outbound';
 import type { SendContext, SendResult } from './types';
 
 export const USER_AGENT = 'Triggerfish/0.1 (notifications)';
@@ -131,7 +138,12 @@ export function failureOf(err: unknown): SendResult {
 }
 
 /** POSTs a JSON value; never throws. */
-export function postJson(url: string, body: unknown, ctx: SendContext, headers: Record<string, string> = {}): Promise<SendResult> {
+export function postJson(
+  url: string,
+  body: unknown,
+  ctx: SendContext,
+  headers: Record<string, string> = {},
+): Promise<SendResult> {
   return postJsonText(url, JSON.stringify(body), ctx, headers);
 }
 
@@ -143,7 +155,11 @@ export async function postJsonText(
   headers: Record<string, string> = {},
 ): Promise<SendResult> {
   try {
-    const answer = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: text }, ctx);
+    const answer = await request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: text },
+      ctx,
+    );
     return resultOf(answer);
   } catch (err) {
     return failureOf(err);
@@ -156,8 +172,13 @@ export function guardedFetch(ctx: SendContext) {
     url: string | URL,
     init?: { method?: string; headers?: Record<string, string>; body?: string | FormData; signal?: AbortSignal },
   ): Promise<Response> => {
-    if (init?.body !== undefined && typeof init.body !== 'string') throw new RefusedError('only string bodies are sent');
-    const answer = await request(String(url), { method: init?.method, headers: init?.headers, body: init?.body }, { ...ctx, signal: init?.signal });
+    if (init?.body !== undefined && typeof init.body !== 'string')
+      throw new RefusedError('only string bodies are sent');
+    const answer = await request(
+      String(url),
+      { method: init?.method, headers: init?.headers, body: init?.body },
+      { ...ctx, signal: init?.signal },
+    );
     const headers = new Headers();
     for (const [k, v] of Object.entries(answer.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);

@@ -22,7 +22,13 @@ import { outcomeOf, type Outcome } from './message';
 import { redactSlackNotifier, slackNotifier, slackNotifierSchema } from './slack';
 import { redactTeamsNotifier, teamsNotifier, teamsNotifierSchema } from './teams';
 import { DEFAULT_ON, REDACTED, type Notifier, type SendResult } from './types';
-import { newSigningSecret, redactWebhookNotifier, storedWebhookNotifierSchema, webhookNotifier, webhookNotifierSchema } from './webhook';
+import {
+  newSigningSecret,
+  redactWebhookNotifier,
+  storedWebhookNotifierSchema,
+  webhookNotifier,
+  webhookNotifierSchema,
+} from './webhook';
 
 export { NOTIFY_STATUSES, DEFAULT_ON, REDACTED, type NotifyStatus } from './types';
 export type { Outcome } from './message';
@@ -123,12 +129,16 @@ export function prepareNotify(
       continue;
     }
     const sameUrl = (p: NotifierConfig) => p.type === entry.type && 'url' in p && p.url === entry.url;
-    const shownUrl = (p: NotifierConfig) => p.type === entry.type && 'url' in p && (redactNotifier(p) as { url: string }).url === entry.url;
+    const shownUrl = (p: NotifierConfig) =>
+      p.type === entry.type && 'url' in p && (redactNotifier(p) as { url: string }).url === entry.url;
     const before = take(sameUrl) ?? (entry.url.includes(REDACTED) ? take(shownUrl) : undefined);
     if (!before && entry.url.includes(REDACTED)) {
       return {
         ok: false,
-        problem: { field: `notify.${i}.url`, message: `invalid notify.${i}.url: ${REDACTED} stands for a stored URL, but no stored ${entry.type} notifier shows this URL; give the full URL` },
+        problem: {
+          field: `notify.${i}.url`,
+          message: `invalid notify.${i}.url: ${REDACTED} stands for a stored URL, but no stored ${entry.type} notifier shows this URL; give the full URL`,
+        },
       };
     }
     const url = before && 'url' in before ? before.url : entry.url;
@@ -148,7 +158,9 @@ export function prepareNotify(
 }
 
 function previousSecretOf(n: Extract<NotifierConfig, { type: 'webhook' }>) {
-  return n.previousSecret ? { previousSecret: n.previousSecret, previousSecretExpiresAt: n.previousSecretExpiresAt } : {};
+  return n.previousSecret
+    ? { previousSecret: n.previousSecret, previousSecretExpiresAt: n.previousSecretExpiresAt }
+    : {};
 }
 
 /**
@@ -171,7 +183,10 @@ export function rotateNotifySecrets(
 }
 
 /** The redacted list with the secrets generated now shown (`secret`) on their entries: for the one answer that shows them. */
-export function showNewSecrets(list: readonly NotifierConfig[], newSecrets: Map<number, string>): Array<NotifierConfig | (NotifierConfig & { secret: string })> {
+export function showNewSecrets(
+  list: readonly NotifierConfig[],
+  newSecrets: Map<number, string>,
+): Array<NotifierConfig | (NotifierConfig & { secret: string })> {
   return list.map((n, i) => {
     const shown = redactNotifier(n);
     const secret = newSecrets.get(i);
@@ -196,12 +211,14 @@ export function defaultNotify(raw = config.defaultNotify()): NotifierConfig[] {
     try {
       value = JSON.parse(raw);
     } catch (e) {
-      throw new Error(`DEFAULT_NOTIFY is not JSON: ${(e as Error).message}`);
+      throw new Error(`DEFAULT_NOTIFY is not JSON: ${(e as Error).message}`, { cause: e });
     }
     const parsed = z.array(notifierConfigSchema).max(MAX_NOTIFIERS).safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new Error(`DEFAULT_NOTIFY is invalid at ${['DEFAULT_NOTIFY', ...issue.path.map(String)].join('.')}: ${issue.message}`);
+      throw new Error(
+        `DEFAULT_NOTIFY is invalid at ${['DEFAULT_NOTIFY', ...issue.path.map(String)].join('.')}: ${issue.message}`,
+      );
     }
     list = parsed.data;
   }
@@ -228,12 +245,22 @@ export const NOTIFY_ATTEMPTS = 2;
 const ERROR_LIMIT = 500;
 
 /** The trigger's notifiers and the defaults whose `on` lists this status. */
-export function notifiersFor(trigger: Pick<Trigger, 'notify'>, status: string, defaults: readonly NotifierConfig[]): NotifierConfig[] {
-  return [...(trigger.notify ?? []), ...defaults].filter((n) => ((n.on ?? DEFAULT_ON) as readonly string[]).includes(status));
+export function notifiersFor(
+  trigger: Pick<Trigger, 'notify'>,
+  status: string,
+  defaults: readonly NotifierConfig[],
+): NotifierConfig[] {
+  return [...(trigger.notify ?? []), ...defaults].filter((n) =>
+    ((n.on ?? DEFAULT_ON) as readonly string[]).includes(status),
+  );
 }
 
 /** Sends one notifier with the brief retry; never throws. */
-export async function sendOne(n: NotifierConfig, outcome: Outcome, opts: NotifyOptions = {}): Promise<NotificationRecord> {
+export async function sendOne(
+  n: NotifierConfig,
+  outcome: Outcome,
+  opts: NotifyOptions = {},
+): Promise<NotificationRecord> {
   const notifier = lookup(n?.type);
   const type = typeof n?.type === 'string' ? n.type : 'unknown';
   const record = (r: SendResult, attempts: number): NotificationRecord => ({
@@ -244,7 +271,8 @@ export async function sendOne(n: NotifierConfig, outcome: Outcome, opts: NotifyO
     ...(r.statusCode !== undefined ? { statusCode: r.statusCode } : {}),
     ...(r.ok ? {} : { error: clean(r.error ?? 'failed', notifier ? safeSecrets(notifier, n) : []) }),
   });
-  if (!notifier) return record({ ok: false, retryable: false, error: `unknown notifier type ${JSON.stringify(n?.type)}` }, 0);
+  if (!notifier)
+    return record({ ok: false, retryable: false, error: `unknown notifier type ${JSON.stringify(n?.type)}` }, 0);
   // stored configs are validated again: the rules may have tightened since the trigger was saved
   const parsed = notifier.schema.safeParse(n);
   if (!parsed.success) {
@@ -284,7 +312,11 @@ function clean(error: string, secrets: string[]): string {
 }
 
 /** Sends every matching notifier in parallel and answers their records (nothing is stored). Never throws. */
-export async function sendNotifications(trigger: Trigger, entry: LogEntry, opts: NotifyOptions = {}): Promise<NotificationRecord[]> {
+export async function sendNotifications(
+  trigger: Trigger,
+  entry: LogEntry,
+  opts: NotifyOptions = {},
+): Promise<NotificationRecord[]> {
   let defaults: NotifierConfig[] = opts.defaults ?? [];
   if (!opts.defaults) {
     try {
@@ -308,12 +340,23 @@ export async function notifyOutcome(trigger: Trigger, entry: LogEntry, opts: Not
   try {
     const records = await sendNotifications(trigger, entry, opts);
     for (const r of records) {
-      const fields = { triggerId: trigger.id, logId: entry.id, notifier: r.type, status: r.status, statusCode: r.statusCode, attempts: r.attempts };
+      const fields = {
+        triggerId: trigger.id,
+        logId: entry.id,
+        notifier: r.type,
+        status: r.status,
+        statusCode: r.statusCode,
+        attempts: r.attempts,
+      };
       if (r.error) logger.warn('notification failed', { ...fields, error: r.error });
       else logger.info('notification sent', fields);
     }
     if (records.length) await appendNotifications(trigger.id, entry.id, records);
   } catch (err) {
-    logger.error('notifications not recorded', { triggerId: trigger?.id, logId: entry?.id, error: (err as Error)?.message ?? String(err) });
+    logger.error('notifications not recorded', {
+      triggerId: trigger?.id,
+      logId: entry?.id,
+      error: (err as Error)?.message ?? String(err),
+    });
   }
 }

@@ -109,7 +109,10 @@ export function factsOf(o: Outcome): Array<{ name: string; value: string }> {
     { name: 'Status', value: o.status },
   ];
   if (o.reason) facts.push({ name: 'Reason', value: o.reason });
-  facts.push({ name: 'Duration', value: `${formatDuration(o.durationMs)} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})` });
+  facts.push({
+    name: 'Duration',
+    value: `${formatDuration(o.durationMs)} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`,
+  });
   facts.push({ name: 'Log entry', value: o.logId });
   return facts;
 }

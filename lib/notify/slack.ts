@@ -19,7 +19,12 @@ export const slackNotifierSchema = z.strictObject({
 });
 export type SlackNotifierConfig = z.infer<typeof slackNotifierSchema>;
 
-const EMOJI = { good: ':white_check_mark:', bad: ':x:', neutral: ':fast_forward:', info: ':information_source:' } as const;
+const EMOJI = {
+  good: ':white_check_mark:',
+  bad: ':x:',
+  neutral: ':fast_forward:',
+  info: ':information_source:',
+} as const;
 
 /** mrkdwn control characters, escaped as Slack asks (&, <, >) */
 function esc(s: string): string {
@@ -33,7 +38,10 @@ export function slackMessage(o: Outcome): IncomingWebhookSendArguments {
   return {
     text: esc(`${title}: ${subjectOf(o)}${o.reason ? ` (${o.reason})` : ''}`),
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: clip(`${EMOJI[toneOf(o.status)]} ${title}`, 150), emoji: true } },
+      {
+        type: 'header',
+        text: { type: 'plain_text', text: clip(`${EMOJI[toneOf(o.status)]} ${title}`, 150), emoji: true },
+      },
       {
         type: 'section',
         fields: factsOf(o)
@@ -82,7 +90,11 @@ export const slackNotifier: Notifier<SlackNotifierConfig> = {
         return { ok: false, retryable: s >= 500 || s === 429 || s === 408, statusCode: s, error: `HTTP ${s}${said}` };
       }
       const original = e.original as Error | undefined;
-      return { ok: false, retryable: !(original instanceof RefusedError), error: original?.message ?? e.message ?? String(err) };
+      return {
+        ok: false,
+        retryable: !(original instanceof RefusedError),
+        error: original?.message ?? e.message ?? String(err),
+      };
     }
   },
 

@@ -22,7 +22,14 @@ const COLOR = { good: 'good', bad: 'attention', neutral: 'default', info: 'accen
 
 export function teamsMessage(o: Outcome) {
   const body: unknown[] = [
-    { type: 'TextBlock', text: titleOf(o), size: 'Large', weight: 'Bolder', color: COLOR[toneOf(o.status)], wrap: true },
+    {
+      type: 'TextBlock',
+      text: titleOf(o),
+      size: 'Large',
+      weight: 'Bolder',
+      color: COLOR[toneOf(o.status)],
+      wrap: true,
+    },
     { type: 'TextBlock', text: subjectOf(o), isSubtle: true, spacing: 'None', wrap: true },
     { type: 'FactSet', facts: factsOf(o).map((f) => ({ title: f.name, value: f.value })) },
   ];

@@ -50,16 +50,23 @@ export function newSigningSecret(): string {
 /** The signing secrets in use now: the current one, and the previous one during its grace period. */
 export function activeSecrets(config: WebhookNotifierConfig, nowMs = Date.now()): string[] {
   const secrets = [config.secret];
-  if (config.previousSecret && (config.previousSecretExpiresAt ?? 0) * 1000 > nowMs) secrets.push(config.previousSecret);
+  if (config.previousSecret && (config.previousSecretExpiresAt ?? 0) * 1000 > nowMs)
+    secrets.push(config.previousSecret);
   return secrets;
 }
 
 // standardwebhooks loads on the first signature (synchronously, as signatureHeaders is): the admin bundles leave it out
 let Webhook: typeof StandardWebhook | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy and synchronous, see above
 const webhookLib = () => (Webhook ??= (require('standardwebhooks') as typeof import('standardwebhooks')).Webhook);
 
 /** The Standard Webhooks headers for `body`. */
-export function signatureHeaders(secrets: string[], msgId: string, body: string, at = new Date()): Record<string, string> {
+export function signatureHeaders(
+  secrets: string[],
+  msgId: string,
+  body: string,
+  at = new Date(),
+): Record<string, string> {
   return {
     'webhook-id': msgId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
@@ -73,7 +80,12 @@ export function messageId(o: Outcome): string {
 }
 
 /** The path is the user's own; query values may be tokens. Signing secrets are never shown. */
-export function redactWebhookNotifier({ secret: _s, previousSecret: _p, previousSecretExpiresAt: _e, ...rest }: WebhookNotifierConfig): WebhookNotifierConfig {
+export function redactWebhookNotifier({
+  secret: _s,
+  previousSecret: _p,
+  previousSecretExpiresAt: _e,
+  ...rest
+}: WebhookNotifierConfig): WebhookNotifierConfig {
   return { ...rest, url: redactUrlQuery(rest.url) } as WebhookNotifierConfig;
 }
 

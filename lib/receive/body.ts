@@ -11,9 +11,7 @@
 /** Deeper than this is refused: no sender nests this far, and deeper values would reach recursive code. */
 export const MAX_BODY_DEPTH = 64;
 
-export type DecodedBody =
-  | { ok: true; body: unknown; form: boolean }
-  | { ok: false; field: string; reason: string };
+export type DecodedBody = { ok: true; body: unknown; form: boolean } | { ok: false; field: string; reason: string };
 
 const FORM = 'application/x-www-form-urlencoded';
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -52,17 +50,29 @@ export function parseJsonText(text: string, field = '(body)'): DecodedBody {
   const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (!t.trim()) return { ok: false, field, reason: field === '(body)' ? 'body is empty' : `${field} is empty` };
   if (jsonDepthExceeds(t, MAX_BODY_DEPTH)) {
-    return { ok: false, field, reason: `${field === '(body)' ? 'body' : field} is nested deeper than ${MAX_BODY_DEPTH} levels` };
+    return {
+      ok: false,
+      field,
+      reason: `${field === '(body)' ? 'body' : field} is nested deeper than ${MAX_BODY_DEPTH} levels`,
+    };
   }
   try {
     return { ok: true, body: JSON.parse(t), form: false };
   } catch (e) {
-    return { ok: false, field, reason: `${field === '(body)' ? 'body' : field} is not valid JSON: ${(e as Error).message}` };
+    return {
+      ok: false,
+      field,
+      reason: `${field === '(body)' ? 'body' : field} is not valid JSON: ${(e as Error).message}`,
+    };
   }
 }
 
 /** The received bytes as the providers parse them. */
-export function decodeBody(bytes: Buffer, contentType: string | undefined, opts: { formPayload?: boolean } = {}): DecodedBody {
+export function decodeBody(
+  bytes: Buffer,
+  contentType: string | undefined,
+  opts: { formPayload?: boolean } = {},
+): DecodedBody {
   let text: string;
   try {
     text = utf8.decode(bytes);

@@ -57,7 +57,13 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
           store.newLogEntry({
             triggerId: trigger.id,
             provider: 'ecr',
-            request: { method: 'EVENT', path: 'aws.ecr', headers: {}, body: stored, bodyBytes: Buffer.byteLength(body) },
+            request: {
+              method: 'EVENT',
+              path: 'aws.ecr',
+              headers: {},
+              body: stored,
+              bodyBytes: Buffer.byteLength(body),
+            },
             ...fields,
           }),
         );

@@ -51,7 +51,8 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const secrets = secretSet([trigger.secret, trigger.previousSecret]);
   let request: store.LogEntry['request'];
   // the request part is the same for every entry of this request: redact it once
-  const requestRecord = () => (request ??= loggedRequest(provider, event, { headers, query, text, body, bytes }, secrets));
+  const requestRecord = () =>
+    (request ??= loggedRequest(provider, event, { headers, query, text, body, bytes }, secrets));
   const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
     fitEntry(
       redactEntryValues(
@@ -63,7 +64,12 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     const entry = entryFor({ status, reason });
     await write(entry, trigger);
     const said = entry.reason ?? reason;
-    return json(code, { message: status === 'unauthorized' ? 'unauthorized' : said, reason: said, ...extra, log: entry.id });
+    return json(code, {
+      message: status === 'unauthorized' ? 'unauthorized' : said,
+      reason: said,
+      ...extra,
+      log: entry.id,
+    });
   };
 
   if (bytes > MAX_BODY_BYTES) return refuse('rejected', 413, `body of ${bytes} bytes is over the 1 MiB limit`);
@@ -140,7 +146,13 @@ export function parseForTrigger(
   prefix: string,
 ): { ok: true; parsed: ParseResult } | { ok: false; message: string; field: string } {
   try {
-    return { ok: true, parsed: provider.parse(req, { trackedImage: trigger.trackedImage ?? trigger.match.image, mapping: trigger.mapping }) };
+    return {
+      ok: true,
+      parsed: provider.parse(req, {
+        trackedImage: trigger.trackedImage ?? trigger.match.image,
+        mapping: trigger.mapping,
+      }),
+    };
   } catch (e) {
     if (e instanceof RequestFieldError) return { ok: false, message: e.message, field: e.field };
     if (e instanceof ZodError) {
@@ -149,7 +161,11 @@ export function parseForTrigger(
     }
     // e.g. "Invalid time value"
     logger.warn('provider could not normalize the body', { provider: provider.id, error: (e as Error).name });
-    return { ok: false, message: `${prefix} could not be read: ${(e as Error).name}`, field: prefix === 'body' ? '(body)' : prefix };
+    return {
+      ok: false,
+      message: `${prefix} could not be read: ${(e as Error).name}`,
+      field: prefix === 'body' ? '(body)' : prefix,
+    };
   }
 }
 

@@ -62,7 +62,12 @@ export function fitEvents(events: readonly NormalizedEvent[]): NormalizedEvent[]
   return events.map((e) => {
     if (!e.commit) return e;
     const c = e.commit;
-    if (Buffer.byteLength(c.message ?? '') <= MAX_COMMIT_MESSAGE_BYTES && (c.author ?? '').length <= 1024 && (c.url ?? '').length <= 2048) return e;
+    if (
+      Buffer.byteLength(c.message ?? '') <= MAX_COMMIT_MESSAGE_BYTES &&
+      (c.author ?? '').length <= 1024 &&
+      (c.url ?? '').length <= 2048
+    )
+      return e;
     return {
       ...e,
       commit: {

@@ -38,9 +38,14 @@ export function isCredentialName(name: string): boolean {
 }
 
 type Secrets = readonly (string | undefined | null)[] | SecretSet;
-const toSet = (s: Secrets | undefined): SecretSet => (s === undefined ? { forms: [] } : Array.isArray(s) ? secretSet(s) : (s as SecretSet));
+const toSet = (s: Secrets | undefined): SecretSet =>
+  s === undefined ? { forms: [] } : Array.isArray(s) ? secretSet(s) : (s as SecretSet);
 
-export function redactHeaders(headers: Record<string, string>, provider?: Provider, secrets?: Secrets): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string>,
+  provider?: Provider,
+  secrets?: Secrets,
+): Record<string, string> {
   const named = new Set([...ALWAYS, ...(provider?.credentialHeaders ?? [])]);
   const set = toSet(secrets);
   return Object.fromEntries(
@@ -54,7 +59,10 @@ export function redactHeaders(headers: Record<string, string>, provider?: Provid
 export function redactQuery(query: Record<string, string>, secrets?: Secrets): Record<string, string> {
   const set = toSet(secrets);
   return Object.fromEntries(
-    Object.entries(query).map(([k, v]) => [redactValues(k, set), isCredentialName(k) ? REDACTED : redactValues(String(v), set)]),
+    Object.entries(query).map(([k, v]) => [
+      redactValues(k, set),
+      isCredentialName(k) ? REDACTED : redactValues(String(v), set),
+    ]),
   );
 }
 
@@ -103,7 +111,10 @@ function redactForm(text: string, set: SecretSet, names: Set<string>): string {
     if (isCredentialName(k) || names.has(k.toLowerCase())) out.append(redactValues(k, set), REDACTED);
     else {
       const inner = tryJson(v);
-      out.append(redactValues(k, set), inner.ok && typeof inner.value === 'object' ? redactJson(inner.value, set, names) : redactValues(v, set));
+      out.append(
+        redactValues(k, set),
+        inner.ok && typeof inner.value === 'object' ? redactJson(inner.value, set, names) : redactValues(v, set),
+      );
     }
   }
   // the marker stays readable (brackets need no encoding in a stored form body)
@@ -133,7 +144,8 @@ function redactJson(value: unknown, set: SecretSet, names: Set<string>): string 
     if (typeof v !== 'object' || v === null) return v;
     if (Array.isArray(v)) return v.map(walk);
     const out: Record<string, unknown> = {};
-    for (const [k, child] of Object.entries(v)) out[k] = isCredentialName(k) || names.has(k.toLowerCase()) ? REDACTED : walk(child);
+    for (const [k, child] of Object.entries(v))
+      out[k] = isCredentialName(k) || names.has(k.toLowerCase()) ? REDACTED : walk(child);
     return out;
   };
   // by value once on the re-serialized text: every decoded string (keys too) appears there in its JSON-escaped
@@ -146,20 +158,21 @@ export function redactString(text: string, secrets?: Secrets): string {
   return redactValues(text, toSet(secrets));
 }
 
-
 /**
  * The entry's free-text fields (reason, path, the normalized event's strings) with the secrets redacted by value.
  * Returns copies: the event itself goes on to the deploy unchanged.
  */
-export function redactEntryValues<E extends { reason?: string; deliveryId?: string; event?: object; request?: { path: string } }>(
-  entry: E,
-  secrets?: Secrets,
-): E {
+export function redactEntryValues<
+  E extends { reason?: string; deliveryId?: string; event?: object; request?: { path: string } },
+>(entry: E, secrets?: Secrets): E {
   const set = toSet(secrets);
   if (!set.forms.length) return entry;
   const strings = (o: object): Record<string, unknown> =>
     Object.fromEntries(
-      Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? redactValues(v, set) : v && typeof v === 'object' && !Array.isArray(v) ? strings(v) : v]),
+      Object.entries(o).map(([k, v]) => [
+        k,
+        typeof v === 'string' ? redactValues(v, set) : v && typeof v === 'object' && !Array.isArray(v) ? strings(v) : v,
+      ]),
     );
   return {
     ...entry,

@@ -79,7 +79,12 @@ export function inFlight(state: DeployState): StateRef | undefined {
  * retry is checked so that the waiting message the caller supersedes is the one the state holds. On a conflict the
  * state comes back with the failure (ALL_OLD): the caller decides again without reading it.
  */
-export function setLatestItem(triggerId: string, lane: string, ref: StateRef, read: Pick<DeployState, 'latest' | 'retry'>) {
+export function setLatestItem(
+  triggerId: string,
+  lane: string,
+  ref: StateRef,
+  read: Pick<DeployState, 'latest' | 'retry'>,
+) {
   const conditions = [
     read.latest ? 'latest.logId = :prev' : 'attribute_not_exists(latest)',
     read.retry ? '#r.receiptHandle = :rh' : 'attribute_not_exists(#r)',
@@ -132,7 +137,12 @@ export async function finishInState(
  * Remembers the receipt handle of a message that waits for its retry, only while `logId` is still the lane's latest
  * event. False when a newer event was queued meanwhile: then the caller supersedes instead of waiting.
  */
-export async function rememberRetry(triggerId: string, lane: string, logId: string, receiptHandle: string): Promise<boolean> {
+export async function rememberRetry(
+  triggerId: string,
+  lane: string,
+  logId: string,
+  receiptHandle: string,
+): Promise<boolean> {
   return conditional(
     new UpdateCommand({
       TableName: config.logsTable(),
@@ -146,7 +156,12 @@ export async function rememberRetry(triggerId: string, lane: string, logId: stri
 }
 
 /** Puts `previous` back as the lane's latest event when `logId` could not be queued after all. */
-export async function restoreLatest(triggerId: string, lane: string, logId: string, previous: StateRef | undefined): Promise<void> {
+export async function restoreLatest(
+  triggerId: string,
+  lane: string,
+  logId: string,
+  previous: StateRef | undefined,
+): Promise<void> {
   await conditional(
     new UpdateCommand({
       TableName: config.logsTable(),

@@ -27,7 +27,16 @@ import { itemSize } from './item-size';
 import type { Attempt, LogEntry } from './store';
 
 /** Fields no write changes after the entry is created: they go into `entryBr`. */
-const FIXED = ['provider', 'deliveryId', 'event', 'lane', 'request', 'duplicateOf', 'redeliveryOf', 'receivedAt'] as const;
+const FIXED = [
+  'provider',
+  'deliveryId',
+  'event',
+  'lane',
+  'request',
+  'duplicateOf',
+  'redeliveryOf',
+  'receivedAt',
+] as const;
 
 /**
  * Quality 5: 0.1 ms of CPU for a GitHub push (8.7 KB of text -> 1.77 KB). Quality 10 is 7% smaller for 25x the CPU
@@ -39,7 +48,9 @@ const SMALL = 10;
 /** About how much smaller the slow pass makes a blob (7.3-7.5% on the GitHub and Docker Hub pushes measured). */
 const SMALL_GAIN = 0.07;
 const brotli = (text: Buffer, quality: number) =>
-  brotliCompressSync(text, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: text.length } });
+  brotliCompressSync(text, {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: text.length },
+  });
 
 type Fields = Record<string, unknown>;
 /** A field that follows from others: its value, or undefined when none follows. */
@@ -48,18 +59,37 @@ type Rule = [field: string, derive: (o: Fields, entry: Fields) => unknown];
 const EVENT_RULES: Rule[] = [
   ['provider', (_e, entry) => entry.provider],
   ['deliveryId', (_e, entry) => entry.deliveryId],
-  ['repoFullName', (e) => (typeof e.repository !== 'string' ? undefined : typeof e.namespace === 'string' ? `${e.namespace}/${e.repository}` : e.repository)],
+  [
+    'repoFullName',
+    (e) =>
+      typeof e.repository !== 'string'
+        ? undefined
+        : typeof e.namespace === 'string'
+          ? `${e.namespace}/${e.repository}`
+          : e.repository,
+  ],
   [
     'image',
     (e) =>
       typeof e.repoFullName !== 'string'
         ? undefined
-        : imageRef({ registry: e.registry as string | undefined, repoFullName: e.repoFullName, tag: e.tag as string | undefined, digest: e.digest as string | undefined }),
+        : imageRef({
+            registry: e.registry as string | undefined,
+            repoFullName: e.repoFullName,
+            tag: e.tag as string | undefined,
+            digest: e.digest as string | undefined,
+          }),
   ],
 ];
 const REQUEST_RULES: Rule[] = [
   ['method', () => 'POST'],
-  ['path', (_r, entry) => (typeof entry.provider === 'string' && typeof entry.triggerId === 'string' ? `/hooks/${entry.provider}/${entry.triggerId}` : undefined)],
+  [
+    'path',
+    (_r, entry) =>
+      typeof entry.provider === 'string' && typeof entry.triggerId === 'string'
+        ? `/hooks/${entry.provider}/${entry.triggerId}`
+        : undefined,
+  ],
 ];
 
 /** `o` without the fields that follow from the others (in rule order), `null` for one that is absent but would follow. */
@@ -148,7 +178,8 @@ const units = (bytes: number) => Math.ceil(bytes / 1024);
 export function packEntry(entry: LogEntry, keys: Fields): Fields {
   const { id: _id, attempts, updatedAt, ...rest } = entry;
   const plain: Fields = { ...keys };
-  for (const [k, v] of Object.entries(rest)) if (!(FIXED as readonly string[]).includes(k) && v !== undefined) plain[k] = v;
+  for (const [k, v] of Object.entries(rest))
+    if (!(FIXED as readonly string[]).includes(k) && v !== undefined) plain[k] = v;
   if (attempts?.length) plain.attempts = attempts.map(attemptItem);
   const inFlight = IN_FLIGHT_STATUSES.includes(entry.status);
   if (updatedAt !== entry.receivedAt) plain.updatedAt = updatedAt;
@@ -181,12 +212,21 @@ export function attemptItem(attempt: Attempt): Record<string, unknown> {
 
 function attemptFromItem(a: Fields): Attempt {
   const { responseBr, ...rest } = a as Fields & { responseBr?: Uint8Array };
-  return (responseBr ? { ...rest, response: brotliDecompressSync(responseBr).toString('utf8') } : rest) as unknown as Attempt;
+  return (responseBr
+    ? { ...rest, response: brotliDecompressSync(responseBr).toString('utf8') }
+    : rest) as unknown as Attempt;
 }
 
 /** An entry as stored (either layout) -> the entry as the API shows it: keys and index keys dropped. */
 export function entryFromItem(item: Record<string, unknown>): LogEntry {
-  const { sk, statusKey: _st, inFlight: _if, requestBr, entryBr, ...rest } = item as Fields & {
+  const {
+    sk,
+    statusKey: _st,
+    inFlight: _if,
+    requestBr,
+    entryBr,
+    ...rest
+  } = item as Fields & {
     sk?: string;
     requestBr?: Uint8Array;
     entryBr?: Uint8Array;

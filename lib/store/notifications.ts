@@ -30,7 +30,11 @@ export type NotifiedLogEntry = LogEntry & { notifications?: NotificationRecord[]
  * Appends records to the entry `{triggerId, sk: "log#<logId>"}`. False when the entry is gone (expired or its
  * trigger deleted): nothing is created then.
  */
-export async function appendNotifications(triggerId: string, logId: string, records: NotificationRecord[]): Promise<boolean> {
+export async function appendNotifications(
+  triggerId: string,
+  logId: string,
+  records: NotificationRecord[],
+): Promise<boolean> {
   if (records.length === 0) return true;
   try {
     await dynamo().send(

@@ -175,9 +175,17 @@ export interface TriggerListOptions {
 }
 
 /** The listing index for a filter, its partition key attribute and value. */
-function listingIndex(opts: Pick<TriggerListOptions, 'provider' | 'enabled'>): { index: string; attr: string; value: string } {
+function listingIndex(opts: Pick<TriggerListOptions, 'provider' | 'enabled'>): {
+  index: string;
+  attr: string;
+  value: string;
+} {
   if (opts.provider !== undefined && opts.enabled !== undefined) {
-    return { index: 'byProviderEnabled', attr: 'listProviderEnabled', value: `${opts.provider}#${enabledKey(opts.enabled)}` };
+    return {
+      index: 'byProviderEnabled',
+      attr: 'listProviderEnabled',
+      value: `${opts.provider}#${enabledKey(opts.enabled)}`,
+    };
   }
   if (opts.provider !== undefined) return { index: 'byProvider', attr: 'provider', value: opts.provider };
   if (opts.enabled !== undefined) return { index: 'byEnabled', attr: 'listEnabled', value: enabledKey(opts.enabled) };
@@ -199,7 +207,9 @@ export async function* allTriggers(): AsyncGenerator<Trigger> {
  * ones: one Query on the listing index of that filter, so a page costs the same whatever the table holds.
  * `cursor` is opaque to callers (base64url of LastEvaluatedKey); check it with isValidTriggerCursor first.
  */
-export async function listTriggers(opts: TriggerListOptions = { limit: 100 }): Promise<{ items: Trigger[]; cursor?: string }> {
+export async function listTriggers(
+  opts: TriggerListOptions = { limit: 100 },
+): Promise<{ items: Trigger[]; cursor?: string }> {
   const { index, attr, value } = listingIndex(opts);
   const out = await dynamo().send(
     new QueryCommand({
@@ -270,17 +280,19 @@ export async function triggersByRepositoryKey(repositoryKey: string): Promise<Tr
 
 /** After a successful deploy the trigger tracks the deployed image (Kato-style upgrade). */
 export async function setTrackedImage(triggerId: string, image: string): Promise<void> {
-  await dynamo().send(
-    new UpdateCommand({
-      TableName: config.triggersTable(),
-      Key: { id: triggerId },
-      UpdateExpression: 'SET trackedImage = :i',
-      ConditionExpression: 'attribute_exists(id)',
-      ExpressionAttributeValues: { ':i': image },
-    }),
-  ).catch((e: Error) => {
-    if (e.name !== 'ConditionalCheckFailedException') throw e; // trigger deleted meanwhile: nothing to track
-  });
+  await dynamo()
+    .send(
+      new UpdateCommand({
+        TableName: config.triggersTable(),
+        Key: { id: triggerId },
+        UpdateExpression: 'SET trackedImage = :i',
+        ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeValues: { ':i': image },
+      }),
+    )
+    .catch((e: Error) => {
+      if (e.name !== 'ConditionalCheckFailedException') throw e; // trigger deleted meanwhile: nothing to track
+    });
 }
 
 // ---------- trigger log ----------
@@ -305,9 +317,7 @@ export function newLogEntry(
 }
 
 export async function putLogEntry(entry: LogEntry): Promise<void> {
-  await dynamo().send(
-    new PutCommand({ TableName: config.logsTable(), Item: logItem(entry) }),
-  );
+  await dynamo().send(new PutCommand({ TableName: config.logsTable(), Item: logItem(entry) }));
 }
 
 export async function getLogEntry(triggerId: string, logId: string): Promise<LogEntry | undefined> {
@@ -328,7 +338,9 @@ export async function claimAndWrite(
   claims: Array<{ key: string; ttlSeconds: number }>,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   extraItems: any[] = [],
-): Promise<{ ok: true } | { ok: false; duplicateOf: string } | { ok: false; conflict: true; item?: Record<string, unknown> }> {
+): Promise<
+  { ok: true } | { ok: false; duplicateOf: string } | { ok: false; conflict: true; item?: Record<string, unknown> }
+> {
   const now = epoch();
   // nothing to claim and nothing else to check: one PutItem is the whole write, at half a transaction's units
   if (!claims.length && !extraItems.length) {
@@ -365,7 +377,8 @@ export async function claimAndWrite(
       }
       const failed = reasons.slice(claims.length + 1).find((r) => r.Code === 'ConditionalCheckFailed');
       // the item whose condition failed, as it is now (its ReturnValuesOnConditionCheckFailure)
-      if (failed) return { ok: false, conflict: true, item: failed.Item ? unmarshall(failed.Item as never) : undefined };
+      if (failed)
+        return { ok: false, conflict: true, item: failed.Item ? unmarshall(failed.Item as never) : undefined };
     }
     throw e;
   }
@@ -383,12 +396,17 @@ export async function getWithClaims(
   claims: Array<{ key: string }>,
 ): Promise<{ items: Map<string, Record<string, unknown>>; heldBy?: string }> {
   const table = config.logsTable();
-  let keys: Array<Record<string, unknown>> = [...sks, ...claims.map((c) => `dedup#${c.key}`)].map((sk) => ({ triggerId, sk }));
+  let keys: Array<Record<string, unknown>> = [...sks, ...claims.map((c) => `dedup#${c.key}`)].map((sk) => ({
+    triggerId,
+    sk,
+  }));
   const items = new Map<string, Record<string, unknown>>();
   // BatchGetItem may hand keys back unprocessed (throttling): ask again for those
   for (let tries = 0; keys.length; tries++) {
     if (tries > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** tries)));
-    const out = await dynamo().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+    const out = await dynamo().send(
+      new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+    );
     for (const item of out.Responses?.[table] ?? []) items.set(item.sk as string, item);
     keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Array<Record<string, unknown>>;
     if (tries > 8 && keys.length) throw new Error('DynamoDB kept the deploy state read unprocessed');
@@ -427,11 +445,21 @@ export async function releaseClaims(triggerId: string, logId: string, claims: Ar
 export async function updateLogStatus(
   triggerId: string,
   logId: string,
-  change: { status: LogStatus; reason?: string | null; attempt?: Attempt; onlyFrom?: LogStatus[]; supersededBy?: string },
+  change: {
+    status: LogStatus;
+    reason?: string | null;
+    attempt?: Attempt;
+    onlyFrom?: LogStatus[];
+    supersededBy?: string;
+  },
 ): Promise<boolean> {
   const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
   if (change.reason !== undefined) names['#r'] = 'reason';
-  const values: Record<string, unknown> = { ':s': change.status, ':u': nowIso(), ':sk': statusKey(change.status, logId) };
+  const values: Record<string, unknown> = {
+    ':s': change.status,
+    ':u': nowIso(),
+    ':sk': statusKey(change.status, logId),
+  };
   const set = ['#s = :s', '#u = :u', 'statusKey = :sk'];
   const remove: string[] = [];
   if (change.reason) {
@@ -495,7 +523,13 @@ export async function startDeploy(
         UpdateExpression: 'SET #s = :d, #u = :u, statusKey = :sk, inFlight = :if REMOVE #r',
         ConditionExpression: 'attribute_exists(sk) AND #s IN (:q, :d)',
         ExpressionAttributeNames: { '#s': 'status', '#u': 'updatedAt', '#r': 'reason' },
-        ExpressionAttributeValues: { ':d': 'deploying', ':q': 'queued', ':u': nowIso(), ':sk': statusKey('deploying', logId), ':if': IN_FLIGHT },
+        ExpressionAttributeValues: {
+          ':d': 'deploying',
+          ':q': 'queued',
+          ':u': nowIso(),
+          ':sk': statusKey('deploying', logId),
+          ':if': IN_FLIGHT,
+        },
         ReturnValues: 'ALL_NEW',
         // the entry as it is comes back with the failure: no second read to learn why
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -550,7 +584,8 @@ export async function listLogEntries(
   const more = items.length > opts.limit;
   if (more) items = items.slice(0, opts.limit);
   const last = items.at(-1);
-  const start = more && last ? { triggerId, sk: last.sk, ...(opts.status ? { statusKey: last.statusKey } : {}) } : undefined;
+  const start =
+    more && last ? { triggerId, sk: last.sk, ...(opts.status ? { statusKey: last.statusKey } : {}) } : undefined;
   if (opts.status && items.length) items = await fullEntries(triggerId, items, opts.status);
   return {
     items: items.map((i) => entryFromItem(i as unknown as Record<string, unknown>)),
@@ -563,7 +598,11 @@ export async function listLogEntries(
  * entry again on every status change): the page's entries come from the table in one BatchGetItem, in the index's
  * order. An entry whose status changed since the index was read (it is eventually consistent) is left out.
  */
-async function fullEntries(triggerId: string, keys: Array<{ sk: string }>, status: LogStatus): Promise<Array<LogEntry & { sk: string }>> {
+async function fullEntries(
+  triggerId: string,
+  keys: Array<{ sk: string }>,
+  status: LogStatus,
+): Promise<Array<LogEntry & { sk: string }>> {
   const table = config.logsTable();
   const found = new Map<string, LogEntry & { sk: string }>();
   let pending: Array<Record<string, unknown>> = keys.map((k) => ({ triggerId, sk: k.sk }));
@@ -574,7 +613,9 @@ async function fullEntries(triggerId: string, keys: Array<{ sk: string }>, statu
     for (const item of out.Responses?.[table] ?? []) found.set(item.sk as string, item as LogEntry & { sk: string });
     pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Array<Record<string, unknown>>;
   }
-  return keys.map((k) => found.get(k.sk)).filter((e): e is LogEntry & { sk: string } => e !== undefined && e.status === status);
+  return keys
+    .map((k) => found.get(k.sk))
+    .filter((e): e is LogEntry & { sk: string } => e !== undefined && e.status === status);
 }
 
 /**
@@ -660,7 +701,12 @@ export async function backfillIndexKeys(): Promise<{ entries: number; triggers: 
             UpdateExpression: 'SET listAll = :a, listEnabled = :e, listProviderEnabled = :pe, listSort = :s',
             // a PATCH meanwhile wrote the keys itself
             ConditionExpression: 'attribute_exists(id) AND attribute_not_exists(listSort)',
-            ExpressionAttributeValues: { ':a': keys.listAll, ':e': keys.listEnabled, ':pe': keys.listProviderEnabled, ':s': keys.listSort },
+            ExpressionAttributeValues: {
+              ':a': keys.listAll,
+              ':e': keys.listEnabled,
+              ':pe': keys.listProviderEnabled,
+              ':s': keys.listSort,
+            },
           }),
         )
         .then(

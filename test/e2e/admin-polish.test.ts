@@ -12,7 +12,11 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const trigger = (name: string, provider = 'dockerhub') => ({ name, provider, target: { type: 'http', url: 'https://deploy.example.com/hook' } });
+const trigger = (name: string, provider = 'dockerhub') => ({
+  name,
+  provider,
+  target: { type: 'http', url: 'https://deploy.example.com/hook' },
+});
 
 it('trigger names are unique: a second web-prod is a 409 naming the field; renaming onto it too', async () => {
   const first = await api.admin('POST', '/admin/triggers', trigger('web-prod'));
@@ -23,8 +27,12 @@ it('trigger names are unique: a second web-prod is a 409 naming the field; renam
   const other = await api.admin('POST', '/admin/triggers', trigger('web-staging'));
   expect((await api.admin('PATCH', `/admin/triggers/${other.body.id}`, { name: 'web-prod' })).status).toBe(409);
   // keeping one's own name is fine
-  expect((await api.admin('PATCH', `/admin/triggers/${first.body.id}`, { name: 'web-prod', enabled: false })).status).toBe(200);
-  expect((await api.admin('GET', '/admin/triggers')).body.items.filter((t: any) => t.name === 'web-prod')).toHaveLength(1);
+  expect(
+    (await api.admin('PATCH', `/admin/triggers/${first.body.id}`, { name: 'web-prod', enabled: false })).status,
+  ).toBe(200);
+  expect((await api.admin('GET', '/admin/triggers')).body.items.filter((t: any) => t.name === 'web-prod')).toHaveLength(
+    1,
+  );
 });
 
 it('previousSecretExpiresAt is not shown; the rotate answer has previousSecretValidUntil', async () => {
@@ -36,7 +44,7 @@ it('previousSecretExpiresAt is not shown; the rotate answer has previousSecretVa
   expect(JSON.stringify((await api.admin('GET', '/admin/triggers')).body)).not.toContain('previousSecretExpiresAt');
 });
 
-it('the GitLab hint speaks GitLab\'s words (no code names)', async () => {
+it("the GitLab hint speaks GitLab's words (no code names)", async () => {
   const t = await api.admin('POST', '/admin/triggers', trigger('gl', 'gitlab'));
   expect(t.body.hint).not.toContain('gitlabSigningToken');
   expect(t.body.hint).toContain('"Signing token"');
@@ -56,7 +64,10 @@ it('a signed GitHub request without X-GitHub-Event is a 400 naming the header (a
   const t = await api.admin('POST', '/admin/triggers', trigger('gh', 'github'));
   const body = fixture('github/push-go-playground-binkkatal.json');
   const sig = `sha256=${createHmac('sha256', t.body.secret).update(body).digest('hex')}`;
-  const res = await api.hook(`/hooks/github/${t.body.id}`, body, { 'x-hub-signature-256': sig, 'x-github-delivery': 'd-1' });
+  const res = await api.hook(`/hooks/github/${t.body.id}`, body, {
+    'x-hub-signature-256': sig,
+    'x-github-delivery': 'd-1',
+  });
   expect(res.status).toBe(400);
   expect(res.body.field).toBe('headers.X-GitHub-Event');
   expect((await api.admin('GET', `/admin/triggers/${t.body.id}/logs/${res.body.log}`)).body.status).toBe('rejected');

@@ -42,16 +42,75 @@ describe('validation: 400 naming the first bad field', () => {
     ['name with capitals', { name: 'Web' }, 'name'],
     ['unknown provider', { provider: 'svn' }, 'provider'],
     ['regex RE2 cannot run', { match: { tags: { regex: '(a)\\1' } } }, 'match.tags.regex'],
-    ['more than 10 tags', { match: { tags: { list: Array.from({ length: 11 }, (_, i) => `t${i}`) } } }, 'match.tags.list'],
+    [
+      'more than 10 tags',
+      { match: { tags: { list: Array.from({ length: 11 }, (_, i) => `t${i}`) } } },
+      'match.tags.list',
+    ],
     ['invalid semver range', { match: { tags: { semver: 'not a range' } } }, 'match.tags.semver'],
-    ['https on a port other than 443', { target: { type: 'http', url: 'https://deploy.example.com:8443/hook' } }, 'target.url'],
+    [
+      'https on a port other than 443',
+      { target: { type: 'http', url: 'https://deploy.example.com:8443/hook' } },
+      'target.url',
+    ],
     ['http on port 22', { target: { type: 'http', url: 'http://deploy.example.com:22/hook' } }, 'target.url'],
     ['unknown placeholder', { target: { type: 'http', url: 'https://deploy.example.com/{{nope}}' } }, 'target.url'],
     ['unknown target type', { target: { type: 'ftp', url: 'x' } }, 'target.type'],
     ['unknown field', { colour: 'blue' }, '(body)'],
-    ['kubernetes token inline', { target: { ...{ type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }, auth: { token: 'inline-token' } } }, 'target.auth'],
-    ['kubernetes over http', { target: { ...{ type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }, apiServer: 'http://k8s.example.com' } }, 'target.apiServer'],
-    ['kubernetes kind Pod', { target: { ...{ type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }, kind: 'Pod' } }, 'target.kind'],
+    [
+      'kubernetes token inline',
+      {
+        target: {
+          ...{
+            type: 'kubernetes',
+            apiServer: 'https://k8s.example.com',
+            auth: { token: { ssmParameter: 'triggerfish/k8s' } },
+            namespace: 'prod',
+            kind: 'Deployment',
+            name: 'web',
+            container: 'web',
+          },
+          auth: { token: 'inline-token' },
+        },
+      },
+      'target.auth',
+    ],
+    [
+      'kubernetes over http',
+      {
+        target: {
+          ...{
+            type: 'kubernetes',
+            apiServer: 'https://k8s.example.com',
+            auth: { token: { ssmParameter: 'triggerfish/k8s' } },
+            namespace: 'prod',
+            kind: 'Deployment',
+            name: 'web',
+            container: 'web',
+          },
+          apiServer: 'http://k8s.example.com',
+        },
+      },
+      'target.apiServer',
+    ],
+    [
+      'kubernetes kind Pod',
+      {
+        target: {
+          ...{
+            type: 'kubernetes',
+            apiServer: 'https://k8s.example.com',
+            auth: { token: { ssmParameter: 'triggerfish/k8s' } },
+            namespace: 'prod',
+            kind: 'Deployment',
+            name: 'web',
+            container: 'web',
+          },
+          kind: 'Pod',
+        },
+      },
+      'target.kind',
+    ],
     ['ecs without container', { target: { type: 'ecs', cluster: 'prod', service: 'web' } }, 'target.container'],
     ['lambda without function', { target: { type: 'lambda' } }, 'target.functionName'],
     ['codebuild with an empty project', { target: { type: 'codebuild', projectName: '' } }, 'target.projectName'],
@@ -62,7 +121,10 @@ describe('validation: 400 naming the first bad field', () => {
   });
 
   it('malformed JSON is a 400', async () => {
-    const res = await api.call('POST', '/admin/triggers', { raw: '{"name":', headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const res = await api.call('POST', '/admin/triggers', {
+      raw: '{"name":',
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('(body)');
   });
@@ -70,13 +132,39 @@ describe('validation: 400 naming the first bad field', () => {
 
 describe('every target type is accepted with a valid config', () => {
   it.each([
-    ['kubernetes', { type: 'kubernetes', apiServer: 'https://k8s.example.com', auth: { token: { ssmParameter: 'triggerfish/k8s' } }, namespace: 'prod', kind: 'Deployment', name: 'web', container: 'web' }],
-    ['kubernetes on EKS', { type: 'kubernetes', apiServer: 'https://k8s.example.com:6443', auth: { eks: { clusterName: 'prod', region: 'us-east-1' } }, namespace: 'prod', kind: 'CronJob', name: 'nightly', container: 'job' }],
+    [
+      'kubernetes',
+      {
+        type: 'kubernetes',
+        apiServer: 'https://k8s.example.com',
+        auth: { token: { ssmParameter: 'triggerfish/k8s' } },
+        namespace: 'prod',
+        kind: 'Deployment',
+        name: 'web',
+        container: 'web',
+      },
+    ],
+    [
+      'kubernetes on EKS',
+      {
+        type: 'kubernetes',
+        apiServer: 'https://k8s.example.com:6443',
+        auth: { eks: { clusterName: 'prod', region: 'us-east-1' } },
+        namespace: 'prod',
+        kind: 'CronJob',
+        name: 'nightly',
+        container: 'job',
+      },
+    ],
     ['ecs', { type: 'ecs', cluster: 'prod', service: 'web', container: 'app', waitForSteadyState: true }],
     ['lambda', { type: 'lambda', functionName: 'web' }],
     ['codebuild', { type: 'codebuild', projectName: 'web-build' }],
   ])('%s', async (name, target) => {
-    const res = await api.admin('POST', '/admin/triggers', { ...valid(), name: name.replace(/ /g, '-').toLowerCase(), target });
+    const res = await api.admin('POST', '/admin/triggers', {
+      ...valid(),
+      name: name.replace(/ /g, '-').toLowerCase(),
+      target,
+    });
     expect(res.status).toBe(201);
     expect(res.body.target.type).toBe(target.type);
   });
@@ -134,14 +222,20 @@ describe('logs', () => {
 
   beforeAll(async () => {
     // `queue: all`: every push deploys (none is superseded by the next), so the log holds three successes
-    const res = await api.admin('POST', '/admin/triggers', { ...valid(), name: 'logs', queue: 'all', match: { tags: { glob: 'v*' } } });
+    const res = await api.admin('POST', '/admin/triggers', {
+      ...valid(),
+      name: 'logs',
+      queue: 'all',
+      match: { tags: { glob: 'v*' } },
+    });
     ({ id, secret } = res.body);
     // 3 triggered and 2 untriggered, in order
     for (const [i, tag] of ['v1', 'dev', 'v2', 'dev2', 'v3'].entries()) {
       const hook = await api.hook(`/hooks/dockerhub/${id}?token=${secret}`, push(tag, 1700001000 + i));
       logIds.push(hook.body.log);
     }
-    for (const log of [logIds[0], logIds[2], logIds[4]]) await api.waitForLog(id, log, (e) => e?.status === 'succeeded');
+    for (const log of [logIds[0], logIds[2], logIds[4]])
+      await api.waitForLog(id, log, (e) => e?.status === 'succeeded');
   });
 
   it('lists newest first, pages with the cursor, and filters by status', async () => {

@@ -19,9 +19,22 @@ const TARGET = { type: 'http', url: 'http://127.0.0.1:1025/deploy' };
 beforeAll(async () => {
   stack = await startTestStack({ maxReceiveCount: 1, retryBaseSeconds: 0 });
   api = apiClient(stack.url, stack.adminToken);
-  hub = (await api.admin('POST', '/admin/triggers', { name: 'bad-hub', provider: 'dockerhub', enabled: false, target: TARGET })).body;
+  hub = (
+    await api.admin('POST', '/admin/triggers', {
+      name: 'bad-hub',
+      provider: 'dockerhub',
+      enabled: false,
+      target: TARGET,
+    })
+  ).body;
   apiTrigger = (
-    await api.admin('POST', '/admin/triggers', { name: 'bad-api', provider: 'api', enabled: false, match: { image: 'team/web:1.0' }, target: TARGET })
+    await api.admin('POST', '/admin/triggers', {
+      name: 'bad-api',
+      provider: 'api',
+      enabled: false,
+      match: { image: 'team/web:1.0' },
+      target: TARGET,
+    })
   ).body;
 });
 afterAll(() => stack?.stop());
@@ -56,22 +69,58 @@ const big = 'a'.repeat(300 * 1024);
 
 describe('bad webhook input: a 4xx naming the field and one log entry, never a 503', () => {
   it('a 300 KB tag', async () => {
-    const { entry } = await expectOneEntry(hub.id, () => api.hook(hubHook(), dockerhub((b) => (b.push_data.tag = big))), 400, 'tag');
+    const { entry } = await expectOneEntry(
+      hub.id,
+      () =>
+        api.hook(
+          hubHook(),
+          dockerhub((b) => (b.push_data.tag = big)),
+        ),
+      400,
+      'tag',
+    );
     expect(entry.status).toBe('rejected');
     expect(entry.reason).toMatch(/tag: 307200 characters; a tag has at most 128/);
     expect(entry.request.body).toMatch(/…\[truncated \d+ bytes\]$/);
   });
 
   it('a 300 KB repository name', async () => {
-    await expectOneEntry(hub.id, () => api.hook(hubHook(), dockerhub((b) => (b.repository.repo_name = `ns/${big}`))), 400, 'repository');
+    await expectOneEntry(
+      hub.id,
+      () =>
+        api.hook(
+          hubHook(),
+          dockerhub((b) => (b.repository.repo_name = `ns/${big}`)),
+        ),
+      400,
+      'repository',
+    );
   });
 
   it('a 129-character tag (one more than OCI allows)', async () => {
-    await expectOneEntry(hub.id, () => api.hook(hubHook(), dockerhub((b) => (b.push_data.tag = 't'.repeat(129)))), 400, 'tag');
+    await expectOneEntry(
+      hub.id,
+      () =>
+        api.hook(
+          hubHook(),
+          dockerhub((b) => (b.push_data.tag = 't'.repeat(129))),
+        ),
+      400,
+      'tag',
+    );
   });
 
   it('pushed_at: 1e300 ("Invalid time value")', async () => {
-    const { entry } = await expectOneEntry(hub.id, () => api.hook(hubHook(), dockerhub((b) => (b.push_data.pushed_at = 1e300))), 400, 'body.push_data.pushed_at');
+    const { entry } = await expectOneEntry(
+      hub.id,
+      () =>
+        api.hook(
+          hubHook(),
+          dockerhub((b) => (b.push_data.pushed_at = 1e300)),
+        ),
+      400,
+      'body.push_data.pushed_at',
+    );
     expect(entry.status).toBe('rejected');
   });
 
@@ -99,7 +148,8 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
   });
 
   it('a 900 KB commit message (git allows it): accepted and cut in what is stored and queued, not a 503', async () => {
-    const gh = (await api.admin('POST', '/admin/triggers', { name: 'bad-gh', provider: 'github', target: TARGET })).body;
+    const gh = (await api.admin('POST', '/admin/triggers', { name: 'bad-gh', provider: 'github', target: TARGET }))
+      .body;
     const body = JSON.parse(fixture('github/push-go-playground-binkkatal.json'));
     body.head_commit.message = `@deploy ${'m'.repeat(900 * 1024)}`;
     for (const c of body.commits ?? []) c.message = 'short';
@@ -107,7 +157,12 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
     const sig = `sha256=${createHmac('sha256', gh.secret).update(raw).digest('hex')}`;
     const { res, entry } = await expectOneEntry(
       gh.id,
-      () => api.hook(`/hooks/github/${gh.id}`, raw, { 'x-github-event': 'push', 'x-github-delivery': 'big-1', 'x-hub-signature-256': sig }),
+      () =>
+        api.hook(`/hooks/github/${gh.id}`, raw, {
+          'x-github-event': 'push',
+          'x-github-delivery': 'big-1',
+          'x-hub-signature-256': sig,
+        }),
       202,
     );
     expect(res.body.status).toBe('triggered');
@@ -117,7 +172,12 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
   it('a 300 KB header and a 300 KB query value are cut, not a 503', async () => {
     const { entry } = await expectOneEntry(
       hub.id,
-      () => api.hook(`${hubHook()}&note=${'q'.repeat(6000)}`, dockerhub(() => undefined), { 'x-note': 'h'.repeat(8000) }),
+      () =>
+        api.hook(
+          `${hubHook()}&note=${'q'.repeat(6000)}`,
+          dockerhub(() => undefined),
+          { 'x-note': 'h'.repeat(8000) },
+        ),
       202,
     );
     expect(entry.request.query.note).toMatch(/…\[truncated \d+ bytes\]$/);
@@ -133,13 +193,21 @@ describe('bad ECR events: never a retry for ever', () => {
   };
 
   it('a 300 KB tag on a watched repository: one rejected entry per trigger, no throw', async () => {
-    const created = await api.admin('POST', '/admin/triggers', { name: 'bad-ecr', provider: 'ecr', match: { repository: 'my-repository-name' }, target: TARGET });
+    const created = await api.admin('POST', '/admin/triggers', {
+      name: 'bad-ecr',
+      provider: 'ecr',
+      match: { repository: 'my-repository-name' },
+      target: TARGET,
+    });
     expect(created.status).toBe(201);
     const summary = await ecrHandler(ecrEvent((e) => (e.detail['image-tag'] = big)) as never);
     expect(summary.outcomes).toEqual([{ triggerId: created.body.id, status: 'rejected', log: expect.any(String) }]);
     const stored = await entries(created.body.id);
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^invalid tag: 307200 characters/) });
+    expect(stored[0]).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/^invalid tag: 307200 characters/),
+    });
     expect(stored[0].request.body).toMatch(/…\[truncated \d+ bytes\]$/);
   });
 
@@ -159,8 +227,19 @@ describe('bad admin input: a 400 naming the field, never a 503', () => {
     ['a trigger id over 2 KB (logs)', 'GET', () => `/admin/triggers/${long}/logs`, 'id'],
     ['a log id over 2 KB', 'GET', () => `/admin/triggers/${hub.id}/logs/${long}`, 'logId'],
     ['a log id over 2 KB (redeliver)', 'POST', () => `/admin/triggers/${hub.id}/logs/${long}/redeliver`, 'logId'],
-    ['a cursor with an extra key', 'GET', () => `/admin/triggers/${hub.id}/logs?cursor=${cursor({ triggerId: hub.id, sk: 'log#01JAAAAAAAAAAAAAAAAAAAAAAA', x: 1 })}`, 'cursor'],
-    ['a cursor with a junk sort key', 'GET', () => `/admin/triggers/${hub.id}/logs?cursor=${cursor({ triggerId: hub.id, sk: `log#${long.slice(0, 1500)}` })}`, 'cursor'],
+    [
+      'a cursor with an extra key',
+      'GET',
+      () =>
+        `/admin/triggers/${hub.id}/logs?cursor=${cursor({ triggerId: hub.id, sk: 'log#01JAAAAAAAAAAAAAAAAAAAAAAA', x: 1 })}`,
+      'cursor',
+    ],
+    [
+      'a cursor with a junk sort key',
+      'GET',
+      () => `/admin/triggers/${hub.id}/logs?cursor=${cursor({ triggerId: hub.id, sk: `log#${long.slice(0, 1500)}` })}`,
+      'cursor',
+    ],
     ['a cursor that is junk', 'GET', () => `/admin/triggers/${hub.id}/logs?cursor=%%%`, 'cursor'],
   ])('%s', async (_name, method, path, field) => {
     const res = await api.call(method, path(), { headers: { authorization: `Bearer ${stack.adminToken}` } });
@@ -168,16 +247,30 @@ describe('bad admin input: a 400 naming the field, never a 503', () => {
     expect(res.body.field).toBe(field);
   });
 
-  const create = (change: Record<string, unknown>) => api.admin('POST', '/admin/triggers', { name: 'x', provider: 'dockerhub', target: TARGET, ...change });
+  const create = (change: Record<string, unknown>) =>
+    api.admin('POST', '/admin/triggers', { name: 'x', provider: 'dockerhub', target: TARGET, ...change });
 
   it.each([
     [
       'a trigger over 400 KB',
-      { target: { ...TARGET, headers: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`X-H${i}`, 'v'.repeat(8192)])) } },
+      {
+        target: {
+          ...TARGET,
+          headers: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`X-H${i}`, 'v'.repeat(8192)])),
+        },
+      },
       'target.headers',
     ],
-    ['a semver range of 100 KB', { match: { tags: { semver: `>=1.0.0 ${'|| 1.0.0 '.repeat(10000)}` } } }, 'match.tags.semver'],
-    ['a semver range of 300 characters', { match: { tags: { semver: `${'>=1.0.0 '.repeat(40)}` } } }, 'match.tags.semver'],
+    [
+      'a semver range of 100 KB',
+      { match: { tags: { semver: `>=1.0.0 ${'|| 1.0.0 '.repeat(10000)}` } } },
+      'match.tags.semver',
+    ],
+    [
+      'a semver range of 300 characters',
+      { match: { tags: { semver: `${'>=1.0.0 '.repeat(40)}` } } },
+      'match.tags.semver',
+    ],
     ['a regex of 300 KB', { match: { tags: { regex: big } } }, 'match.tags.regex'],
     ['a glob of 300 KB', { match: { tags: { glob: big } } }, 'match.tags.glob'],
     ['a repository glob of 300 KB', { match: { repository: big } }, 'match.repository'],
@@ -193,14 +286,20 @@ describe('bad admin input: a 400 naming the field, never a 503', () => {
   it('a body nested 10,000 deep', async () => {
     const deep = `${'['.repeat(10000)}${']'.repeat(10000)}`;
     const raw = `{"name": "x", "provider": "dockerhub", "target": {"type": "http", "url": "${TARGET.url}", "body": ${deep}}}`;
-    const res = await api.call('POST', '/admin/triggers', { raw, headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const res = await api.call('POST', '/admin/triggers', {
+      raw,
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('(body)');
   });
 
   it('a PATCH that makes a trigger over 400 KB', async () => {
     const res = await api.admin('PATCH', `/admin/triggers/${hub.id}`, {
-      target: { ...TARGET, headers: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`X-H${i}`, 'v'.repeat(8192)])) },
+      target: {
+        ...TARGET,
+        headers: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`X-H${i}`, 'v'.repeat(8192)])),
+      },
     });
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('target.headers');

@@ -88,10 +88,24 @@ describe('triggers, test, logs, redeliver', () => {
   let secret: string;
 
   it('create -f YAML prints the secret and setup once; a bad field is exit 5 naming it', async () => {
-    const bad = await cli(['triggers', 'create', '-f', file('bad.yaml', `name: Web\nprovider: github\ntarget: {type: http, url: "${target.url}/x"}\n`)]);
+    const bad = await cli([
+      'triggers',
+      'create',
+      '-f',
+      file('bad.yaml', `name: Web\nprovider: github\ntarget: {type: http, url: "${target.url}/x"}\n`),
+    ]);
     expect(bad.code).toBe(EXIT.refused);
     expect(bad.err).toContain('invalid name');
-    const r = await cli(['--json', 'triggers', 'create', '-f', file('web.yaml', `# a comment\nname: cli-web\nprovider: github\ntarget:\n  type: http\n  url: ${target.url}/cli\n`)]);
+    const r = await cli([
+      '--json',
+      'triggers',
+      'create',
+      '-f',
+      file(
+        'web.yaml',
+        `# a comment\nname: cli-web\nprovider: github\ntarget:\n  type: http\n  url: ${target.url}/cli\n`,
+      ),
+    ]);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.out);
     ({ id, secret } = body);
@@ -177,7 +191,9 @@ describe('triggers, test, logs, redeliver', () => {
   });
 
   it('edit -f, disable, enable, rotate, delete', async () => {
-    expect((await cli(['triggers', 'edit', 'cli-web', '-f', file('patch.json', '{"description": "from the CLI"}')])).code).toBe(0);
+    expect(
+      (await cli(['triggers', 'edit', 'cli-web', '-f', file('patch.json', '{"description": "from the CLI"}')])).code,
+    ).toBe(0);
     expect((await api.admin('GET', `/admin/triggers/${id}`)).body.description).toBe('from the CLI');
     expect((await cli(['triggers', 'disable', id])).code).toBe(0);
     expect((await api.admin('GET', `/admin/triggers/${id}`)).body.enabled).toBe(false);
@@ -194,8 +210,17 @@ it('the bin runs as a program (exit code and output through the process)', async
   const bin = path.join(__dirname, '..', '..', 'cli', 'triggerfish.cjs');
   const run = promisify(execFile);
   const { stdout } = await run(process.execPath, [bin, '--json', 'triggers', 'list'], {
-    env: { PATH: process.env.PATH, TRIGGERFISH_URL: stack.url, TRIGGERFISH_ADMIN_TOKEN: stack.adminToken, XDG_CONFIG_HOME: home },
+    env: {
+      PATH: process.env.PATH,
+      TRIGGERFISH_URL: stack.url,
+      TRIGGERFISH_ADMIN_TOKEN: stack.adminToken,
+      XDG_CONFIG_HOME: home,
+    },
   });
   expect(JSON.parse(stdout)).toHaveProperty('items');
-  await expect(run(process.execPath, [bin, 'triggers', 'get', 'none'], { env: { PATH: process.env.PATH, TRIGGERFISH_URL: stack.url, TRIGGERFISH_ADMIN_TOKEN: stack.adminToken } })).rejects.toMatchObject({ code: EXIT.notFound });
+  await expect(
+    run(process.execPath, [bin, 'triggers', 'get', 'none'], {
+      env: { PATH: process.env.PATH, TRIGGERFISH_URL: stack.url, TRIGGERFISH_ADMIN_TOKEN: stack.adminToken },
+    }),
+  ).rejects.toMatchObject({ code: EXIT.notFound });
 });

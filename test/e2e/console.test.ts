@@ -22,18 +22,28 @@ let shots: string;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
   stack = await startTestStack({ maxReceiveCount: 2, retryBaseSeconds: 0 });
   api = apiClient(stack.url, stack.adminToken);
   target = await startTargetServer();
   shots = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-console-shots-'));
   process.stdout.write(`console screenshots: ${shots}\n`);
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-  await browser.defaultBrowserContext().overridePermissions(stack.url, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  await browser
+    .defaultBrowserContext()
+    .overridePermissions(stack.url, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
   page = await browser.newPage();
   await page.setViewport({ width: 1200, height: 900 });
   // the refused sign-in (401) and the bad name (400) are answered so on purpose; anything else is a fault
-  page.on('console', (m) => m.type() === 'error' && !/status of 40[01]\b/.test(m.text()) && consoleErrors.push(m.text()));
+  page.on(
+    'console',
+    (m) => m.type() === 'error' && !/status of 40[01]\b/.test(m.text()) && consoleErrors.push(m.text()),
+  );
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
 }, 60_000);
 afterAll(async () => {
@@ -76,20 +86,28 @@ describe('the console', () => {
     await page.type('#token', stack.adminToken);
     await page.keyboard.press('Enter');
     await waitForText('New trigger');
-    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('triggerfish.adminToken'))).toBe(stack.adminToken);
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('triggerfish.adminToken'))).toBe(
+      stack.adminToken,
+    );
     expect(await page.evaluate(() => (globalThis as any).localStorage.length)).toBe(0);
     expect((await page.cookies()).length).toBe(0);
     expect(page.url()).not.toContain(stack.adminToken);
   });
 
-  it('create: the API\'s field error is shown at the field, then the trigger is created and its setup shown', async () => {
+  it("create: the API's field error is shown at the field, then the trigger is created and its setup shown", async () => {
     await page.click('a[href="#/new"]');
     await page.waitForSelector('#f-name');
     await page.type('#f-name', 'Web Prod');
     await page.select('#f-provider', 'github');
-    await page.$eval('#f-target', (t, url) => ((t as any).value = JSON.stringify({ type: 'http', url })), `${target.url}/console-deploy`);
+    await page.$eval(
+      '#f-target',
+      (t, url) => ((t as any).value = JSON.stringify({ type: 'http', url })),
+      `${target.url}/console-deploy`,
+    );
     await page.click('button[type=submit]');
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#e-name')?.textContent?.includes('invalid name'));
+    await page.waitForFunction(() =>
+      (globalThis as any).document.querySelector('#e-name')?.textContent?.includes('invalid name'),
+    );
     expect(await page.$eval('#f-name', (i) => i.getAttribute('aria-invalid'))).toBe('true');
     await shot('02-create-field-error');
     await page.$eval('#f-name', (i) => ((i as any).value = ''));
@@ -97,7 +115,12 @@ describe('the console', () => {
     await page.click('button[type=submit]');
     await page.waitForSelector('#webhook-url');
     triggerId = /#\/t\/([a-f0-9]{24})\/setup/.exec(page.url())![1];
-    expect(await text('#webhook-url')).toBe(`${stack.url}/hooks/github/${triggerId}`.replace('http://', (await text('#webhook-url')).startsWith('https') ? 'https://' : 'http://'));
+    expect(await text('#webhook-url')).toBe(
+      `${stack.url}/hooks/github/${triggerId}`.replace(
+        'http://',
+        (await text('#webhook-url')).startsWith('https') ? 'https://' : 'http://',
+      ),
+    );
     await shot('03-setup');
   });
 
@@ -114,7 +137,10 @@ describe('the console', () => {
     const [button] = await page.$$('xpath/.//button[text()="Send test event"]');
     await button.click();
     await page.waitForSelector('#log tbody tr');
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#log tbody tr .status-succeeded'), { timeout: 20_000, polling: 200 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#log tbody tr .status-succeeded'), {
+      timeout: 20_000,
+      polling: 200,
+    });
     await shot('04-log-succeeded');
   });
 
@@ -141,7 +167,11 @@ describe('the console', () => {
     await page.waitForFunction(
       (old) => {
         const doc = (globalThis as any).document;
-        return doc.body.innerText.includes('Redelivery of') && !doc.title.includes(old) && doc.querySelector('#entry-status .status-succeeded');
+        return (
+          doc.body.innerText.includes('Redelivery of') &&
+          !doc.title.includes(old) &&
+          doc.querySelector('#entry-status .status-succeeded')
+        );
       },
       { timeout: 20_000, polling: 200 },
       /\/log\/(\w+)$/.exec(before)![1],
@@ -153,11 +183,16 @@ describe('the console', () => {
     const before = (await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100`)).body.items.length;
     await page.goto(`${stack.url}/console#/t/${triggerId}`);
     await page.waitForSelector('#dry-payload');
-    await page.$eval('#dry-payload', (t) => ((t as any).value = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 })));
+    await page.$eval(
+      '#dry-payload',
+      (t) => ((t as any).value = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 })),
+    );
     await page.type('#dry-headers', 'X-GitHub-Event: ping');
     const [check] = await page.$$('xpath/.//button[text()="Check"]');
     await check.click();
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#dry-result')?.textContent?.includes('Would not deploy'));
+    await page.waitForFunction(() =>
+      (globalThis as any).document.querySelector('#dry-result')?.textContent?.includes('Would not deploy'),
+    );
     expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100`)).body.items.length).toBe(before);
   });
 
@@ -167,7 +202,11 @@ describe('the console', () => {
     await page.waitForFunction(() => (globalThis as any).document.body.innerText.includes('· disabled ·'));
     await page.goto(`${stack.url}/console#/`);
     // the list page, not the trigger page still shown before it renders
-    await page.waitForFunction(() => (globalThis as any).document.title.startsWith('Triggers') && (globalThis as any).document.querySelector('tbody tr'));
+    await page.waitForFunction(
+      () =>
+        (globalThis as any).document.title.startsWith('Triggers') &&
+        (globalThis as any).document.querySelector('tbody tr'),
+    );
     const row = await text('tbody tr');
     expect(row).toContain('web-prod');
     expect(row).toContain('no');
@@ -179,7 +218,9 @@ describe('the console', () => {
     await page.setViewport({ width: 375, height: 740 });
     await page.goto(`${stack.url}/console#/t/${triggerId}`);
     await page.waitForSelector('#status-filter');
-    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
     await shot('08-phone');
   });
 

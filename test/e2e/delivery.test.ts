@@ -56,7 +56,10 @@ async function allEntries(triggerId: string): Promise<any[]> {
   const items: any[] = [];
   let cursor: string | undefined;
   do {
-    const page = await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    const page = await api.admin(
+      'GET',
+      `/admin/triggers/${triggerId}/logs?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     items.push(...page.body.items);
     cursor = page.body.cursor;
   } while (cursor);
@@ -143,7 +146,9 @@ it('200 events at a target failing 30% at random: every entry ends, none deploye
     // an older image never after a newer one of the same trigger
     for (const order of deployOrder.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
     // every event of a `queue: all` trigger ran to its end
-    const allSucceeded = entries.filter((e) => triggers.find((t) => t.id === e.triggerId)!.queue === 'all' && e.status === 'succeeded');
+    const allSucceeded = entries.filter(
+      (e) => triggers.find((t) => t.id === e.triggerId)!.queue === 'all' && e.status === 'succeeded',
+    );
     expect(allSucceeded.length).toBeGreaterThan(80);
   } finally {
     await target.close();
@@ -212,7 +217,11 @@ it('the DLQ consumer marks a dead-lettered entry failed with its last error', as
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: dlqUrl.queueUrl,
-      MessageBody: JSON.stringify({ triggerId: t.id, logId: entry.id, event: { provider: 'dockerhub', kind: 'image', action: 'push', repository: 'x', repoFullName: 'x' } }),
+      MessageBody: JSON.stringify({
+        triggerId: t.id,
+        logId: entry.id,
+        event: { provider: 'dockerhub', kind: 'image', action: 'push', repository: 'x', repoFullName: 'x' },
+      }),
       MessageGroupId: t.id,
       MessageDeduplicationId: entry.id,
     }),
@@ -231,20 +240,32 @@ describe("Docker Hub's callback_url", () => {
         ['cb-ok', ok.url, 'success', '/cb-ok'],
         ['cb-bad', bad.url, 'failure', '/cb-bad'],
       ] as const) {
-        const t = (await api.admin('POST', '/admin/triggers', { name, provider: 'dockerhub', target: { type: 'http', url } })).body;
+        const t = (
+          await api.admin('POST', '/admin/triggers', { name, provider: 'dockerhub', target: { type: 'http', url } })
+        ).body;
         const res = await api.hook(
           `/hooks/dockerhub/${t.id}?token=${t.secret}`,
           push('cb', 1700300000, { callback_url: `${callbacks.url}${callbackPath}` }),
         );
         await api.waitForLog(t.id, res.body.log, (e) => TERMINAL.has(e?.status));
         const deadline = Date.now() + 5000;
-        while (!callbacks.calls.some((c) => c.url === callbackPath) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        while (!callbacks.calls.some((c) => c.url === callbackPath) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
         const call = callbacks.calls.find((c) => c.url === callbackPath);
         expect(call).toBeDefined();
         expect(JSON.parse(call!.body)).toMatchObject({ state, context: 'Triggerfish' });
       }
-      const t = (await api.admin('POST', '/admin/triggers', { name: 'cb-evil', provider: 'dockerhub', target: { type: 'http', url: ok.url } })).body;
-      const res = await api.hook(`/hooks/dockerhub/${t.id}?token=${t.secret}`, push('cb', 1700300001, { callback_url: `${notAllowed.url}/steal` }));
+      const t = (
+        await api.admin('POST', '/admin/triggers', {
+          name: 'cb-evil',
+          provider: 'dockerhub',
+          target: { type: 'http', url: ok.url },
+        })
+      ).body;
+      const res = await api.hook(
+        `/hooks/dockerhub/${t.id}?token=${t.secret}`,
+        push('cb', 1700300001, { callback_url: `${notAllowed.url}/steal` }),
+      );
       await api.waitForLog(t.id, res.body.log, (e) => TERMINAL.has(e?.status));
       await new Promise((r) => setTimeout(r, 300));
       expect(notAllowed.calls).toHaveLength(0);

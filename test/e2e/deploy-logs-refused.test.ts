@@ -35,10 +35,23 @@ it('logs an ERROR attempt and an ERROR refused outcome, and does not retry', asy
   });
   expect(created.status).toBe(201);
   const stored = (await store.getTrigger(created.body.id))!;
-  expect(await store.replaceTrigger({ ...stored, target: { type: 'http', url: 'http://localhost:8080/deploy' } as typeof stored.target })).toBe(true);
-  const res = await api.hook(created.body.webhookUrl.slice(stack.url.length), fixture('dockerhub/push-docs-example.json'));
+  expect(
+    await store.replaceTrigger({
+      ...stored,
+      target: { type: 'http', url: 'http://localhost:8080/deploy' } as typeof stored.target,
+    }),
+  ).toBe(true);
+  const res = await api.hook(
+    created.body.webhookUrl.slice(stack.url.length),
+    fixture('dockerhub/push-docs-example.json'),
+  );
   expect(res.status).toBe(202);
-  const entry = await api.waitForLog(created.body.id, res.body.log, (e) => e.status === 'failed' || e.status === 'succeeded', 30000);
+  const entry = await api.waitForLog(
+    created.body.id,
+    res.body.log,
+    (e) => e.status === 'failed' || e.status === 'succeeded',
+    30000,
+  );
   expect(entry.status).toBe('failed');
   const until = Date.now() + 10_000;
   let lines = out.json().filter((l) => l.logId === res.body.log);
@@ -47,7 +60,13 @@ it('logs an ERROR attempt and an ERROR refused outcome, and does not retry', asy
     lines = out.json().filter((l) => l.logId === res.body.log);
   }
   expect(lines.filter((l) => l.message === 'deploy attempt')).toEqual([
-    expect.objectContaining({ level: 'ERROR', outcome: 'failed', attempt: 1, error: expect.stringMatching(/refused|not allowed/), function_name: 'triggerfish-local-deployer' }),
+    expect.objectContaining({
+      level: 'ERROR',
+      outcome: 'failed',
+      attempt: 1,
+      error: expect.stringMatching(/refused|not allowed/),
+      function_name: 'triggerfish-local-deployer',
+    }),
   ]);
   expect(lines.filter((l) => l.message === 'deploy outcome')).toEqual([
     expect.objectContaining({ level: 'ERROR', status: 'refused', attempts: 1, triggerName: 'logs-refused' }),

@@ -45,7 +45,10 @@ async function deploy(name: string, url: string) {
     target: { type: 'http', url, headers: { 'X-Deploy-Token': 'target-secret-value' } },
   });
   expect(created.status).toBe(201);
-  const res = await api.hook(created.body.webhookUrl.slice(stack.url.length), fixture('dockerhub/push-docs-example.json'));
+  const res = await api.hook(
+    created.body.webhookUrl.slice(stack.url.length),
+    fixture('dockerhub/push-docs-example.json'),
+  );
   expect(res.status).toBe(202);
   const entry = await api.waitForLog(created.body.id, res.body.log, FINISHED, 30000);
   // the outcome line is printed right after the outcome is recorded: wait for it rather than race it
@@ -106,10 +109,22 @@ it('a target that always fails logs a WARN per retry, then one ERROR attempt and
     ['WARN', 2, 'retry'],
     ['ERROR', 3, 'failed'],
   ]);
-  for (const a of attempts) expect(a).toMatchObject({ statusCode: 503, maxAttempts: MAX_ATTEMPTS, function_name: 'triggerfish-local-deployer' });
+  for (const a of attempts)
+    expect(a).toMatchObject({
+      statusCode: 503,
+      maxAttempts: MAX_ATTEMPTS,
+      function_name: 'triggerfish-local-deployer',
+    });
   expect(attempts[0]).toHaveProperty('retryInSeconds', 0);
   const outcomes = withMessage(lines, 'deploy outcome');
-  expect(outcomes).toEqual([expect.objectContaining({ level: 'ERROR', status: 'given-up', attempts: MAX_ATTEMPTS, error: expect.stringContaining('503') })]);
+  expect(outcomes).toEqual([
+    expect.objectContaining({
+      level: 'ERROR',
+      status: 'given-up',
+      attempts: MAX_ATTEMPTS,
+      error: expect.stringContaining('503'),
+    }),
+  ]);
   // no credential or request body on any line
   const text = JSON.stringify(lines);
   expect(text).not.toContain('target-secret-value');

@@ -66,7 +66,11 @@ describe('re-delivery or new event', () => {
 
   it('a second tag of a digest being deployed, or deployed, deploys nothing: "already"', async () => {
     const slow = await startTargetServer();
-    const t = await createTrigger({ name: 'second-tag', provider: 'harbor', target: { type: 'http', url: `${slow.url}/slow` } });
+    const t = await createTrigger({
+      name: 'second-tag',
+      provider: 'harbor',
+      target: { type: 'http', url: `${slow.url}/slow` },
+    });
     const auth = { authorization: `Bearer ${t.secret}` };
     try {
       const first = await api.hook(`/hooks/harbor/${t.id}`, harborPush('1.4.0', DIGEST_A, 1700000100), auth);
@@ -74,10 +78,14 @@ describe('re-delivery or new event', () => {
       const whileDeploying = await api.hook(`/hooks/harbor/${t.id}`, harborPush('latest', DIGEST_A, 1700000101), auth);
       expect(whileDeploying.status).toBe(202);
       expect(whileDeploying.body.status).toBe('untriggered');
-      expect(whileDeploying.body.reason).toMatch(new RegExp(`^already (deploying|running) sha256:a{12}.* \\(log ${first.body.log}\\)$`));
+      expect(whileDeploying.body.reason).toMatch(
+        new RegExp(`^already (deploying|running) sha256:a{12}.* \\(log ${first.body.log}\\)$`),
+      );
       expect((await api.waitForLog(t.id, first.body.log, DONE)).status).toBe('succeeded');
       const afterwards = await api.hook(`/hooks/harbor/${t.id}`, harborPush('stable', DIGEST_A, 1700000102), auth);
-      expect(afterwards.body.reason).toBe(`already running sha256:aaaaaaaaaaaa… (hub.harbor.com/test-webhook/debian:1.4.0) (log ${first.body.log})`);
+      expect(afterwards.body.reason).toBe(
+        `already running sha256:aaaaaaaaaaaa… (hub.harbor.com/test-webhook/debian:1.4.0) (log ${first.body.log})`,
+      );
       const entry = (await api.admin('GET', `/admin/triggers/${t.id}/logs/${afterwards.body.log}`)).body;
       expect(entry).toMatchObject({ status: 'untriggered', reason: afterwards.body.reason });
       expect(slow.calls).toHaveLength(1);
@@ -87,7 +95,11 @@ describe('re-delivery or new event', () => {
   });
 
   it('the same body bytes again (a sender without delivery ids retrying) is duplicate; another push is not', async () => {
-    const t = await createTrigger({ name: 'same-bytes', provider: 'harbor', target: { type: 'http', url: `${target.url}/bytes` } });
+    const t = await createTrigger({
+      name: 'same-bytes',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/bytes` },
+    });
     const auth = { authorization: `Bearer ${t.secret}` };
     const body = harborPush('2.0.0', DIGEST_B, 1700000200);
     const first = await api.hook(`/hooks/harbor/${t.id}`, body, auth);
@@ -111,7 +123,11 @@ describe('re-delivery or new event', () => {
     const send = (commit: string, delivery: string) => {
       const body = JSON.stringify({ ...base, after: commit, head_commit: { ...base.head_commit, id: commit } });
       const signature = `sha256=${createHmac('sha256', t.secret).update(body).digest('hex')}`;
-      return api.hook(`/hooks/github/${t.id}`, body, { 'x-github-event': 'push', 'x-github-delivery': delivery, 'x-hub-signature-256': signature });
+      return api.hook(`/hooks/github/${t.id}`, body, {
+        'x-github-event': 'push',
+        'x-github-delivery': delivery,
+        'x-hub-signature-256': signature,
+      });
     };
     const c1 = '1'.repeat(40);
     const c2 = '2'.repeat(40);
@@ -119,7 +135,10 @@ describe('re-delivery or new event', () => {
     expect((await api.waitForLog(t.id, first.body.log, DONE)).status).toBe('succeeded');
     expect((await send(c1, 'd-1')).body).toEqual({ status: 'duplicate', log: first.body.log });
     const sameCommit = await send(c1, 'd-2');
-    expect(sameCommit.body).toMatchObject({ status: 'untriggered', reason: `already running commit 111111111111 (log ${first.body.log})` });
+    expect(sameCommit.body).toMatchObject({
+      status: 'untriggered',
+      reason: `already running commit 111111111111 (log ${first.body.log})`,
+    });
     const second = await send(c2, 'd-3');
     expect((await api.waitForLog(t.id, second.body.log, DONE)).status).toBe('succeeded');
     const back = await send(c1, 'd-4');
@@ -133,10 +152,16 @@ describe('webhooks of one lane arriving together', () => {
   const digest = (i: number) => `sha256:${i.toString(16).padStart(64, '0')}`;
 
   it('16 pushes of different digests at once: every one answered 202 triggered, the newest deployed, none twice', async () => {
-    const t = await createTrigger({ name: 'burst', provider: 'harbor', target: { type: 'http', url: `${target.url}/burst`, body: { digest: '{{digest}}' } } });
+    const t = await createTrigger({
+      name: 'burst',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/burst`, body: { digest: '{{digest}}' } },
+    });
     const auth = { authorization: `Bearer ${t.secret}` };
     const answers = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => api.hook(`/hooks/harbor/${t.id}`, harborPush(`1.${i}.0`, digest(i + 1), 1700000600 + i), auth)),
+      Array.from({ length: 16 }, (_, i) =>
+        api.hook(`/hooks/harbor/${t.id}`, harborPush(`1.${i}.0`, digest(i + 1), 1700000600 + i), auth),
+      ),
     );
     expect(answers.map((a) => [a.status, a.body.status])).toEqual(answers.map(() => [202, 'triggered']));
     const logs = answers.map((a) => a.body.log as string).sort();
@@ -153,17 +178,25 @@ describe('webhooks of one lane arriving together', () => {
   });
 
   it('8 tags of one digest at once (one push, several tags): one deploy, the others "already" naming it', async () => {
-    const t = await createTrigger({ name: 'tags-at-once', provider: 'harbor', target: { type: 'http', url: `${target.url}/tags-at-once` } });
+    const t = await createTrigger({
+      name: 'tags-at-once',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/tags-at-once` },
+    });
     const auth = { authorization: `Bearer ${t.secret}` };
     const answers = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => api.hook(`/hooks/harbor/${t.id}`, harborPush(`tag-${i}`, DIGEST_B, 1700000700 + i), auth)),
+      Array.from({ length: 8 }, (_, i) =>
+        api.hook(`/hooks/harbor/${t.id}`, harborPush(`tag-${i}`, DIGEST_B, 1700000700 + i), auth),
+      ),
     );
     expect(answers.every((a) => a.status === 202)).toBe(true);
     const triggered = answers.filter((a) => a.body.status === 'triggered');
     expect(triggered).toHaveLength(1);
     for (const a of answers.filter((x) => x.body.status !== 'triggered')) {
       expect(a.body).toMatchObject({ status: 'untriggered' });
-      expect(a.body.reason).toMatch(new RegExp(`^already (deploying|running) sha256:b{12}.* \\(log ${triggered[0].body.log}\\)$`));
+      expect(a.body.reason).toMatch(
+        new RegExp(`^already (deploying|running) sha256:b{12}.* \\(log ${triggered[0].body.log}\\)$`),
+      );
     }
     expect((await api.waitForLog(t.id, triggered[0].body.log, DONE)).status).toBe('succeeded');
     expect(calls('/tags-at-once')).toHaveLength(1);
@@ -175,7 +208,15 @@ describe('webhooks of one lane racing from separate instances (no lock shared)',
    * `n` copies of the dispatcher, each with its own modules (as n Lambda instances), whose deploy state reads all
    * finish before any of them writes: every one decides on the same state, so all but one transaction lose the race.
    */
-  const SHARED = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sqs', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/metrics', '@aws-lambda-powertools/jmespath'];
+  const SHARED = [
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-sqs',
+    '@aws-sdk/lib-dynamodb',
+    '@aws-sdk/util-dynamodb',
+    '@aws-lambda-powertools/logger',
+    '@aws-lambda-powertools/metrics',
+    '@aws-lambda-powertools/jmespath',
+  ];
   const shared: Record<string, unknown> = Object.fromEntries(SHARED.map((m) => [m, require(m)]));
   function racingInstances(n: number) {
     let read = 0;
@@ -226,7 +267,11 @@ describe('webhooks of one lane racing from separate instances (no lock shared)',
   });
 
   it('8 instances, 8 digests: every one queued, the losers of the race deciding again', async () => {
-    const t = await createTrigger({ name: 'race-digests', provider: 'harbor', target: { type: 'http', url: `${target.url}/race`, body: { digest: '{{digest}}' } } });
+    const t = await createTrigger({
+      name: 'race-digests',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/race`, body: { digest: '{{digest}}' } },
+    });
     const trigger = (await store.getTrigger(t.id))!;
     const { copies, lost } = racingInstances(8);
     const outcomes = await Promise.all(
@@ -246,19 +291,30 @@ describe('webhooks of one lane racing from separate instances (no lock shared)',
   });
 
   it('6 instances, one digest: exactly one queued, the other five "already" naming it', async () => {
-    const t = await createTrigger({ name: 'race-one-digest', provider: 'harbor', target: { type: 'http', url: `${target.url}/race-one` } });
+    const t = await createTrigger({
+      name: 'race-one-digest',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/race-one` },
+    });
     const trigger = (await store.getTrigger(t.id))!;
     const { copies, lost } = racingInstances(6);
     const outcomes = await Promise.all(
       copies.map((c, i) =>
-        c.dispatch(trigger, [harborEvent(`t${i}`, DIGEST_A)], (fields) => store.newLogEntry({ triggerId: t.id, provider: 'harbor', ...fields })),
+        c.dispatch(trigger, [harborEvent(`t${i}`, DIGEST_A)], (fields) =>
+          store.newLogEntry({ triggerId: t.id, provider: 'harbor', ...fields }),
+        ),
       ),
     );
     const queued = outcomes.filter((o) => o.status === 'triggered');
     expect(queued).toHaveLength(1);
     expect(lost()).toBe(5);
     for (const o of outcomes.filter((x) => x.status !== 'triggered')) {
-      expect(o).toMatchObject({ status: 'untriggered', reason: expect.stringMatching(new RegExp(`^already (deploying|running) sha256:a{12}.* \\(log ${queued[0].log}\\)$`)) });
+      expect(o).toMatchObject({
+        status: 'untriggered',
+        reason: expect.stringMatching(
+          new RegExp(`^already (deploying|running) sha256:a{12}.* \\(log ${queued[0].log}\\)$`),
+        ),
+      });
     }
     expect((await api.waitForLog(t.id, queued[0].log, DONE)).status).toBe('succeeded');
     expect(calls('/race-one')).toHaveLength(1);
@@ -267,12 +323,23 @@ describe('webhooks of one lane racing from separate instances (no lock shared)',
 
 describe('deletes deploy only when asked', () => {
   it('a delete under a `match: {}` trigger is untriggered; a trigger listing delete acts on it', async () => {
-    const quiet = await createTrigger({ name: 'no-deletes', provider: 'harbor', target: { type: 'http', url: `${target.url}/no-deletes` } });
-    const res = await api.hook(`/hooks/harbor/${quiet.id}`, harborPush('old', DIGEST_A, 1700000300, 'DELETE_ARTIFACT'), {
-      authorization: `Bearer ${quiet.secret}`,
+    const quiet = await createTrigger({
+      name: 'no-deletes',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/no-deletes` },
     });
+    const res = await api.hook(
+      `/hooks/harbor/${quiet.id}`,
+      harborPush('old', DIGEST_A, 1700000300, 'DELETE_ARTIFACT'),
+      {
+        authorization: `Bearer ${quiet.secret}`,
+      },
+    );
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'untriggered', reason: expect.stringMatching(/^action "delete" is acted on only by a trigger that lists it/) });
+    expect(res.body).toMatchObject({
+      status: 'untriggered',
+      reason: expect.stringMatching(/^action "delete" is acted on only by a trigger that lists it/),
+    });
     const loud = await createTrigger({
       name: 'deletes',
       provider: 'harbor',
@@ -291,11 +358,26 @@ describe('deletes deploy only when asked', () => {
 
 describe('never an ambiguous artifact', () => {
   it('an image event with neither tag nor digest is untriggered with a reason, never queued', async () => {
-    const t = await createTrigger({ name: 'no-artifact', provider: 'harbor', target: { type: 'http', url: `${target.url}/none` } });
+    const t = await createTrigger({
+      name: 'no-artifact',
+      provider: 'harbor',
+      target: { type: 'http', url: `${target.url}/none` },
+    });
     const trigger = (await store.getTrigger(t.id))!;
-    const event = { provider: 'harbor', kind: 'image' as const, action: 'push' as const, repository: 'debian', repoFullName: 'test-webhook/debian' };
-    const outcome = await dispatch(trigger, [event], (fields) => store.newLogEntry({ triggerId: t.id, provider: 'harbor', ...fields }));
-    expect(outcome).toMatchObject({ status: 'untriggered', reason: 'event names neither a tag nor a digest: nothing to deploy' });
+    const event = {
+      provider: 'harbor',
+      kind: 'image' as const,
+      action: 'push' as const,
+      repository: 'debian',
+      repoFullName: 'test-webhook/debian',
+    };
+    const outcome = await dispatch(trigger, [event], (fields) =>
+      store.newLogEntry({ triggerId: t.id, provider: 'harbor', ...fields }),
+    );
+    expect(outcome).toMatchObject({
+      status: 'untriggered',
+      reason: 'event names neither a tag nor a digest: nothing to deploy',
+    });
     expect((await store.getLogEntry(t.id, outcome.log))?.status).toBe('untriggered');
   });
 });
@@ -308,7 +390,11 @@ describe('supersede, never queue behind a failure', () => {
       return tag === '1.0.0' && failFirst ? { status: 503, body: 'warming up' } : { status: 200, body: 'ok' };
     });
     try {
-      const t = await createTrigger({ name: 'supersede', provider: 'harbor', target: { type: 'http', url: flaky.url, body: { tag: '{{tag}}' } } });
+      const t = await createTrigger({
+        name: 'supersede',
+        provider: 'harbor',
+        target: { type: 'http', url: flaky.url, body: { tag: '{{tag}}' } },
+      });
       const auth = { authorization: `Bearer ${t.secret}` };
       const older = await api.hook(`/hooks/harbor/${t.id}`, harborPush('1.0.0', DIGEST_A, 1700000400), auth);
       // wait until it failed once and waits for its retry
@@ -330,9 +416,15 @@ describe('supersede, never queue behind a failure', () => {
   });
 
   it('a redeliver is not stuck behind a retrying deploy either', async () => {
-    const flaky = await startTargetServer((call) => (JSON.parse(call.body).tag === 'broken' ? { status: 500 } : { status: 200 }));
+    const flaky = await startTargetServer((call) =>
+      JSON.parse(call.body).tag === 'broken' ? { status: 500 } : { status: 200 },
+    );
     try {
-      const t = await createTrigger({ name: 'redeliver-now', provider: 'harbor', target: { type: 'http', url: flaky.url, body: { tag: '{{tag}}' } } });
+      const t = await createTrigger({
+        name: 'redeliver-now',
+        provider: 'harbor',
+        target: { type: 'http', url: flaky.url, body: { tag: '{{tag}}' } },
+      });
       const auth = { authorization: `Bearer ${t.secret}` };
       const good = await api.hook(`/hooks/harbor/${t.id}`, harborPush('good', DIGEST_A, 1700000500), auth);
       expect((await api.waitForLog(t.id, good.body.log, DONE)).status).toBe('succeeded');
@@ -363,12 +455,18 @@ describe('supersede, never queue behind a failure', () => {
       return { status: 200 };
     });
     try {
-      const t = await createTrigger({ name: 'rising', provider: 'harbor', target: { type: 'http', url: flaky.url, body: { tag: '{{tag}}' } } });
+      const t = await createTrigger({
+        name: 'rising',
+        provider: 'harbor',
+        target: { type: 'http', url: flaky.url, body: { tag: '{{tag}}' } },
+      });
       const auth = { authorization: `Bearer ${t.secret}` };
       const logs: string[] = [];
       for (let n = 0; n < 30; n++) {
         const digest = `sha256:${n.toString(16).padStart(64, '0')}`;
-        logs.push((await api.hook(`/hooks/harbor/${t.id}`, harborPush(`1.${n}.0`, digest, 1700000600 + n), auth)).body.log);
+        logs.push(
+          (await api.hook(`/hooks/harbor/${t.id}`, harborPush(`1.${n}.0`, digest, 1700000600 + n), auth)).body.log,
+        );
       }
       const entries = [];
       // 2 minutes after the last push every entry is terminal (the issue's bound; retries wait 2, 4, 8, 16 s)
@@ -379,7 +477,9 @@ describe('supersede, never queue behind a failure', () => {
       expect(new Set(deployed).size).toBe(deployed.length);
       const counts: Record<string, number> = {};
       for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;
-      console.log(`30 rising tags at a 30%-failing target: ${JSON.stringify(counts)}; deployed in order: ${deployed.join(',')}`);
+      console.log(
+        `30 rising tags at a 30%-failing target: ${JSON.stringify(counts)}; deployed in order: ${deployed.join(',')}`,
+      );
     } finally {
       await flaky.close();
     }

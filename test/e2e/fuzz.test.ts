@@ -40,7 +40,8 @@ function prng(seed: number) {
   };
 }
 
-const hex = (alg: 'sha1' | 'sha256', secret: string, body: string) => createHmac(alg, secret).update(body).digest('hex');
+const hex = (alg: 'sha1' | 'sha256', secret: string, body: string) =>
+  createHmac(alg, secret).update(body).digest('hex');
 /** a string value replaced by 5,000-deep nesting in the serialized body (JSON.stringify would overflow on it) */
 const DEEP = '__deep__';
 
@@ -55,14 +56,28 @@ const query = (s: string) => ({ query: `?token=${encodeURIComponent(s)}` });
 const bearer = (s: string) => ({ headers: { authorization: `Bearer ${s}` } });
 
 const CASES: Case[] = [
-  { provider: 'dockerhub', fixture: 'dockerhub/push-legacy-docs-example-with-images.json', credential: query, match: { tags: { semver: '>=1.0.0' } } },
+  {
+    provider: 'dockerhub',
+    fixture: 'dockerhub/push-legacy-docs-example-with-images.json',
+    credential: query,
+    match: { tags: { semver: '>=1.0.0' } },
+  },
   { provider: 'harbor', fixture: 'harbor/push_artifact-default-harbor-docs-2.0-debian.json', credential: bearer },
   { provider: 'harbor', fixture: 'harbor/push_artifact-cloudevents-harbor-docs-2.8.json', credential: bearer },
   { provider: 'tcr', fixture: 'tencent-tcr/pushImage-tcr-docs-example.json', credential: bearer },
-  { provider: 'quay', fixture: 'quay/repo_push-quay-docs-legacy-2016-updated_tags-object.json', credential: query, match: { tags: { regex: 'v.*' } } },
+  {
+    provider: 'quay',
+    fixture: 'quay/repo_push-quay-docs-legacy-2016-updated_tags-object.json',
+    credential: query,
+    match: { tags: { regex: 'v.*' } },
+  },
   { provider: 'acr', fixture: 'aliyun-acr/push-aliyun-docs-example.json', credential: query },
   { provider: 'azure-acr', fixture: 'azure-acr/push-azure-docs-2017.json', credential: bearer },
-  { provider: 'jfrog', fixture: 'jfrog-artifactory/docker-pushed-envelope-keel-test.json', credential: (s) => ({ headers: { 'x-jfrog-event-auth': s } }) },
+  {
+    provider: 'jfrog',
+    fixture: 'jfrog-artifactory/docker-pushed-envelope-keel-test.json',
+    credential: (s) => ({ headers: { 'x-jfrog-event-auth': s } }),
+  },
   {
     provider: 'github',
     fixture: 'github/push-go-playground-binkkatal.json',
@@ -142,8 +157,16 @@ function slots(root: unknown): Array<[Record<string, unknown> | unknown[], strin
   const stack = [root];
   while (stack.length) {
     const v = stack.pop();
-    if (Array.isArray(v)) v.forEach((c, i) => (out.push([v, i]), stack.push(c)));
-    else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) out.push([v as Record<string, unknown>, k]), stack.push(c);
+    if (Array.isArray(v))
+      v.forEach((c, i) => {
+        out.push([v, i]);
+        stack.push(c);
+      });
+    else if (v && typeof v === 'object')
+      for (const [k, c] of Object.entries(v)) {
+        out.push([v as Record<string, unknown>, k]);
+        stack.push(c);
+      }
   }
   return out;
 }
@@ -168,7 +191,8 @@ function mutate(text: string, r: () => number): string {
     const [parent, key] = from[Math.floor(r() * from.length)];
     const what = r();
     if (what < 0.15 && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[key as string];
-    else if (what < 0.22 && !Array.isArray(parent)) (parent as Record<string, unknown>)['k'.repeat(1 + Math.floor(r() * 5000))] = 'v';
+    else if (what < 0.22 && !Array.isArray(parent))
+      (parent as Record<string, unknown>)['k'.repeat(1 + Math.floor(r() * 5000))] = 'v';
     else (parent as Record<string | number, unknown>)[key] = badValue(r);
   }
   const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
@@ -179,7 +203,10 @@ async function countEntries(triggerId: string): Promise<number> {
   let n = 0;
   let cursor: string | undefined;
   do {
-    const res = await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    const res = await api.admin(
+      'GET',
+      `/admin/triggers/${triggerId}/logs?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     expect(res.status).toBe(200);
     n += res.body.items.length;
     cursor = res.body.cursor;
@@ -197,7 +224,11 @@ describe(`fuzz (seed ${SEED}, ${COUNT} bodies per sample)`, () => {
         name: `fuzz-${i}`,
         provider: c.provider,
         match: c.match ?? {},
-        target: { type: 'http', url: `${target.url}/deploy/{{repository}}`, body: { tag: '{{tag}}', commit: '{{commit.message}}' } },
+        target: {
+          type: 'http',
+          url: `${target.url}/deploy/{{repository}}`,
+          body: { tag: '{{tag}}', commit: '{{commit.message}}' },
+        },
       });
       expect(created.status).toBe(201);
       const { id, secret } = created.body;
@@ -214,7 +245,9 @@ describe(`fuzz (seed ${SEED}, ${COUNT} bodies per sample)`, () => {
         sent++;
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         if (res.status >= 500 || !res.body?.log) {
-          failures.push(`${c.provider} #${i}/${k}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)} body ${body.slice(0, 200)}`);
+          failures.push(
+            `${c.provider} #${i}/${k}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)} body ${body.slice(0, 200)}`,
+          );
         }
       }
       const entries = await countEntries(id);
@@ -237,8 +270,22 @@ describe(`admin fuzz (seed ${SEED})`, () => {
       description: 'd',
       provider: 'harbor',
       enabled: true,
-      match: { actions: ['push'], namespace: 'library', repository: 'web-*', image: 'library/web:1.4.0', tags: { semver: '>=1.2.0 <2', newerOnly: true }, branches: ['main'], keyword: '@deploy' },
-      target: { type: 'http', url: `${target.url}/hook/{{repository}}`, method: 'POST', headers: { 'X-Token': 'tok-123456' }, body: { image: '{{image}}', tag: '{{tag}}' } },
+      match: {
+        actions: ['push'],
+        namespace: 'library',
+        repository: 'web-*',
+        image: 'library/web:1.4.0',
+        tags: { semver: '>=1.2.0 <2', newerOnly: true },
+        branches: ['main'],
+        keyword: '@deploy',
+      },
+      target: {
+        type: 'http',
+        url: `${target.url}/hook/{{repository}}`,
+        method: 'POST',
+        headers: { 'X-Token': 'tok-123456' },
+        body: { image: '{{image}}', tag: '{{tag}}' },
+      },
     });
     const auth = { authorization: `Bearer ${stack.adminToken}` };
     const created = await api.admin('POST', '/admin/triggers', JSON.parse(base));
@@ -246,7 +293,8 @@ describe(`admin fuzz (seed ${SEED})`, () => {
     const id: string = created.body.id;
     const record = (what: string, res: { status: number; body: unknown }, sent: string) => {
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status >= 500) failures.push(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)} sent ${sent.slice(0, 200)}`);
+      if (res.status >= 500)
+        failures.push(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)} sent ${sent.slice(0, 200)}`);
     };
     for (let k = 0; k < COUNT * 3; k++) {
       const body = mutate(base, r);

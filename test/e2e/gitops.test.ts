@@ -61,16 +61,31 @@ describe('git target on the local stack', () => {
     const entry = await api.waitForLog(trigger.id, res.body.log, TERMINAL);
     expect(entry.status).toBe('succeeded');
     const head = git.git('gitops.git', 'rev-parse', 'main').trim();
-    expect(entry.attempts[0].details).toMatchObject({ commit: head, changedPaths: ['apps/testhook/kustomization.yaml'], branch: 'main' });
-    expect(git.show('gitops.git', 'apps/testhook/kustomization.yaml')).toBe(KUSTOMIZATION.replace('newTag: release-v1.0 #', 'newTag: release-v1.2 #'));
-    expect(git.git('gitops.git', 'log', '-1', '--format=%B', 'main')).toBe(`deploy svendowideit/testhook:release-v1.2\n\nTriggerfish-Trigger: ${trigger.id}\nTriggerfish-Log: ${res.body.log}\n\n`);
+    expect(entry.attempts[0].details).toMatchObject({
+      commit: head,
+      changedPaths: ['apps/testhook/kustomization.yaml'],
+      branch: 'main',
+    });
+    expect(git.show('gitops.git', 'apps/testhook/kustomization.yaml')).toBe(
+      KUSTOMIZATION.replace('newTag: release-v1.0 #', 'newTag: release-v1.2 #'),
+    );
+    expect(git.git('gitops.git', 'log', '-1', '--format=%B', 'main')).toBe(
+      `deploy svendowideit/testhook:release-v1.2\n\nTriggerfish-Trigger: ${trigger.id}\nTriggerfish-Log: ${res.body.log}\n\n`,
+    );
 
     // redeliver (a new log entry for the same event): the image is there already, nothing is committed twice
     const again = await api.admin('POST', `/admin/triggers/${trigger.id}/logs/${res.body.log}/redeliver`);
     expect(again.status).toBeLessThan(300);
-    const redo = await api.waitForLog(trigger.id, (again.body as any).log ?? res.body.log, (e: any) => TERMINAL(e) && e.attempts.length >= 1 && e.attempts.at(-1).response?.startsWith('already'));
+    const redo = await api.waitForLog(
+      trigger.id,
+      (again.body as any).log ?? res.body.log,
+      (e: any) => TERMINAL(e) && e.attempts.length >= 1 && e.attempts.at(-1).response?.startsWith('already'),
+    );
     expect(redo.status).toBe('succeeded');
-    expect(redo.attempts.at(-1)).toMatchObject({ response: 'already in Git', details: { commit: head, changedPaths: [] } });
+    expect(redo.attempts.at(-1)).toMatchObject({
+      response: 'already in Git',
+      details: { commit: head, changedPaths: [] },
+    });
     expect(git.git('gitops.git', 'rev-list', '--count', 'main').trim()).toBe('2');
   });
 

@@ -169,7 +169,10 @@ describe('npm start: persistent, supervised, loopback-only; no accepted webhook 
     const bound = listeners();
     for (const p of [port, stack.dynamodbPort, stack.sqsPort]) {
       const addresses = bound.get(p) ?? [];
-      expect({ port: p, addresses }).toEqual({ port: p, addresses: expect.arrayContaining([expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/)]) });
+      expect({ port: p, addresses }).toEqual({
+        port: p,
+        addresses: expect.arrayContaining([expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/)]),
+      });
       expect(addresses.every((a) => /^(::ffff:)?127\.0\.0\.1$/.test(a))).toBe(true);
     }
   });
@@ -262,7 +265,9 @@ describe('npm start: persistent, supervised, loopback-only; no accepted webhook 
     const entries = await settle(ids);
     expect([...entries.values()].map((e) => e?.status)).toEqual(ids.map(() => 'succeeded'));
     expect(ids.filter((id) => !target.seen.has(id))).toEqual([]);
-    expect(stack.output()).toMatch(new RegExp(`${name === 'dynamodb' ? 'DynamoDB Local' : 'fauxqs'}\\)? exited; restarting`));
+    expect(stack.output()).toMatch(
+      new RegExp(`${name === 'dynamodb' ? 'DynamoDB Local' : 'fauxqs'}\\)? exited; restarting`),
+    );
     // the deployer says once that it paused, and once that it resumed
     expect([count('deployer paused until it is back') - paused, count('deploys resume') - resumed]).toEqual([1, 1]);
   });

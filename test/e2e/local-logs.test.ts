@@ -20,7 +20,11 @@ beforeAll(async () => {
   out = captureOutput();
   target = await startTargetServer();
   // global setup keeps test output to errors; this test reads the INFO lines
-  stack = await startTestStack({ maxReceiveCount: 2, retryBaseSeconds: 0, functionEnv: { POWERTOOLS_LOG_LEVEL: 'INFO' } });
+  stack = await startTestStack({
+    maxReceiveCount: 2,
+    retryBaseSeconds: 0,
+    functionEnv: { POWERTOOLS_LOG_LEVEL: 'INFO' },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -57,7 +61,9 @@ it('prints one short line per event and per deploy, each with its own function n
   expect(triggerLog[0]).toMatchObject({ level: 'INFO', fn: 'hookDockerhub' });
   expect(triggerLog[0].rest).toContain('queued');
 
-  const deployLines = parsed.filter((p) => /^(deployed|deploy attempt|deploy outcome):/.test(p.rest) && p.rest.includes(res.body.log));
+  const deployLines = parsed.filter(
+    (p) => /^(deployed|deploy attempt|deploy outcome):/.test(p.rest) && p.rest.includes(res.body.log),
+  );
   expect(deployLines.length).toBeGreaterThan(0);
   for (const p of deployLines) expect(p.fn).toBe('deployer');
 });

@@ -18,7 +18,11 @@ let target: Awaited<ReturnType<typeof startTargetServer>>;
 let chat: Awaited<ReturnType<typeof startTargetServer>>;
 
 beforeAll(async () => {
-  stack = await startTestStack({ maxReceiveCount: 2, retryBaseSeconds: 0, functionEnv: { PUBLIC_BASE_URL: 'https://tf.example.com' } });
+  stack = await startTestStack({
+    maxReceiveCount: 2,
+    retryBaseSeconds: 0,
+    functionEnv: { PUBLIC_BASE_URL: 'https://tf.example.com' },
+  });
   api = apiClient(stack.url, stack.adminToken);
   target = await startTargetServer();
   chat = await startTargetServer(() => ({ status: 200, body: 'ok' }));
@@ -52,7 +56,12 @@ describe('admin: notify in the trigger body', () => {
       { type: 'slack', url: `${chat.url}/[redacted]`, on: ['succeeded', 'failed'] },
       { type: 'teams', url: `${chat.url}/[redacted]`, on: ['failed'] },
       { type: 'discord', url: `${chat.url}/[redacted]`, on: ['succeeded', 'failed', 'superseded'] },
-      { type: 'webhook', url: `${chat.url}/receiver?token=[redacted]`, on: ['succeeded', 'failed'], secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) },
+      {
+        type: 'webhook',
+        url: `${chat.url}/receiver?token=[redacted]`,
+        on: ['succeeded', 'failed'],
+        secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      },
       { type: 'eventbridge', on: ['failed'] },
     ]);
     const signingSecret: string = shown[3].secret;
@@ -62,22 +71,45 @@ describe('admin: notify in the trigger body', () => {
     const listed = (await api.admin('GET', '/admin/triggers')).body.items.find((t: any) => t.id === id);
     for (const answer of [one.body, listed]) {
       const text = JSON.stringify(answer);
-      for (const secret of [signingSecret, 'whsec_', 'slackSecretPath123', 'discordToken-abc', 'teamsSig12345', 'hookToken999']) {
+      for (const secret of [
+        signingSecret,
+        'whsec_',
+        'slackSecretPath123',
+        'discordToken-abc',
+        'teamsSig12345',
+        'hookToken999',
+      ]) {
         expect(text).not.toContain(secret);
       }
-      expect(answer.notify[3]).toEqual({ type: 'webhook', url: `${chat.url}/receiver?token=[redacted]`, on: ['succeeded', 'failed'] });
+      expect(answer.notify[3]).toEqual({
+        type: 'webhook',
+        url: `${chat.url}/receiver?token=[redacted]`,
+        on: ['succeeded', 'failed'],
+      });
     }
   });
 
   it.each([
     ['a URL with a bad scheme', 'notify.0.url', [{ type: 'slack', url: 'ftp://hooks.example.com/x' }]],
-    ['https on port 8443', 'notify.1.url', [{ type: 'eventbridge' }, { type: 'discord', url: 'https://discord.example.com:8443/api/webhooks/1/t' }]],
+    [
+      'https on port 8443',
+      'notify.1.url',
+      [{ type: 'eventbridge' }, { type: 'discord', url: 'https://discord.example.com:8443/api/webhooks/1/t' }],
+    ],
     ['user:password in the URL', 'notify.0.url', [{ type: 'teams', url: 'https://u:p@teams.example.com/x' }]],
     ['an unknown type', 'notify.0.type', [{ type: 'pager', url: 'https://x.example.com' }]],
     ['an unknown status in on', 'notify.0.on.0', [{ type: 'eventbridge', on: ['done'] }]],
     ['an empty on', 'notify.0.on', [{ type: 'eventbridge', on: [] }]],
-    ['a signing secret given', 'notify.0', [{ type: 'webhook', url: 'https://x.example.com/h', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }]],
-    ['a redacted URL with nothing stored behind it', 'notify.0.url', [{ type: 'slack', url: 'https://hooks.slack.com/[redacted]' }]],
+    [
+      'a signing secret given',
+      'notify.0',
+      [{ type: 'webhook', url: 'https://x.example.com/h', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
+    ],
+    [
+      'a redacted URL with nothing stored behind it',
+      'notify.0.url',
+      [{ type: 'slack', url: 'https://hooks.slack.com/[redacted]' }],
+    ],
   ])('400 for %s, naming %s', async (_n, field, notify) => {
     const res = await api.admin('POST', '/admin/triggers', { ...base('notify-bad'), notify });
     expect(res.status).toBe(400);
@@ -96,7 +128,9 @@ describe('admin: notify in the trigger body', () => {
     const secret = created.body.notify[1].secret;
     const current = (await api.admin('GET', `/admin/triggers/${id}`)).body.notify;
     current[0].on = ['failed'];
-    const patched = await api.admin('PATCH', `/admin/triggers/${id}`, { notify: [...current, { type: 'webhook', url: `${chat.url}/second` }] });
+    const patched = await api.admin('PATCH', `/admin/triggers/${id}`, {
+      notify: [...current, { type: 'webhook', url: `${chat.url}/second` }],
+    });
     expect(patched.status).toBe(200);
     // only the new webhook's secret is shown
     expect(patched.body.notify[1].secret).toBeUndefined();
@@ -108,13 +142,18 @@ describe('admin: notify in the trigger body', () => {
 
     const cleared = await api.admin('PATCH', `/admin/triggers/${id}`, { notify: [] });
     expect(cleared.body.notify).toEqual([]);
-    const bad = await api.admin('PATCH', `/admin/triggers/${id}`, { notify: [{ type: 'teams', url: 'http://teams.example.com:22/x' }] });
+    const bad = await api.admin('PATCH', `/admin/triggers/${id}`, {
+      notify: [{ type: 'teams', url: 'http://teams.example.com:22/x' }],
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('notify.0.url');
   });
 
   it('POST .../notify/secret rotates the signing secrets, shown once; the trigger secret stays', async () => {
-    const created = await api.admin('POST', '/admin/triggers', { ...base('notify-rotate'), notify: [{ type: 'webhook', url: `${chat.url}/receiver` }] });
+    const created = await api.admin('POST', '/admin/triggers', {
+      ...base('notify-rotate'),
+      notify: [{ type: 'webhook', url: `${chat.url}/receiver` }],
+    });
     const id = created.body.id;
     const rotated = await api.admin('POST', `/admin/triggers/${id}/notify/secret`);
     expect(rotated.status).toBe(200);
@@ -124,7 +163,10 @@ describe('admin: notify in the trigger body', () => {
     expect(rotated.body.secret).toBeUndefined();
     const stored = (await store.getTrigger(id))!;
     expect(stored.secret).toBe(created.body.secret);
-    expect(stored.notify![0]).toMatchObject({ secret: rotated.body.notify[0].secret, previousSecret: created.body.notify[0].secret });
+    expect(stored.notify![0]).toMatchObject({
+      secret: rotated.body.notify[0].secret,
+      previousSecret: created.body.notify[0].secret,
+    });
     expect(JSON.stringify((await api.admin('GET', `/admin/triggers/${id}`)).body)).not.toContain('whsec_');
 
     const none = await api.admin('POST', '/admin/triggers', base('notify-rotate-none'));
@@ -144,7 +186,21 @@ async function closedPort(): Promise<number> {
 
 describe('notifyOutcome records its results in the stored entry', () => {
   async function storedEntry(triggerId: string, status: store.LogStatus) {
-    const entry = store.newLogEntry({ triggerId, provider: 'dockerhub', status, event: { provider: 'dockerhub', kind: 'image', action: 'push', repository: 'web', namespace: 'library', repoFullName: 'library/web', image: 'library/web:2.0.0', tag: '2.0.0' } });
+    const entry = store.newLogEntry({
+      triggerId,
+      provider: 'dockerhub',
+      status,
+      event: {
+        provider: 'dockerhub',
+        kind: 'image',
+        action: 'push',
+        repository: 'web',
+        namespace: 'library',
+        repoFullName: 'library/web',
+        image: 'library/web:2.0.0',
+        tag: '2.0.0',
+      },
+    });
     entry.attempts = [{ at: new Date().toISOString(), durationMs: 321, statusCode: 200 }];
     await store.putLogEntry(entry);
     return entry;
@@ -172,17 +228,41 @@ describe('notifyOutcome records its results in the stored entry', () => {
       expect(logged.status).toBe('succeeded');
       expect(logged.notifications).toHaveLength(3);
       const byType = Object.fromEntries(logged.notifications.map((n: any) => [n.type, n]));
-      expect(byType.webhook).toEqual({ type: 'webhook', status: 'succeeded', at: expect.any(String), statusCode: 204, attempts: 1 });
-      expect(byType.discord).toMatchObject({ status: 'succeeded', statusCode: 500, error: 'HTTP 500: boom', attempts: 2 });
-      expect(byType.slack).toMatchObject({ status: 'succeeded', attempts: 2, error: expect.stringMatching(/ECONNREFUSED/) });
+      expect(byType.webhook).toEqual({
+        type: 'webhook',
+        status: 'succeeded',
+        at: expect.any(String),
+        statusCode: 204,
+        attempts: 1,
+      });
+      expect(byType.discord).toMatchObject({
+        status: 'succeeded',
+        statusCode: 500,
+        error: 'HTTP 500: boom',
+        attempts: 2,
+      });
+      expect(byType.slack).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        error: expect.stringMatching(/ECONNREFUSED/),
+      });
       expect(byType.teams).toBeUndefined();
       const text = JSON.stringify(logged.notifications);
       for (const secret of ['discordToken-abc', 'slackSecretPath123', 'whsec_']) expect(text).not.toContain(secret);
 
       // the receiver got the signed outcome with the admin log URL
       const call = receiver.calls[0];
-      const body = new Webhook(created.body.notify[0].secret).verify(call.body, call.headers as Record<string, string>) as any;
-      expect(body).toMatchObject({ type: 'deploy.succeeded', logId: entry.id, triggerName: 'notify-record', durationMs: 321, attempts: 1 });
+      const body = new Webhook(created.body.notify[0].secret).verify(
+        call.body,
+        call.headers as Record<string, string>,
+      ) as any;
+      expect(body).toMatchObject({
+        type: 'deploy.succeeded',
+        logId: entry.id,
+        triggerName: 'notify-record',
+        durationMs: 321,
+        attempts: 1,
+      });
       expect(body.logUrl).toBe(`https://tf.example.com/admin/triggers/${trigger.id}/logs/${entry.id}`);
 
       // a later outcome of the same entry appends
@@ -199,7 +279,10 @@ describe('notifyOutcome records its results in the stored entry', () => {
   });
 
   it('an entry that is gone gets nothing written back; a storage failure is not thrown', async () => {
-    const created = await api.admin('POST', '/admin/triggers', { ...base('notify-gone'), notify: [{ type: 'slack', url: `${chat.url}${SLACK_PATH}` }] });
+    const created = await api.admin('POST', '/admin/triggers', {
+      ...base('notify-gone'),
+      notify: [{ type: 'slack', url: `${chat.url}${SLACK_PATH}` }],
+    });
     const trigger = (await store.getTrigger(created.body.id))!;
     const entry = store.newLogEntry({ triggerId: trigger.id, provider: 'dockerhub', status: 'succeeded' });
     await expect(notifyOutcome(trigger, entry)).resolves.toBeUndefined();

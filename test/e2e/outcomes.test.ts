@@ -85,14 +85,20 @@ it('a deploy that fails every attempt ends failed and sends one signed `failed` 
   });
   expect(body.reason).toMatch(/giving up/);
   expect(receiver.calls.filter((c) => c.url === '/failed')).toHaveLength(1);
-  expect(entry.notifications).toEqual([expect.objectContaining({ type: 'webhook', status: 'failed', statusCode: 204 })]);
+  expect(entry.notifications).toEqual([
+    expect.objectContaining({ type: 'webhook', status: 'failed', statusCode: 204 }),
+  ]);
 });
 
 it('a success sends a `succeeded` notification; a forged signature does not verify', async () => {
   const t = await triggerWithWebhook('hear-ok', ok.url, '/ok');
   const res = await api.hook(`/hooks/dockerhub/${t.id}?token=${t.secret}`, push('2.0.0', 1700400100));
   const call = await notificationTo('/ok', res.body.log);
-  expect(verified(call, t.signing)).toMatchObject({ type: 'deploy.succeeded', status: 'succeeded', logId: res.body.log });
+  expect(verified(call, t.signing)).toMatchObject({
+    type: 'deploy.succeeded',
+    status: 'succeeded',
+    logId: res.body.log,
+  });
   expect(() => verified({ ...call, body: call.body.replace('succeeded', 'failed') }, t.signing)).toThrow();
   const entry = await api.waitForLog(t.id, res.body.log, (e) => e?.notifications?.length > 0);
   expect(entry.status).toBe('succeeded');
@@ -111,7 +117,9 @@ it('a notification endpoint that is down leaves the deploy succeeded, with the e
   const res = await api.hook(`/hooks/dockerhub/${res0.body.id}?token=${res0.body.secret}`, push('3.0.0', 1700400200));
   const entry = await api.waitForLog(res0.body.id, res.body.log, (e) => e?.notifications?.length > 0);
   expect(entry.status).toBe('succeeded');
-  expect(entry.notifications).toEqual([expect.objectContaining({ type: 'discord', status: 'succeeded', error: expect.any(String) })]);
+  expect(entry.notifications).toEqual([
+    expect.objectContaining({ type: 'discord', status: 'succeeded', error: expect.any(String) }),
+  ]);
   expect(entry.notifications[0].error).not.toContain('token');
 });
 

@@ -37,7 +37,11 @@ async function createTrigger(provider: string, name: string) {
   const res = await api.admin('POST', '/admin/triggers', {
     name,
     provider,
-    target: { type: 'http', url: `${target.url}/${name}`, body: { repo: '{{repoFullName}}', branch: '{{branch}}', log: '{{logId}}' } },
+    target: {
+      type: 'http',
+      url: `${target.url}/${name}`,
+      body: { repo: '{{repoFullName}}', branch: '{{branch}}', log: '{{logId}}' },
+    },
   });
   expect(res.status).toBe(201);
   return res.body as { id: string; secret: string };
@@ -73,48 +77,71 @@ const SENDERS: Sender[] = [
   },
 ];
 
-describe.each(SENDERS.map((s) => [s.provider, s] as const))('%s: a form-encoded delivery (payload=<json>)', (_name, sender) => {
-  let trigger: { id: string; secret: string };
-  const json = fixture(sender.fixture);
-  const form = Buffer.from(new URLSearchParams({ payload: json }).toString(), 'utf8');
-  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-  beforeAll(async () => {
-    trigger = await createTrigger(sender.provider, `form-${sender.provider}`);
-  });
-
-  it('signed over the form bytes, is triggered and deployed from the decoded payload', async () => {
-    const res = await post(`/hooks/${sender.provider}/${trigger.id}`, form, { ...FORM, ...sender.headers, ...sender.sign(trigger.secret, form) });
-    expect(res.status).toBe(202);
-    expect(res.body.status).toBe('triggered');
-    const entry = await api.waitForLog(trigger.id, res.body.log, DONE);
-    expect(entry.status).toBe('succeeded');
-    expect(entry.event.repoFullName).toBe(JSON.parse(json).repository.full_name);
-    const call = target.calls.find((c) => c.url === `/form-${sender.provider}` && JSON.parse(c.body).log === res.body.log);
-    expect(JSON.parse(call!.body)).toEqual({ repo: entry.event.repoFullName, branch: entry.event.branch, log: res.body.log });
-  });
-
-  it('signed over the decoded JSON instead of the form bytes, is a 401', async () => {
-    const res = await post(`/hooks/${sender.provider}/${trigger.id}`, form, {
-      ...FORM,
-      ...sender.headers,
-      ...sender.sign(trigger.secret, Buffer.from(json)),
+describe.each(SENDERS.map((s) => [s.provider, s] as const))(
+  '%s: a form-encoded delivery (payload=<json>)',
+  (_name, sender) => {
+    let trigger: { id: string; secret: string };
+    const json = fixture(sender.fixture);
+    const form = Buffer.from(new URLSearchParams({ payload: json }).toString(), 'utf8');
+    const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+    beforeAll(async () => {
+      trigger = await createTrigger(sender.provider, `form-${sender.provider}`);
     });
-    expect(res.status).toBe(401);
-    expect((await api.admin('GET', `/admin/triggers/${trigger.id}/logs/${res.body.log}`)).body.status).toBe('unauthorized');
-  });
 
-  it('signed with another secret, is a 401', async () => {
-    const res = await post(`/hooks/${sender.provider}/${trigger.id}`, form, { ...FORM, ...sender.headers, ...sender.sign('wrong-secret', form) });
-    expect(res.status).toBe(401);
-  });
+    it('signed over the form bytes, is triggered and deployed from the decoded payload', async () => {
+      const res = await post(`/hooks/${sender.provider}/${trigger.id}`, form, {
+        ...FORM,
+        ...sender.headers,
+        ...sender.sign(trigger.secret, form),
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe('triggered');
+      const entry = await api.waitForLog(trigger.id, res.body.log, DONE);
+      expect(entry.status).toBe('succeeded');
+      expect(entry.event.repoFullName).toBe(JSON.parse(json).repository.full_name);
+      const call = target.calls.find(
+        (c) => c.url === `/form-${sender.provider}` && JSON.parse(c.body).log === res.body.log,
+      );
+      expect(JSON.parse(call!.body)).toEqual({
+        repo: entry.event.repoFullName,
+        branch: entry.event.branch,
+        log: res.body.log,
+      });
+    });
 
-  it('a form body without payload is a 400 naming the field', async () => {
-    const other = Buffer.from('other=1');
-    const res = await post(`/hooks/${sender.provider}/${trigger.id}`, other, { ...FORM, ...sender.headers, ...sender.sign(trigger.secret, other) });
-    expect(res.status).toBe(400);
-    expect(res.body.field).toBe('payload');
-  });
-});
+    it('signed over the decoded JSON instead of the form bytes, is a 401', async () => {
+      const res = await post(`/hooks/${sender.provider}/${trigger.id}`, form, {
+        ...FORM,
+        ...sender.headers,
+        ...sender.sign(trigger.secret, Buffer.from(json)),
+      });
+      expect(res.status).toBe(401);
+      expect((await api.admin('GET', `/admin/triggers/${trigger.id}/logs/${res.body.log}`)).body.status).toBe(
+        'unauthorized',
+      );
+    });
+
+    it('signed with another secret, is a 401', async () => {
+      const res = await post(`/hooks/${sender.provider}/${trigger.id}`, form, {
+        ...FORM,
+        ...sender.headers,
+        ...sender.sign('wrong-secret', form),
+      });
+      expect(res.status).toBe(401);
+    });
+
+    it('a form body without payload is a 400 naming the field', async () => {
+      const other = Buffer.from('other=1');
+      const res = await post(`/hooks/${sender.provider}/${trigger.id}`, other, {
+        ...FORM,
+        ...sender.headers,
+        ...sender.sign(trigger.secret, other),
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.field).toBe('payload');
+    });
+  },
+);
 
 describe('exact bytes and bad bodies', () => {
   let gh: { id: string; secret: string };
@@ -150,7 +177,11 @@ describe('exact bytes and bad bodies', () => {
     expect(res.body).toMatchObject({ field: '(body)', reason: 'body is nested deeper than 64 levels' });
     const logs = await logsOf(gh.id);
     expect(logs).toHaveLength(before + 1);
-    expect(logs[0]).toMatchObject({ id: res.body.log, status: 'rejected', reason: 'body is nested deeper than 64 levels' });
+    expect(logs[0]).toMatchObject({
+      id: res.body.log,
+      status: 'rejected',
+      reason: 'body is nested deeper than 64 levels',
+    });
     // a 10,000-deep object, through a provider that redacts body fields (the api provider's secret_key)
     const api_ = await createTrigger('api', 'deep-api');
     const deepObject = Buffer.from(`{"secret_key":"${api_.secret}","x":${'{"a":'.repeat(10000)}1${'}'.repeat(10000)}}`);
@@ -187,7 +218,9 @@ describe('github package events', () => {
 
   it('a GHCR package (form-encoded) deploys the image GitHub says to pull', async () => {
     const trigger = await createTrigger('github', 'ghcr-package');
-    const form = Buffer.from(new URLSearchParams({ payload: fixture('github/package-published-ghcr-theryangeary-2025.json') }).toString());
+    const form = Buffer.from(
+      new URLSearchParams({ payload: fixture('github/package-published-ghcr-theryangeary-2025.json') }).toString(),
+    );
     const res = await post(`/hooks/github/${trigger.id}`, form, {
       'content-type': 'application/x-www-form-urlencoded',
       'x-github-event': 'package',

@@ -53,7 +53,9 @@ describe('a Docker Hub push through the whole pipeline', () => {
         body: { image: '{{image}}', tag: '{{tag}}', by: '{{owner}}', log: '{{logId}}' },
       },
     });
-    expect(trigger.webhookUrl).toBe(`${stack.url}/hooks/dockerhub/${trigger.id}?token=${encodeURIComponent(trigger.secret)}`);
+    expect(trigger.webhookUrl).toBe(
+      `${stack.url}/hooks/dockerhub/${trigger.id}?token=${encodeURIComponent(trigger.secret)}`,
+    );
 
     const before = target.calls.length;
     const res = await api.hook(trigger.webhookUrl.slice(stack.url.length), dockerhubBody('release-v1.2'));
@@ -89,7 +91,11 @@ describe('a Docker Hub push through the whole pipeline', () => {
     });
     const res = await api.hook(`/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`, dockerhubBody('dev'));
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ log: expect.any(String), status: 'untriggered', reason: 'tag "dev" does not match regex release-v.*' });
+    expect(res.body).toEqual({
+      log: expect.any(String),
+      status: 'untriggered',
+      reason: 'tag "dev" does not match regex release-v.*',
+    });
     const entry = (await api.admin('GET', `/admin/triggers/${trigger.id}/logs/${res.body.log}`)).body;
     expect(entry).toMatchObject({ status: 'untriggered', reason: 'tag "dev" does not match regex release-v.*' });
     expect(target.calls.some((c) => c.url === '/never')).toBe(false);
@@ -116,7 +122,10 @@ describe('a Docker Hub push through the whole pipeline', () => {
     expect(target.calls.filter((c) => c.url === '/dedup')).toHaveLength(2);
     const logs = (await api.admin('GET', `/admin/triggers/${trigger.id}/logs`)).body.items;
     expect(logs.map((l: any) => l.status).sort()).toEqual(['duplicate', 'succeeded', 'succeeded']);
-    expect(logs.find((l: any) => l.status === 'duplicate')).toMatchObject({ duplicateOf: first.body.log, reason: `re-delivery of ${first.body.log}` });
+    expect(logs.find((l: any) => l.status === 'duplicate')).toMatchObject({
+      duplicateOf: first.body.log,
+      reason: `re-delivery of ${first.body.log}`,
+    });
   });
 
   it('a target that answers 500 is retried up to the limit and ends failed, each attempt recorded', async () => {
@@ -126,7 +135,10 @@ describe('a Docker Hub push through the whole pipeline', () => {
       target: { type: 'http', url: `${failing.url}/hook` },
     });
     const before = failing.calls.length;
-    const res = await api.hook(`/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`, dockerhubBody('2.0.0', 1700000200));
+    const res = await api.hook(
+      `/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`,
+      dockerhubBody('2.0.0', 1700000200),
+    );
     expect(res.status).toBe(202);
     const entry = await api.waitForLog(trigger.id, res.body.log, (e) => e?.status === 'failed', 30000);
     expect(entry.status).toBe('failed');
@@ -167,7 +179,11 @@ describe('credentials', () => {
       match: { branches: [JSON.parse(githubBody).ref.replace('refs/heads/', '')] },
       target: { type: 'http', url: `${target.url}/gh-good`, body: { ref: '{{branch}}', sha: '{{commit.id}}' } },
     });
-    const headers = { 'x-github-event': 'push', 'x-github-delivery': 'delivery-42', 'x-hub-signature-256': sign(trigger.secret, githubBody) };
+    const headers = {
+      'x-github-event': 'push',
+      'x-github-delivery': 'delivery-42',
+      'x-hub-signature-256': sign(trigger.secret, githubBody),
+    };
     const res = await api.hook(`/hooks/github/${trigger.id}`, githubBody, headers);
     expect(res.status).toBe(202);
     const entry = await api.waitForLog(trigger.id, res.body.log, TERMINAL);
@@ -182,13 +198,23 @@ describe('credentials', () => {
   });
 
   it('after rotation the old secret works during the grace period and the new one works', async () => {
-    const trigger = await createTrigger({ name: 'rotate-me', provider: 'dockerhub', target: { type: 'http', url: `${target.url}/rot` } });
+    const trigger = await createTrigger({
+      name: 'rotate-me',
+      provider: 'dockerhub',
+      target: { type: 'http', url: `${target.url}/rot` },
+    });
     const rotated = await api.admin('POST', `/admin/triggers/${trigger.id}/secret`);
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).not.toBe(trigger.secret);
     expect(new Date(rotated.body.previousSecretValidUntil).getTime()).toBeGreaterThan(Date.now());
-    const oldRes = await api.hook(`/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`, dockerhubBody('r1', 1700000301));
-    const newRes = await api.hook(`/hooks/dockerhub/${trigger.id}?token=${rotated.body.secret}`, dockerhubBody('r2', 1700000302));
+    const oldRes = await api.hook(
+      `/hooks/dockerhub/${trigger.id}?token=${trigger.secret}`,
+      dockerhubBody('r1', 1700000301),
+    );
+    const newRes = await api.hook(
+      `/hooks/dockerhub/${trigger.id}?token=${rotated.body.secret}`,
+      dockerhubBody('r2', 1700000302),
+    );
     const wrong = await api.hook(`/hooks/dockerhub/${trigger.id}?token=nope`, dockerhubBody('r3', 1700000303));
     expect([oldRes.status, newRes.status, wrong.status]).toEqual([202, 202, 401]);
   });
@@ -197,10 +223,14 @@ describe('credentials', () => {
 describe('answers for bad requests', () => {
   let trigger: { id: string; secret: string };
   beforeAll(async () => {
-    trigger = await createTrigger({ name: 'bad-requests', provider: 'dockerhub', target: { type: 'http', url: `${target.url}/bad` } });
+    trigger = await createTrigger({
+      name: 'bad-requests',
+      provider: 'dockerhub',
+      target: { type: 'http', url: `${target.url}/bad` },
+    });
   });
 
-  it('404 for an unknown trigger and for a provider that is not the trigger\'s', async () => {
+  it("404 for an unknown trigger and for a provider that is not the trigger's", async () => {
     expect((await api.hook(`/hooks/dockerhub/${'0'.repeat(24)}?token=x`, dockerhubBody('x'))).status).toBe(404);
     expect((await api.hook(`/hooks/acr/${trigger.id}?token=${trigger.secret}`, dockerhubBody('x'))).status).toBe(404);
     expect((await api.hook(`/hooks/nosuchprovider/${trigger.id}`, '{}')).status).toBe(404);
@@ -228,14 +258,23 @@ describe('answers for bad requests', () => {
   });
 
   it('a disabled trigger logs untriggered: trigger disabled', async () => {
-    const t = await createTrigger({ name: 'disabled', provider: 'dockerhub', enabled: false, target: { type: 'http', url: `${target.url}/off` } });
+    const t = await createTrigger({
+      name: 'disabled',
+      provider: 'dockerhub',
+      enabled: false,
+      target: { type: 'http', url: `${target.url}/off` },
+    });
     const res = await api.hook(`/hooks/dockerhub/${t.id}?token=${t.secret}`, dockerhubBody('1'));
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'untriggered', reason: 'trigger disabled' });
   });
 
-  it('503 when the deploy cannot be queued; the sender\'s retry then goes through', async () => {
-    const t = await createTrigger({ name: 'queue-down', provider: 'dockerhub', target: { type: 'http', url: `${target.url}/q` } });
+  it("503 when the deploy cannot be queued; the sender's retry then goes through", async () => {
+    const t = await createTrigger({
+      name: 'queue-down',
+      provider: 'dockerhub',
+      target: { type: 'http', url: `${target.url}/q` },
+    });
     const path = `/hooks/dockerhub/${t.id}?token=${t.secret}`;
     const body = dockerhubBody('q1', 1700000400);
     const saved = process.env.DEPLOY_QUEUE_URL!;
@@ -263,15 +302,21 @@ describe('semver rule with a tracked image (Kato-style upgrade)', () => {
       match: { image: 'registry.example.com/team/web:v1.4.0', tags: { semver: '^1.0.0', newerOnly: true } },
       target: { type: 'http', url: `${target.url}/semver`, body: { tag: '{{tag}}' } },
     });
-    const send = (tag: string) => api.hook(`/hooks/api/${trigger.id}`, JSON.stringify({ secret_key: trigger.secret, tag }));
+    const send = (tag: string) =>
+      api.hook(`/hooks/api/${trigger.id}`, JSON.stringify({ secret_key: trigger.secret, tag }));
 
     const up = await send('v1.5.0');
     expect(up.body.status).toBe('triggered');
     await api.waitForLog(trigger.id, up.body.log, TERMINAL);
-    expect((await api.admin('GET', `/admin/triggers/${trigger.id}`)).body.trackedImage).toBe('registry.example.com/team/web:v1.5.0');
+    expect((await api.admin('GET', `/admin/triggers/${trigger.id}`)).body.trackedImage).toBe(
+      'registry.example.com/team/web:v1.5.0',
+    );
 
     const late = await send('1.4.9'); // a late re-push of an older version never downgrades
-    expect(late.body).toMatchObject({ status: 'untriggered', reason: 'tag "1.4.9" is not newer than the tracked tag v1.5.0' });
+    expect(late.body).toMatchObject({
+      status: 'untriggered',
+      reason: 'tag "1.4.9" is not newer than the tracked tag v1.5.0',
+    });
     const major = await send('2.0.0');
     expect(major.body.status).toBe('untriggered');
     expect(major.body.reason).toMatch(/^tag "2\.0\.0" does not satisfy semver \^1\.0\.0/);

@@ -25,7 +25,8 @@ afterAll(async () => {
   await target?.close();
 });
 
-const hex = (alg: 'sha1' | 'sha256', secret: string, body: string) => createHmac(alg, secret).update(body).digest('hex');
+const hex = (alg: 'sha1' | 'sha256', secret: string, body: string) =>
+  createHmac(alg, secret).update(body).digest('hex');
 const gar = (data: string) => {
   const envelope = JSON.parse(fixture('google-artifact-registry/pubsub-push-envelope-google-pubsub-docs-generic.json'));
   envelope.message.data = Buffer.from(data).toString('base64');
@@ -54,12 +55,28 @@ const CASES: Case[] = [
   { provider: 'dockerhub', body: () => fixture('dockerhub/push-docs-example.json'), credential: query },
   { provider: 'acr', body: () => fixture('aliyun-acr/push-aliyun-docs-example.json'), credential: query },
   { provider: 'tcr', body: () => fixture('tencent-tcr/pushImage-tcr-docs-example.json'), credential: bearer },
-  { provider: 'harbor', body: () => fixture('harbor/push_artifact-default-harbor-docs-2.0-debian.json'), credential: bearer },
-  { provider: 'harbor', body: () => fixture('harbor/push_artifact-cloudevents-harbor-docs-2.8.json'), credential: bearer },
+  {
+    provider: 'harbor',
+    body: () => fixture('harbor/push_artifact-default-harbor-docs-2.0-debian.json'),
+    credential: bearer,
+  },
+  {
+    provider: 'harbor',
+    body: () => fixture('harbor/push_artifact-cloudevents-harbor-docs-2.8.json'),
+    credential: bearer,
+  },
   { provider: 'quay', body: () => fixture('quay/repo_push-quay-docs-guides-notifications.json'), credential: query },
   { provider: 'azure-acr', body: () => fixture('azure-acr/push-azure-docs-2017.json'), credential: bearer },
-  { provider: 'gar', body: () => gar(fixture('google-artifact-registry/message-data-insert-with-tag-gar-docs.json')), credential: query },
-  { provider: 'gar', body: () => gar(fixture('google-artifact-registry/message-data-insert-digest-only-gar-docs.json')), credential: query },
+  {
+    provider: 'gar',
+    body: () => gar(fixture('google-artifact-registry/message-data-insert-with-tag-gar-docs.json')),
+    credential: query,
+  },
+  {
+    provider: 'gar',
+    body: () => gar(fixture('google-artifact-registry/message-data-insert-digest-only-gar-docs.json')),
+    credential: query,
+  },
   {
     provider: 'jfrog',
     body: () => fixture('jfrog-artifactory/docker-pushed-envelope-keel-test.json'),
@@ -132,7 +149,14 @@ describe.each(CASES.map((c, i) => [`${c.provider} #${i}`, c, i] as const))('%s',
       target: {
         type: 'http',
         url: `${target.url}/deploy/${c.provider}`,
-        body: { image: '{{image}}', tag: '{{tag}}', digest: '{{digest}}', branch: '{{branch}}', repo: '{{repoFullName}}', log: '{{logId}}' },
+        body: {
+          image: '{{image}}',
+          tag: '{{tag}}',
+          digest: '{{digest}}',
+          branch: '{{branch}}',
+          repo: '{{repoFullName}}',
+          log: '{{logId}}',
+        },
       },
     });
     expect(res.status).toBe(201);
@@ -198,7 +222,9 @@ describe('one deploy per digest', () => {
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
     expect(second.body).toMatchObject({ status: 'untriggered' });
-    expect(second.body.reason).toMatch(new RegExp(`^already (deploying|running) sha256:.* \\(log ${first.body.log}\\)$`));
+    expect(second.body.reason).toMatch(
+      new RegExp(`^already (deploying|running) sha256:.* \\(log ${first.body.log}\\)$`),
+    );
     await api.waitForLog(id, first.body.log, DONE);
     // announced again after the deploy: the target runs it now
     const third = await api.hook(`/hooks/harbor/${id}`, withTag('stable'), { authorization: `Bearer ${secret}` });

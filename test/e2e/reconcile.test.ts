@@ -41,7 +41,16 @@ it('queues stuck entries again (unknown outcome for a running one) and leaves fi
   });
   expect(created.status).toBe(201);
   const triggerId: string = created.body.id;
-  const event = { provider: 'api', kind: 'image', action: 'push', repoFullName: 'library/web', namespace: 'library', repository: 'web', tag: '2.0', image: 'library/web:2.0' } as any;
+  const event = {
+    provider: 'api',
+    kind: 'image',
+    action: 'push',
+    repoFullName: 'library/web',
+    namespace: 'library',
+    repository: 'web',
+    tag: '2.0',
+    image: 'library/web:2.0',
+  } as any;
   const entry = (status: store.LogStatus) => store.newLogEntry({ triggerId, provider: 'api', status, event });
   // written without messages: what a crash leaves behind
   const queued = entry('queued');
@@ -76,10 +85,17 @@ it('queues stuck entries again (unknown outcome for a running one) and leaves fi
 it('the AWS sweep takes only entries stuck longer than the cut-off', async () => {
   const longAgo = Date.parse('2000-01-01T00:00:00.000Z');
   const at = new Date(longAgo).toISOString();
-  const old = { ...store.newLogEntry({ id: ulid(longAgo), triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' }), receivedAt: at, updatedAt: at };
+  const old = {
+    ...store.newLogEntry({ id: ulid(longAgo), triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' }),
+    receivedAt: at,
+    updatedAt: at,
+  };
   await store.putLogEntry(old);
   // received as long ago, but changed lately (a deploy still being retried): not stuck
-  const retried = { ...store.newLogEntry({ id: ulid(longAgo + 1), triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' }), receivedAt: at };
+  const retried = {
+    ...store.newLogEntry({ id: ulid(longAgo + 1), triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' }),
+    receivedAt: at,
+  };
   await store.putLogEntry(retried);
   const fresh = store.newLogEntry({ triggerId: 'a'.repeat(24), provider: 'api', status: 'queued' });
   await store.putLogEntry(fresh);
@@ -102,11 +118,27 @@ it('finishes a lane whose last entry ended but whose deploy state was not writte
     target: { type: 'http', url: `${target.url}/deploy`, method: 'POST' },
   });
   const triggerId: string = created.body.id;
-  const event = { provider: 'api', kind: 'image', action: 'push', repoFullName: 'library/app', namespace: 'library', repository: 'app', tag: '3.0', digest: 'sha256:' + 'ab'.repeat(32), image: 'library/app:3.0' } as any;
+  const event = {
+    provider: 'api',
+    kind: 'image',
+    action: 'push',
+    repoFullName: 'library/app',
+    namespace: 'library',
+    repository: 'app',
+    tag: '3.0',
+    digest: 'sha256:' + 'ab'.repeat(32),
+    image: 'library/app:3.0',
+  } as any;
   const lane = laneOf(event);
   const done = { ...store.newLogEntry({ triggerId, provider: 'api', status: 'succeeded', event, lane }) };
   await store.putLogEntry(done);
-  await dynamo().send(new TransactWriteCommand({ TransactItems: [deployState.setLatestItem(triggerId, lane, { logId: done.id, artifact: event.digest, at: done.receivedAt }, {})] }));
+  await dynamo().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        deployState.setLatestItem(triggerId, lane, { logId: done.id, artifact: event.digest, at: done.receivedAt }, {}),
+      ],
+    }),
+  );
   expect(deployState.inFlight(await deployState.getDeployState(triggerId, lane))?.logId).toBe(done.id);
 
   expect(await repairLaneStates()).toEqual([done.id]);

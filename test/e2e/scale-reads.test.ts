@@ -54,7 +54,12 @@ describe('log pages by status', () => {
   beforeAll(async () => {
     id = (await api.admin('POST', '/admin/triggers', trigger('dockerhub'))).body.id;
     for (let i = 0; i < 60; i++) {
-      const entry = store.newLogEntry({ id: ulid(t0 + i), triggerId: id, provider: 'dockerhub', status: STATUSES[i % 3] });
+      const entry = store.newLogEntry({
+        id: ulid(t0 + i),
+        triggerId: id,
+        provider: 'dockerhub',
+        status: STATUSES[i % 3],
+      });
       await store.putLogEntry(entry);
       ids.push(entry.id);
     }
@@ -68,7 +73,10 @@ describe('log pages by status', () => {
     let pages = 0;
     do {
       scanned = 0;
-      const res = await api.admin('GET', `/admin/triggers/${id}/logs?status=untriggered&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await api.admin(
+        'GET',
+        `/admin/triggers/${id}/logs?status=untriggered&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.items.every((e: any) => e.status === 'untriggered')).toBe(true);
       expect(res.body.items.every((e: any) => e.statusKey === undefined && e.sk === undefined)).toBe(true);
@@ -94,12 +102,21 @@ describe('log pages by status', () => {
     expect(await store.updateLogStatus(id, newestFailed, { status: 'queued' })).toBe(true);
     let queued = await api.admin('GET', `/admin/triggers/${id}/logs?status=queued`);
     expect(queued.body.items.map((e: any) => e.id)).toEqual([newestFailed]);
-    const raw = async () => (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId: id, sk: `log#${newestFailed}` } }))).Item!;
+    const raw = async () =>
+      (
+        await dynamo().send(
+          new GetCommand({ TableName: config.logsTable(), Key: { triggerId: id, sk: `log#${newestFailed}` } }),
+        )
+      ).Item!;
     const before = await raw();
     expect((await store.startDeploy(id, newestFailed)).started?.status).toBe('deploying');
     // one index key for both in-flight statuses, sorted by receipt: the claim changes neither index's key
     const after = await raw();
-    expect([after.statusKey, after.inFlight, after.sk]).toEqual([`inflight#${newestFailed}`, 'pending', `log#${newestFailed}`]);
+    expect([after.statusKey, after.inFlight, after.sk]).toEqual([
+      `inflight#${newestFailed}`,
+      'pending',
+      `log#${newestFailed}`,
+    ]);
     expect([before.statusKey, before.inFlight]).toEqual([after.statusKey, after.inFlight]);
     queued = await api.admin('GET', `/admin/triggers/${id}/logs?status=queued`);
     expect(queued.body.items).toEqual([]);
@@ -117,7 +134,12 @@ describe('log pages by status', () => {
     expect(all.body.items.map((e: any) => e.id)).toEqual(ids.slice(10, 20).reverse());
     scanned = 0;
     const some = await api.admin('GET', `/admin/triggers/${id}/logs?status=succeeded&since=${since}&until=${until}`);
-    expect(some.body.items.map((e: any) => e.id)).toEqual(ids.slice(10, 20).filter((_, i) => (i + 10) % 3 === 0).reverse());
+    expect(some.body.items.map((e: any) => e.id)).toEqual(
+      ids
+        .slice(10, 20)
+        .filter((_, i) => (i + 10) % 3 === 0)
+        .reverse(),
+    );
     expect(scanned).toBe(some.body.items.length);
     const bad = await api.admin('GET', `/admin/triggers/${id}/logs?since=yesterday`);
     expect(bad.status).toBe(400);
@@ -128,7 +150,9 @@ describe('log pages by status', () => {
     const page = await api.admin('GET', `/admin/triggers/${id}/logs?status=succeeded&limit=2`);
     const plain = await api.admin('GET', `/admin/triggers/${id}/logs?limit=2`);
     expect(page.body.cursor).toEqual(expect.any(String));
-    const junk = Buffer.from(JSON.stringify({ triggerId: id, sk: `log#${ids[0]}`, statusKey: `succeeded#${ids[1]}` })).toString('base64url');
+    const junk = Buffer.from(
+      JSON.stringify({ triggerId: id, sk: `log#${ids[0]}`, statusKey: `succeeded#${ids[1]}` }),
+    ).toString('base64url');
     for (const [query, cursor] of [
       ['status=failed', page.body.cursor],
       ['', page.body.cursor],
@@ -150,7 +174,8 @@ describe('trigger list', () => {
 
   beforeAll(async () => {
     // the triggers the tests above created come first (oldest first)
-    for (const t of (await api.admin('GET', '/admin/triggers')).body.items) created.push({ id: t.id, provider: t.provider, enabled: t.enabled });
+    for (const t of (await api.admin('GET', '/admin/triggers')).body.items)
+      created.push({ id: t.id, provider: t.provider, enabled: t.enabled });
     expect(created.length).toBe(1);
     // 12 triggers: github / gitlab / dockerhub in turn, every fourth disabled; creation order = list order
     for (let i = 0; i < 12; i++) {
@@ -196,7 +221,10 @@ describe('trigger list', () => {
     ['provider=gitlab', (t: { provider: string; enabled: boolean }) => t.provider === 'gitlab'],
     ['enabled=false', (t: { provider: string; enabled: boolean }) => !t.enabled],
     ['enabled=true', (t: { provider: string; enabled: boolean }) => t.enabled],
-    ['provider=github&enabled=true', (t: { provider: string; enabled: boolean }) => t.provider === 'github' && t.enabled],
+    [
+      'provider=github&enabled=true',
+      (t: { provider: string; enabled: boolean }) => t.provider === 'github' && t.enabled,
+    ],
     ['provider=bitbucket', () => false],
   ])('filters by %s, reading only matching triggers', async (query, keep) => {
     const { ids } = await all(`&${query}`, 2);
@@ -232,7 +260,9 @@ describe('trigger list', () => {
       expect(res.status).toBe(400);
       expect(res.body.field).toBe('cursor');
     }
-    expect((await api.admin('GET', `/admin/triggers?limit=2&provider=github&cursor=${page.body.cursor}`)).status).toBe(200);
+    expect((await api.admin('GET', `/admin/triggers?limit=2&provider=github&cursor=${page.body.cursor}`)).status).toBe(
+      200,
+    );
   });
 });
 
@@ -240,20 +270,36 @@ describe('items written before the indexes', () => {
   it('show after backfillIndexKeys (entries in status pages, triggers in the list)', async () => {
     const triggerId = (await api.admin('POST', '/admin/triggers', trigger('harbor'))).body.id;
     // as the store wrote them before: no statusKey, no listing keys
-    const old = store.newLogEntry({ id: ulid(Date.UTC(2026, 0, 1)), triggerId, provider: 'harbor', status: 'rejected', reason: 'old' });
+    const old = store.newLogEntry({
+      id: ulid(Date.UTC(2026, 0, 1)),
+      triggerId,
+      provider: 'harbor',
+      status: 'rejected',
+      reason: 'old',
+    });
     await dynamo().send(new PutCommand({ TableName: config.logsTable(), Item: { ...old, sk: `log#${old.id}` } }));
-    const oldTrigger = { ...(await store.getTrigger(triggerId))!, id: 'f'.repeat(24), name: 'old-trigger', createdAt: '2020-01-01T00:00:00.000Z' };
+    const oldTrigger = {
+      ...(await store.getTrigger(triggerId))!,
+      id: 'f'.repeat(24),
+      name: 'old-trigger',
+      createdAt: '2020-01-01T00:00:00.000Z',
+    };
     await dynamo().send(new PutCommand({ TableName: config.triggersTable(), Item: oldTrigger }));
 
     expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=rejected`)).body.items).toEqual([]);
-    expect((await api.admin('GET', '/admin/triggers?provider=harbor')).body.items.map((t: any) => t.id)).toEqual([triggerId]);
+    expect((await api.admin('GET', '/admin/triggers?provider=harbor')).body.items.map((t: any) => t.id)).toEqual([
+      triggerId,
+    ]);
 
     const done = await store.backfillIndexKeys();
     expect(done.entries).toBe(1);
     expect(done.triggers).toBe(1);
     const page = await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=rejected`);
     expect(page.body.items).toEqual([expect.objectContaining({ id: old.id, reason: 'old' })]);
-    expect((await api.admin('GET', '/admin/triggers?provider=harbor')).body.items.map((t: any) => t.id)).toEqual([oldTrigger.id, triggerId]);
+    expect((await api.admin('GET', '/admin/triggers?provider=harbor')).body.items.map((t: any) => t.id)).toEqual([
+      oldTrigger.id,
+      triggerId,
+    ]);
     // a second run finds nothing left to do
     expect(await store.backfillIndexKeys()).toEqual({ entries: 0, triggers: 0 });
   });
@@ -262,19 +308,53 @@ describe('items written before the indexes', () => {
 describe('stored requests are compressed', () => {
   it('an entry is one brotli binary attribute for what never changes, shown decompressed by the API', async () => {
     const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
-    const body = JSON.stringify({ commits: Array.from({ length: 40 }, (_, i) => ({ id: `${i}`.padStart(40, '0'), message: `commit ${i}` })) });
-    const request = { method: 'POST', path: `/hooks/gitea/${triggerId}`, headers: { 'content-type': 'application/json' }, body, bodyBytes: body.length };
-    const big = store.newLogEntry({ id: ulid(Date.now() - 2), triggerId, provider: 'gitea', status: 'rejected', reason: 'test', request });
-    const small = store.newLogEntry({ id: ulid(Date.now() - 1), triggerId, provider: 'gitea', status: 'rejected', reason: 'test', request: { ...request, body: '{}', bodyBytes: 2 } });
+    const body = JSON.stringify({
+      commits: Array.from({ length: 40 }, (_, i) => ({ id: `${i}`.padStart(40, '0'), message: `commit ${i}` })),
+    });
+    const request = {
+      method: 'POST',
+      path: `/hooks/gitea/${triggerId}`,
+      headers: { 'content-type': 'application/json' },
+      body,
+      bodyBytes: body.length,
+    };
+    const big = store.newLogEntry({
+      id: ulid(Date.now() - 2),
+      triggerId,
+      provider: 'gitea',
+      status: 'rejected',
+      reason: 'test',
+      request,
+    });
+    const small = store.newLogEntry({
+      id: ulid(Date.now() - 1),
+      triggerId,
+      provider: 'gitea',
+      status: 'rejected',
+      reason: 'test',
+      request: { ...request, body: '{}', bodyBytes: 2 },
+    });
     await store.putLogEntry(big);
     await store.putLogEntry(small);
-    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${big.id}` } }))).Item!;
+    const raw = (
+      await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${big.id}` } }))
+    ).Item!;
     expect(raw.request).toBeUndefined();
     expect(raw.entryBr).toBeInstanceOf(Uint8Array);
     expect((raw.entryBr as Uint8Array).length).toBeLessThan(body.length / 3);
     // what is plain: keys, index keys, what later writes change
-    expect(Object.keys(raw).sort()).toEqual(['entryBr', 'expiresAt', 'reason', 'sk', 'status', 'statusKey', 'triggerId']);
-    const rawSmall = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${small.id}` } }))).Item!;
+    expect(Object.keys(raw).sort()).toEqual([
+      'entryBr',
+      'expiresAt',
+      'reason',
+      'sk',
+      'status',
+      'statusKey',
+      'triggerId',
+    ]);
+    const rawSmall = (
+      await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${small.id}` } }))
+    ).Item!;
     expect(rawSmall.request).toBeUndefined();
     expect(rawSmall.entryBr).toBeInstanceOf(Uint8Array);
 
@@ -289,23 +369,70 @@ describe('stored requests are compressed', () => {
 
   it('entries stored before (the request alone compressed as requestBr, or plain) show as they did', async () => {
     const triggerId = (await api.admin('POST', '/admin/triggers', trigger('gitea'))).body.id;
-    const body = JSON.stringify({ ref: 'refs/heads/main', commits: Array.from({ length: 20 }, (_, i) => ({ id: `${i}`.padStart(40, '0') })) });
-    const request = { method: 'POST', path: `/hooks/gitea/${triggerId}`, headers: { 'content-type': 'application/json' }, body, bodyBytes: body.length };
-    const event = { provider: 'gitea', kind: 'code', action: 'push', repository: 'web', repoFullName: 'team/web', namespace: 'team', branch: 'main', commit: { id: 'a'.repeat(40), message: 'm' } };
-    const compressed = store.newLogEntry({ id: ulid(Date.now() - 2), triggerId, provider: 'gitea', status: 'succeeded', request, event: event as never });
-    const withAttempt = { ...compressed, attempts: [{ at: compressed.receivedAt, durationMs: 3, statusCode: 200, response: 'ok' }] };
+    const body = JSON.stringify({
+      ref: 'refs/heads/main',
+      commits: Array.from({ length: 20 }, (_, i) => ({ id: `${i}`.padStart(40, '0') })),
+    });
+    const request = {
+      method: 'POST',
+      path: `/hooks/gitea/${triggerId}`,
+      headers: { 'content-type': 'application/json' },
+      body,
+      bodyBytes: body.length,
+    };
+    const event = {
+      provider: 'gitea',
+      kind: 'code',
+      action: 'push',
+      repository: 'web',
+      repoFullName: 'team/web',
+      namespace: 'team',
+      branch: 'main',
+      commit: { id: 'a'.repeat(40), message: 'm' },
+    };
+    const compressed = store.newLogEntry({
+      id: ulid(Date.now() - 2),
+      triggerId,
+      provider: 'gitea',
+      status: 'succeeded',
+      request,
+      event: event as never,
+    });
+    const withAttempt = {
+      ...compressed,
+      attempts: [{ at: compressed.receivedAt, durationMs: 3, statusCode: 200, response: 'ok' }],
+    };
     const { request: _r, ...rest } = withAttempt;
     await dynamo().send(
       new PutCommand({
         TableName: config.logsTable(),
-        Item: { ...rest, sk: `log#${compressed.id}`, statusKey: `succeeded#${compressed.id}`, requestBr: brotliCompressSync(JSON.stringify(request)) },
+        Item: {
+          ...rest,
+          sk: `log#${compressed.id}`,
+          statusKey: `succeeded#${compressed.id}`,
+          requestBr: brotliCompressSync(JSON.stringify(request)),
+        },
       }),
     );
-    const plainOld = store.newLogEntry({ id: ulid(Date.now() - 1), triggerId, provider: 'gitea', status: 'succeeded', request: { ...request, body: '{}', bodyBytes: 2 } });
-    await dynamo().send(new PutCommand({ TableName: config.logsTable(), Item: { ...plainOld, sk: `log#${plainOld.id}`, statusKey: `succeeded#${plainOld.id}` } }));
+    const plainOld = store.newLogEntry({
+      id: ulid(Date.now() - 1),
+      triggerId,
+      provider: 'gitea',
+      status: 'succeeded',
+      request: { ...request, body: '{}', bodyBytes: 2 },
+    });
+    await dynamo().send(
+      new PutCommand({
+        TableName: config.logsTable(),
+        Item: { ...plainOld, sk: `log#${plainOld.id}`, statusKey: `succeeded#${plainOld.id}` },
+      }),
+    );
 
     expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs/${compressed.id}`)).body).toEqual(withAttempt);
-    expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=succeeded`)).body.items).toEqual([plainOld, withAttempt]);
+    expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?status=succeeded`)).body.items).toEqual([
+      plainOld,
+      withAttempt,
+    ]);
     // and a status change on an old entry keeps it readable
     expect(await store.updateLogStatus(triggerId, compressed.id, { status: 'failed', reason: 'later' })).toBe(true);
     expect((await store.getLogEntry(triggerId, compressed.id))!.request).toEqual(request);
@@ -316,9 +443,19 @@ describe('stored requests are compressed', () => {
     const entry = store.newLogEntry({ triggerId, provider: 'gitea', status: 'queued' });
     await store.putLogEntry(entry);
     const page = `<html><body>${'<p>deploy service down</p>'.repeat(150)}</body></html>`;
-    const attempt = { at: new Date().toISOString(), durationMs: 12, statusCode: 503, response: page, error: 'HTTP 503' };
-    expect(await store.updateLogStatus(triggerId, entry.id, { status: 'failed', reason: 'HTTP 503', attempt })).toBe(true);
-    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${entry.id}` } }))).Item!;
+    const attempt = {
+      at: new Date().toISOString(),
+      durationMs: 12,
+      statusCode: 503,
+      response: page,
+      error: 'HTTP 503',
+    };
+    expect(await store.updateLogStatus(triggerId, entry.id, { status: 'failed', reason: 'HTTP 503', attempt })).toBe(
+      true,
+    );
+    const raw = (
+      await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId, sk: `log#${entry.id}` } }))
+    ).Item!;
     expect(raw.attempts[0].response).toBeUndefined();
     expect(itemSize(raw)).toBeLessThan(1024);
     const shown = (await api.admin('GET', `/admin/triggers/${triggerId}/logs/${entry.id}`)).body;
@@ -327,18 +464,31 @@ describe('stored requests are compressed', () => {
   });
 
   it('a real Docker Hub push through the API: under 1 KB stored, shown with its request and event', async () => {
-    const created = (await api.admin('POST', '/admin/triggers', { ...trigger('dockerhub'), match: { tags: { list: ['release'] } } })).body;
+    const created = (
+      await api.admin('POST', '/admin/triggers', { ...trigger('dockerhub'), match: { tags: { list: ['release'] } } })
+    ).body;
     const body = fixture('dockerhub/push-docs-example.json');
-    const res = await api.hook(created.webhookUrl.slice(stack.url.length), body, { 'Content-Type': 'application/json' });
+    const res = await api.hook(created.webhookUrl.slice(stack.url.length), body, {
+      'Content-Type': 'application/json',
+    });
     expect(res.status).toBe(202);
-    const raw = (await dynamo().send(new GetCommand({ TableName: config.logsTable(), Key: { triggerId: created.id, sk: `log#${res.body.log}` } }))).Item!;
+    const raw = (
+      await dynamo().send(
+        new GetCommand({ TableName: config.logsTable(), Key: { triggerId: created.id, sk: `log#${res.body.log}` } }),
+      )
+    ).Item!;
     expect(itemSize(raw)).toBeLessThanOrEqual(1024);
     const shown = (await api.admin('GET', `/admin/triggers/${created.id}/logs/${res.body.log}`)).body;
     expect(JSON.parse(shown.request.body)).toEqual(JSON.parse(body));
     expect(shown.request.query).toEqual({ token: '[redacted]' });
     expect(shown.request.path).toBe(`/hooks/dockerhub/${created.id}`);
     expect(shown.request.bodyBytes).toBe(Buffer.byteLength(body));
-    expect(shown.event).toMatchObject({ provider: 'dockerhub', repoFullName: 'svendowideit/testhook', image: 'svendowideit/testhook:latest', tag: 'latest' });
+    expect(shown.event).toMatchObject({
+      provider: 'dockerhub',
+      repoFullName: 'svendowideit/testhook',
+      image: 'svendowideit/testhook:latest',
+      tag: 'latest',
+    });
     expect(shown).toMatchObject({ id: res.body.log, status: 'untriggered', provider: 'dockerhub', attempts: [] });
     expect(shown.updatedAt).toBe(shown.receivedAt);
   });

@@ -28,7 +28,10 @@ beforeAll(async () => {
   stack = await startTestStack({ maxReceiveCount: 2, retryBaseSeconds: 0 });
   api = apiClient(stack.url, stack.adminToken);
   // a deploy hook that answers with the request headers it got (the issue's "target that echoes")
-  echo = await startTargetServer((call) => ({ status: 200, body: JSON.stringify({ headers: call.headers, url: call.url }) }));
+  echo = await startTargetServer((call) => ({
+    status: 200,
+    body: JSON.stringify({ headers: call.headers, url: call.url }),
+  }));
 });
 afterAll(async () => {
   await stack?.stop();
@@ -43,11 +46,15 @@ async function create(body: Record<string, unknown>) {
 }
 
 async function rawLogItems(): Promise<unknown[]> {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: process.env.AWS_REGION }));
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: process.env.AWS_REGION }),
+  );
   const items: unknown[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await client.send(new ScanCommand({ TableName: stack.resources.tables.LogsTable.tableName, ExclusiveStartKey: start }));
+    const out = await client.send(
+      new ScanCommand({ TableName: stack.resources.tables.LogsTable.tableName, ExclusiveStartKey: start }),
+    );
     // an entry's request and event are brotli-compressed (lib/store/log-item.ts; requestBr before): searched as text
     const text = (b: Uint8Array) => brotliDecompressSync(b).toString('utf8');
     items.push(
@@ -85,21 +92,44 @@ describe('no secret is stored or shown', () => {
     const hook = `/hooks/api/${apiTrigger.id}`;
     const sent = [
       // form-encoded secret_key
-      await api.call('POST', hook, { raw: `secret_key=${encodeURIComponent(current)}&tag=1.1.0`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      await api.call('POST', hook, {
+        raw: `secret_key=${encodeURIComponent(current)}&tag=1.1.0`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
       // in a top-level array
       await api.hook(hook, JSON.stringify([{ secret_key: current, tag: '1.1.0' }])),
       // after a BOM
       await api.hook(hook, `\uFEFF${JSON.stringify({ secret_key: current, tag: '1.1.0' })}`),
       // nested (and accepted: the top-level one authenticates), with the previous secret under another name
-      await api.hook(hook, JSON.stringify({ secret_key: current, tag: '1.2.0', ci: { env: { secret_key: current, note: `old ${previous}` } } })),
+      await api.hook(
+        hook,
+        JSON.stringify({
+          secret_key: current,
+          tag: '1.2.0',
+          ci: { env: { secret_key: current, note: `old ${previous}` } },
+        }),
+      ),
       // JSON-escaped so that no byte of the stored text equals the secret
-      await api.hook(hook, `{"secret_key": "${[...current].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}", "tag": "1.3.0"}`),
+      await api.hook(
+        hook,
+        `{"secret_key": "${[...current].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}", "tag": "1.3.0"}`,
+      ),
       // the previous secret, authenticating during its grace period
       await api.hook(hook, JSON.stringify({ secret_key: previous, tag: '1.4.0' })),
       // a secret in an unlisted header, and a query name in another case
-      await api.hook(`/hooks/dockerhub/${hub.id}?token=${encodeURIComponent(hub.secret)}`, fixture('dockerhub/push-docs-example.json'), { 'X-Token': hub.secret }),
-      await api.hook(`/hooks/dockerhub/${hub.id}?TOKEN=${encodeURIComponent(hub.secret)}`, fixture('dockerhub/push-docs-example.json')),
-      await api.hook(`/hooks/dockerhub/${hub.id}?Token=${encodeURIComponent(hub.secret)}&x=Bearer%20${encodeURIComponent(hub.secret)}`, '{'),
+      await api.hook(
+        `/hooks/dockerhub/${hub.id}?token=${encodeURIComponent(hub.secret)}`,
+        fixture('dockerhub/push-docs-example.json'),
+        { 'X-Token': hub.secret },
+      ),
+      await api.hook(
+        `/hooks/dockerhub/${hub.id}?TOKEN=${encodeURIComponent(hub.secret)}`,
+        fixture('dockerhub/push-docs-example.json'),
+      ),
+      await api.hook(
+        `/hooks/dockerhub/${hub.id}?Token=${encodeURIComponent(hub.secret)}&x=Bearer%20${encodeURIComponent(hub.secret)}`,
+        '{',
+      ),
       // authenticated, but not JSON: V8's parse error quotes the body, and with it the secret, into the reason
       await api.hook(`/hooks/dockerhub/${hub.id}?token=${encodeURIComponent(hub.secret)}`, `note ${hub.secret}`),
     ];
@@ -117,15 +147,26 @@ describe('no secret is stored or shown', () => {
       expect(entry.attempts[0].response).toContain('x-deploy-token');
     }
     // the target did receive them (the redaction is of what is stored, not of what is sent)
-    expect(echo.calls.some((c) => c.headers['x-deploy-token'] === TARGET_HEADER_SECRET && c.url.includes(PATH_TOKEN))).toBe(true);
+    expect(
+      echo.calls.some((c) => c.headers['x-deploy-token'] === TARGET_HEADER_SECRET && c.url.includes(PATH_TOKEN)),
+    ).toBe(true);
 
-    const secrets = secretSet([current, previous, hub.secret, TARGET_HEADER_SECRET, TARGET_BEARER, PATH_TOKEN, QUERY_SECRET]);
+    const secrets = secretSet([
+      current,
+      previous,
+      hub.secret,
+      TARGET_HEADER_SECRET,
+      TARGET_BEARER,
+      PATH_TOKEN,
+      QUERY_SECRET,
+    ]);
     const shown: string[] = [];
     for (const t of [apiTrigger.id, hub.id]) {
       const list = await api.admin('GET', `/admin/triggers/${t}/logs?limit=100`);
       expect(list.body.items.length).toBeGreaterThan(2);
       shown.push(JSON.stringify(list.body));
-      for (const item of list.body.items) shown.push(JSON.stringify((await api.admin('GET', `/admin/triggers/${t}/logs/${item.id}`)).body));
+      for (const item of list.body.items)
+        shown.push(JSON.stringify((await api.admin('GET', `/admin/triggers/${t}/logs/${item.id}`)).body));
       shown.push(JSON.stringify((await api.admin('GET', `/admin/triggers/${t}`)).body));
     }
     const triggers = await api.admin('GET', '/admin/triggers');

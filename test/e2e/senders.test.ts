@@ -38,7 +38,8 @@ async function createTrigger(provider: string, extra: Record<string, unknown> = 
 }
 
 const zotHeaders = JSON.parse(fixture('cloudevents/zotregistry.image.updated-binary-zot-source.headers.json'));
-const OCI = 'pkg:oci/web@sha256%3A0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427?repository_url=registry.example.com/team/web&tag=1.4.0';
+const OCI =
+  'pkg:oci/web@sha256%3A0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427?repository_url=registry.example.com/team/web&tag=1.4.0';
 
 interface Case {
   provider: string;
@@ -68,7 +69,12 @@ const CASES: Case[] = [
   {
     provider: 'cdevents',
     body: edited('cdevents/artifact_published-conformance-spec-0.6.0-draft.json', (b) => (b.subject.id = OCI)),
-    headers: { 'ce-specversion': '1.0', 'ce-id': 'cd-1', 'ce-source': '/ci', 'ce-type': 'dev.cdevents.artifact.published.0.3.0' },
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-id': 'cd-1',
+      'ce-source': '/ci',
+      'ce-type': 'dev.cdevents.artifact.published.0.3.0',
+    },
     credential: (s, b) => ({ 'x-signature': sign(s, b) }),
     image: 'registry.example.com/team/web:1.4.0',
   },
@@ -95,12 +101,16 @@ describe.each(CASES.map((c) => [c.provider, c] as const))('%s', (provider, c) =>
   });
 
   it('a wrong credential is a 401', async () => {
-    const res = await api.hook(`/hooks/${provider}/${trigger.id}`, c.body, { ...c.headers, ...c.credential('wrong', c.body) });
+    const res = await api.hook(`/hooks/${provider}/${trigger.id}`, c.body, {
+      ...c.headers,
+      ...c.credential('wrong', c.body),
+    });
     expect(res.status).toBe(401);
   });
 
   it('the sample is triggered and deployed with the right image; sent again it is a duplicate', async () => {
-    const send = () => api.hook(`/hooks/${provider}/${trigger.id}`, c.body, { ...c.headers, ...c.credential(trigger.secret, c.body) });
+    const send = () =>
+      api.hook(`/hooks/${provider}/${trigger.id}`, c.body, { ...c.headers, ...c.credential(trigger.secret, c.body) });
     const res = await send();
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('triggered');

@@ -24,7 +24,12 @@ afterAll(async () => {
 });
 
 const create = async (name: string, provider: string, match: Record<string, unknown> = {}) => {
-  const res = await api.admin('POST', '/admin/triggers', { name, provider, match, target: { type: 'http', url: `${target.url}/deploy/${name}` } });
+  const res = await api.admin('POST', '/admin/triggers', {
+    name,
+    provider,
+    match,
+    target: { type: 'http', url: `${target.url}/deploy/${name}` },
+  });
   expect(res.status).toBe(201);
   return res.body as { id: string; secret: string; webhookUrl: string };
 };
@@ -73,7 +78,10 @@ describe('POST /admin/triggers/{id}/match (dry run)', () => {
 
   it('a payload with its headers: the normalized event and the result, and nothing is logged or deployed', async () => {
     const calls = target.calls.length;
-    const res = await api.admin('POST', `/admin/triggers/${t.id}/match`, { payload: JSON.parse(push), headers: { 'X-GitHub-Event': 'push' } });
+    const res = await api.admin('POST', `/admin/triggers/${t.id}/match`, {
+      payload: JSON.parse(push),
+      headers: { 'X-GitHub-Event': 'push' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.event.provider).toBe('github');
     expect(res.body.events.length).toBeGreaterThanOrEqual(1);
@@ -85,7 +93,10 @@ describe('POST /admin/triggers/{id}/match (dry run)', () => {
 
   it('a rule the event fails: untriggered with the reason (the same reason a webhook would get)', async () => {
     const other = await create('dry-github-other', 'github', { branches: ['no-such-branch'] });
-    const res = await api.admin('POST', `/admin/triggers/${other.id}/match`, { payload: push, headers: { 'x-github-event': 'push' } });
+    const res = await api.admin('POST', `/admin/triggers/${other.id}/match`, {
+      payload: push,
+      headers: { 'x-github-event': 'push' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.matched).toBe(false);
     expect(res.body.reason).toContain('no-such-branch');
@@ -94,7 +105,10 @@ describe('POST /admin/triggers/{id}/match (dry run)', () => {
   it('a disabled trigger says so', async () => {
     const off = await create('dry-github-off', 'github');
     await api.admin('PATCH', `/admin/triggers/${off.id}`, { enabled: false });
-    const res = await api.admin('POST', `/admin/triggers/${off.id}/match`, { payload: push, headers: { 'x-github-event': 'push' } });
+    const res = await api.admin('POST', `/admin/triggers/${off.id}/match`, {
+      payload: push,
+      headers: { 'x-github-event': 'push' },
+    });
     expect(res.body).toMatchObject({ matched: false, reason: 'trigger disabled' });
   });
 

@@ -89,11 +89,18 @@ describe('placeholders cannot choose the host', () => {
     // version accepted it; a push with tag 127.0.0.1 would have sent the secret header to the other host
     const stored = await store.getTrigger(created.body.id);
     expect(stored).toBeDefined();
-    const legacyTarget = { type: 'http', url: `http://{{tag}}:${portOf(otherHost.url)}/deploy`, headers: { 'X-Token': SECRET_HEADER } };
+    const legacyTarget = {
+      type: 'http',
+      url: `http://{{tag}}:${portOf(otherHost.url)}/deploy`,
+      headers: { 'X-Token': SECRET_HEADER },
+    };
     expect(await store.replaceTrigger({ ...stored!, target: legacyTarget as never })).toBe(true);
 
     const before = { deploy: deployService.calls.length, other: otherHost.calls.length };
-    const res = await api.hook(`/hooks/dockerhub/${created.body.id}?token=${encodeURIComponent(created.body.secret)}`, dockerhubBody('127.0.0.1', 1700001001));
+    const res = await api.hook(
+      `/hooks/dockerhub/${created.body.id}?token=${encodeURIComponent(created.body.secret)}`,
+      dockerhubBody('127.0.0.1', 1700001001),
+    );
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('triggered');
     const entry = await api.waitForLog(created.body.id, res.body.log, TERMINAL);
@@ -113,7 +120,11 @@ describe('a value cannot climb out of its path segment', () => {
     const res = await api.admin('POST', '/admin/triggers', {
       name: 'tenant-a',
       provider: 'github',
-      target: { type: 'http', url: `${deployService.url}/tenant-a/{{commit.message}}/deploy`, headers: { 'X-Token': SECRET_HEADER } },
+      target: {
+        type: 'http',
+        url: `${deployService.url}/tenant-a/{{commit.message}}/deploy`,
+        headers: { 'X-Token': SECRET_HEADER },
+      },
     });
     expect(res.status).toBe(201);
     trigger = res.body;
@@ -136,7 +147,9 @@ describe('a value cannot climb out of its path segment', () => {
     const entry = await push('..', 'steer-dotdot');
     expect(entry.status).toBe('failed');
     expect(entry.attempts).toHaveLength(1);
-    expect(entry.attempts[0].error).toBe('URL refused: path segment {{commit.message}} renders to "..", which would change the URL path');
+    expect(entry.attempts[0].error).toBe(
+      'URL refused: path segment {{commit.message}} renders to "..", which would change the URL path',
+    );
     expect(deployService.calls.length).toBe(before);
   });
 

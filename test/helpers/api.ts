@@ -6,7 +6,11 @@ export interface Answer<T = any> {
 }
 
 export function apiClient(baseUrl: string, adminToken: string) {
-  async function call<T = any>(method: string, path: string, opts: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  async function call<T = any>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer<T>> {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(opts.headers ?? {}) },

@@ -2,7 +2,7 @@
 export interface CapturedOutput {
   lines(): string[];
   /** lines that are JSON objects, parsed */
-  json(): Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json(): Record<string, any>[];
   clear(): void;
   restore(): void;
 }

@@ -18,10 +18,27 @@ export interface ChildStack {
   exited: Promise<void>;
 }
 
-export async function startChildStack(opts: { dataDir: string; port: number; env?: Record<string, string>; timeoutMs?: number }): Promise<ChildStack> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, TRIGGERFISH_DATA_DIR: opts.dataDir, PORT: String(opts.port) };
+export async function startChildStack(opts: {
+  dataDir: string;
+  port: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}): Promise<ChildStack> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...opts.env,
+    TRIGGERFISH_DATA_DIR: opts.dataDir,
+    PORT: String(opts.port),
+  };
   // the stack under test finds its own stand-ins; the token comes from its data dir
-  for (const k of ['TF_TEST_DYNAMODB_ENDPOINT', 'TF_TEST_SQS_ENDPOINT', 'TRIGGERFISH_ADMIN_TOKEN', 'npm_lifecycle_event', 'npm_command']) delete env[k];
+  for (const k of [
+    'TF_TEST_DYNAMODB_ENDPOINT',
+    'TF_TEST_SQS_ENDPOINT',
+    'TRIGGERFISH_ADMIN_TOKEN',
+    'npm_lifecycle_event',
+    'npm_command',
+  ])
+    delete env[k];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'start.ts')], {
     cwd: PROJECT_ROOT,
     env,
@@ -60,7 +77,7 @@ export async function startChildStack(opts: { dataDir: string; port: number; env
 export function listeners(): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch {
@@ -80,9 +97,18 @@ export function listeners(): Map<number, string[]> {
 /** /proc/net/tcp writes addresses as host-order 32-bit words in hex */
 function decodeAddress(hex: string): string {
   const words = hex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
-  if (words.length === 1) return words[0].match(/../g)!.map((b) => parseInt(b, 16)).join('.');
+  if (words.length === 1)
+    return words[0]
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+      .join('.');
   const v6 = words.join('').toLowerCase();
-  if (v6.startsWith('00000000000000000000ffff')) return `::ffff:${v6.slice(24).match(/../g)!.map((b) => parseInt(b, 16)).join('.')}`;
+  if (v6.startsWith('00000000000000000000ffff'))
+    return `::ffff:${v6
+      .slice(24)
+      .match(/../g)!
+      .map((b) => parseInt(b, 16))
+      .join('.')}`;
   if (/^0+$/.test(v6)) return '::';
   return v6.match(/.{4}/g)!.join(':');
 }
@@ -97,7 +123,7 @@ export function pidListeningOn(port: number, candidates: number[]): number | und
     }
   }
   for (const pid of candidates) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${pid}/fd`);
     } catch {
@@ -119,7 +145,7 @@ export function pidListeningOn(port: number, candidates: number[]): number | und
 export function descendants(root: number): number[] {
   const all: number[] = [];
   const walk = (pid: number) => {
-    let kids: string[] = [];
+    let kids: string[];
     try {
       kids = fs
         .readdirSync(`/proc/${pid}/task`)

@@ -28,11 +28,21 @@ export interface GitServer {
   close(): Promise<void>;
 }
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.com', GIT_CONFIG_NOSYSTEM: '1', HOME: os.tmpdir() };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: os.tmpdir(),
+};
 
-export async function startGitServer(opts: { basicAuth?: { username: string; password: string } } = {}): Promise<GitServer> {
+export async function startGitServer(
+  opts: { basicAuth?: { username: string; password: string } } = {},
+): Promise<GitServer> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tf-git-server-'));
-  const run = (cwd: string, args: string[]) => execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
+  const run = (cwd: string, args: string[]) =>
+    execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
   let receives = 0;
   const server: GitServer = {
     url: '',
@@ -70,7 +80,13 @@ export async function startGitServer(opts: { basicAuth?: { username: string; pas
       }
     },
     show: (repo, file, branch = 'main') => run(path.join(root, repo), ['show', `${branch}:${file}`]),
-    close: () => new Promise<void>((resolve) => http.close(() => { rmSync(root, { recursive: true, force: true }); resolve(); })),
+    close: () =>
+      new Promise<void>((resolve) =>
+        http.close(() => {
+          rmSync(root, { recursive: true, force: true });
+          resolve();
+        }),
+      ),
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {

@@ -42,11 +42,28 @@ export interface GitHubServer {
   close(): Promise<void>;
 }
 
-const view = (p: GitHubServer['pulls'][number]) => ({ number: p.number, html_url: p.html_url, state: p.state, title: p.title, body: p.body, head: { ref: p.head }, base: { ref: p.base } });
+const view = (p: GitHubServer['pulls'][number]) => ({
+  number: p.number,
+  html_url: p.html_url,
+  state: p.state,
+  title: p.title,
+  body: p.body,
+  head: { ref: p.head },
+  base: { ref: p.base },
+});
 
-export const blobSha = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex');
+export const blobSha = (text: string) =>
+  createHash('sha1')
+    .update(`blob ${Buffer.byteLength(text)}\0`)
+    .update(text)
+    .digest('hex');
 
-export async function startGitHubServer(opts: { owner: string; repo: string; branch: string; token: string }): Promise<GitHubServer> {
+export async function startGitHubServer(opts: {
+  owner: string;
+  repo: string;
+  branch: string;
+  token: string;
+}): Promise<GitHubServer> {
   let puts = 0;
   let seq = 0;
   const newSha = () => createHash('sha1').update(`commit ${++seq}`).digest('hex');
@@ -87,7 +104,8 @@ export async function startGitHubServer(opts: { owner: string; repo: string; bra
         res.end(JSON.stringify(json));
       };
       const auth = req.headers.authorization ?? '';
-      if (auth !== `token ${opts.token}` && auth !== `Bearer ${opts.token}`) return send(401, { message: 'Bad credentials' });
+      if (auth !== `token ${opts.token}` && auth !== `Bearer ${opts.token}`)
+        return send(401, { message: 'Bad credentials' });
       if (!u.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
       const rest = u.pathname.slice(prefix.length);
       if (rest.startsWith('/contents/')) {
@@ -97,7 +115,17 @@ export async function startGitHubServer(opts: { owner: string; repo: string; bra
           if (!files) return send(404, { message: 'No commit found for the ref' });
           const text = files.get(path);
           if (text === undefined) return send(404, { message: 'Not Found' });
-          return send(200, { type: 'file', encoding: 'base64', path, name: path.split('/').pop(), sha: blobSha(text), size: Buffer.byteLength(text), content: Buffer.from(text).toString('base64').replace(/(.{60})/g, '$1\n') });
+          return send(200, {
+            type: 'file',
+            encoding: 'base64',
+            path,
+            name: path.split('/').pop(),
+            sha: blobSha(text),
+            size: Buffer.byteLength(text),
+            content: Buffer.from(text)
+              .toString('base64')
+              .replace(/(.{60})/g, '$1\n'),
+          });
         }
         if (req.method === 'PUT') {
           s.beforePut?.(++puts);
@@ -105,18 +133,29 @@ export async function startGitHubServer(opts: { owner: string; repo: string; bra
           const files = s.branches.get(branch);
           if (!files) return send(404, { message: 'Branch not found' });
           const current = files.get(path);
-          if (current !== undefined && !body.sha) return send(422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' });
-          if (current !== undefined && body.sha !== blobSha(current)) return send(409, { message: `${path} does not match ${body.sha}` });
+          if (current !== undefined && !body.sha)
+            return send(422, { message: 'Invalid request.\n\n"sha" wasn\'t supplied.' });
+          if (current !== undefined && body.sha !== blobSha(current))
+            return send(409, { message: `${path} does not match ${body.sha}` });
           const text = Buffer.from(body.content, 'base64').toString('utf8');
           files.set(path, text);
           const commit = commitOn(branch, body.message, path, body.author);
-          return send(current === undefined ? 201 : 200, { content: { path, sha: blobSha(text) }, commit: { sha: commit.sha, message: commit.message } });
+          return send(current === undefined ? 201 : 200, {
+            content: { path, sha: blobSha(text) },
+            commit: { sha: commit.sha, message: commit.message },
+          });
         }
       }
       if (rest === '/commits' && req.method === 'GET') {
         const n = Number(u.searchParams.get('per_page') ?? 30);
         const branch = u.searchParams.get('sha') ?? opts.branch;
-        return send(200, s.commits.filter((c) => c.branch === branch).slice(0, n).map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author } })));
+        return send(
+          200,
+          s.commits
+            .filter((c) => c.branch === branch)
+            .slice(0, n)
+            .map((c) => ({ sha: c.sha, commit: { message: c.message, author: c.author } })),
+        );
       }
       // clients send `heads/main` percent-encoded (`heads%2Fmain`), as GitHub accepts
       const refMatch = /^\/git\/ref\/heads\/(.+)$/.exec(decodeURIComponent(rest));
@@ -147,13 +186,28 @@ export async function startGitHubServer(opts: { owner: string; repo: string; bra
       if (rest === '/pulls' && req.method === 'GET') {
         const head = u.searchParams.get('head');
         const state = u.searchParams.get('state') ?? 'open';
-        return send(200, s.pulls.filter((p) => (!head || `${opts.owner}:${p.head}` === head) && (state === 'all' || p.state === state)).map(view));
+        return send(
+          200,
+          s.pulls
+            .filter((p) => (!head || `${opts.owner}:${p.head}` === head) && (state === 'all' || p.state === state))
+            .map(view),
+        );
       }
       if (rest === '/pulls' && req.method === 'POST') {
-        if (!s.heads.has(body.head)) return send(422, { message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] });
-        if (s.pulls.some((p) => p.head === body.head && p.state === 'open')) return send(422, { message: `A pull request already exists for ${opts.owner}:${body.head}.` });
+        if (!s.heads.has(body.head))
+          return send(422, { message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] });
+        if (s.pulls.some((p) => p.head === body.head && p.state === 'open'))
+          return send(422, { message: `A pull request already exists for ${opts.owner}:${body.head}.` });
         const number = s.pulls.length + 1;
-        const pr = { number, html_url: `https://github.example/${opts.owner}/${opts.repo}/pull/${number}`, title: body.title, body: body.body ?? '', head: body.head, base: body.base, state: 'open' };
+        const pr = {
+          number,
+          html_url: `https://github.example/${opts.owner}/${opts.repo}/pull/${number}`,
+          title: body.title,
+          body: body.body ?? '',
+          head: body.head,
+          base: body.base,
+          state: 'open',
+        };
         s.pulls.push(pr);
         return send(201, view(pr));
       }

@@ -24,7 +24,15 @@ export interface GitLabServer {
   /** the default branch: path → text and the id of the last commit that touched it */
   files: Map<string, { text: string; lastCommit: string }>;
   branches: Map<string, Map<string, { text: string; lastCommit: string }>>;
-  mrs: { iid: number; web_url: string; title: string; description: string; source_branch: string; target_branch: string; state: string }[];
+  mrs: {
+    iid: number;
+    web_url: string;
+    title: string;
+    description: string;
+    source_branch: string;
+    target_branch: string;
+    state: string;
+  }[];
   commits: { id: string; message: string; author_name?: string; paths: string[]; branch: string }[];
   requests: { method: string; url: string; body?: any }[];
   beforeCommit?: (n: number) => void;
@@ -32,7 +40,11 @@ export interface GitLabServer {
   close(): Promise<void>;
 }
 
-export async function startGitLabServer(opts: { project: string; branch: string; token: string }): Promise<GitLabServer> {
+export async function startGitLabServer(opts: {
+  project: string;
+  branch: string;
+  token: string;
+}): Promise<GitLabServer> {
   let seq = 0;
   let posts = 0;
   const newId = () => createHash('sha1').update(`gl commit ${++seq}`).digest('hex');
@@ -73,13 +85,32 @@ export async function startGitLabServer(opts: { project: string; branch: string;
         const view = (m: GitLabServer['mrs'][number]) => ({ ...m });
         if (rest === '' && req.method === 'GET') {
           const q = u.searchParams;
-          return send(200, s.mrs.filter((m) => (!q.get('source_branch') || m.source_branch === q.get('source_branch')) && (!q.get('target_branch') || m.target_branch === q.get('target_branch')) && (!q.get('state') || q.get('state') === 'all' || m.state === q.get('state'))).map(view));
+          return send(
+            200,
+            s.mrs
+              .filter(
+                (m) =>
+                  (!q.get('source_branch') || m.source_branch === q.get('source_branch')) &&
+                  (!q.get('target_branch') || m.target_branch === q.get('target_branch')) &&
+                  (!q.get('state') || q.get('state') === 'all' || m.state === q.get('state')),
+              )
+              .map(view),
+          );
         }
         if (rest === '' && req.method === 'POST') {
           if (!s.branches.has(body.source_branch)) return send(400, { message: ['Source branch does not exist'] });
-          if (s.mrs.some((m) => m.source_branch === body.source_branch && m.state === 'opened')) return send(409, { message: ['Another open merge request already exists for this source branch'] });
+          if (s.mrs.some((m) => m.source_branch === body.source_branch && m.state === 'opened'))
+            return send(409, { message: ['Another open merge request already exists for this source branch'] });
           const iid = s.mrs.length + 1;
-          const mr = { iid, web_url: `${s.url}/${opts.project}/-/merge_requests/${iid}`, title: body.title, description: body.description ?? '', source_branch: body.source_branch, target_branch: body.target_branch, state: 'opened' };
+          const mr = {
+            iid,
+            web_url: `${s.url}/${opts.project}/-/merge_requests/${iid}`,
+            title: body.title,
+            description: body.description ?? '',
+            source_branch: body.source_branch,
+            target_branch: body.target_branch,
+            state: 'opened',
+          };
           s.mrs.push(mr);
           return send(201, view(mr));
         }
@@ -99,7 +130,16 @@ export async function startGitLabServer(opts: { project: string; branch: string;
         const ref = u.searchParams.get('ref') ?? '';
         const f = s.branches.get(ref)?.get(path);
         if (!f) return send(404, { message: '404 File Not Found' });
-        return send(200, { file_name: path.split('/').pop(), file_path: path, size: Buffer.byteLength(f.text), encoding: 'base64', content: Buffer.from(f.text).toString('base64'), ref, last_commit_id: f.lastCommit, blob_id: createHash('sha1').update(f.text).digest('hex') });
+        return send(200, {
+          file_name: path.split('/').pop(),
+          file_path: path,
+          size: Buffer.byteLength(f.text),
+          encoding: 'base64',
+          content: Buffer.from(f.text).toString('base64'),
+          ref,
+          last_commit_id: f.lastCommit,
+          blob_id: createHash('sha1').update(f.text).digest('hex'),
+        });
       }
       if (rest === '/commits' && req.method === 'POST') {
         s.beforeCommit?.(++posts);
@@ -107,25 +147,57 @@ export async function startGitLabServer(opts: { project: string; branch: string;
         if (body.start_branch) {
           const start = s.branches.get(body.start_branch);
           if (!start) return send(400, { message: 'Invalid start branch' });
-          if (files && !body.force) return send(400, { message: `A branch called '${body.branch}' already exists. Switch to that branch in order to make changes` });
+          if (files && !body.force)
+            return send(400, {
+              message: `A branch called '${body.branch}' already exists. Switch to that branch in order to make changes`,
+            });
           files = new Map(start);
         }
         if (!files) return send(400, { message: 'You can only create or edit files when you are on a branch' });
         for (const a of body.actions) {
           const f = files.get(a.file_path);
           if (a.action !== 'update' || !f) return send(400, { message: "A file with this name doesn't exist" });
-          if (a.last_commit_id && a.last_commit_id !== f.lastCommit) return send(400, { message: 'You are attempting to update a file that has changed since you started editing it.' });
+          if (a.last_commit_id && a.last_commit_id !== f.lastCommit)
+            return send(400, {
+              message: 'You are attempting to update a file that has changed since you started editing it.',
+            });
         }
         const id = newId();
-        for (const a of body.actions) files.set(a.file_path, { text: a.encoding === 'base64' ? Buffer.from(a.content, 'base64').toString('utf8') : a.content, lastCommit: id });
+        for (const a of body.actions)
+          files.set(a.file_path, {
+            text: a.encoding === 'base64' ? Buffer.from(a.content, 'base64').toString('utf8') : a.content,
+            lastCommit: id,
+          });
         s.branches.set(body.branch, files);
-        s.commits.unshift({ id, message: body.commit_message, author_name: body.author_name, paths: body.actions.map((a: any) => a.file_path), branch: body.branch });
-        return send(201, { id, short_id: id.slice(0, 8), message: body.commit_message, web_url: `${s.url}/${opts.project}/-/commit/${id}` });
+        s.commits.unshift({
+          id,
+          message: body.commit_message,
+          author_name: body.author_name,
+          paths: body.actions.map((a: any) => a.file_path),
+          branch: body.branch,
+        });
+        return send(201, {
+          id,
+          short_id: id.slice(0, 8),
+          message: body.commit_message,
+          web_url: `${s.url}/${opts.project}/-/commit/${id}`,
+        });
       }
       if (rest === '/commits' && req.method === 'GET') {
         const n = Number(u.searchParams.get('per_page') ?? 20);
         const ref = u.searchParams.get('ref_name') ?? opts.branch;
-        return send(200, s.commits.filter((c) => c.branch === ref).slice(0, n).map((c) => ({ id: c.id, short_id: c.id.slice(0, 8), message: c.message, title: c.message.split('\n')[0] })));
+        return send(
+          200,
+          s.commits
+            .filter((c) => c.branch === ref)
+            .slice(0, n)
+            .map((c) => ({
+              id: c.id,
+              short_id: c.id.slice(0, 8),
+              message: c.message,
+              title: c.message.split('\n')[0],
+            })),
+        );
       }
       return send(404, { message: '404 Not Found' });
     });

@@ -10,14 +10,22 @@ export interface ReceivedCall {
 
 /** A real local HTTP server standing in for a deploy hook; `respond` decides each answer. */
 export async function startTargetServer(
-  respond: (call: ReceivedCall, n: number) => { status: number; body?: string } = () => ({ status: 200, body: '{"ok":true}' }),
+  respond: (call: ReceivedCall, n: number) => { status: number; body?: string } = () => ({
+    status: 200,
+    body: '{"ok":true}',
+  }),
 ): Promise<{ url: string; calls: ReceivedCall[]; close: () => Promise<void> }> {
   const calls: ReceivedCall[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const call = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       calls.push(call);
       const answer = respond(call, calls.length);
       res.writeHead(answer.status, { 'content-type': 'application/json' });

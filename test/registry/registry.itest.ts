@@ -57,7 +57,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 interface EndpointMetrics {
   name: string;
-  Metrics: { Pending: number; Events: number; Successes: number; Failures: number; Errors: number; Statuses: Record<string, number> };
+  Metrics: {
+    Pending: number;
+    Events: number;
+    Successes: number;
+    Failures: number;
+    Errors: number;
+    Statuses: Record<string, number>;
+  };
 }
 
 let regPort: number;
@@ -66,7 +73,8 @@ const host = () => `127.0.0.1:${regPort}`;
 
 async function endpoints(): Promise<EndpointMetrics[]> {
   const res = await fetch(`http://127.0.0.1:${debugPort}/debug/vars`);
-  return ((await res.json()) as { registry: { notifications: { endpoints: EndpointMetrics[] } } }).registry.notifications.endpoints;
+  return ((await res.json()) as { registry: { notifications: { endpoints: EndpointMetrics[] } } }).registry
+    .notifications.endpoints;
 }
 
 async function skopeo(...args: string[]): Promise<void> {
@@ -145,7 +153,11 @@ ${endpointBlock}
   );
   const log = openSync(join(dir, 'registry.log'), 'a');
   registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', log, log] });
-  await waitFor('the registry to listen', async () => ((await fetch(`http://${host()}/v2/`)).status === 200 ? true : undefined), 20000);
+  await waitFor(
+    'the registry to listen',
+    async () => ((await fetch(`http://${host()}/v2/`)).status === 200 ? true : undefined),
+    20000,
+  );
 
   // two different images (a second push of the same bytes would rightly be "already running")
   await run('umoci', ['init', '--layout', join(dir, 'img')]);
@@ -179,7 +191,8 @@ describe('a real registry:2 as the sender', () => {
     // every notification delivered: the registry's counters for both endpoints settle
     const settled = await waitFor('the registry to deliver every notification', async () => {
       const eps = await endpoints();
-      return eps.length === 2 && eps.every((e) => e.Metrics.Pending === 0 && e.Metrics.Events > 0 && e.Metrics.Successes === e.Metrics.Events)
+      return eps.length === 2 &&
+        eps.every((e) => e.Metrics.Pending === 0 && e.Metrics.Events > 0 && e.Metrics.Successes === e.Metrics.Events)
         ? eps
         : undefined;
     });
@@ -207,7 +220,10 @@ describe('a real registry:2 as the sender', () => {
 
     // pushes: exactly the two manifest pushes deployed, once each, with the registry's host and the tag
     const deployedPushes = logs.pushes.filter((e: any) => e.status === 'succeeded');
-    expect(deployedPushes.map((e: any) => e.event.image).sort()).toEqual([`${host()}/team/web:v1`, `${host()}/team/web:v2`]);
+    expect(deployedPushes.map((e: any) => e.event.image).sort()).toEqual([
+      `${host()}/team/web:v1`,
+      `${host()}/team/web:v2`,
+    ]);
     const pushCalls = target.calls.filter((c) => c.url === '/deploy/pushes').map((c) => JSON.parse(c.body));
     expect(pushCalls.map((c) => c.image).sort()).toEqual([`${host()}/team/web:v1`, `${host()}/team/web:v2`]);
     expect(pushCalls.every((c) => c.action === 'push' && /^sha256:[0-9a-f]{64}$/.test(c.digest))).toBe(true);
@@ -216,21 +232,29 @@ describe('a real registry:2 as the sender', () => {
     // everything else under `pushes` is untriggered with a reason: blobs, pulls, the deletes
     const others = logs.pushes.filter((e: any) => e.status !== 'succeeded');
     expect(others.length).toBeGreaterThan(0);
-    expect(others.every((e: any) => e.status === 'untriggered' && typeof e.reason === 'string' && e.reason.length > 0)).toBe(true);
+    expect(
+      others.every((e: any) => e.status === 'untriggered' && typeof e.reason === 'string' && e.reason.length > 0),
+    ).toBe(true);
     const reasons = others.map((e: any) => e.reason as string);
     expect(reasons.some((r) => /^blob push \(/.test(r))).toBe(true);
     expect(reasons.some((r) => /^blob pull \(/.test(r))).toBe(true);
     expect(reasons.some((r) => /action "pull" is acted on only by a trigger that lists it/.test(r))).toBe(true);
-    expect(reasons.filter((r) => /action "delete" is acted on only by a trigger that lists it/.test(r))).toHaveLength(2);
+    expect(reasons.filter((r) => /action "delete" is acted on only by a trigger that lists it/.test(r))).toHaveLength(
+      2,
+    );
 
     // deletes: the tag delete of v1 deploys once; the digest delete (no tag) and every push are untriggered
     const deployedDeletes = logs.deletes.filter((e: any) => e.status === 'succeeded');
-    expect(deployedDeletes.map((e: any) => [e.event.action, e.event.image])).toEqual([['delete', `${host()}/team/web:v1`]]);
+    expect(deployedDeletes.map((e: any) => [e.event.action, e.event.image])).toEqual([
+      ['delete', `${host()}/team/web:v1`],
+    ]);
     const deleteCalls = target.calls.filter((c) => c.url === '/deploy/deletes').map((c) => JSON.parse(c.body));
     expect(deleteCalls.map((c) => [c.action, c.image])).toEqual([['delete', `${host()}/team/web:v1`]]);
     const digestDelete = logs.deletes.find((e: any) => e.event?.action === 'delete' && !e.event.tag);
     expect(digestDelete).toMatchObject({ status: 'untriggered' });
-    expect(logs.deletes.filter((e: any) => e.event?.action === 'push').every((e: any) => e.status === 'untriggered')).toBe(true);
+    expect(
+      logs.deletes.filter((e: any) => e.event?.action === 'push').every((e: any) => e.status === 'untriggered'),
+    ).toBe(true);
 
     // the credential never lands in the trigger log
     for (const [name, t] of Object.entries(created)) {

@@ -54,11 +54,14 @@ describe('function bundles', () => {
     expect(DEPLOY_ONLY.filter((p) => !pkgs.has(p))).toEqual([]);
   });
 
-  it.each(['functions/admin-triggers.ts', 'functions/admin-logs.ts'])('%s carries no deploy or send code', async (entry) => {
-    const pkgs = await packagesIn(entry);
-    expect(DEPLOY_ONLY.filter((p) => pkgs.has(p))).toEqual([]);
-    // what the admin API does need is there
-    expect(pkgs.has('zod')).toBe(true);
-    expect(pkgs.has('@aws-sdk/client-dynamodb')).toBe(true);
-  });
+  it.each(['functions/admin-triggers.ts', 'functions/admin-logs.ts'])(
+    '%s carries no deploy or send code',
+    async (entry) => {
+      const pkgs = await packagesIn(entry);
+      expect(DEPLOY_ONLY.filter((p) => pkgs.has(p))).toEqual([]);
+      // what the admin API does need is there
+      expect(pkgs.has('zod')).toBe(true);
+      expect(pkgs.has('@aws-sdk/client-dynamodb')).toBe(true);
+    },
+  );
 });

@@ -1,10 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import {
-  EKS_TOKEN_PREFIX,
-  eksToken,
-  presignedStsUrl,
-  stsHost,
-} from '../../lib/deploy/eks-token';
+import { EKS_TOKEN_PREFIX, eksToken, presignedStsUrl, stsHost } from '../../lib/deploy/eks-token';
 
 // fixed credentials (the documentation example pair, not a real key) and a fixed clock
 const CREDS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -53,7 +48,10 @@ function expectedSignature(url: URL, headers: Record<string, string>, secretAcce
 
 describe('eksToken', () => {
   it('is k8s-aws-v1. + base64url (no padding) of a presigned regional STS GetCallerIdentity URL', async () => {
-    const token = await eksToken({ clusterName: 'prod-cluster', region: 'eu-west-1' }, { credentials: CREDS, now: NOW });
+    const token = await eksToken(
+      { clusterName: 'prod-cluster', region: 'eu-west-1' },
+      { credentials: CREDS, now: NOW },
+    );
     const url = decodeToken(token);
     expect(url.protocol).toBe('https:');
     expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
@@ -75,18 +73,32 @@ describe('eksToken', () => {
 
   it('signs correctly: the signature matches an independent SigV4 computation over host and x-k8s-aws-id', async () => {
     const url = new URL(await presignedStsUrl('my-cluster', 'us-west-2', { credentials: CREDS, now: NOW }));
-    const sig = expectedSignature(url, { host: 'sts.us-west-2.amazonaws.com', 'x-k8s-aws-id': 'my-cluster' }, CREDS.secretAccessKey);
+    const sig = expectedSignature(
+      url,
+      { host: 'sts.us-west-2.amazonaws.com', 'x-k8s-aws-id': 'my-cluster' },
+      CREDS.secretAccessKey,
+    );
     expect(url.searchParams.get('X-Amz-Signature')).toBe(sig);
     // and a different cluster name (what the API server's authenticator sends as x-k8s-aws-id) would not verify
-    const other = expectedSignature(url, { host: 'sts.us-west-2.amazonaws.com', 'x-k8s-aws-id': 'other-cluster' }, CREDS.secretAccessKey);
+    const other = expectedSignature(
+      url,
+      { host: 'sts.us-west-2.amazonaws.com', 'x-k8s-aws-id': 'other-cluster' },
+      CREDS.secretAccessKey,
+    );
     expect(url.searchParams.get('X-Amz-Signature')).not.toBe(other);
   });
 
   it('carries the session token of temporary (Lambda role) credentials, inside the signature', async () => {
     const creds = { ...CREDS, sessionToken: 'FwoGZXIvYXdzE+session/token==' };
-    const url = decodeToken(await eksToken({ clusterName: 'c1', region: 'us-east-1' }, { credentials: creds, now: NOW }));
+    const url = decodeToken(
+      await eksToken({ clusterName: 'c1', region: 'us-east-1' }, { credentials: creds, now: NOW }),
+    );
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe(creds.sessionToken);
-    const sig = expectedSignature(url, { host: 'sts.us-east-1.amazonaws.com', 'x-k8s-aws-id': 'c1' }, CREDS.secretAccessKey);
+    const sig = expectedSignature(
+      url,
+      { host: 'sts.us-east-1.amazonaws.com', 'x-k8s-aws-id': 'c1' },
+      CREDS.secretAccessKey,
+    );
     expect(url.searchParams.get('X-Amz-Signature')).toBe(sig);
   });
 
@@ -104,14 +116,18 @@ describe('eksToken', () => {
 
   it('uses the amazonaws.com.cn STS endpoint in China regions', async () => {
     expect(stsHost('cn-north-1')).toBe('sts.cn-north-1.amazonaws.com.cn');
-    const url = decodeToken(await eksToken({ clusterName: 'c', region: 'cn-northwest-1' }, { credentials: CREDS, now: NOW }));
+    const url = decodeToken(
+      await eksToken({ clusterName: 'c', region: 'cn-northwest-1' }, { credentials: CREDS, now: NOW }),
+    );
     expect(url.host).toBe('sts.cn-northwest-1.amazonaws.com.cn');
     expect(url.searchParams.get('X-Amz-Credential')).toBe('AKIDEXAMPLE/20240506/cn-northwest-1/sts/aws4_request');
   });
 
   it('asks the credential provider when given one', async () => {
     const provider = jest.fn(async () => ({ ...CREDS, accessKeyId: 'AKIDFROMPROVIDER' }));
-    const url = decodeToken(await eksToken({ clusterName: 'c', region: 'us-east-1' }, { credentials: provider, now: NOW }));
+    const url = decodeToken(
+      await eksToken({ clusterName: 'c', region: 'us-east-1' }, { credentials: provider, now: NOW }),
+    );
     expect(provider).toHaveBeenCalled();
     expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDFROMPROVIDER\//);
   });

@@ -11,7 +11,11 @@ import {
 } from '../../lib/match/matcher';
 
 /** An image push for "namespace/repo[/more]:tag"; pass tag undefined for a digest-only push. */
-function imageEvent(repoFullName: string, tag: string | undefined, over: Partial<NormalizedEvent> = {}): NormalizedEvent {
+function imageEvent(
+  repoFullName: string,
+  tag: string | undefined,
+  over: Partial<NormalizedEvent> = {},
+): NormalizedEvent {
   return {
     provider: 'tcr',
     kind: 'image',
@@ -148,7 +152,12 @@ describe('tag rules', () => {
     ['list is exact', { list: ['latest'] }, 'latest2', 'tag "latest2" is not one of latest'],
     ['regex hit', { regex: 'release-v.*' }, 'release-v1.2', null],
     ['regex miss', { regex: 'release-v.*' }, 'dev', 'tag "dev" does not match regex release-v.*'],
-    ['regex is whole: prefix', { regex: 'release-v.*' }, 'xrelease-v1', 'tag "xrelease-v1" does not match regex release-v.*'],
+    [
+      'regex is whole: prefix',
+      { regex: 'release-v.*' },
+      'xrelease-v1',
+      'tag "xrelease-v1" does not match regex release-v.*',
+    ],
     ['regex is whole: suffix', { regex: 'v[0-9]+' }, 'v12-rc', 'tag "v12-rc" does not match regex v[0-9]+'],
     ['regex alternation is whole', { regex: 'a|b' }, 'ab', 'tag "ab" does not match regex a|b'],
     ['regex RE2 class', { regex: '\\d+\\.\\d+' }, '10.2', null],
@@ -159,9 +168,19 @@ describe('tag rules', () => {
     ['semver miss', { semver: '^1.2.0' }, '2.0.0', 'tag "2.0.0" does not satisfy semver ^1.2.0'],
     ['semver v-prefixed tag', { semver: '>=1.0.0' }, 'v1.2.3', null],
     ['semver v-prefixed range', { semver: '>=v1.0.0' }, '1.2.3', null],
-    ['semver not a version', { semver: '>=1.0.0' }, 'latest', 'tag "latest" is not a semver version (rule semver >=1.0.0)'],
+    [
+      'semver not a version',
+      { semver: '>=1.0.0' },
+      'latest',
+      'tag "latest" is not a semver version (rule semver >=1.0.0)',
+    ],
     ['semver partial version is not one', { semver: '*' }, '1.2', 'tag "1.2" is not a semver version (rule semver *)'],
-    ['semver pre-release excluded', { semver: '>=1.0.0' }, '1.0.0-rc.1', 'tag "1.0.0-rc.1" does not satisfy semver >=1.0.0'],
+    [
+      'semver pre-release excluded',
+      { semver: '>=1.0.0' },
+      '1.0.0-rc.1',
+      'tag "1.0.0-rc.1" does not satisfy semver >=1.0.0',
+    ],
     ['semver pre-release when the range names one', { semver: '>=1.0.0-rc.0' }, '1.0.0-rc.1', null],
     [
       'semver pre-release of another version',
@@ -199,15 +218,45 @@ describe('semver newerOnly', () => {
   // [tags rule, image, state.trackedImage, tag, expected reason or null]
   it.each<[string, string | undefined, string | undefined, string, string | null]>([
     ['newer than tracked', undefined, 'library/web:1.3.0', '1.4.0', null],
-    ['older than tracked', undefined, 'library/web:1.3.0', '1.2.0', 'tag "1.2.0" is not newer than the tracked tag 1.3.0'],
-    ['equal to tracked', undefined, 'library/web:1.3.0', '1.3.0', 'tag "1.3.0" is not newer than the tracked tag 1.3.0'],
-    ['v-prefixed tracked tag', undefined, 'web:v1.3.0', 'v1.2.9', 'tag "v1.2.9" is not newer than the tracked tag v1.3.0'],
+    [
+      'older than tracked',
+      undefined,
+      'library/web:1.3.0',
+      '1.2.0',
+      'tag "1.2.0" is not newer than the tracked tag 1.3.0',
+    ],
+    [
+      'equal to tracked',
+      undefined,
+      'library/web:1.3.0',
+      '1.3.0',
+      'tag "1.3.0" is not newer than the tracked tag 1.3.0',
+    ],
+    [
+      'v-prefixed tracked tag',
+      undefined,
+      'web:v1.3.0',
+      'v1.2.9',
+      'tag "v1.2.9" is not newer than the tracked tag v1.3.0',
+    ],
     ['v-prefixed newer', undefined, 'web:v1.3.0', 'v1.3.1', null],
     ['tracked tag not semver: no comparison', undefined, 'web:latest', '1.0.0', null],
     ['tracked image without tag: no comparison', undefined, 'web', '1.0.0', null],
     ['no tracked image at all', undefined, undefined, '1.0.0', null],
-    ['match.image is the baseline before any deploy', 'web:1.4.0', undefined, '1.3.0', 'tag "1.3.0" is not newer than the tracked tag 1.4.0'],
-    ['state.trackedImage wins over match.image', 'web:1.4.0', 'web:1.6.0', '1.5.0', 'tag "1.5.0" is not newer than the tracked tag 1.6.0'],
+    [
+      'match.image is the baseline before any deploy',
+      'web:1.4.0',
+      undefined,
+      '1.3.0',
+      'tag "1.3.0" is not newer than the tracked tag 1.4.0',
+    ],
+    [
+      'state.trackedImage wins over match.image',
+      'web:1.4.0',
+      'web:1.6.0',
+      '1.5.0',
+      'tag "1.5.0" is not newer than the tracked tag 1.6.0',
+    ],
     ['state.trackedImage wins (newer passes)', 'web:1.4.0', 'web:1.6.0', '1.7.0', null],
   ])('%s', (_name, image, trackedImage, tag, reason) => {
     const match = { image, tags: { semver: '>=1.0.0', newerOnly: true } };
@@ -216,7 +265,9 @@ describe('semver newerOnly', () => {
   });
 
   it('ignores the tracked tag without newerOnly', () => {
-    expect(run({ tags: { semver: '>=1.0.0' } }, imageEvent('library/web', '1.2.0'), { trackedImage: 'library/web:1.3.0' })).toEqual(ok);
+    expect(
+      run({ tags: { semver: '>=1.0.0' } }, imageEvent('library/web', '1.2.0'), { trackedImage: 'library/web:1.3.0' }),
+    ).toEqual(ok);
   });
 });
 
@@ -256,11 +307,27 @@ describe('image rule (Kato)', () => {
       '1.5.0',
       'image "library/web:1.5.0" is not the tracked image library/web:1.4.0',
     ],
-    ['registry host ignored (image side)', 'registry.example.com:5000/team/web:2', undefined, undefined, 'team/web', '2', null],
+    [
+      'registry host ignored (image side)',
+      'registry.example.com:5000/team/web:2',
+      undefined,
+      undefined,
+      'team/web',
+      '2',
+      null,
+    ],
     ['registry host ignored (event side)', 'team/web:2', undefined, undefined, 'team/web', '2', null],
     ['docker.io/library normalized', 'docker.io/library/nginx:1.2', undefined, undefined, 'nginx', '1.2', null],
     ['library/ prefix normalized', 'nginx:1.2', undefined, undefined, 'library/nginx', '1.2', null],
-    ['index.docker.io normalized', 'index.docker.io/library/nginx:1.2', undefined, undefined, 'library/nginx', '1.2', null],
+    [
+      'index.docker.io normalized',
+      'index.docker.io/library/nginx:1.2',
+      undefined,
+      undefined,
+      'library/nginx',
+      '1.2',
+      null,
+    ],
     ['image without a tag: any tag', 'team/web', undefined, undefined, 'team/web', 'whatever', null],
     [
       'image without a tag: still the repository',
@@ -290,7 +357,15 @@ describe('image rule (Kato)', () => {
       '1',
       'image "team/web:1" is not the tracked image team/web:2',
     ],
-    ['with tags: rule decides the tag', 'library/web:1.4.0', { semver: '^1.0.0' }, undefined, 'library/web', '1.9.0', null],
+    [
+      'with tags: rule decides the tag',
+      'library/web:1.4.0',
+      { semver: '^1.0.0' },
+      undefined,
+      'library/web',
+      '1.9.0',
+      null,
+    ],
     [
       'with tags: rule refuses the tag',
       'library/web:1.4.0',
@@ -309,7 +384,15 @@ describe('image rule (Kato)', () => {
       '1.9.0',
       'repository "library/api" is not the tracked repository library/web',
     ],
-    ['with tags: host and library/ ignored', 'docker.io/library/web:1.4.0', { all: true }, undefined, 'web', 'dev', null],
+    [
+      'with tags: host and library/ ignored',
+      'docker.io/library/web:1.4.0',
+      { all: true },
+      undefined,
+      'web',
+      'dev',
+      null,
+    ],
     [
       'with tags: state repository wins',
       'team/web:1',
@@ -333,10 +416,26 @@ describe('actions', () => {
     [undefined, 'push', null],
     [undefined, 'tag_push', null],
     [undefined, 'chart_push', null],
-    [undefined, 'delete', 'action "delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
-    [[], 'delete', 'action "delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
-    [undefined, 'pull', 'action "pull" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
-    [undefined, 'chart_delete', 'action "chart_delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)'],
+    [
+      undefined,
+      'delete',
+      'action "delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)',
+    ],
+    [
+      [],
+      'delete',
+      'action "delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)',
+    ],
+    [
+      undefined,
+      'pull',
+      'action "pull" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)',
+    ],
+    [
+      undefined,
+      'chart_delete',
+      'action "chart_delete" is acted on only by a trigger that lists it in match.actions (default: push, tag_push, chart_push)',
+    ],
     [['delete'], 'delete', null],
     [['push', 'chart_push'], 'chart_push', null],
     [['push', 'chart_push'], 'delete', 'action "delete" is not one of push, chart_push'],
@@ -393,7 +492,11 @@ describe('check order: the first failure is reported', () => {
     keyword: '@deploy',
   };
   it.each<[string, NormalizedEvent, string]>([
-    ['action before namespace', imageEvent('other/api', '2', { action: 'delete' }), 'action "delete" is not one of push'],
+    [
+      'action before namespace',
+      imageEvent('other/api', '2', { action: 'delete' }),
+      'action "delete" is not one of push',
+    ],
     ['namespace before repository', imageEvent('other/api', '2'), 'namespace "other" does not match "team"'],
     ['repository before image', imageEvent('team/api', '2'), 'repository "api" does not match "web"'],
     ['tags before keyword', imageEvent('team/web', '2'), 'tag "2" is not one of 1'],
@@ -451,15 +554,18 @@ describe('matchSchema validation', () => {
 
   it.each<[string, unknown]>([
     ['empty', {}],
-    ['full contract example', {
-      actions: ['push'],
-      namespace: 'library',
-      repository: 'web-*',
-      image: 'library/web:1.4.0',
-      tags: { regex: 'release-v.*' },
-      branches: ['main'],
-      keyword: '@deploy',
-    }],
+    [
+      'full contract example',
+      {
+        actions: ['push'],
+        namespace: 'library',
+        repository: 'web-*',
+        image: 'library/web:1.4.0',
+        tags: { regex: 'release-v.*' },
+        branches: ['main'],
+        keyword: '@deploy',
+      },
+    ],
     ['every TCR pattern', { repository: '/{path1, path2}*/**', namespace: '**' }],
     ['list of 10', { tags: { list: Array.from({ length: 10 }, (_, i) => `t${i}`) } }],
     ['semver with v and newerOnly', { tags: { semver: '>=v1.0.0', newerOnly: true } }],
@@ -487,8 +593,20 @@ describe('selectEvent', () => {
 
   it.each<[string, TriggerMatch, (string | undefined)[], string | undefined, boolean]>([
     ['semver: the highest matching', { tags: { semver: '>=1.0.0' } }, ['1.2.0', '1.10.0', '1.9.9'], '1.10.0', true],
-    ['semver: v prefixes compared as versions', { tags: { semver: '*' } }, ['v1.2.0', 'v2.0.0', '1.5.0'], 'v2.0.0', true],
-    ['semver: non-matching skipped', { tags: { semver: '^1.0.0' } }, ['latest', '2.0.0', '1.1.0', '1.0.5'], '1.1.0', true],
+    [
+      'semver: v prefixes compared as versions',
+      { tags: { semver: '*' } },
+      ['v1.2.0', 'v2.0.0', '1.5.0'],
+      'v2.0.0',
+      true,
+    ],
+    [
+      'semver: non-matching skipped',
+      { tags: { semver: '^1.0.0' } },
+      ['latest', '2.0.0', '1.1.0', '1.0.5'],
+      '1.1.0',
+      true,
+    ],
     ['semver: tie keeps the first', { tags: { semver: '*' } }, ['v1.0.0', '1.0.0'], 'v1.0.0', true],
     ['list: the first matching', { tags: { list: ['stable', 'latest'] } }, ['dev', 'latest', 'stable'], 'latest', true],
     ['no rule: the first', {}, ['1.0.0', '9.0.0'], '1.0.0', true],
@@ -500,7 +618,9 @@ describe('selectEvent', () => {
   });
 
   it('returns the failure reason of the first event when none match', () => {
-    expect(selectEvent({ tags: { list: ['prod'] } }, three(['dev', 'qa'])).result).toEqual(no('tag "dev" is not one of prod'));
+    expect(selectEvent({ tags: { list: ['prod'] } }, three(['dev', 'qa'])).result).toEqual(
+      no('tag "dev" is not one of prod'),
+    );
   });
 
   it('respects newerOnly with the tracked image', () => {

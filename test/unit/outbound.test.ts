@@ -116,7 +116,13 @@ describe('outbound: guardedLookup', () => {
     );
 
   it('refuses when ANY resolved address is private', async () => {
-    const lookup = guardedLookup(false, fake([{ address: '8.8.8.8', family: 4 }, { address: '10.0.0.1', family: 4 }]));
+    const lookup = guardedLookup(
+      false,
+      fake([
+        { address: '8.8.8.8', family: 4 },
+        { address: '10.0.0.1', family: 4 },
+      ]),
+    );
     for (const all of [true, false]) {
       const r = await run(lookup, 'rebind.example', all);
       expect(isOutboundRefused(r.err)).toBe(true);

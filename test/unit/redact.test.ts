@@ -1,7 +1,21 @@
 /** Redaction by value (lib/core/redact-values.ts), of requests (lib/receive/redact.ts) and the entry cut (limits.ts). */
 import { containsSecret, redactValues, secretForms, secretSet, REDACTED } from '../../lib/core/redact-values';
-import { isCredentialName, jsonDepth, redactBody, redactEntryValues, redactHeaders, redactQuery } from '../../lib/receive/redact';
-import { checkEventLimits, fitAttempt, fitEntry, fitEvents, MAX_COMMIT_MESSAGE_BYTES, MAX_ENTRY_BYTES } from '../../lib/receive/limits';
+import {
+  isCredentialName,
+  jsonDepth,
+  redactBody,
+  redactEntryValues,
+  redactHeaders,
+  redactQuery,
+} from '../../lib/receive/redact';
+import {
+  checkEventLimits,
+  fitAttempt,
+  fitEntry,
+  fitEvents,
+  MAX_COMMIT_MESSAGE_BYTES,
+  MAX_ENTRY_BYTES,
+} from '../../lib/receive/limits';
 import { api } from '../../lib/receive/providers/api';
 import { newLogEntry, type LogEntry } from '../../lib/store/store';
 import { looksLikeToken, redactUrlTemplate } from '../../lib/deploy/targets/http';
@@ -42,11 +56,21 @@ describe('request redaction', () => {
 
   it('redacts credential-shaped header names and the secret under any header name', () => {
     const out = redactHeaders(
-      { 'x-token': 'abc-not-the-secret', 'x-custom': `Bearer ${HEX}`, 'x-hub-signature-256': 'sha256=00', 'user-agent': 'curl' },
+      {
+        'x-token': 'abc-not-the-secret',
+        'x-custom': `Bearer ${HEX}`,
+        'x-hub-signature-256': 'sha256=00',
+        'user-agent': 'curl',
+      },
       undefined,
       set,
     );
-    expect(out).toEqual({ 'x-token': REDACTED, 'x-custom': `Bearer ${REDACTED}`, 'x-hub-signature-256': REDACTED, 'user-agent': 'curl' });
+    expect(out).toEqual({
+      'x-token': REDACTED,
+      'x-custom': `Bearer ${REDACTED}`,
+      'x-hub-signature-256': REDACTED,
+      'user-agent': 'curl',
+    });
   });
 
   it('redacts query names in any case and secrets under any name', () => {
@@ -63,7 +87,10 @@ describe('request redaction', () => {
     ['JSON after a BOM', `\uFEFF${JSON.stringify({ secret_key: HEX })}`],
     ['a top-level array', JSON.stringify([{ secret_key: HEX }, { other: HEX }])],
     ['nested', JSON.stringify({ a: { b: [{ c: { note: `key is ${HEX}` } }] } })],
-    ['unicode-escaped', `{"x": "${[...HEX].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}`],
+    [
+      'unicode-escaped',
+      `{"x": "${[...HEX].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}`,
+    ],
     ['form-encoded', `secret_key=${HEX}&tag=1.0`],
     ['form-encoded under another name', `k=${HEX}&tag=1.0`],
     ['a form field holding JSON', `payload=${encodeURIComponent(JSON.stringify({ deep: { v: HEX } }))}`],
@@ -83,7 +110,9 @@ describe('request redaction', () => {
   });
 
   it('redacts credential-shaped fields at any depth, case-insensitively', () => {
-    const out = JSON.parse(redactBody(JSON.stringify({ a: [{ Password: 'p', API_KEY: 'k', keep: 'v' }] }), undefined, undefined, set));
+    const out = JSON.parse(
+      redactBody(JSON.stringify({ a: [{ Password: 'p', API_KEY: 'k', keep: 'v' }] }), undefined, undefined, set),
+    );
     expect(out).toEqual({ a: [{ Password: REDACTED, API_KEY: REDACTED, keep: 'v' }] });
   });
 
@@ -99,22 +128,50 @@ describe('request redaction', () => {
   });
 
   it('knows credential names', () => {
-    for (const n of ['token', 'X-Access-Token', 'client_secret', 'password', 'Authorization', 'x-signature', 'api-key', 'apikey', 'sign', 'key'])
+    for (const n of [
+      'token',
+      'X-Access-Token',
+      'client_secret',
+      'password',
+      'Authorization',
+      'x-signature',
+      'api-key',
+      'apikey',
+      'sign',
+      'key',
+    ])
       expect(isCredentialName(n)).toBe(true);
     for (const n of ['tag', 'repository', 'user-agent', 'content-type', 'author', 'keyword', 'monkey-see'])
       expect(isCredentialName(n)).toBe(false);
   });
 
   it('redacts the secret from the reason, path and event of an entry without touching the original event', () => {
-    const event = { provider: 'api', kind: 'image' as const, action: 'push' as const, repository: 'web', repoFullName: 'web', tag: 'v1', commit: { id: '1', message: `has ${HEX}` } };
-    const entry = redactEntryValues({ reason: `bad ${HEX}`, deliveryId: HEX, event, request: { path: `/x/${HEX}` } }, set);
+    const event = {
+      provider: 'api',
+      kind: 'image' as const,
+      action: 'push' as const,
+      repository: 'web',
+      repoFullName: 'web',
+      tag: 'v1',
+      commit: { id: '1', message: `has ${HEX}` },
+    };
+    const entry = redactEntryValues(
+      { reason: `bad ${HEX}`, deliveryId: HEX, event, request: { path: `/x/${HEX}` } },
+      set,
+    );
     expect(JSON.stringify(entry)).not.toContain(HEX);
     expect(event.commit.message).toContain(HEX);
   });
 });
 
 describe('limits', () => {
-  const event = { provider: 'dockerhub', kind: 'image' as const, action: 'push' as const, repository: 'web', repoFullName: 'ns/web' };
+  const event = {
+    provider: 'dockerhub',
+    kind: 'image' as const,
+    action: 'push' as const,
+    repository: 'web',
+    repoFullName: 'ns/web',
+  };
 
   it('names the first field over what senders allow', () => {
     expect(checkEventLimits([{ ...event, tag: 'x'.repeat(128) }])).toBeUndefined();
@@ -124,7 +181,13 @@ describe('limits', () => {
   });
 
   it('cuts an attempt before it is appended', () => {
-    const a = fitAttempt({ at: 'now', durationMs: 1, response: 'r'.repeat(100000), error: 'e'.repeat(100000), details: { address: 'a'.repeat(5000), n: 1 } });
+    const a = fitAttempt({
+      at: 'now',
+      durationMs: 1,
+      response: 'r'.repeat(100000),
+      error: 'e'.repeat(100000),
+      details: { address: 'a'.repeat(5000), n: 1 },
+    });
     expect(Buffer.byteLength(JSON.stringify(a))).toBeLessThan(8 * 1024);
     expect(a.details).toMatchObject({ n: 1, address: expect.stringMatching(/…\[truncated/) });
     expect(a.at).toBe('now');
@@ -132,7 +195,10 @@ describe('limits', () => {
 
   it('cuts a huge commit message in the event that goes on (a 400 would refuse a real push)', () => {
     const small = { ...event, commit: { id: '1', message: 'fix' } };
-    const [same, cut] = fitEvents([small, { ...event, commit: { id: '1', message: `@deploy ${'m'.repeat(900 * 1024)}` } }]);
+    const [same, cut] = fitEvents([
+      small,
+      { ...event, commit: { id: '1', message: `@deploy ${'m'.repeat(900 * 1024)}` } },
+    ]);
     expect(same).toBe(small);
     expect(Buffer.byteLength(cut.commit!.message)).toBeLessThan(MAX_COMMIT_MESSAGE_BYTES + 64);
     expect(cut.commit!.message).toMatch(/^@deploy m+…\[truncated \d+ bytes\]$/);
@@ -140,14 +206,23 @@ describe('limits', () => {
 
   it('cuts every stored field with a marker so the entry fits the item limit', () => {
     const big = 'y'.repeat(300 * 1024);
-    const headers = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`x-h${i}-${'n'.repeat(300)}`, big.slice(0, 5000)]));
+    const headers = Object.fromEntries(
+      Array.from({ length: 500 }, (_, i) => [`x-h${i}-${'n'.repeat(300)}`, big.slice(0, 5000)]),
+    );
     const entry: LogEntry = newLogEntry({
       triggerId: 't',
       provider: 'dockerhub',
       status: 'rejected',
       reason: big,
       event: { ...event, commit: { id: '1', message: big } },
-      request: { method: 'POST', path: `/${big}`, headers, query: { '': 'empty name', q: big }, body: big, bodyBytes: big.length },
+      request: {
+        method: 'POST',
+        path: `/${big}`,
+        headers,
+        query: { '': 'empty name', q: big },
+        body: big,
+        bodyBytes: big.length,
+      },
     });
     const fitted = fitEntry(entry);
     expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(MAX_ENTRY_BYTES);
@@ -162,10 +237,22 @@ describe('limits', () => {
 
 describe('target URL redaction (admin answers)', () => {
   it.each([
-    ['https://hooks.example.com/services/T0001/B0001/XyZ1234567890abcdefGHIJ', 'https://hooks.example.com/services/T0001/B0001/[redacted]'],
-    ['https://gitlab.example.com/api/v4/projects/12/trigger/pipeline?token=glptt-0123abcd&ref=main', 'https://gitlab.example.com/api/v4/projects/12/trigger/pipeline?token=[redacted]&ref=[redacted]'],
-    ['https://deploy.example.com/hook/{{repository}}?tag={{tag}}', 'https://deploy.example.com/hook/{{repository}}?tag={{tag}}'],
-    ['https://user:pass@deploy.example.com/deploy-production-service', 'https://[redacted]@deploy.example.com/deploy-production-service'],
+    [
+      'https://hooks.example.com/services/T0001/B0001/XyZ1234567890abcdefGHIJ',
+      'https://hooks.example.com/services/T0001/B0001/[redacted]',
+    ],
+    [
+      'https://gitlab.example.com/api/v4/projects/12/trigger/pipeline?token=glptt-0123abcd&ref=main',
+      'https://gitlab.example.com/api/v4/projects/12/trigger/pipeline?token=[redacted]&ref=[redacted]',
+    ],
+    [
+      'https://deploy.example.com/hook/{{repository}}?tag={{tag}}',
+      'https://deploy.example.com/hook/{{repository}}?tag={{tag}}',
+    ],
+    [
+      'https://user:pass@deploy.example.com/deploy-production-service',
+      'https://[redacted]@deploy.example.com/deploy-production-service',
+    ],
   ])('%s', (url, shown) => {
     expect(redactUrlTemplate(url)).toBe(shown);
   });

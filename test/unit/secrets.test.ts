@@ -48,7 +48,12 @@ async function failure(p: Promise<unknown>): Promise<SecretError> {
 describe('secretRefSchema', () => {
   it('takes Secrets Manager and SSM references', () => {
     expect(secretRefSchema.safeParse({ secretsManager: 'prod/k8s-token' }).success).toBe(true);
-    expect(secretRefSchema.safeParse({ secretsManager: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf', key: 'token' }).success).toBe(true);
+    expect(
+      secretRefSchema.safeParse({
+        secretsManager: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf',
+        key: 'token',
+      }).success,
+    ).toBe(true);
     expect(secretRefSchema.safeParse({ ssmParameter: '/triggerfish/k8s/token' }).success).toBe(true);
   });
 
@@ -88,7 +93,9 @@ describe('resolveSecret: Secrets Manager', () => {
     sm.on(GetSecretValueCommand, { SecretId: 'prod/cluster' }).resolves({
       SecretString: JSON.stringify({ token: 'the-bearer-token', other: 'x' }),
     });
-    await expect(resolveSecret({ secretsManager: 'prod/cluster', key: 'token' }, clock)).resolves.toBe('the-bearer-token');
+    await expect(resolveSecret({ secretsManager: 'prod/cluster', key: 'token' }, clock)).resolves.toBe(
+      'the-bearer-token',
+    );
   });
 
   it('reads a binary secret as UTF-8', async () => {
@@ -137,7 +144,10 @@ describe('resolveSecret: Secrets Manager', () => {
 
   it('a missing secret is not retryable', async () => {
     sm.on(GetSecretValueCommand).rejects(
-      new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }),
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      }),
     );
     const err = await failure(resolveSecret({ secretsManager: 'nope' }, clock));
     expect(err.retryable).toBe(false);
@@ -145,8 +155,14 @@ describe('resolveSecret: Secrets Manager', () => {
   });
 
   it('throttling is retryable, access denied is not', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const denied = Object.assign(new Error('User is not authorized'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
     sm.on(GetSecretValueCommand, { SecretId: 'busy' }).rejects(throttled);
     sm.on(GetSecretValueCommand, { SecretId: 'denied' }).rejects(denied);
     const t = await failure(resolveSecret({ secretsManager: 'busy' }, clock));
@@ -165,7 +181,9 @@ describe('resolveSecret: Secrets Manager', () => {
     expect(notJson.message).toMatch(/not a JSON object/);
     expect(notJson.message).not.toContain('plain-secret');
 
-    sm.on(GetSecretValueCommand, { SecretId: 'json' }).resolves({ SecretString: JSON.stringify({ other: 'hidden-value' }) });
+    sm.on(GetSecretValueCommand, { SecretId: 'json' }).resolves({
+      SecretString: JSON.stringify({ other: 'hidden-value' }),
+    });
     const missing = await failure(resolveSecret({ secretsManager: 'json', key: 'token' }, clock));
     expect(missing.retryable).toBe(false);
     expect(missing.message).toMatch(/has no key "token"/);
@@ -175,7 +193,9 @@ describe('resolveSecret: Secrets Manager', () => {
 
 describe('resolveSecret: SSM', () => {
   it('reads the parameter with decryption, in the configured region, and caches it', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/k8s/token', Value: 'ssm-token', Type: 'SecureString' } });
+    ssm
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Name: '/k8s/token', Value: 'ssm-token', Type: 'SecureString' } });
     await expect(resolveSecret({ ssmParameter: '/k8s/token' }, clock)).resolves.toBe('ssm-token');
     await expect(resolveSecret({ ssmParameter: '/k8s/token' }, clock)).resolves.toBe('ssm-token');
     const calls = ssm.commandCalls(GetParameterCommand);

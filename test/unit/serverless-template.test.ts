@@ -15,7 +15,6 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../lib/local/paths';
 import { loadServerlessConfig } from '../../lib/local/resources';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
 
 const run = promisify(execFile);
@@ -23,7 +22,11 @@ const OSLS = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'osls');
 const SERVICE = 'triggerfish';
 const STAGE = 'dev';
 
-async function oslsPackage(cwd: string, out: string, env: Record<string, string | undefined> = {}): Promise<{ text: string; t: Json }> {
+async function oslsPackage(
+  cwd: string,
+  out: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ text: string; t: Json }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   if (env.ADMIN_AUTH === undefined) delete childEnv.ADMIN_AUTH;
   delete childEnv.ALLOW_PRIVATE_TARGETS;
@@ -97,7 +100,10 @@ const list = (v: Json): Json[] => (Array.isArray(v) ? v : [v]);
 /** One line per statement: "Allow a,b on X, Y" (actions sorted), conditions left out. */
 function statementLine(st: Json): string {
   const notAction = st.NotAction !== undefined;
-  const actions = list(notAction ? st.NotAction : st.Action).slice().sort().join(',');
+  const actions = list(notAction ? st.NotAction : st.Action)
+    .slice()
+    .sort()
+    .join(',');
   const resources = list(st.Resource).map(resourceText).join(', ');
   return `${st.Effect} ${notAction ? 'all but ' : ''}${actions} on ${resources}`;
 }
@@ -112,13 +118,15 @@ function roleOfFunction(t: Json, fnLogicalId: string): { id: string; role: Json 
 /** Logical id prefix the framework gives a function's resources: hookDockerhub -> HookDockerhub. */
 const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
 
-const ARN = (service: string, rest: string) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`;
+const ARN = (service: string, rest: string) =>
+  `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`;
 const TOKEN_PARAM = ARN('ssm', `parameter/triggerfish/${STAGE}/admin-token`);
 const logs = (fn: string) => `Allow logs:CreateLogStream,logs:PutLogEvents on ${cap(fn)}LogGroup`;
 
 // GetItem and ConditionCheckItem on the logs table: the deploy state; ChangeMessageVisibility: ending the retry wait
 // of a superseded deploy
-const LOG_WRITES = 'Allow dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on LogsTable';
+const LOG_WRITES =
+  'Allow dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem on LogsTable';
 const QUEUE_WRITES = 'Allow sqs:ChangeMessageVisibility,sqs:SendMessage on DeployQueue';
 const EVENT_BUS = `Allow events:PutEvents on ${ARN('events', 'event-bus/default')}`;
 const RECEIVER = ['Allow dynamodb:GetItem on TriggersTable', LOG_WRITES, QUEUE_WRITES];
@@ -149,12 +157,7 @@ function expectedStatements(fn: string): string[] {
   if (fn.startsWith('hook')) return [logs(fn), ...RECEIVER];
   switch (fn) {
     case 'ecr':
-      return [
-        logs(fn),
-        'Allow dynamodb:Query on TriggersTable/index/byRepository',
-        LOG_WRITES,
-        QUEUE_WRITES,
-      ];
+      return [logs(fn), 'Allow dynamodb:Query on TriggersTable/index/byRepository', LOG_WRITES, QUEUE_WRITES];
     case 'deployer':
       return [logs(fn), ...DEPLOYER_ALLOW, ...DEPLOYER_DENY];
     case 'deadLetters':
@@ -235,7 +238,11 @@ describe('serverless template: one role per function, with only its statements',
     expect(fns.map(([id]) => id).sort()).toEqual(functionNames.map((n) => `${cap(n)}LambdaFunction`).sort());
     const roleIds = fns.map(([id]) => roleOfFunction(base.t, id).id);
     expect(new Set(roleIds).size).toBe(fns.length);
-    expect(resourcesOfType(base.t, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual([...roleIds].sort());
+    expect(
+      resourcesOfType(base.t, 'AWS::IAM::Role')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([...roleIds].sort());
     expect(base.t.Resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
@@ -248,7 +255,7 @@ describe('serverless template: one role per function, with only its statements',
     ]);
   });
 
-  it('logs go only to the function\'s own log group, which the stack creates', () => {
+  it("logs go only to the function's own log group, which the stack creates", () => {
     for (const fn of functionNames) {
       expect(base.t.Resources[`${cap(fn)}LogGroup`]?.Type).toBe('AWS::Logs::LogGroup');
     }
@@ -292,8 +299,10 @@ describe('serverless template: the deployer cannot reach its own stack', () => {
     expect([...new Set(allowedOn(tables, 'dynamodb:'))].sort()).toEqual([...denyOf('DenyOwnTables').NotAction].sort());
     expect([...new Set(allowedOn(queues, 'sqs:'))].sort()).toEqual([...denyOf('DenyOwnQueues').NotAction].sort());
     // every table and queue of the stack is covered
-    for (const [id] of resourcesOfType(base.t, 'AWS::DynamoDB::Table')) expect(statementLine(denyOf('DenyOwnTables'))).toContain(id);
-    for (const [id] of resourcesOfType(base.t, 'AWS::SQS::Queue')) expect(statementLine(denyOf('DenyOwnQueues'))).toContain(id);
+    for (const [id] of resourcesOfType(base.t, 'AWS::DynamoDB::Table'))
+      expect(statementLine(denyOf('DenyOwnTables'))).toContain(id);
+    for (const [id] of resourcesOfType(base.t, 'AWS::SQS::Queue'))
+      expect(statementLine(denyOf('DenyOwnQueues'))).toContain(id);
   });
 
   it('ECS services, Lambda functions and CodeBuild projects must be tagged triggerfish:deploy=true', () => {
@@ -311,7 +320,9 @@ describe('serverless template: the deployer cannot reach its own stack', () => {
   it('no iam:PassRole by default, in any role', () => {
     for (const [, role] of resourcesOfType(base.t, 'AWS::IAM::Role')) {
       const passes = statementsOf(base.t, role).filter(
-        (s) => s.Effect === 'Allow' && list(s.Action).some((a: string) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'),
+        (s) =>
+          s.Effect === 'Allow' &&
+          list(s.Action).some((a: string) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'),
       );
       expect(passes).toEqual([]);
     }
@@ -322,9 +333,13 @@ describe('serverless template: the deployer cannot reach its own stack', () => {
     const pass = sts.filter((s) => list(s.Action ?? []).includes('iam:PassRole'));
     expect(pass).toHaveLength(1);
     expect(pass[0].Effect).toBe('Allow');
-    expect(list(pass[0].Resource).map(resourceText)).toEqual(['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/deploy/web-task-*']);
+    expect(list(pass[0].Resource).map(resourceText)).toEqual([
+      'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/deploy/web-task-*',
+    ]);
     expect(pass[0].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-    expect(sts.find((s) => s.Sid === 'LambdaTarget').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/team': 'web' } });
+    expect(sts.find((s) => s.Sid === 'LambdaTarget').Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/team': 'web' },
+    });
     // the Deny on Triggerfish's own roles still applies to a pattern that would match them
     expect(sts.some((s) => s.Sid === 'DenyOwnRoles' && s.Effect === 'Deny')).toBe(true);
   });
@@ -363,9 +378,14 @@ describe('serverless template: admin authentication', () => {
     }
   });
 
-  it('adminAuth iam: AWS_IAM on exactly the admin routes; webhooks, health and the console\'s static files stay open', () => {
+  it("adminAuth iam: AWS_IAM on exactly the admin routes; webhooks, health and the console's static files stay open", () => {
     const rs = routes(variant.t);
-    expect(rs.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey).sort()).toEqual([...adminRouteKeys].sort());
+    expect(
+      rs
+        .filter((r) => r.AuthorizationType === 'AWS_IAM')
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual([...adminRouteKeys].sort());
     for (const r of rs.filter((x) => !adminRouteKeys.includes(x.RouteKey))) {
       expect(r.RouteKey).toMatch(/^(POST \/hooks\/|GET \/health$|GET \/console(\/\{file\})?$)/);
       expect(r.AuthorizationType).toBeUndefined();

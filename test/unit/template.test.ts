@@ -58,7 +58,13 @@ describe('template: every placeholder', () => {
 });
 
 describe('template: missing values', () => {
-  const bare: NormalizedEvent = { provider: 'dockerhub', kind: 'image', action: 'push', repository: 'web', repoFullName: 'web' };
+  const bare: NormalizedEvent = {
+    provider: 'dockerhub',
+    kind: 'image',
+    action: 'push',
+    repository: 'web',
+    repoFullName: 'web',
+  };
   const v = templateVars(bare, 't', 'l');
   it.each(['image', 'tag', 'digest', 'namespace', 'owner', 'branch', 'commit.id', 'commit.message'])(
     '{{%s}} renders as empty',
@@ -164,17 +170,31 @@ describe('template: renderUrlChecked (at send time)', () => {
 
   it.each(['..', '.'])('a %j tag is refused, not sent to another path', (tag) => {
     const r = renderUrlChecked(TENANT, withTag(tag));
-    expect(r).toEqual({ ok: false, error: `path segment {{tag}} renders to "${tag}", which would change the URL path` });
+    expect(r).toEqual({
+      ok: false,
+      error: `path segment {{tag}} renders to "${tag}", which would change the URL path`,
+    });
   });
 
   it('dot segments spelled with the template text (%2e) are refused too', () => {
     expect(renderUrlChecked('https://x.example.com/a/{{tag}}%2E/b', withTag('.')).ok).toBe(false);
-    expect(renderUrlChecked('https://x.example.com/a/{{tag}}{{digest}}/b', templateVars({ ...event, tag: '.', digest: '.' }, 't', 'l')).ok).toBe(false);
+    expect(
+      renderUrlChecked(
+        'https://x.example.com/a/{{tag}}{{digest}}/b',
+        templateVars({ ...event, tag: '.', digest: '.' }, 't', 'l'),
+      ).ok,
+    ).toBe(false);
   });
 
   it('an empty value in the middle of the path is refused; at the end it is fine', () => {
-    expect(renderUrlChecked(TENANT, withTag(''))).toMatchObject({ ok: false, error: expect.stringMatching(/renders empty/) });
-    expect(renderUrlChecked('https://x.example.com/hook/{{tag}}', withTag(''))).toEqual({ ok: true, url: 'https://x.example.com/hook/' });
+    expect(renderUrlChecked(TENANT, withTag(''))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/renders empty/),
+    });
+    expect(renderUrlChecked('https://x.example.com/hook/{{tag}}', withTag(''))).toEqual({
+      ok: true,
+      url: 'https://x.example.com/hook/',
+    });
   });
 
   it.each([

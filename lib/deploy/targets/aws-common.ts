@@ -7,7 +7,6 @@ import * as z from 'zod';
 import { config as settings } from '../../core/config';
 import { imageRef, type NormalizedEvent } from '../../core/event';
 
-
 /** AWS region names: us-east-1, eu-central-1, cn-north-1, us-gov-west-1, us-isob-east-1 ... */
 export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 export const regionSchema = z.string().regex(REGION, 'not an AWS region name');
@@ -69,7 +68,8 @@ export function deployImage(
   pinDigest: boolean | undefined,
   target: string,
 ): { image: string; error?: undefined } | { image?: undefined; error: string } {
-  if (event.kind !== 'image') return { error: `the ${target} target deploys container images; this is a ${event.kind} event` };
+  if (event.kind !== 'image')
+    return { error: `the ${target} target deploys container images; this is a ${event.kind} event` };
   if (event.action === 'delete') return { error: 'a delete event has no image to deploy' };
   const parts = { registry: event.registry, repoFullName: event.repoFullName };
   if (event.digest && (pinDigest || !event.tag)) return { image: imageRef({ ...parts, digest: event.digest }) };
@@ -97,7 +97,8 @@ export function awsErrorInfo(err: unknown): AwsErrorInfo {
   };
 }
 
-const THROTTLED = /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalFailure|InternalError|RequestTimeout|ExpiredToken|RequestExpired|PriorRequestNotComplete/;
+const THROTTLED =
+  /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalFailure|InternalError|RequestTimeout|ExpiredToken|RequestExpired|PriorRequestNotComplete/;
 const DENIED = /AccessDenied|NotAuthorized|Unauthorized|UnrecognizedClient|InvalidClientTokenId|SignatureDoesNotMatch/;
 
 /**
@@ -124,7 +125,10 @@ const ERROR_LIMIT = 1024;
 
 /** "<operation>: <ErrorName>: <message>", truncated. AWS messages name resources and principals, never keys. */
 export function awsErrorText(operation: string, info: AwsErrorInfo): string {
-  const text = info.message && info.message !== info.name ? `${operation}: ${info.name}: ${info.message}` : `${operation}: ${info.name}`;
+  const text =
+    info.message && info.message !== info.name
+      ? `${operation}: ${info.name}: ${info.message}`
+      : `${operation}: ${info.name}`;
   return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT)}…` : text;
 }
 

@@ -15,10 +15,7 @@
  *   (the deployer's growing retry delay fits that). Throttling, server faults, network errors and timeouts too.
  */
 import { randomUUID } from 'node:crypto';
-import type {
-  CodeBuildClient,
-  EnvironmentVariable,
-} from '@aws-sdk/client-codebuild';
+import type { CodeBuildClient, EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import * as z from 'zod';
 import type { NormalizedEvent } from '../../core/event';
 import {
@@ -66,7 +63,9 @@ export const codebuildTargetSchema = z
   .strictObject({
     type: z.literal('codebuild'),
     /** project name, or its ARN (a project shared from another account) */
-    projectName: z.string().refine((v) => PROJECT_NAME.test(v) || PROJECT_ARN.test(v), 'not a CodeBuild project name or ARN'),
+    projectName: z
+      .string()
+      .refine((v) => PROJECT_NAME.test(v) || PROJECT_ARN.test(v), 'not a CodeBuild project name or ARN'),
     /** default: the region in the project ARN, else the deployment's own region */
     region: regionSchema.optional(),
     /** extra static PLAINTEXT variables for every build (keep secrets in the project, from Secrets Manager/SSM) */
@@ -78,7 +77,9 @@ export type CodebuildTargetConfig = z.infer<typeof codebuildTargetSchema>;
 
 // the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
 const codebuildSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-codebuild'));
-const codebuildClient = /* @__PURE__ */ clientCache(async (region): Promise<CodeBuildClient> => new (await codebuildSdk()).CodeBuildClient({ region }));
+const codebuildClient = /* @__PURE__ */ clientCache(
+  async (region): Promise<CodeBuildClient> => new (await codebuildSdk()).CodeBuildClient({ region }),
+);
 
 const CODEBUILD_NOT_RETRYABLE = [
   'ResourceNotFoundException',
@@ -175,7 +176,13 @@ export const codebuildTarget: DeployTarget<CodebuildTargetConfig> = {
       details.buildId = out.build?.id;
       details.buildNumber = out.build?.buildNumber;
       if (!out.build?.id) {
-        return { ok: false, retryable: true, durationMs: budget.elapsed(), details, error: 'StartBuild returned no build' };
+        return {
+          ok: false,
+          retryable: true,
+          durationMs: budget.elapsed(),
+          details,
+          error: 'StartBuild returned no build',
+        };
       }
       return { ok: true, retryable: false, durationMs: budget.elapsed(), details };
     } catch (err) {

@@ -70,7 +70,14 @@ export const ecsTargetSchema = z
     waitSeconds: z.number().int().min(1).max(ECS_MAX_WAIT_SECONDS).optional(),
   })
   .superRefine((t, ctx) => {
-    checkArnRegions(t.region, [['cluster', t.cluster], ['service', t.service]], ctx);
+    checkArnRegions(
+      t.region,
+      [
+        ['cluster', t.cluster],
+        ['service', t.service],
+      ],
+      ctx,
+    );
     if (t.waitSeconds !== undefined && !t.waitForSteadyState) {
       ctx.addIssue({ code: 'custom', path: ['waitSeconds'], message: 'waitSeconds needs waitForSteadyState: true' });
     }
@@ -80,7 +87,9 @@ export type EcsTargetConfig = z.infer<typeof ecsTargetSchema>;
 
 // the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
 const ecsSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-ecs'));
-const ecsClient = /* @__PURE__ */ clientCache(async (region): Promise<ECSClient> => new (await ecsSdk()).ECSClient({ region }));
+const ecsClient = /* @__PURE__ */ clientCache(
+  async (region): Promise<ECSClient> => new (await ecsSdk()).ECSClient({ region }),
+);
 
 /**
  * Every field RegisterTaskDefinition accepts. Typed as a complete record of the request's keys, so an SDK update
@@ -127,7 +136,12 @@ const ECS_NOT_RETRYABLE = [
   'LimitExceededException',
   'ResourceNotFoundException',
 ] as const;
-const ECS_RETRYABLE = ['ServerException', 'ThrottlingException', 'UpdateInProgressException', 'ConflictException'] as const;
+const ECS_RETRYABLE = [
+  'ServerException',
+  'ThrottlingException',
+  'UpdateInProgressException',
+  'ConflictException',
+] as const;
 
 function ecsRetryable(info: AwsErrorInfo): boolean {
   return isRetryableAwsError(info, { notRetryable: ECS_NOT_RETRYABLE, retryable: ECS_RETRYABLE });
@@ -172,7 +186,12 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
     });
     const awsFailure = (operation: string, err: unknown): AttemptResult => {
       const info = awsErrorInfo(err);
-      return done({ ok: false, retryable: ecsRetryable(info), statusCode: info.httpStatus, error: awsErrorText(operation, info) });
+      return done({
+        ok: false,
+        retryable: ecsRetryable(info),
+        statusCode: info.httpStatus,
+        error: awsErrorText(operation, info),
+      });
     };
 
     const chosen = deployImage(ctx.event, config.pinDigest, 'ecs');
@@ -186,17 +205,28 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
     // 1. the service and its current task definition
     let service: Service | undefined;
     try {
-      const out = await client.send(new (await ecsSdk()).DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call());
+      const out = await client.send(
+        new (await ecsSdk()).DescribeServicesCommand({ cluster, services: [serviceName] }),
+        budget.call(),
+      );
       service = findService(out.services);
       if (!service) {
         const reason = out.failures?.[0]?.reason;
-        return done({ ok: false, retryable: false, error: `service ${serviceName} not found in cluster ${cluster}${reason ? ` (${reason})` : ''}` });
+        return done({
+          ok: false,
+          retryable: false,
+          error: `service ${serviceName} not found in cluster ${cluster}${reason ? ` (${reason})` : ''}`,
+        });
       }
     } catch (err) {
       return awsFailure('DescribeServices', err);
     }
     if (service.status !== 'ACTIVE') {
-      return done({ ok: false, retryable: false, error: `service ${serviceName} is ${service.status ?? 'not active'}` });
+      return done({
+        ok: false,
+        retryable: false,
+        error: `service ${serviceName} is ${service.status ?? 'not active'}`,
+      });
     }
     const controller = service.deploymentController?.type;
     if (controller && controller !== 'ECS') {
@@ -207,16 +237,21 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       });
     }
     const currentArn = service.taskDefinition;
-    if (!currentArn) return done({ ok: false, retryable: false, error: `service ${serviceName} has no task definition` });
+    if (!currentArn)
+      return done({ ok: false, retryable: false, error: `service ${serviceName} has no task definition` });
 
     let described;
     try {
-      described = await client.send(new (await ecsSdk()).DescribeTaskDefinitionCommand({ taskDefinition: currentArn, include: ['TAGS'] }), budget.call());
+      described = await client.send(
+        new (await ecsSdk()).DescribeTaskDefinitionCommand({ taskDefinition: currentArn, include: ['TAGS'] }),
+        budget.call(),
+      );
     } catch (err) {
       return awsFailure('DescribeTaskDefinition', err);
     }
     const td = described.taskDefinition;
-    if (!td) return done({ ok: false, retryable: true, error: `DescribeTaskDefinition: ${currentArn} was not returned` });
+    if (!td)
+      return done({ ok: false, retryable: true, error: `DescribeTaskDefinition: ${currentArn} was not returned` });
     const containers = td.containerDefinitions ?? [];
     const index = containers.findIndex((c) => c.name === container);
     if (index < 0) {
@@ -256,7 +291,8 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       } catch (err) {
         return awsFailure('RegisterTaskDefinition', err);
       }
-      if (!newArn) return done({ ok: false, retryable: true, error: 'RegisterTaskDefinition returned no task definition ARN' });
+      if (!newArn)
+        return done({ ok: false, retryable: true, error: 'RegisterTaskDefinition returned no task definition ARN' });
       details.taskDefinition = newArn;
       update = { cluster, service: serviceName, taskDefinition: newArn, forceNewDeployment: false };
     }
@@ -294,22 +330,43 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       if (waitLeft() <= 0) continue;
       let now: Service | undefined;
       try {
-        now = findService((await client.send(new (await ecsSdk()).DescribeServicesCommand({ cluster, services: [serviceName] }), budget.call())).services);
+        now = findService(
+          (
+            await client.send(
+              new (await ecsSdk()).DescribeServicesCommand({ cluster, services: [serviceName] }),
+              budget.call(),
+            )
+          ).services,
+        );
       } catch (err) {
         const info = awsErrorInfo(err);
         lastProblem = awsErrorText('DescribeServices', info);
         if (ecsRetryable(info)) continue;
-        return done({ ok: false, retryable: false, statusCode: info.httpStatus, error: `${startedNote}; ${lastProblem}` });
+        return done({
+          ok: false,
+          retryable: false,
+          statusCode: info.httpStatus,
+          error: `${startedNote}; ${lastProblem}`,
+        });
       }
-      if (!now) return done({ ok: false, retryable: false, error: `${startedNote} but service ${serviceName} disappeared` });
+      if (!now)
+        return done({ ok: false, retryable: false, error: `${startedNote} but service ${serviceName} disappeared` });
       const dep = findDeployment(now, details.deploymentId);
       if (!dep) {
-        return done({ ok: false, retryable: false, error: `${startedNote} but is no longer listed (superseded by another deployment)` });
+        return done({
+          ok: false,
+          retryable: false,
+          error: `${startedNote} but is no longer listed (superseded by another deployment)`,
+        });
       }
       details.deploymentId ??= dep.id;
       details.rolloutState = dep.rolloutState;
       if (dep.rolloutState === 'FAILED') {
-        return done({ ok: false, retryable: false, error: `deployment ${dep.id} failed: ${dep.rolloutStateReason ?? 'no reason given'}` });
+        return done({
+          ok: false,
+          retryable: false,
+          error: `deployment ${dep.id} failed: ${dep.rolloutStateReason ?? 'no reason given'}`,
+        });
       }
       if (dep.rolloutState === 'COMPLETED') return done({ ok: true, retryable: false });
       if (dep.status !== 'PRIMARY') {

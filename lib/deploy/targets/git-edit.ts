@@ -27,6 +27,7 @@ import type { Document, LineCounter, Node, Scalar } from 'yaml';
 // yaml (113 KB) loads on the first edit, not in every deployer cold start, and stays out of the admin bundles (they
 // only check paths with parsePath). A synchronous require, as in lib/match/match-patterns.ts: applyRule is synchronous.
 let yamlLib: typeof import('yaml') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy and synchronous, see above
 const yaml = () => (yamlLib ??= require('yaml') as typeof import('yaml'));
 
 /** What is being written: the image's name (`[registry/]repo`) and its tag and/or digest. */
@@ -163,7 +164,13 @@ function applySplices(text: string, splices: Splice[]): string {
 }
 
 /** Sets `value` at one node; pushes the splice; returns an error or undefined. */
-function setNode(node: Node | undefined, value: string, what: string, splices: Splice[], stats: { matched: number }): string | undefined {
+function setNode(
+  node: Node | undefined,
+  value: string,
+  what: string,
+  splices: Splice[],
+  stats: { matched: number },
+): string | undefined {
   if (!yaml().isScalar(node)) return node === undefined ? `${what} not found` : `${what} is not a scalar value`;
   stats.matched++;
   const s = spliceFor(node, value);
@@ -201,11 +208,18 @@ function kustomizeEdit(text: string, image: string, img: NewImage): EditResult {
         continue;
       }
       // add `key: value` on the line after `name: ...`, at the same indentation (what kustomize would write)
-      if (entry.flow) return { text, changed: 0, matched: 0, error: `images[name=${image}] is a flow map; add ${key} to it by hand once` };
+      if (entry.flow)
+        return {
+          text,
+          changed: 0,
+          matched: 0,
+          error: `images[name=${image}] is a flow map; add ${key} to it by hand once`,
+        };
       const namePair = entry.items.find((p) => scalarText(p.key) === 'name');
       const keyNode = namePair?.key as Scalar | undefined;
       const valueNode = namePair?.value as Scalar | undefined;
-      if (!keyNode?.range || !valueNode?.range) return { text, changed: 0, matched: 0, error: 'images entry without positions' };
+      if (!keyNode?.range || !valueNode?.range)
+        return { text, changed: 0, matched: 0, error: 'images entry without positions' };
       const col = lc.linePos(keyNode.range[0]).col - 1;
       const eol = text.indexOf('\n', valueNode.range[1]);
       const nl = eol > 0 && text[eol - 1] === '\r' ? '\r\n' : '\n';
@@ -215,11 +229,16 @@ function kustomizeEdit(text: string, image: string, img: NewImage): EditResult {
       splices.push({ start: insertAt, end: insertAt, text: `${nl}${' '.repeat(col)}${key}: ${rendered}` });
     }
   }
-  if (!stats.matched) return { text, changed: 0, matched: 0, error: `no images entry with name ${JSON.stringify(image)}` };
+  if (!stats.matched)
+    return { text, changed: 0, matched: 0, error: `no images entry with name ${JSON.stringify(image)}` };
   return { text: applySplices(text, splices), changed: splices.length, matched: stats.matched };
 }
 
-function helmEdit(text: string, rule: { tag?: string; repository?: string; digest?: string }, img: NewImage): EditResult {
+function helmEdit(
+  text: string,
+  rule: { tag?: string; repository?: string; digest?: string },
+  img: NewImage,
+): EditResult {
   const docs = parseDocs(text);
   if (typeof docs === 'string') return { text, changed: 0, matched: 0, error: docs };
   if (docs.length !== 1) return { text, changed: 0, matched: 0, error: 'a Helm values file is one YAML document' };
@@ -277,11 +296,16 @@ export function referenceName(ref: string): string {
   return colon > noDigest.lastIndexOf('/') ? noDigest.slice(0, colon) : noDigest;
 }
 
-function settersEdit(text: string, rule: true | { imagePolicies?: string[] }, img: NewImage, triggerName: string | undefined): EditResult {
+function settersEdit(
+  text: string,
+  rule: true | { imagePolicies?: string[] },
+  img: NewImage,
+  triggerName: string | undefined,
+): EditResult {
   const lc = new (yaml().LineCounter)();
   const docs = parseDocs(text, lc);
   if (typeof docs === 'string') return { text, changed: 0, matched: 0, error: docs };
-  const policies = new Set(rule === true ? [] : rule.imagePolicies ?? []);
+  const policies = new Set(rule === true ? [] : (rule.imagePolicies ?? []));
   // the scalar that ends on each line
   const byLine = new Map<number, Scalar>();
   for (const doc of docs) {
@@ -320,10 +344,21 @@ function settersEdit(text: string, rule: true | { imagePolicies?: string[] }, im
     const node = byLine.get(i + 1);
     // the marker must follow the value on its line
     if (!node?.range || node.range[1] > lineStart + (m.index ?? 0)) {
-      return { text, changed: 0, matched: 0, error: `line ${i + 1}: a setter marker with no value before it on its line` };
+      return {
+        text,
+        changed: 0,
+        matched: 0,
+        error: `line ${i + 1}: a setter marker with no value before it on its line`,
+      };
     }
     const value = setterValue(part, img);
-    if (value === undefined) return { text, changed: 0, matched: 0, error: `line ${i + 1}: the event has no ${part ?? 'image'} for this marker` };
+    if (value === undefined)
+      return {
+        text,
+        changed: 0,
+        matched: 0,
+        error: `line ${i + 1}: the event has no ${part ?? 'image'} for this marker`,
+      };
     const err = setNode(node, value, `line ${i + 1}`, splices, stats);
     if (err) return { text, changed: 0, matched: 0, error: err };
   }

@@ -41,7 +41,10 @@ export interface HostCommitResult {
 /** owner and repo from https://host/owner/repo(.git). */
 export function githubRepo(url: string): { apiBase: string; owner: string; repo: string } | undefined {
   const u = new URL(url);
-  const parts = u.pathname.replace(/\.git$/, '').split('/').filter(Boolean);
+  const parts = u.pathname
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
   if (parts.length !== 2) return undefined;
   const host = u.hostname.toLowerCase();
   const apiBase = host === 'github.com' || host === 'www.github.com' ? 'https://api.github.com' : `${u.origin}/api/v3`;
@@ -55,7 +58,8 @@ function statusOf(err: unknown): number | undefined {
 
 function failure(err: unknown, what: string, details: Record<string, unknown>): HostCommitResult {
   const status = statusOf(err);
-  if (status === undefined) return { ok: false, retryable: true, error: `${what}: ${(err as Error)?.message ?? String(err)}`, details };
+  if (status === undefined)
+    return { ok: false, retryable: true, error: `${what}: ${(err as Error)?.message ?? String(err)}`, details };
   const retryable = status >= 500 || status === 429 || status === 408;
   const hint = status === 401 || status === 403 ? ' (check the token and its contents:write permission)' : '';
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
@@ -91,12 +95,24 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
       try {
         const got = await octokit.rest.repos.getContent({ owner, repo: name, path: f.path, ref: input.branch });
         const data = got.data as { type?: string; sha?: string; content?: string; encoding?: string };
-        if (Array.isArray(got.data) || data.type !== 'file' || typeof data.sha !== 'string' || data.encoding !== 'base64') {
+        if (
+          Array.isArray(got.data) ||
+          data.type !== 'file' ||
+          typeof data.sha !== 'string' ||
+          data.encoding !== 'base64'
+        ) {
           return { ok: false, retryable: false, error: `${f.path} is not a file in ${input.branch}`, details };
         }
         current = { sha: data.sha, text: Buffer.from(data.content ?? '', 'base64').toString('utf8') };
       } catch (err) {
-        if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`, details };
+        if (statusOf(err) === 404)
+          return {
+            ok: false,
+            retryable: false,
+            statusCode: 404,
+            error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`,
+            details,
+          };
         return failure(err, `read ${f.path}`, details);
       }
       const edit = applyRule(current.text, f.rule, input.img, input.triggerName);
@@ -121,7 +137,14 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
         const status = statusOf(err);
         // 409: the file's blob sha is not the branch's any more (another commit): read it again
         if (status === 409 && attempt < input.tries && Date.now() < input.deadline) continue;
-        if (status === 409) return { ok: false, retryable: true, statusCode: 409, error: `update of ${f.path} conflicted ${attempt} times (the branch keeps moving)`, details: { ...details, tries } };
+        if (status === 409)
+          return {
+            ok: false,
+            retryable: true,
+            statusCode: 409,
+            error: `update of ${f.path} conflicted ${attempt} times (the branch keeps moving)`,
+            details: { ...details, tries },
+          };
         return failure(err, `update ${f.path}`, details);
       }
     }
@@ -162,7 +185,12 @@ export interface PullRequestInput extends HostCommitInput {
  * /repos/{o}/{r}/git/refs/heads/{b}, GET/POST /repos/{o}/{r}/pulls, PATCH /repos/{o}/{r}/pulls/{n}.
  */
 export async function githubPullRequest(input: PullRequestInput): Promise<HostCommitResult> {
-  const details: Record<string, unknown> = { via: 'github', mode: 'pull-request', base: input.branch, branch: input.prBranch };
+  const details: Record<string, unknown> = {
+    via: 'github',
+    mode: 'pull-request',
+    base: input.branch,
+    branch: input.prBranch,
+  };
   const repo = githubRepo(input.url);
   if (!repo) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<owner>/<repo>', details };
   const octokit = await client(input, repo.apiBase);
@@ -174,21 +202,47 @@ export async function githubPullRequest(input: PullRequestInput): Promise<HostCo
     try {
       const got = await octokit.rest.repos.getContent({ owner, repo: name, path: f.path, ref: input.branch });
       const data = got.data as { content?: string; encoding?: string };
-      if (Array.isArray(got.data) || data.encoding !== 'base64') return { ok: false, retryable: false, error: `${f.path} is not a file in ${input.branch}`, details };
-      const edit = applyRule(Buffer.from(data.content ?? '', 'base64').toString('utf8'), f.rule, input.img, input.triggerName);
+      if (Array.isArray(got.data) || data.encoding !== 'base64')
+        return { ok: false, retryable: false, error: `${f.path} is not a file in ${input.branch}`, details };
+      const edit = applyRule(
+        Buffer.from(data.content ?? '', 'base64').toString('utf8'),
+        f.rule,
+        input.img,
+        input.triggerName,
+      );
       if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
       if (edit.changed) pending = true;
     } catch (err) {
-      if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`, details };
+      if (statusOf(err) === 404)
+        return {
+          ok: false,
+          retryable: false,
+          statusCode: 404,
+          error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`,
+          details,
+        };
       return failure(err, `read ${f.path}`, details);
     }
   }
-  if (!pending) return { ok: true, retryable: false, response: `already in Git (${input.branch})`, details: { ...details, changedPaths: [] } };
+  if (!pending)
+    return {
+      ok: true,
+      retryable: false,
+      response: `already in Git (${input.branch})`,
+      details: { ...details, changedPaths: [] },
+    };
 
   try {
     // 2. the trigger's branch, and its open PR if any
     const base = await octokit.rest.git.getRef({ owner, repo: name, ref: `heads/${input.branch}` });
-    const open = await octokit.rest.pulls.list({ owner, repo: name, head: `${owner}:${input.prBranch}`, base: input.branch, state: 'open', per_page: 1 });
+    const open = await octokit.rest.pulls.list({
+      owner,
+      repo: name,
+      head: `${owner}:${input.prBranch}`,
+      base: input.branch,
+      state: 'open',
+      per_page: 1,
+    });
     let existing = true;
     try {
       await octokit.rest.git.getRef({ owner, repo: name, ref: `heads/${input.prBranch}` });
@@ -196,33 +250,75 @@ export async function githubPullRequest(input: PullRequestInput): Promise<HostCo
       if (statusOf(err) !== 404) throw err;
       existing = false;
     }
-    if (!existing) await octokit.rest.git.createRef({ owner, repo: name, ref: `refs/heads/${input.prBranch}`, sha: base.data.object.sha });
+    if (!existing)
+      await octokit.rest.git.createRef({
+        owner,
+        repo: name,
+        ref: `refs/heads/${input.prBranch}`,
+        sha: base.data.object.sha,
+      });
     else if (!open.data.length) {
       // its last PR was merged or closed: start again from the base. (No PR at all: a crash between the commit and
       // opening the PR; keep the branch so its commit is found.)
-      const closed = await octokit.rest.pulls.list({ owner, repo: name, head: `${owner}:${input.prBranch}`, state: 'closed', per_page: 1 });
-      if (closed.data.length) await octokit.rest.git.updateRef({ owner, repo: name, ref: `heads/${input.prBranch}`, sha: base.data.object.sha, force: true });
+      const closed = await octokit.rest.pulls.list({
+        owner,
+        repo: name,
+        head: `${owner}:${input.prBranch}`,
+        state: 'closed',
+        per_page: 1,
+      });
+      if (closed.data.length)
+        await octokit.rest.git.updateRef({
+          owner,
+          repo: name,
+          ref: `heads/${input.prBranch}`,
+          sha: base.data.object.sha,
+          force: true,
+        });
     }
 
     // 3. the edit as a commit on that branch (blob sha concurrency, crash-retry by trailer)
     const committed = await githubCommit({ ...input, branch: input.prBranch });
-    Object.assign(details, committed.details, { via: 'github', mode: 'pull-request', base: input.branch, branch: input.prBranch });
+    Object.assign(details, committed.details, {
+      via: 'github',
+      mode: 'pull-request',
+      base: input.branch,
+      branch: input.prBranch,
+    });
     if (!committed.ok) return { ...committed, details };
 
     // 4. one open PR per trigger, updated in place
     let pr: { number: number; html_url: string };
     if (open.data.length) {
-      const updated = await octokit.rest.pulls.update({ owner, repo: name, pull_number: open.data[0].number, title: input.title, body: input.body });
+      const updated = await octokit.rest.pulls.update({
+        owner,
+        repo: name,
+        pull_number: open.data[0].number,
+        title: input.title,
+        body: input.body,
+      });
       pr = updated.data;
       details.pullRequestAction = 'updated';
     } else {
-      const created = await octokit.rest.pulls.create({ owner, repo: name, head: input.prBranch, base: input.branch, title: input.title, body: input.body });
+      const created = await octokit.rest.pulls.create({
+        owner,
+        repo: name,
+        head: input.prBranch,
+        base: input.branch,
+        title: input.title,
+        body: input.body,
+      });
       pr = created.data;
       details.pullRequestAction = 'opened';
     }
     details.pullRequest = pr.html_url;
     details.pullRequestNumber = pr.number;
-    return { ok: true, retryable: false, response: `${committed.response}; pull request ${pr.html_url} ${details.pullRequestAction}`, details };
+    return {
+      ok: true,
+      retryable: false,
+      response: `${committed.response}; pull request ${pr.html_url} ${details.pullRequestAction}`,
+      details,
+    };
   } catch (err) {
     return failure(err, 'pull request', details);
   }

@@ -21,16 +21,25 @@ import { guardedFetch } from './git-http';
 /** The project path (`group/sub/project`) of https://host/group/sub/project(.git). */
 export function gitlabProject(url: string): { host: string; project: string } | undefined {
   const u = new URL(url);
-  const parts = u.pathname.replace(/\.git$/, '').split('/').filter(Boolean);
+  const parts = u.pathname
+    .replace(/\.git$/, '')
+    .split('/')
+    .filter(Boolean);
   if (parts.length < 2) return undefined;
   return { host: u.origin, project: parts.join('/') };
 }
 
 /** Loaded on first use (most deploys are not GitLab write-backs). */
-const gitbeaker = /* @__PURE__ */ lazy(async () => ({ ...(await import('@gitbeaker/rest')), ...(await import('@gitbeaker/requester-utils')) }));
+const gitbeaker = /* @__PURE__ */ lazy(async () => ({
+  ...(await import('@gitbeaker/rest')),
+  ...(await import('@gitbeaker/requester-utils')),
+}));
 
 /** A gitbeaker client whose every request goes through the guarded fetch (outbound rules, deadline). */
-async function client(host: string, input: Pick<HostCommitInput, 'token' | 'allowPrivate' | 'deadline'>): Promise<InstanceType<typeof GitlabClient>> {
+async function client(
+  host: string,
+  input: Pick<HostCommitInput, 'token' | 'allowPrivate' | 'deadline'>,
+): Promise<InstanceType<typeof GitlabClient>> {
   const { Gitlab } = await gitbeaker();
   return new Gitlab({
     host,
@@ -44,7 +53,11 @@ async function requester(f: typeof fetch) {
   return createRequesterFn(
     (_, reqo) => Promise.resolve(reqo),
     async (endpoint: string, options?: Record<string, unknown>) => {
-      const { prefixUrl, searchParams, method, headers, body } = (options ?? {}) as RequestOptions & { prefixUrl?: string; searchParams?: string; body?: string };
+      const { prefixUrl, searchParams, method, headers, body } = (options ?? {}) as RequestOptions & {
+        prefixUrl?: string;
+        searchParams?: string;
+        body?: string;
+      };
       const base = prefixUrl ? (prefixUrl.endsWith('/') ? prefixUrl : `${prefixUrl}/`) : undefined;
       const url = new URL(endpoint, base);
       url.search = searchParams ?? '';
@@ -54,11 +67,22 @@ async function requester(f: typeof fetch) {
       let parsed: unknown = text;
       if (type === 'application/json' && text) parsed = JSON.parse(text);
       if (!res.ok) {
-        const message = (parsed as { message?: unknown; error?: unknown })?.message ?? (parsed as { error?: unknown })?.error ?? text;
+        const message =
+          (parsed as { message?: unknown; error?: unknown })?.message ?? (parsed as { error?: unknown })?.error ?? text;
         const description = typeof message === 'string' ? message : JSON.stringify(message);
-        throw new GitbeakerRequestError(description, { cause: { description, request: new Request(url, { method }), response: new Response(null, { status: res.status }) } });
+        throw new GitbeakerRequestError(description, {
+          cause: {
+            description,
+            request: new Request(url, { method }),
+            response: new Response(null, { status: res.status }),
+          },
+        });
       }
-      return { body: res.status === 204 ? null : parsed, headers: Object.fromEntries(res.headers.entries()), status: res.status } as never;
+      return {
+        body: res.status === 204 ? null : parsed,
+        headers: Object.fromEntries(res.headers.entries()),
+        status: res.status,
+      } as never;
     },
   );
 }
@@ -70,7 +94,8 @@ function statusOf(err: unknown): number | undefined {
 
 function failure(err: unknown, what: string, details: Record<string, unknown>): HostCommitResult {
   const status = statusOf(err);
-  if (status === undefined) return { ok: false, retryable: true, error: `${what}: ${(err as Error)?.message ?? String(err)}`, details };
+  if (status === undefined)
+    return { ok: false, retryable: true, error: `${what}: ${(err as Error)?.message ?? String(err)}`, details };
   const retryable = status >= 500 || status === 429 || status === 408;
   const hint = status === 401 || status === 403 ? ' (check the token and its api / write_repository scope)' : '';
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
@@ -102,22 +127,45 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
       let current = edited.get(f.path);
       if (!current) {
         try {
-          const file = (await api.RepositoryFiles.show(project, f.path, opts.readRef ?? input.branch)) as unknown as { content: string; encoding: string; last_commit_id: string };
-          current = { text: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'), lastCommitId: file.last_commit_id, changed: false };
+          const file = (await api.RepositoryFiles.show(project, f.path, opts.readRef ?? input.branch)) as unknown as {
+            content: string;
+            encoding: string;
+            last_commit_id: string;
+          };
+          current = {
+            text: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'),
+            lastCommitId: file.last_commit_id,
+            changed: false,
+          };
         } catch (err) {
-          if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`, details };
+          if (statusOf(err) === 404)
+            return {
+              ok: false,
+              retryable: false,
+              statusCode: 404,
+              error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`,
+              details,
+            };
           return failure(err, `read ${f.path}`, details);
         }
       }
       const edit = applyRule(current.text, f.rule, input.img, input.triggerName);
       if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
-      edited.set(f.path, edit.changed ? { text: edit.text, lastCommitId: current.lastCommitId, changed: true } : current);
+      edited.set(
+        f.path,
+        edit.changed ? { text: edit.text, lastCommitId: current.lastCommitId, changed: true } : current,
+      );
     }
-    for (const [filePath, v] of edited) if (v.changed) actions.push({ action: 'update', filePath, content: v.text, lastCommitId: v.lastCommitId });
+    for (const [filePath, v] of edited)
+      if (v.changed) actions.push({ action: 'update', filePath, content: v.text, lastCommitId: v.lastCommitId });
     details.changedPaths = actions.map((a) => a.filePath);
     if (!actions.length) {
       try {
-        const list = (await api.Commits.all(project, { refName: input.branch, perPage: 20, maxPages: 1 })) as unknown as { id: string; message: string }[];
+        const list = (await api.Commits.all(project, {
+          refName: input.branch,
+          perPage: 20,
+          maxPages: 1,
+        })) as unknown as { id: string; message: string }[];
         const own = list.find((c) => c.message.split('\n').some((l) => l.trim() === input.trailer));
         if (own) {
           details.commit = own.id;
@@ -141,7 +189,14 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
       const status = statusOf(err);
       const conflict = (status === 400 || status === 409) && CHANGED_MEANWHILE.test((err as Error).message ?? '');
       if (conflict && tryNo < input.tries && Date.now() < input.deadline) continue;
-      if (conflict) return { ok: false, retryable: true, statusCode: status, error: `commit to ${input.branch} conflicted ${tryNo} times (the files keep changing)`, details };
+      if (conflict)
+        return {
+          ok: false,
+          retryable: true,
+          statusCode: status,
+          error: `commit to ${input.branch} conflicted ${tryNo} times (the files keep changing)`,
+          details,
+        };
       return failure(err, `commit to ${input.branch}`, details);
     }
   }
@@ -162,41 +217,92 @@ export interface MergeRequestInput extends HostCommitInput {
  * /projects/:id/merge_requests, PUT /projects/:id/merge_requests/:iid, and the commit/file routes above.
  */
 export async function gitlabMergeRequest(input: MergeRequestInput): Promise<HostCommitResult> {
-  const details: Record<string, unknown> = { via: 'gitlab', mode: 'pull-request', base: input.branch, branch: input.prBranch };
+  const details: Record<string, unknown> = {
+    via: 'gitlab',
+    mode: 'pull-request',
+    base: input.branch,
+    branch: input.prBranch,
+  };
   const where = gitlabProject(input.url);
   if (!where) return { ok: false, retryable: false, error: 'the URL is not https://<host>/<group>/<project>', details };
   const api = await client(where.host, input);
   const { project } = where;
   for (const f of input.files) {
     try {
-      const file = (await api.RepositoryFiles.show(project, f.path, input.branch)) as unknown as { content: string; encoding: string };
-      const edit = applyRule(Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'), f.rule, input.img, input.triggerName);
+      const file = (await api.RepositoryFiles.show(project, f.path, input.branch)) as unknown as {
+        content: string;
+        encoding: string;
+      };
+      const edit = applyRule(
+        Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'),
+        f.rule,
+        input.img,
+        input.triggerName,
+      );
       if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
       if (edit.changed) break;
-      if (f === input.files[input.files.length - 1]) return { ok: true, retryable: false, response: `already in Git (${input.branch})`, details: { ...details, changedPaths: [] } };
+      if (f === input.files[input.files.length - 1])
+        return {
+          ok: true,
+          retryable: false,
+          response: `already in Git (${input.branch})`,
+          details: { ...details, changedPaths: [] },
+        };
     } catch (err) {
-      if (statusOf(err) === 404) return { ok: false, retryable: false, statusCode: 404, error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`, details };
+      if (statusOf(err) === 404)
+        return {
+          ok: false,
+          retryable: false,
+          statusCode: 404,
+          error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`,
+          details,
+        };
       return failure(err, `read ${f.path}`, details);
     }
   }
   try {
-    const open = (await api.MergeRequests.all({ projectId: project, sourceBranch: input.prBranch, targetBranch: input.branch, state: 'opened', perPage: 1, maxPages: 1 })) as unknown as { iid: number; web_url: string }[];
+    const open = (await api.MergeRequests.all({
+      projectId: project,
+      sourceBranch: input.prBranch,
+      targetBranch: input.branch,
+      state: 'opened',
+      perPage: 1,
+      maxPages: 1,
+    })) as unknown as { iid: number; web_url: string }[];
     const committed = open.length
       ? await gitlabCommit({ ...input, branch: input.prBranch })
-      : await gitlabCommit({ ...input, branch: input.prBranch }, { readRef: input.branch, startBranch: input.branch, force: true });
-    Object.assign(details, committed.details, { via: 'gitlab', mode: 'pull-request', base: input.branch, branch: input.prBranch });
+      : await gitlabCommit(
+          { ...input, branch: input.prBranch },
+          { readRef: input.branch, startBranch: input.branch, force: true },
+        );
+    Object.assign(details, committed.details, {
+      via: 'gitlab',
+      mode: 'pull-request',
+      base: input.branch,
+      branch: input.prBranch,
+    });
     if (!committed.ok) return { ...committed, details };
     let mr: { iid: number; web_url: string };
     if (open.length) {
-      mr = (await api.MergeRequests.edit(project, open[0].iid, { title: input.title, description: input.body })) as unknown as typeof mr;
+      mr = (await api.MergeRequests.edit(project, open[0].iid, {
+        title: input.title,
+        description: input.body,
+      })) as unknown as typeof mr;
       details.pullRequestAction = 'updated';
     } else {
-      mr = (await api.MergeRequests.create(project, input.prBranch, input.branch, input.title, { description: input.body })) as unknown as typeof mr;
+      mr = (await api.MergeRequests.create(project, input.prBranch, input.branch, input.title, {
+        description: input.body,
+      })) as unknown as typeof mr;
       details.pullRequestAction = 'opened';
     }
     details.pullRequest = mr.web_url;
     details.pullRequestNumber = mr.iid;
-    return { ok: true, retryable: false, response: `${committed.response}; merge request ${mr.web_url} ${details.pullRequestAction}`, details };
+    return {
+      ok: true,
+      retryable: false,
+      response: `${committed.response}; merge request ${mr.web_url} ${details.pullRequestAction}`,
+      details,
+    };
   } catch (err) {
     return failure(err, 'merge request', details);
   }

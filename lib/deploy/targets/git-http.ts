@@ -74,7 +74,8 @@ export function guardedGitHttp(opts: { allowPrivate: boolean; deadline: number }
           res.on('end', () => {
             clearTimeout(timer);
             const flat: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+            for (const [k, v] of Object.entries(res.headers))
+              if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
             const data = Buffer.concat(chunks);
             resolve({
               url: req.url,
@@ -107,19 +108,30 @@ export function guardedFetch(opts: { allowPrivate: boolean; deadline: number }):
       headers[k] = v;
     });
     const raw = init?.body;
-    const body = raw === undefined || raw === null ? undefined : typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw as ArrayBuffer);
+    const body =
+      raw === undefined || raw === null
+        ? undefined
+        : typeof raw === 'string'
+          ? Buffer.from(raw, 'utf8')
+          : Buffer.from(raw as ArrayBuffer);
     const res = await client.request({
       url,
       method: init?.method ?? 'GET',
       headers,
-      body: body ? (async function* () {
-        yield new Uint8Array(body);
-      })() : undefined,
+      body: body
+        ? (async function* () {
+            yield new Uint8Array(body);
+          })()
+        : undefined,
     });
     const parts: Uint8Array[] = [];
     for await (const c of res.body as AsyncIterable<Uint8Array>) parts.push(c);
     const status = res.statusCode;
     const nullBody = status === 204 || status === 304 || (init?.method ?? 'GET') === 'HEAD';
-    return new Response(nullBody ? null : Buffer.concat(parts), { status, statusText: res.statusMessage, headers: res.headers });
+    return new Response(nullBody ? null : Buffer.concat(parts), {
+      status,
+      statusText: res.statusMessage,
+      headers: res.headers,
+    });
   }) as typeof fetch;
 }

@@ -73,28 +73,56 @@ const filePathSchema = z
   .string()
   .min(1)
   .max(1024)
-  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..' || seg === '.git'), {
-    message: 'a relative path inside the repository (no leading /, no . or .. segments, not under .git)',
-  });
+  .refine(
+    (p) =>
+      !p.startsWith('/') &&
+      !p.includes('\\') &&
+      !p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..' || seg === '.git'),
+    {
+      message: 'a relative path inside the repository (no leading /, no . or .. segments, not under .git)',
+    },
+  );
 
 const pathString = z
   .string()
   .min(1)
   .max(512)
-  .refine((p) => parsePath(p) !== undefined, { message: 'not a valid YAML path (keys separated by ".", [n] indexes, [key=value] selectors)' });
+  .refine((p) => parsePath(p) !== undefined, {
+    message: 'not a valid YAML path (keys separated by ".", [n] indexes, [key=value] selectors)',
+  });
 
 const fileSchema = z
   .strictObject({
     path: filePathSchema,
     kustomize: z.strictObject({ image: z.string().min(1).max(512) }).optional(),
-    helmValues: z.strictObject({ tag: pathString.optional(), repository: pathString.optional(), digest: pathString.optional() }).optional(),
+    helmValues: z
+      .strictObject({ tag: pathString.optional(), repository: pathString.optional(), digest: pathString.optional() })
+      .optional(),
     yamlPath: pathString.optional(),
-    setters: z.union([z.literal(true), z.strictObject({ imagePolicies: z.array(z.string().min(3).max(253).regex(/^[^:\s]+:[^:\s]+$/, 'a Flux image policy is "<namespace>:<name>"')).max(20) })]).optional(),
+    setters: z
+      .union([
+        z.literal(true),
+        z.strictObject({
+          imagePolicies: z
+            .array(
+              z
+                .string()
+                .min(3)
+                .max(253)
+                .regex(/^[^:\s]+:[^:\s]+$/, 'a Flux image policy is "<namespace>:<name>"'),
+            )
+            .max(20),
+        }),
+      ])
+      .optional(),
   })
   .superRefine((f, ctx) => {
     const rules = (['kustomize', 'helmValues', 'yamlPath', 'setters'] as const).filter((k) => f[k] !== undefined);
     if (rules.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `each file has exactly one rule: kustomize, helmValues, yamlPath or setters (got ${rules.length ? rules.join(', ') : 'none'})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `each file has exactly one rule: kustomize, helmValues, yamlPath or setters (got ${rules.length ? rules.join(', ') : 'none'})`,
+      });
     }
   });
 
@@ -108,22 +136,50 @@ export const gitTargetSchema = z
     branch: z.string().min(1).max(255).regex(BRANCH, 'not a valid branch name').optional(),
     files: z.array(fileSchema).min(1).max(MAX_FILES),
     mode: z.enum(['commit', 'pull-request']).optional(),
-    auth: z.strictObject({ token: secretRefSchema, username: z.string().min(1).max(100).regex(/^[^:\s]+$/, 'no ":" or spaces').optional() }).optional(),
+    auth: z
+      .strictObject({
+        token: secretRefSchema,
+        username: z
+          .string()
+          .min(1)
+          .max(100)
+          .regex(/^[^:\s]+$/, 'no ":" or spaces')
+          .optional(),
+      })
+      .optional(),
     commitMessage: templateString().pipe(z.string().min(1).max(4096)).optional(),
-    author: z.strictObject({ name: templateString().pipe(z.string().min(1).max(200)), email: templateString().pipe(z.string().min(1).max(200)) }).optional(),
+    author: z
+      .strictObject({
+        name: templateString().pipe(z.string().min(1).max(200)),
+        email: templateString().pipe(z.string().min(1).max(200)),
+      })
+      .optional(),
     /** write repo@digest when the event has a digest (default: the tag) */
     pinDigest: z.boolean().optional(),
   })
   .superRefine((t, ctx) => {
     const via = gitVia(t);
     if (via === 'gitlab' && !gitlabProject(t.url)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitLab project URL is https://<host>/<group>/<project>' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'a GitLab project URL is https://<host>/<group>/<project>',
+      });
     }
     if (via === 'github' && !githubRepo(t.url)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a GitHub repository URL is https://<host>/<owner>/<repo>' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'a GitHub repository URL is https://<host>/<owner>/<repo>',
+      });
     }
     if (t.mode === 'pull-request' && via === 'git') {
-      ctx.addIssue({ code: 'custom', path: ['mode'], message: 'pull-request mode needs a host API (via github or gitlab); plain Git has no pull requests; use "commit"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message:
+          'pull-request mode needs a host API (via github or gitlab); plain Git has no pull requests; use "commit"',
+      });
     }
   });
 
@@ -132,7 +188,7 @@ export type GitTargetConfig = z.infer<typeof gitTargetSchema>;
 /** `via`, or from the URL's host: github.com → github, gitlab.com → gitlab, anything else → git. */
 export function gitVia(config: { url: string; via?: (typeof GIT_VIAS)[number] }): (typeof GIT_VIAS)[number] {
   if (config.via) return config.via;
-  let host = '';
+  let host: string;
   try {
     host = new URL(config.url).hostname.toLowerCase();
   } catch {
@@ -143,7 +199,10 @@ export function gitVia(config: { url: string; via?: (typeof GIT_VIAS)[number] })
   return 'git';
 }
 
-function newImage(config: GitTargetConfig, event: { kind: string; registry?: string; repoFullName?: string; tag?: string; digest?: string }): NewImage | string {
+function newImage(
+  config: GitTargetConfig,
+  event: { kind: string; registry?: string; repoFullName?: string; tag?: string; digest?: string },
+): NewImage | string {
   if (event.kind !== 'image') return `the event is a ${event.kind} push, not an image`;
   if (!event.repoFullName) return 'the event names no repository';
   if (!event.tag && !event.digest) return 'the event has neither a tag nor a digest';
@@ -165,7 +224,11 @@ function classify(err: unknown): { retryable: boolean; statusCode?: number; mess
   if (err instanceof GitHttpRefused) return { retryable: /timed out/.test(message), message };
   if (e?.code === 'HttpError') {
     const status = e.data?.statusCode ?? 0;
-    return { retryable: status >= 500 || status === 429 || status === 408, statusCode: status, message: `HTTP ${status}${e.data?.statusMessage ? ` ${e.data.statusMessage}` : ''}` };
+    return {
+      retryable: status >= 500 || status === 429 || status === 408,
+      statusCode: status,
+      message: `HTTP ${status}${e.data?.statusMessage ? ` ${e.data.statusMessage}` : ''}`,
+    };
   }
   if (e?.code === 'NotFoundError') return { retryable: false, message };
   if (e?.code === 'SmartHttpError' || e?.code === 'UserCanceledError') return { retryable: false, message };
@@ -176,10 +239,22 @@ function classify(err: unknown): { retryable: boolean; statusCode?: number; mess
 const TRAILER_LOG = 'Triggerfish-Log';
 
 /** The PR branch (one per trigger), title and body: they name the image, the log entry and the event. */
-export function pullRequestText(config: GitTargetConfig, ctx: DeployContext, image: string): { prBranch: string; title: string; body: string } {
+export function pullRequestText(
+  config: GitTargetConfig,
+  ctx: DeployContext,
+  image: string,
+): { prBranch: string; title: string; body: string } {
   const who = ctx.triggerName ?? ctx.triggerId;
   const e = ctx.event;
-  const event = [e.provider, e.action, e.repoFullName, e.tag ? `tag ${e.tag}` : undefined, e.digest ? `digest ${e.digest}` : undefined].filter(Boolean).join(' ');
+  const event = [
+    e.provider,
+    e.action,
+    e.repoFullName,
+    e.tag ? `tag ${e.tag}` : undefined,
+    e.digest ? `digest ${e.digest}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
   return {
     prBranch: `triggerfish/${who}`,
     title: `Deploy ${image}`,
@@ -226,7 +301,12 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
 
     const img = newImage(config, ctx.event);
     if (typeof img === 'string') return result({ ok: false, retryable: false, error: `nothing to deploy: ${img}` });
-    details.image = img.pinDigest && img.digest ? `${img.name}@${img.digest}` : img.tag ? `${img.name}:${img.tag}` : `${img.name}@${img.digest}`;
+    details.image =
+      img.pinDigest && img.digest
+        ? `${img.name}@${img.digest}`
+        : img.tag
+          ? `${img.name}:${img.tag}`
+          : `${img.name}@${img.digest}`;
 
     let onAuth: GitTypes.AuthCallback | undefined;
     let token: string | undefined;
@@ -234,8 +314,13 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
       try {
         token = await resolveSecret(config.auth.token);
       } catch (err) {
-        if (err instanceof SecretError) return result({ ok: false, retryable: err.retryable, error: `token: ${err.message}` });
-        return result({ ok: false, retryable: true, error: `token: ${describeSecretRef(config.auth.token)} could not be read` });
+        if (err instanceof SecretError)
+          return result({ ok: false, retryable: err.retryable, error: `token: ${err.message}` });
+        return result({
+          ok: false,
+          retryable: true,
+          error: `token: ${describeSecretRef(config.auth.token)} could not be read`,
+        });
       }
       secrets = secretSet([token]);
       const username = config.auth.username ?? 'x-access-token';
@@ -246,7 +331,10 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
     const trailer = `${TRAILER_LOG}: ${ctx.logId}`;
     const message = `${renderString(config.commitMessage ?? DEFAULT_COMMIT_MESSAGE, vars).trimEnd()}\n\nTriggerfish-Trigger: ${ctx.triggerId}\n${trailer}\n`;
     const author = config.author
-      ? { name: renderString(config.author.name, vars) || DEFAULT_AUTHOR.name, email: renderString(config.author.email, vars) || DEFAULT_AUTHOR.email }
+      ? {
+          name: renderString(config.author.name, vars) || DEFAULT_AUTHOR.name,
+          email: renderString(config.author.email, vars) || DEFAULT_AUTHOR.email,
+        }
       : DEFAULT_AUTHOR;
 
     const via = gitVia(config);
@@ -267,7 +355,10 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
       };
       const run =
         config.mode === 'pull-request'
-          ? (via === 'github' ? githubPullRequest : gitlabMergeRequest)({ ...input, ...pullRequestText(config, ctx, details.image as string) })
+          ? (via === 'github' ? githubPullRequest : gitlabMergeRequest)({
+              ...input,
+              ...pullRequestText(config, ctx, details.image as string),
+            })
           : via === 'github'
             ? githubCommit(input)
             : gitlabCommit(input);
@@ -278,7 +369,13 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         details: {} as Record<string, unknown>,
       }));
       Object.assign(details, r.details);
-      return result({ ok: r.ok, retryable: r.retryable, statusCode: 'statusCode' in r ? r.statusCode : undefined, error: r.error, response: 'response' in r ? r.response : undefined });
+      return result({
+        ok: r.ok,
+        retryable: r.retryable,
+        statusCode: 'statusCode' in r ? r.statusCode : undefined,
+        error: r.error,
+        response: 'response' in r ? r.response : undefined,
+      });
     }
 
     const http = guardedGitHttp({ allowPrivate: ctx.allowPrivateTargets, deadline });
@@ -289,12 +386,28 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
     const cloneAndEdit = async (): Promise<Edited | AttemptResult> => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'triggerfish-git-'));
       try {
-        await git.clone({ fs, http, dir, url: config.url, ref: branch, singleBranch: true, depth: HISTORY_DEPTH, noTags: true, onAuth, onAuthFailure });
+        await git.clone({
+          fs,
+          http,
+          dir,
+          url: config.url,
+          ref: branch,
+          singleBranch: true,
+          depth: HISTORY_DEPTH,
+          noTags: true,
+          onAuth,
+          onAuthFailure,
+        });
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
         const c = classify(err);
         const what = c.statusCode === 401 || c.statusCode === 403 ? `${c.message} (check the token)` : c.message;
-        return result({ ok: false, retryable: c.retryable, statusCode: c.statusCode, error: `clone ${branch}: ${what}` });
+        return result({
+          ok: false,
+          retryable: c.retryable,
+          statusCode: c.statusCode,
+          error: `clone ${branch}: ${what}`,
+        });
       }
       try {
         return await editClone(dir);
@@ -345,17 +458,35 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
           const log = await git.log({ fs, dir, ref: 'HEAD', depth: HISTORY_DEPTH }).catch(() => []);
           const own = log.find((c) => c.commit.message.split('\n').some((l) => l.trim() === trailer));
           details.commit = own?.oid ?? head;
-          return result({ ok: true, retryable: false, response: own ? `already in Git (commit ${own.oid})` : 'already in Git' });
+          return result({
+            ok: true,
+            retryable: false,
+            response: own ? `already in Git (commit ${own.oid})` : 'already in Git',
+          });
         }
         const oid = await git.commit({ fs, dir, message, author });
         try {
-          const pushed = await git.push({ fs, http, dir, remote: 'origin', ref: branch, remoteRef: branch, force: false, onAuth, onAuthFailure });
+          const pushed = await git.push({
+            fs,
+            http,
+            dir,
+            remote: 'origin',
+            ref: branch,
+            remoteRef: branch,
+            force: false,
+            onAuth,
+            onAuthFailure,
+          });
           if (!pushed.ok) throw Object.assign(new Error(pushed.error ?? 'push refused'), { code: 'PushRejectedError' });
         } catch (err) {
           const e = err as { code?: string; message?: string };
           if (e?.code === 'PushRejectedError' || e?.code === 'GitPushError') {
             if (tryNo < GIT_PUSH_TRIES && Date.now() < deadline) continue; // the branch moved: start from its new head
-            return result({ ok: false, retryable: true, error: `push to ${branch} rejected ${tryNo} times (the branch keeps moving): ${e.message ?? ''}` });
+            return result({
+              ok: false,
+              retryable: true,
+              error: `push to ${branch} rejected ${tryNo} times (the branch keeps moving): ${e.message ?? ''}`,
+            });
           }
           throw err;
         }
@@ -365,7 +496,12 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         return result({ ok: true, retryable: false, response: `committed ${oid} to ${branch}` });
       } catch (err) {
         const c = classify(err);
-        return result({ ok: false, retryable: c.retryable, statusCode: c.statusCode, error: `push ${branch}: ${c.message}` });
+        return result({
+          ok: false,
+          retryable: c.retryable,
+          statusCode: c.statusCode,
+          error: `push ${branch}: ${c.message}`,
+        });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -104,25 +104,23 @@ const headerValueSchema = z
     if (bad !== undefined) ctx.addIssue({ code: 'custom', message: `unknown placeholder ${bad}` });
   });
 
-const headersSchema = z
-  .record(z.string(), headerValueSchema)
-  .superRefine((h, ctx) => {
-    const names = Object.keys(h);
-    if (names.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
-    const seen = new Set<string>();
-    for (const name of names) {
-      const lower = name.toLowerCase();
-      if (!HEADER_NAME.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid header name' });
-        continue;
-      }
-      if (RESERVED_HEADERS.has(lower)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `header ${name} is set by Triggerfish` });
-      }
-      if (seen.has(lower)) ctx.addIssue({ code: 'custom', path: [name], message: `header ${name} given twice` });
-      seen.add(lower);
+const headersSchema = z.record(z.string(), headerValueSchema).superRefine((h, ctx) => {
+  const names = Object.keys(h);
+  if (names.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
+  const seen = new Set<string>();
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (!HEADER_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid header name' });
+      continue;
     }
-  });
+    if (RESERVED_HEADERS.has(lower)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `header ${name} is set by Triggerfish` });
+    }
+    if (seen.has(lower)) ctx.addIssue({ code: 'custom', path: [name], message: `header ${name} given twice` });
+    seen.add(lower);
+  }
+});
 
 export const httpTargetSchema = z
   .strictObject({
@@ -227,7 +225,11 @@ export function looksLikeToken(segment: string): boolean {
   return /[0-9]/.test(segment) && /[A-Za-z]/.test(segment);
 }
 
-function statusResult(status: number, location: string | undefined, secrets: SecretSet): Pick<AttemptResult, 'ok' | 'retryable' | 'error'> {
+function statusResult(
+  status: number,
+  location: string | undefined,
+  secrets: SecretSet,
+): Pick<AttemptResult, 'ok' | 'retryable' | 'error'> {
   if (status >= 200 && status < 300) return { ok: true, retryable: false };
   if (status >= 300 && status < 400) {
     const to = location ? redactValues(location, secrets).slice(0, 512) : '(no Location header)';
@@ -255,6 +257,7 @@ export function sendRequest(
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
     let statusCode: number | undefined;
+    // eslint-disable-next-line prefer-const -- assigned below, after `finish` that clears it is defined
     let timer: NodeJS.Timeout | undefined;
     const finish = (r: Omit<AttemptResult, 'durationMs'>) => {
       if (settled) return;
@@ -366,7 +369,7 @@ export function redactUrlTemplate(url: string): string {
         })
         .join('&')}`
     : '';
-  return `${scheme}${host}${segments.join('/')}${q}${fragment && /token|secret|key|sig|auth|pass|code/i.test(fragment) ? `#${REDACTED}` : fragment ?? ''}`;
+  return `${scheme}${host}${segments.join('/')}${q}${fragment && /token|secret|key|sig|auth|pass|code/i.test(fragment) ? `#${REDACTED}` : (fragment ?? '')}`;
 }
 
 /** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
@@ -397,7 +400,8 @@ export const httpTarget: DeployTarget<HttpTargetConfig> = {
     let body: Buffer | undefined;
     if (method !== 'GET') {
       headers['content-type'] = 'application/json';
-      const json = config.body === undefined ? JSON.stringify(ctx.event) : JSON.stringify(renderJson(config.body, vars));
+      const json =
+        config.body === undefined ? JSON.stringify(ctx.event) : JSON.stringify(renderJson(config.body, vars));
       body = Buffer.from(json ?? 'null', 'utf8');
     }
     for (const [name, template] of Object.entries(config.headers ?? {})) {
@@ -405,11 +409,14 @@ export const httpTarget: DeployTarget<HttpTargetConfig> = {
       if (RESERVED_HEADERS.has(lower)) continue;
       headers[lower] = wireHeaderValue(renderHeaderValue(template, vars));
     }
-    return sendRequest({ url: new URL(urlText), method, headers, body }, {
-      allowPrivate: ctx.allowPrivateTargets,
-      timeoutMs: ctx.timeoutMs,
-      startedAt,
-    });
+    return sendRequest(
+      { url: new URL(urlText), method, headers, body },
+      {
+        allowPrivate: ctx.allowPrivateTargets,
+        timeoutMs: ctx.timeoutMs,
+        startedAt,
+      },
+    );
   },
 
   redact: redactHttpTarget,

@@ -67,7 +67,8 @@ function lookupTarget(type: string): DeployTarget<TargetConfig> | undefined {
 export async function runTarget(config: TargetConfig, ctx: DeployContext): Promise<AttemptResult> {
   const type = (config as { type?: unknown })?.type;
   const target = typeof type === 'string' ? lookupTarget(type) : undefined;
-  if (!target) return { ok: false, retryable: false, durationMs: 0, error: `unknown target type ${JSON.stringify(type)}` };
+  if (!target)
+    return { ok: false, retryable: false, durationMs: 0, error: `unknown target type ${JSON.stringify(type)}` };
   const parsed = target.schema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -77,7 +78,12 @@ export async function runTarget(config: TargetConfig, ctx: DeployContext): Promi
   try {
     return await target.deploy(parsed.data, ctx);
   } catch (err) {
-    return { ok: false, retryable: true, durationMs: 0, error: `${type} target failed: ${(err as Error)?.message ?? String(err)}` };
+    return {
+      ok: false,
+      retryable: true,
+      durationMs: 0,
+      error: `${type} target failed: ${(err as Error)?.message ?? String(err)}`,
+    };
   }
 }
 

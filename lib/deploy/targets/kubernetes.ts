@@ -147,7 +147,10 @@ export const kubernetesTargetSchema = z.strictObject({
 export type KubernetesTargetConfig = z.infer<typeof kubernetesTargetSchema>;
 
 /** The image reference to deploy for an event, or why there is none. */
-export function imageForEvent(event: NormalizedEvent, pinDigest: boolean | undefined): { image?: string; error?: string } {
+export function imageForEvent(
+  event: NormalizedEvent,
+  pinDigest: boolean | undefined,
+): { image?: string; error?: string } {
   if (event.kind !== 'image') return { error: `the event is a ${event.kind} push, not an image` };
   if (!event.repoFullName) return { error: 'the event names no repository' };
   const base = event.registry ? `${event.registry}/${event.repoFullName}` : event.repoFullName;
@@ -211,6 +214,7 @@ function apiRequest(
 ): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     let settled = false;
+    // eslint-disable-next-line prefer-const -- assigned below, after `finish` that clears it is defined
     let timer: NodeJS.Timeout | undefined;
     const finish = (o: Outcome) => {
       if (settled) return;
@@ -273,7 +277,9 @@ function apiRequest(
         }
         chunks.push(chunk);
       });
-      res.on('end', () => finish({ answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) } }));
+      res.on('end', () =>
+        finish({ answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) } }),
+      );
       res.on('error', (err) => fail(true, `response: ${err.message}`));
       res.on('close', () => {
         if (!res.complete) fail(true, 'connection closed before the response ended');
@@ -325,7 +331,8 @@ export function redactKubernetesTarget(config: KubernetesTargetConfig): Kubernet
 
 // the EKS token signer (SigV4, SHA-256) loads on the first EKS token, not in every deployer cold start
 const eksSigner = /* @__PURE__ */ lazy(() => import('../eks-token'));
-const eksTokenFor = async (eks: { clusterName: string; region: string }): Promise<string> => (await eksSigner()).eksToken(eks);
+const eksTokenFor = async (eks: { clusterName: string; region: string }): Promise<string> =>
+  (await eksSigner()).eksToken(eks);
 
 export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
   type: 'kubernetes',
@@ -356,19 +363,24 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     // 2. the token
     let token: string;
     try {
-      const pending =
-        'token' in config.auth ? resolveSecret(config.auth.token) : eksTokenFor(config.auth.eks);
+      const pending = 'token' in config.auth ? resolveSecret(config.auth.token) : eksTokenFor(config.auth.eks);
       token = await withTimeout(pending, remaining());
     } catch (err) {
-      if (err instanceof TimeoutError) return result({ ok: false, retryable: true, error: 'timed out getting the token' });
-      if (err instanceof SecretError) return result({ ok: false, retryable: err.retryable, error: `token: ${err.message}` });
+      if (err instanceof TimeoutError)
+        return result({ ok: false, retryable: true, error: 'timed out getting the token' });
+      if (err instanceof SecretError)
+        return result({ ok: false, retryable: err.retryable, error: `token: ${err.message}` });
       const source = 'token' in config.auth ? describeSecretRef(config.auth.token) : 'EKS token';
       return result({ ok: false, retryable: true, error: `${source}: ${(err as Error)?.message ?? String(err)}` });
     }
     token = token.trim();
     if (!token || !/^[\x21-\x7e]+$/.test(token)) {
       // not quoted: it is the secret
-      return result({ ok: false, retryable: false, error: 'the token is empty or has characters a bearer token cannot have' });
+      return result({
+        ok: false,
+        retryable: false,
+        error: 'the token is empty or has characters a bearer token cannot have',
+      });
     }
 
     // 3. read the object
@@ -378,7 +390,12 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     url.pathname = `${prefix}/${apiPath}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`;
     const ca = config.caData ? decodeCaData(config.caData) : undefined;
     const headers = { accept: 'application/json', authorization: `Bearer ${token}`, 'user-agent': USER_AGENT };
-    const reqOpts = (): RequestOptions => ({ ca, allowPrivate: ctx.allowPrivateTargets, timeoutMs: remaining(), details });
+    const reqOpts = (): RequestOptions => ({
+      ca,
+      allowPrivate: ctx.allowPrivateTargets,
+      timeoutMs: remaining(),
+      details,
+    });
 
     const refused = (answer: Answer, verb: 'get' | 'patch'): AttemptResult | undefined => {
       statusCode = answer.status;
@@ -387,7 +404,11 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
       const msg = statusMessage(answer.body);
       const suffix = msg ? `: ${msg}` : '';
       if (s === 401) {
-        return result({ ok: false, retryable: false, error: `the token was refused (HTTP 401 on ${verb.toUpperCase()}): it is not valid for this cluster or has expired${suffix}` });
+        return result({
+          ok: false,
+          retryable: false,
+          error: `the token was refused (HTTP 401 on ${verb.toUpperCase()}): it is not valid for this cluster or has expired${suffix}`,
+        });
       }
       if (s === 403) {
         return result({
@@ -409,10 +430,15 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     if (!Array.isArray(containers)) {
       return result({ ok: false, retryable: false, error: `the API server's answer is not a ${kind} with containers` });
     }
-    const current = containers.find((c) => (c as { name?: unknown })?.name === container) as { image?: unknown } | undefined;
+    const current = containers.find((c) => (c as { name?: unknown })?.name === container) as
+      { image?: unknown } | undefined;
     if (!current) {
       const names = containers.map((c) => String((c as { name?: unknown })?.name)).join(', ');
-      return result({ ok: false, retryable: false, error: `container ${container} not found in ${what} (containers: ${names || 'none'})` });
+      return result({
+        ok: false,
+        retryable: false,
+        error: `container ${container} not found in ${what} (containers: ${names || 'none'})`,
+      });
     }
     const previousImage = typeof current.image === 'string' ? current.image : undefined;
     details.previousImage = previousImage;
@@ -422,11 +448,18 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     details.action = action;
     const patch = action === 'set-image' ? setImagePatch(kind, container, image) : restartPatch(kind, restartedAtNow());
     const body = Buffer.from(JSON.stringify(patch), 'utf8');
-    const patched = await apiRequest(url, 'PATCH', { ...headers, 'content-type': STRATEGIC_MERGE_PATCH }, body, reqOpts());
+    const patched = await apiRequest(
+      url,
+      'PATCH',
+      { ...headers, 'content-type': STRATEGIC_MERGE_PATCH },
+      body,
+      reqOpts(),
+    );
     if ('failure' in patched) return result({ ok: false, ...patched.failure });
     const patchRefused = refused(patched.answer, 'patch');
     if (patchRefused) return patchRefused;
-    const after = parseJson(patched.answer.body) as { metadata?: { resourceVersion?: unknown; generation?: unknown } } | undefined;
+    const after = parseJson(patched.answer.body) as
+      { metadata?: { resourceVersion?: unknown; generation?: unknown } } | undefined;
     details.resourceVersion = clean(after?.metadata?.resourceVersion);
     details.generation = clean(after?.metadata?.generation);
     return result({ ok: true, retryable: false });

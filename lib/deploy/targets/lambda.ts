@@ -11,10 +11,7 @@
  * - Errors: ResourceConflictException (an update in progress), throttling, ServiceException, network errors and
  *   timeouts are retried; ResourceNotFound, InvalidParameterValue, AccessDenied, ... are not.
  */
-import type {
-  FunctionConfiguration,
-  LambdaClient,
-} from '@aws-sdk/client-lambda';
+import type { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
 import {
   Budget,
@@ -67,7 +64,9 @@ export type LambdaTargetConfig = z.infer<typeof lambdaTargetSchema>;
 
 // the SDK is loaded on the first deploy of this kind, not in every cold start (bench: deployer/admin cold start)
 const lambdaSdk = /* @__PURE__ */ lazy(() => import('@aws-sdk/client-lambda'));
-const lambdaClient = /* @__PURE__ */ clientCache(async (region): Promise<LambdaClient> => new (await lambdaSdk()).LambdaClient({ region }));
+const lambdaClient = /* @__PURE__ */ clientCache(
+  async (region): Promise<LambdaClient> => new (await lambdaSdk()).LambdaClient({ region }),
+);
 
 const LAMBDA_NOT_RETRYABLE = [
   'ResourceNotFoundException',
@@ -80,7 +79,12 @@ const LAMBDA_NOT_RETRYABLE = [
   'PreconditionFailedException',
   'RequestTooLargeException',
 ] as const;
-const LAMBDA_RETRYABLE = ['ResourceConflictException', 'TooManyRequestsException', 'ServiceException', 'ResourceNotReadyException'] as const;
+const LAMBDA_RETRYABLE = [
+  'ResourceConflictException',
+  'TooManyRequestsException',
+  'ServiceException',
+  'ResourceNotReadyException',
+] as const;
 
 function lambdaRetryable(info: AwsErrorInfo): boolean {
   return isRetryableAwsError(info, { notRetryable: LAMBDA_NOT_RETRYABLE, retryable: LAMBDA_RETRYABLE });
@@ -122,7 +126,12 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
     });
     const awsFailure = (operation: string, err: unknown, prefix = ''): AttemptResult => {
       const info = awsErrorInfo(err);
-      return done({ ok: false, retryable: lambdaRetryable(info), statusCode: info.httpStatus, error: prefix + awsErrorText(operation, info) });
+      return done({
+        ok: false,
+        retryable: lambdaRetryable(info),
+        statusCode: info.httpStatus,
+        error: prefix + awsErrorText(operation, info),
+      });
     };
 
     const chosen = deployImage(ctx.event, config.pinDigest, 'lambda');
@@ -141,7 +150,11 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
       });
     }
     if (ecr[1] !== region) {
-      return done({ ok: false, retryable: false, error: `the image is in ECR in ${ecr[1]}; Lambda needs it in the function's region ${region}` });
+      return done({
+        ok: false,
+        retryable: false,
+        error: `the image is in ECR in ${ecr[1]}; Lambda needs it in the function's region ${region}`,
+      });
     }
 
     const client = await lambdaClient(region);
@@ -153,7 +166,11 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
       details.previousImage = current.Code?.ImageUri;
       const packageType = current.Configuration?.PackageType;
       if (packageType && packageType !== 'Image') {
-        return done({ ok: false, retryable: false, error: `function ${FunctionName} is a ${packageType} function; only an Image function can take an image` });
+        return done({
+          ok: false,
+          retryable: false,
+          error: `function ${FunctionName} is a ${packageType} function; only an Image function can take an image`,
+        });
       }
     } catch (err) {
       return awsFailure('GetFunction', err);
@@ -163,7 +180,10 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
     const Publish = config.publish ?? true;
     let version: string | undefined;
     try {
-      const out = await client.send(new (await lambdaSdk()).UpdateFunctionCodeCommand({ FunctionName, ImageUri: image, Publish }), budget.call());
+      const out = await client.send(
+        new (await lambdaSdk()).UpdateFunctionCodeCommand({ FunctionName, ImageUri: image, Publish }),
+        budget.call(),
+      );
       version = out.Version;
       details.version = version;
       details.codeSha256 = out.CodeSha256;
@@ -177,13 +197,20 @@ export const lambdaTarget: DeployTarget<LambdaTargetConfig> = {
     for (;;) {
       const left = budget.remaining();
       if (left <= 0) {
-        return done({ ok: false, retryable: true, error: `UpdateFunctionCode accepted but not finished in time (${last})` });
+        return done({
+          ok: false,
+          retryable: true,
+          error: `UpdateFunctionCode accepted but not finished in time (${last})`,
+        });
       }
       await sleep(Math.min(lambdaPolling.intervalMs, left));
       if (budget.remaining() <= 0) continue;
       let conf: FunctionConfiguration;
       try {
-        conf = await client.send(new (await lambdaSdk()).GetFunctionConfigurationCommand({ FunctionName, Qualifier }), budget.call());
+        conf = await client.send(
+          new (await lambdaSdk()).GetFunctionConfigurationCommand({ FunctionName, Qualifier }),
+          budget.call(),
+        );
       } catch (err) {
         const info = awsErrorInfo(err);
         if (lambdaRetryable(info)) {

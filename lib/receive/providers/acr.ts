@@ -32,19 +32,21 @@ export const acrSchema = z.object({
     tag: z.string().min(1),
   }),
   // repo_full_name ("ns/name") or namespace and name: either names the repository, the other is derived
-  repository: z.object({
-    name: z.string().min(1).optional(),
-    namespace: z.string().min(1).optional(),
-    // a region id such as cn-hangzhou; it becomes part of the registry host, so nothing else is allowed
-    region: z
-      .string()
-      .regex(/^[a-z0-9-]+$/, 'expected a region id such as cn-hangzhou')
-      .optional(),
-    repo_full_name: z.string().min(1).optional(),
-  }).refine((r) => !!r.repo_full_name || (!!r.namespace && !!r.name), {
-    message: 'expected repo_full_name, or namespace and name',
-    path: ['repo_full_name'],
-  }),
+  repository: z
+    .object({
+      name: z.string().min(1).optional(),
+      namespace: z.string().min(1).optional(),
+      // a region id such as cn-hangzhou; it becomes part of the registry host, so nothing else is allowed
+      region: z
+        .string()
+        .regex(/^[a-z0-9-]+$/, 'expected a region id such as cn-hangzhou')
+        .optional(),
+      repo_full_name: z.string().min(1).optional(),
+    })
+    .refine((r) => !!r.repo_full_name || (!!r.namespace && !!r.name), {
+      message: 'expected repo_full_name, or namespace and name',
+      path: ['repo_full_name'],
+    }),
 });
 
 export const acr: Provider = {

@@ -26,7 +26,10 @@ function isImageRef(ref: string): boolean {
 
 export const apiBodySchema = z.object({
   tag: z.string().regex(DOCKER_TAG, 'tag must be a docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})').optional(),
-  image: z.string().refine(isImageRef, 'image must be an image reference such as registry.example.com/ns/web:1.4.0').optional(),
+  image: z
+    .string()
+    .refine(isImageRef, 'image must be an image reference such as registry.example.com/ns/web:1.4.0')
+    .optional(),
 });
 
 /** The body schema for one trigger: without a tracked image the body has to name the image. */
@@ -51,7 +54,9 @@ export const api: Provider = {
         ? (body as Record<string, unknown>).secret_key
         : undefined;
     if (typeof key !== 'string' || key === '') return { ok: false, reason: 'missing secret_key in body' };
-    return anySecret(secrets, (s) => safeEqual(key, s)) ? { ok: true } : { ok: false, reason: 'secret_key does not match' };
+    return anySecret(secrets, (s) => safeEqual(key, s))
+      ? { ok: true }
+      : { ok: false, reason: 'secret_key does not match' };
   },
   parse(req, ctx) {
     const body = schemaFor(ctx).parse(req.body);

@@ -18,7 +18,12 @@ import type { ParseResult, Provider, WebhookRequest } from './types';
 export const cdeventSchema = z.object({
   context: z.object({
     id: z.string().min(1),
-    type: z.string().regex(/^dev\.cdevents\.[a-z]+\.[a-z]+\.[0-9]+\.[0-9]+\.[0-9]+(-[0-9a-z.-]+)?$/, 'expected dev.cdevents.<subject>.<predicate>.<version>'),
+    type: z
+      .string()
+      .regex(
+        /^dev\.cdevents\.[a-z]+\.[a-z]+\.[0-9]+\.[0-9]+\.[0-9]+(-[0-9a-z.-]+)?$/,
+        'expected dev.cdevents.<subject>.<predicate>.<version>',
+      ),
     source: z.string().min(1),
     timestamp: z.string().optional(),
   }),
@@ -32,7 +37,9 @@ export const cdeventSchema = z.object({
  * A package URL (https://github.com/package-url/purl-spec): `pkg:<type>/<namespace>/<name>@<version>?<qualifiers>`.
  * Hand-written (about 20 lines) because no purl library is among the project's dependencies.
  */
-export function parsePurl(purl: string): { type: string; path: string; version?: string; qualifiers: Record<string, string> } | undefined {
+export function parsePurl(
+  purl: string,
+): { type: string; path: string; version?: string; qualifiers: Record<string, string> } | undefined {
   const m = /^pkg:\/*([a-zA-Z][a-zA-Z0-9.+-]*)\/([^?#@]+)(?:@([^?#]+))?(?:\?([^#]*))?(?:#.*)?$/.exec(purl.trim());
   if (!m) return undefined;
   const decode = (s: string) => {
@@ -47,19 +54,28 @@ export function parsePurl(purl: string): { type: string; path: string; version?:
     const eq = pair.indexOf('=');
     if (eq > 0) qualifiers[pair.slice(0, eq).toLowerCase()] = decode(pair.slice(eq + 1));
   }
-  return { type: m[1].toLowerCase(), path: m[2].split('/').map(decode).join('/'), version: m[3] ? decode(m[3]) : undefined, qualifiers };
+  return {
+    type: m[1].toLowerCase(),
+    path: m[2].split('/').map(decode).join('/'),
+    version: m[3] ? decode(m[3]) : undefined,
+    qualifiers,
+  };
 }
 
 /**
  * A container purl -> image parts. `pkg:oci/<name>@<digest>?repository_url=<host/path>&tag=<tag>` (the purl-spec oci
  * type: repository_url is the repository without the tag), or `pkg:docker/<ns>/<name>@<tag or digest>?repository_url=<host>`.
  */
-export function imageOfPurl(purl: string): { registry?: string; repoFullName: string; tag?: string; digest?: string } | undefined {
+export function imageOfPurl(
+  purl: string,
+): { registry?: string; repoFullName: string; tag?: string; digest?: string } | undefined {
   const p = parsePurl(purl);
   if (!p) return undefined;
   const isDigest = (v?: string) => v !== undefined && /^[a-z0-9]+:[0-9a-f]+$/i.test(v);
   if (p.type === 'oci') {
-    const repo = p.qualifiers.repository_url ? parseImageRef(p.qualifiers.repository_url.replace(/^[a-z]+:\/\//i, '')) : { repoFullName: p.path };
+    const repo = p.qualifiers.repository_url
+      ? parseImageRef(p.qualifiers.repository_url.replace(/^[a-z]+:\/\//i, ''))
+      : { repoFullName: p.path };
     return {
       registry: 'registry' in repo ? repo.registry : undefined,
       repoFullName: repo.repoFullName,
@@ -81,7 +97,9 @@ export function imageOfPurl(purl: string): { registry?: string; repoFullName: st
 
 const ARTIFACT: Record<string, Action> = { published: 'push', packaged: 'push', deleted: 'delete' };
 
-const changeContentSchema = z.object({ repository: z.object({ id: z.string().min(1), source: z.string().optional() }) });
+const changeContentSchema = z.object({
+  repository: z.object({ id: z.string().min(1), source: z.string().optional() }),
+});
 
 /** A CDEvent (the CloudEvent's data, or the bare body) -> events or ignored. */
 export function normalizeCdevent(provider: string, ce: CloudEvent | undefined, raw?: unknown): ParseResult {
@@ -97,7 +115,10 @@ export function normalizeCdevent(provider: string, ce: CloudEvent | undefined, r
   if (what === 'artifact' && ARTIFACT[predicate]) {
     const image = imageOfPurl(subject.id);
     if (!image) {
-      return { kind: 'ignored', reason: `artifact ${clip(subject.id)} is not a container image (pkg:oci/ or pkg:docker/)` };
+      return {
+        kind: 'ignored',
+        reason: `artifact ${clip(subject.id)} is not a container image (pkg:oci/ or pkg:docker/)`,
+      };
     }
     const names = splitRepoFullName(image.repoFullName);
     const e: NormalizedEvent = {
@@ -119,7 +140,12 @@ export function normalizeCdevent(provider: string, ce: CloudEvent | undefined, r
       const prefix = ce ? ['data', 'subject', 'content'] : ['subject', 'content'];
       throw new z.ZodError(content.error.issues.map((i) => ({ ...i, path: [...prefix, ...i.path] })));
     }
-    const e: NormalizedEvent = { ...base, kind: 'code', action: 'push', ...splitRepoFullName(content.data.repository.id) };
+    const e: NormalizedEvent = {
+      ...base,
+      kind: 'code',
+      action: 'push',
+      ...splitRepoFullName(content.data.repository.id),
+    };
     return { kind: 'events', events: [e] };
   }
   return {

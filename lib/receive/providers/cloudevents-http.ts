@@ -71,13 +71,24 @@ export function readCloudEvents(req: WebhookRequest): CloudEvent[] {
     const h = binarySchema.safeParse(req.headers);
     if (!h.success) throw new z.ZodError(h.error.issues.map((i) => ({ ...i, path: ['headers', ...i.path] })));
     const a = h.data;
-    return [{ mode: 'binary', id: a['ce-id'], source: a['ce-source'], type: a['ce-type'], time: a['ce-time'], subject: a['ce-subject'], data: req.body }];
+    return [
+      {
+        mode: 'binary',
+        id: a['ce-id'],
+        source: a['ce-source'],
+        type: a['ce-type'],
+        time: a['ce-time'],
+        subject: a['ce-subject'],
+        data: req.body,
+      },
+    ];
   }
   if (Array.isArray(req.body)) {
     z.array(z.unknown()).min(1).parse(req.body);
     return req.body.map((item, i) => {
       const parsed = structuredSchema.safeParse(item);
-      if (!parsed.success) throw new z.ZodError(parsed.error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
+      if (!parsed.success)
+        throw new z.ZodError(parsed.error.issues.map((issue) => ({ ...issue, path: [i, ...issue.path] })));
       return fromStructured(item);
     });
   }
@@ -93,7 +104,9 @@ function verifyBasicPassword(req: WebhookRequest, secrets: readonly string[]): V
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const password = colon >= 0 ? decoded.slice(colon + 1) : decoded;
-  return anySecret(secrets, (s) => safeEqual(password, s)) ? { ok: true } : { ok: false, reason: 'Authorization header does not match' };
+  return anySecret(secrets, (s) => safeEqual(password, s))
+    ? { ok: true }
+    : { ok: false, reason: 'Authorization header does not match' };
 }
 
 /** Bearer (or Basic with the secret as password), or the generic X-Signature HMAC when that header is sent. */
@@ -106,4 +119,3 @@ export function verifyBearerOrSignature(req: WebhookRequest, secrets: readonly s
   }
   return bearer;
 }
-

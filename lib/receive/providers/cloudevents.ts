@@ -84,7 +84,10 @@ export function normalizeCloudEvent(provider: string, ce: CloudEvent): ParseResu
     const data = prefixed(() => harborEventData.parse(ce.data));
     return {
       kind: 'events',
-      events: harborResourceEvents(provider, { action: harbor, kind: 'image' }, data, { deliveryId: ce.id, occurredAt: isoTime(ce.time) }),
+      events: harborResourceEvents(provider, { action: harbor, kind: 'image' }, data, {
+        deliveryId: ce.id,
+        occurredAt: isoTime(ce.time),
+      }),
     };
   }
   const zot = ZOT[ce.type];

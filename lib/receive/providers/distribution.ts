@@ -42,7 +42,10 @@ export const distributionEventSchema = z.object({
   action: z.string().min(1),
   target: z.object({
     mediaType: z.string().optional(),
-    digest: z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'expected a digest such as sha256:<hex>').optional(),
+    digest: z
+      .string()
+      .regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'expected a digest such as sha256:<hex>')
+      .optional(),
     repository: z.string().min(1),
     url: z.string().optional(),
     tag: z.string().optional(),
@@ -77,7 +80,8 @@ function classify(head: z.infer<typeof headSchema>): { action: Action } | { igno
       };
     case 'delete':
       // Distribution 2.8 sends deletes without a media type; a manifest's or a tag's delete
-      if (mediaType !== undefined && !isManifest) return { ignored: `delete of media type ${clip(mediaType)} is not acted on` };
+      if (mediaType !== undefined && !isManifest)
+        return { ignored: `delete of media type ${clip(mediaType)} is not acted on` };
       return { action: 'delete' };
     case 'mount':
       return { ignored: 'blob mount is not acted on' };

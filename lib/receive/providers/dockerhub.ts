@@ -23,7 +23,10 @@ export const dockerhubSchema = z.object({
       namespace: z.string().optional(),
       name: z.string().optional(),
     })
-    .refine((r) => !!r.repo_name || !!r.name, { message: 'expected repo_name (or namespace and name)', path: ['repo_name'] }),
+    .refine((r) => !!r.repo_name || !!r.name, {
+      message: 'expected repo_name (or namespace and name)',
+      path: ['repo_name'],
+    }),
 });
 
 export const dockerhub: Provider = {

@@ -29,7 +29,10 @@ export const ecrEventSchema = z.object({
     'action-type': z.string().min(1),
     'repository-name': z.string().min(1),
     // kept as given: AWS's own example digest is 60 hex chars
-    'image-digest': z.string().regex(/^[a-z0-9]+:[0-9a-f]+$/, 'expected a digest such as sha256:<hex>').nullish(),
+    'image-digest': z
+      .string()
+      .regex(/^[a-z0-9]+:[0-9a-f]+$/, 'expected a digest such as sha256:<hex>')
+      .nullish(),
     'image-tag': z.string().nullish(),
   }),
 });

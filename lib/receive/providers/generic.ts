@@ -8,7 +8,14 @@
  */
 import { JMESPathTypeError, search } from '@aws-lambda-powertools/jmespath';
 import * as z from 'zod';
-import { ACTIONS, type Action, type NormalizedEvent, imageRef, parseImageRef, splitRepoFullName } from '../../core/event';
+import {
+  ACTIONS,
+  type Action,
+  type NormalizedEvent,
+  imageRef,
+  parseImageRef,
+  splitRepoFullName,
+} from '../../core/event';
 import { clip } from './git';
 import type { ParseResult, Provider, VerifyResult, WebhookRequest } from './types';
 import { verifyHmacHeader } from './verify';
@@ -33,7 +40,17 @@ export function verifyGenericSignature(req: WebhookRequest, secrets: readonly st
 // ---------------------------------------------------------------------------------------------
 // mapping
 
-export const MAPPING_FIELDS = ['image', 'repository', 'tag', 'digest', 'branch', 'commit', 'message', 'action', 'deliveryId'] as const;
+export const MAPPING_FIELDS = [
+  'image',
+  'repository',
+  'tag',
+  'digest',
+  'branch',
+  'commit',
+  'message',
+  'action',
+  'deliveryId',
+] as const;
 export type MappingField = (typeof MAPPING_FIELDS)[number];
 export type GenericMapping = Partial<Record<MappingField, string>>;
 
@@ -63,9 +80,17 @@ const expressionSchema = z
 
 /** The trigger's `mapping` (generic provider): field -> JMESPath expression into the body. */
 export const genericMappingSchema = z
-  .object(Object.fromEntries(MAPPING_FIELDS.map((f) => [f, expressionSchema.optional()])) as Record<MappingField, z.ZodOptional<typeof expressionSchema>>)
+  .object(
+    Object.fromEntries(MAPPING_FIELDS.map((f) => [f, expressionSchema.optional()])) as Record<
+      MappingField,
+      z.ZodOptional<typeof expressionSchema>
+    >,
+  )
   .strict()
-  .refine((m) => Object.values(m).some((v) => v !== undefined), 'give at least one field, e.g. {"image": "build.image"}');
+  .refine(
+    (m) => Object.values(m).some((v) => v !== undefined),
+    'give at least one field, e.g. {"image": "build.image"}',
+  );
 
 type Read = { ok: true; values: Partial<Record<MappingField, string>> } | { ok: false; reason: string };
 
@@ -78,7 +103,10 @@ function readMapping(mapping: GenericMapping, body: unknown): Read {
     try {
       v = search(expr, body as Parameters<typeof search>[1]);
     } catch (e) {
-      return { ok: false, reason: `mapping.${field} could not be evaluated on this body: ${clip((e as Error).message)}` };
+      return {
+        ok: false,
+        reason: `mapping.${field} could not be evaluated on this body: ${clip((e as Error).message)}`,
+      };
     }
     if (typeof v === 'string' && v.trim()) values[field] = v.trim();
     else if (typeof v === 'number' && Number.isFinite(v)) values[field] = String(v);
@@ -112,7 +140,15 @@ export function normalizeGeneric(body: unknown, mapping: GenericMapping | undefi
   const commit = v.commit ? { id: v.commit, message: v.message ?? '' } : undefined;
   // no image, tag or digest but a branch or commit: a code push of that repository
   if (v.image === undefined && v.tag === undefined && v.digest === undefined && (v.branch !== undefined || commit)) {
-    const event: NormalizedEvent = { provider: 'generic', kind: 'code', action, deliveryId, ...splitRepoFullName(ref), branch: v.branch, commit };
+    const event: NormalizedEvent = {
+      provider: 'generic',
+      kind: 'code',
+      action,
+      deliveryId,
+      ...splitRepoFullName(ref),
+      branch: v.branch,
+      commit,
+    };
     return { kind: 'events', events: [event] };
   }
   const parsed = parseImageRef(ref);

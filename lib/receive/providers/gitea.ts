@@ -25,7 +25,9 @@ export const giteaPackageSchema = z.object({
     // the registry host is Gitea's own: taken from the package page URL
     html_url: z.string().url(),
     created_at: z.string().nullish(),
-    owner: z.object({ login: z.string().nullish(), username: z.string().nullish() }).refine((o) => !!(o.login || o.username), 'expected login or username'),
+    owner: z
+      .object({ login: z.string().nullish(), username: z.string().nullish() })
+      .refine((o) => !!(o.login || o.username), 'expected login or username'),
     creator: userSchema,
   }),
   sender: userSchema,
@@ -37,10 +39,14 @@ const PACKAGE_ACTIONS: Record<string, Action> = { created: 'push', deleted: 'del
 export function parseGiteaPackage(provider: string, raw: unknown, deliveryId: string | undefined): ParseResult {
   const head = z.object({ action: z.string().min(1), package: z.object({ type: z.string().min(1) }) }).parse(raw);
   if (head.package.type !== 'container') {
-    return { kind: 'ignored', reason: `${clip(head.package.type)} package events are not acted on (only container packages)` };
+    return {
+      kind: 'ignored',
+      reason: `${clip(head.package.type)} package events are not acted on (only container packages)`,
+    };
   }
   const action = PACKAGE_ACTIONS[head.action];
-  if (!action) return { kind: 'ignored', reason: `package action "${clip(head.action)}" is not acted on (created, deleted)` };
+  if (!action)
+    return { kind: 'ignored', reason: `package action "${clip(head.action)}" is not acted on (created, deleted)` };
   const body = giteaPackageSchema.parse(raw);
   const p = body.package;
   const registry = new URL(p.html_url).host;
@@ -74,7 +80,13 @@ export const gitea: Provider = {
   title: 'Gitea / Forgejo',
   credential: { hint: 'Webhook "Secret": <secret> (Gitea signs the body: X-Gitea-Signature)' },
   // every copy of the signature, and the optional Authorization header Gitea >= 1.19 can send
-  credentialHeaders: ['x-gitea-signature', 'x-gogs-signature', 'x-hub-signature', 'x-hub-signature-256', 'authorization'],
+  credentialHeaders: [
+    'x-gitea-signature',
+    'x-gogs-signature',
+    'x-hub-signature',
+    'x-hub-signature-256',
+    'authorization',
+  ],
   // the webhook form offers application/x-www-form-urlencoded (payload=<json>) besides application/json
   formPayload: true,
   // Gitea < 1.14 put the secret into the body as `secret`

@@ -43,7 +43,10 @@ const packageSchema = z
     package_version: versionSchema.nullish(),
   })
   // the package is named by `name`, or by the reference GitHub says to pull
-  .refine((p) => !!p.name || !!p.package_version?.package_url, { message: 'expected the package name', path: ['name'] });
+  .refine((p) => !!p.name || !!p.package_version?.package_url, {
+    message: 'expected the package name',
+    path: ['name'],
+  });
 
 const account = z.object({ login: z.string().nullish() }).nullish();
 
@@ -85,7 +88,8 @@ function notContainer(p: Package): string | undefined {
     ['ecosystem', p.ecosystem],
   ];
   const said = fields.filter((f): f is [string, string] => !!f[1]);
-  if (said.length === 0) return `github package "${name}" does not say its type (registry.type, package_type, ecosystem)`;
+  if (said.length === 0)
+    return `github package "${name}" does not say its type (registry.type, package_type, ecosystem)`;
   const [field, value] = said[0];
   if (!CONTAINER_TYPE.test(value)) {
     return `github package "${name}" is a ${clip(value)} package (${field}), not a container image`;
@@ -162,7 +166,8 @@ function locate(p: Package, body: Body, docker: boolean): { registry?: string; p
   const uri = /^\/?repositories\/(.+)\/manifests\/[^/]+$/.exec(v?.container_metadata?.manifest?.uri ?? '');
   if (uri) return { registry, path: uri[1].toLowerCase() };
   // GHCR paths are lowercase (docker refuses upper case), while GitHub reports the owner as spelled
-  const owner = p.owner?.login || p.namespace?.split('/')[0] || body.organization?.login || body.repository?.owner?.login;
+  const owner =
+    p.owner?.login || p.namespace?.split('/')[0] || body.organization?.login || body.repository?.owner?.login;
   return { registry, path: name ? (owner ? `${owner}/${name}` : name).toLowerCase() : undefined };
 }
 
@@ -243,7 +248,11 @@ export const github: Provider = {
     const deliveryId = header(req.headers, 'x-github-delivery');
     // a push body alone does not say which event it is (ping, create and push all carry a ref or repo)
     // GitHub always sends it: a signed request without it is a broken sender or relay, told so (400), not ignored
-    if (!event) throw new RequestFieldError('missing X-GitHub-Event header (GitHub names the event there)', 'headers.X-GitHub-Event');
+    if (!event)
+      throw new RequestFieldError(
+        'missing X-GitHub-Event header (GitHub names the event there)',
+        'headers.X-GitHub-Event',
+      );
     if (event === 'push') return parseStandardPush('github', req.body, { newest: 'last', deliveryId });
     if (event === 'package' || event === 'registry_package') return parsePackage(event, req.body, deliveryId);
     return { kind: 'ignored', reason: `github event "${clip(event)}" is not a push` };

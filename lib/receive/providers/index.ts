@@ -22,7 +22,26 @@ import { tcr } from './tcr';
 import type { Provider } from './types';
 
 export const providers: Record<string, Provider> = Object.fromEntries(
-  [dockerhub, acr, tcr, harbor, quay, azureAcr, gar, jfrog, nexus, github, gitlab, gitee, gogs, gitea, bitbucket, api, distribution, cloudevents, cdevents, generic].map(
-    (p) => [p.id, p],
-  ),
+  [
+    dockerhub,
+    acr,
+    tcr,
+    harbor,
+    quay,
+    azureAcr,
+    gar,
+    jfrog,
+    nexus,
+    github,
+    gitlab,
+    gitee,
+    gogs,
+    gitea,
+    bitbucket,
+    api,
+    distribution,
+    cloudevents,
+    cdevents,
+    generic,
+  ].map((p) => [p.id, p]),
 );

@@ -33,8 +33,18 @@ const jfrogDockerDataFields = z.object({
 
 export const jfrogDockerDataSchema = jfrogDockerDataFields.superRefine((d, ctx) => {
   const p = fromPath(d.path);
-  if (!d.image_name && !p) ctx.addIssue({ code: 'custom', path: ['image_name'], message: 'expected the image (image_name, or path <image>/<tag>/manifest.json)' });
-  if (!d.tag && !p) ctx.addIssue({ code: 'custom', path: ['tag'], message: 'expected the tag (tag, or path <image>/<tag>/manifest.json)' });
+  if (!d.image_name && !p)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['image_name'],
+      message: 'expected the image (image_name, or path <image>/<tag>/manifest.json)',
+    });
+  if (!d.tag && !p)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tag'],
+      message: 'expected the tag (tag, or path <image>/<tag>/manifest.json)',
+    });
 });
 
 export const jfrogSchema = z.object({

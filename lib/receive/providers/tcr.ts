@@ -42,7 +42,11 @@ export const tcr: Provider = {
       return verifyTokenHeader(req, secrets, 'Authorization', { bearer: 'required' });
     }
     // TCR's own way is the custom header: name it, not the URL-token fallback
-    if (req.query.token === undefined) return { ok: false, reason: 'missing Authorization header (the trigger\'s custom header "Authorization: Bearer <secret>")' };
+    if (req.query.token === undefined)
+      return {
+        ok: false,
+        reason: 'missing Authorization header (the trigger\'s custom header "Authorization: Bearer <secret>")',
+      };
     return verifyQueryToken(req, secrets);
   },
   parse(req) {

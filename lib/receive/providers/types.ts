@@ -45,8 +45,7 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
  * A malformed body throws a ZodError (answered 400 naming the field).
  */
 export type ParseResult =
-  | { kind: 'events'; events: NormalizedEvent[] }
-  | { kind: 'ignored'; reason: string; event?: Partial<NormalizedEvent> };
+  { kind: 'events'; events: NormalizedEvent[] } | { kind: 'ignored'; reason: string; event?: Partial<NormalizedEvent> };
 
 /** What a provider may need from the trigger while parsing (`api`: the tracked image; `generic`: the mapping). */
 export interface ParseContext {

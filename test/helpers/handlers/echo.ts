@@ -2,7 +2,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 
 /** 201 with the event and a few context fields as JSON, a custom header and a cookie */
-export async function handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
   return {
     statusCode: 201,
     headers: { 'Content-Type': 'application/json', 'X-Echo': 'yes', 'X-Number': 7 as unknown as string },
@@ -38,7 +41,11 @@ export async function binary(): Promise<APIGatewayProxyStructuredResultV2> {
   };
 }
 
-export function callbackStyle(_event: unknown, _context: Context, callback: (err: unknown, res?: unknown) => void): void {
+export function callbackStyle(
+  _event: unknown,
+  _context: Context,
+  callback: (err: unknown, res?: unknown) => void,
+): void {
   setImmediate(() => callback(null, { statusCode: 202, body: 'via callback' }));
 }
 
@@ -62,6 +69,18 @@ export async function health(): Promise<APIGatewayProxyStructuredResultV2> {
 
 /** what the stack set in process.env, as the functions see it */
 export async function env(): Promise<unknown> {
-  const keys = ['TRIGGERS_TABLE', 'LOGS_TABLE', 'DEPLOY_QUEUE_URL', 'PUBLIC_BASE_URL', 'ALLOW_PRIVATE_TARGETS', 'MAX_RECEIVE_COUNT', 'RETRY_BASE_SECONDS', 'DYNAMODB_ENDPOINT', 'SQS_ENDPOINT', 'TRIGGERFISH_ADMIN_TOKEN', 'AWS_REGION'];
+  const keys = [
+    'TRIGGERS_TABLE',
+    'LOGS_TABLE',
+    'DEPLOY_QUEUE_URL',
+    'PUBLIC_BASE_URL',
+    'ALLOW_PRIVATE_TARGETS',
+    'MAX_RECEIVE_COUNT',
+    'RETRY_BASE_SECONDS',
+    'DYNAMODB_ENDPOINT',
+    'SQS_ENDPOINT',
+    'TRIGGERFISH_ADMIN_TOKEN',
+    'AWS_REGION',
+  ];
   return Object.fromEntries(keys.map((k) => [k, process.env[k]]));
 }

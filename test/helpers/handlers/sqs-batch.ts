@@ -31,7 +31,9 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 
 function fails(r: SQSRecord): boolean {
   const body = JSON.parse(r.body) as { fail?: boolean; failUntil?: number };
-  return !!body.fail || (body.failUntil !== undefined && Number(r.attributes.ApproximateReceiveCount) <= body.failUntil);
+  return (
+    !!body.fail || (body.failUntil !== undefined && Number(r.attributes.ApproximateReceiveCount) <= body.failUntil)
+  );
 }
 
 /**

@@ -38,7 +38,7 @@ interface Res {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
   text: string;
-  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: () => any;
 }
 
 /** node:http, so repeated headers really go out as separate lines */
@@ -130,7 +130,13 @@ describe('local gateway (API Gateway HTTP API, payload 2.0)', () => {
       domainPrefix: '127',
       routeKey: 'POST /echo/{id}',
       stage: '$default',
-      http: { method: 'POST', path: '/echo/abc def', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest-agent' },
+      http: {
+        method: 'POST',
+        path: '/echo/abc def',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'jest-agent',
+      },
     });
     expect(rc.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(rc.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
@@ -160,7 +166,13 @@ describe('local gateway (API Gateway HTTP API, payload 2.0)', () => {
     expect(e1.isBase64Encoded).toBe(true);
     expect(Buffer.from(e1.body!, 'base64')).toEqual(bytes);
 
-    const form = await request(gw.url, 'POST', '/echo/x', { 'content-type': 'application/x-www-form-urlencoded' }, 'payload=%7B%7D');
+    const form = await request(
+      gw.url,
+      'POST',
+      '/echo/x',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'payload=%7B%7D',
+    );
     const e2 = (form.json() as { event: APIGatewayProxyEventV2 }).event;
     expect(e2.isBase64Encoded).toBe(true);
     expect(Buffer.from(e2.body!, 'base64').toString()).toBe('payload=%7B%7D');
@@ -168,7 +180,13 @@ describe('local gateway (API Gateway HTTP API, payload 2.0)', () => {
     const none = await request(gw.url, 'POST', '/echo/x', {}, 'raw');
     expect((none.json() as { event: APIGatewayProxyEventV2 }).event.isBase64Encoded).toBe(true);
 
-    const vendorJson = await request(gw.url, 'POST', '/echo/x', { 'content-type': 'application/vnd.docker+json; charset=utf-8' }, '{}');
+    const vendorJson = await request(
+      gw.url,
+      'POST',
+      '/echo/x',
+      { 'content-type': 'application/vnd.docker+json; charset=utf-8' },
+      '{}',
+    );
     const e4 = (vendorJson.json() as { event: APIGatewayProxyEventV2 }).event;
     expect(e4.isBase64Encoded).toBe(false);
     expect(e4.body).toBe('{}');
@@ -249,7 +267,13 @@ describe('local gateway (API Gateway HTTP API, payload 2.0)', () => {
     const ok = await request(gw.url, 'POST', '/echo/big', { 'content-type': 'text/plain' }, 'a'.repeat(64 * 1024));
     expect(ok.status).toBe(201);
     expect((ok.json() as { event: APIGatewayProxyEventV2 }).event.body).toHaveLength(64 * 1024);
-    const tooBig = await request(gw.url, 'POST', '/echo/big', { 'content-type': 'text/plain' }, 'a'.repeat(64 * 1024 + 1));
+    const tooBig = await request(
+      gw.url,
+      'POST',
+      '/echo/big',
+      { 'content-type': 'text/plain' },
+      'a'.repeat(64 * 1024 + 1),
+    );
     expect(tooBig.status).toBe(413);
     expect(tooBig.json()).toEqual({ message: 'Request Entity Too Large' });
   });
@@ -261,10 +285,13 @@ describe('gateway pieces', () => {
     const routes = routesFromServerless(config);
     const keys = routes.map((r) => `${r.method} ${r.path} -> ${r.name}`);
     // every httpApi event of the yml becomes a route, with the function's handler
-    const expected = Object.entries<any>(config.functions).flatMap(([name, fn]) => // eslint-disable-line @typescript-eslint/no-explicit-any
+    const expected = Object.entries<any>(config.functions).flatMap(([name, fn]) =>
       (fn.events ?? [])
-        .filter((e: any) => e.httpApi) // eslint-disable-line @typescript-eslint/no-explicit-any
-        .map((e: any) => `${typeof e.httpApi === 'string' ? e.httpApi : `${e.httpApi.method} ${e.httpApi.path}`} -> ${name}`), // eslint-disable-line @typescript-eslint/no-explicit-any
+        .filter((e: any) => e.httpApi)
+        .map(
+          (e: any) =>
+            `${typeof e.httpApi === 'string' ? e.httpApi : `${e.httpApi.method} ${e.httpApi.path}`} -> ${name}`,
+        ),
     );
     expect(keys).toEqual(expected);
     expect(keys).toContain('POST /hooks/dockerhub/{triggerId} -> hookDockerhub');
@@ -299,8 +326,16 @@ describe('gateway pieces', () => {
   });
 
   it('response mapper: null result, numeric headers, invalid status', () => {
-    expect(toHttpResponse(undefined)).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('null') });
-    expect(toHttpResponse({ statusCode: 302, headers: { Location: '/x' } })).toEqual({ statusCode: 302, headers: { location: '/x' }, body: Buffer.alloc(0) });
+    expect(toHttpResponse(undefined)).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('null'),
+    });
+    expect(toHttpResponse({ statusCode: 302, headers: { Location: '/x' } })).toEqual({
+      statusCode: 302,
+      headers: { location: '/x' },
+      body: Buffer.alloc(0),
+    });
     expect(() => toHttpResponse({ statusCode: 'abc' })).toThrow(/statusCode/);
   });
 

@@ -5,11 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  type KeySchemaElement,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import {
   createResources,
@@ -32,10 +28,11 @@ afterAll(() => {
 });
 
 const yml = loadServerlessConfig();
-const defs = yml.resources.Resources as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const defs = yml.resources.Resources as Record<string, any>;
 const tableIds = Object.keys(defs).filter((id) => defs[id].Type === 'AWS::DynamoDB::Table');
 const queueIds = Object.keys(defs).filter((id) => defs[id].Type === 'AWS::SQS::Queue');
-const sortKeys = (ks: KeySchemaElement[] | undefined) => [...(ks ?? [])].sort((a, b) => String(a.KeyType).localeCompare(String(b.KeyType)));
+const sortKeys = (ks: KeySchemaElement[] | undefined) =>
+  [...(ks ?? [])].sort((a, b) => String(a.KeyType).localeCompare(String(b.KeyType)));
 
 describe('serverless.yml variables', () => {
   it('resolves ${self:...}, ${sls:stage}, ${opt:..., default} and ${env:..., default}; leaves ${AWS::...} alone', () => {
@@ -106,39 +103,47 @@ describe('createResources', () => {
     }
   });
 
-  it.each(tableIds)('%s has the key schema, attributes, indexes, billing mode and TTL of serverless.yml', async (id) => {
-    const p = defs[id].Properties;
-    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: r.tables[id].tableName }));
-    expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(sortKeys(Table?.KeySchema)).toEqual(sortKeys(p.KeySchema));
-    const attrs = [...(Table?.AttributeDefinitions ?? [])].sort((a, b) => a.AttributeName!.localeCompare(b.AttributeName!));
-    expect(attrs).toEqual([...p.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)));
-    if (p.BillingMode) expect(Table?.BillingModeSummary?.BillingMode).toBe(p.BillingMode);
-    const gsis = (Table?.GlobalSecondaryIndexes ?? []).map((g) => ({
-      IndexName: g.IndexName,
-      KeySchema: sortKeys(g.KeySchema),
-      ProjectionType: g.Projection?.ProjectionType,
-    }));
-    // DynamoDB does not keep the indexes in the order they were defined
-    const byName = (a: { IndexName?: string }, b: { IndexName?: string }) => String(a.IndexName).localeCompare(String(b.IndexName));
-    gsis.sort(byName);
-    expect(gsis).toEqual(
-      (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+  it.each(tableIds)(
+    '%s has the key schema, attributes, indexes, billing mode and TTL of serverless.yml',
+    async (id) => {
+      const p = defs[id].Properties;
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: r.tables[id].tableName }));
+      expect(Table?.TableStatus).toBe('ACTIVE');
+      expect(sortKeys(Table?.KeySchema)).toEqual(sortKeys(p.KeySchema));
+      const attrs = [...(Table?.AttributeDefinitions ?? [])].sort((a, b) =>
+        a.AttributeName!.localeCompare(b.AttributeName!),
+      );
+      expect(attrs).toEqual([...p.AttributeDefinitions].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName)));
+      if (p.BillingMode) expect(Table?.BillingModeSummary?.BillingMode).toBe(p.BillingMode);
+      const gsis = (Table?.GlobalSecondaryIndexes ?? []).map((g) => ({
         IndexName: g.IndexName,
         KeySchema: sortKeys(g.KeySchema),
-        ProjectionType: g.Projection.ProjectionType,
-      })).sort(byName),
-    );
-    const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: r.tables[id].tableName }));
-    if (p.TimeToLiveSpecification?.Enabled) {
-      expect(ttl.TimeToLiveDescription).toEqual({
-        AttributeName: p.TimeToLiveSpecification.AttributeName,
-        TimeToLiveStatus: 'ENABLED',
-      });
-    } else {
-      expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
-    }
-  });
+        ProjectionType: g.Projection?.ProjectionType,
+      }));
+      // DynamoDB does not keep the indexes in the order they were defined
+      const byName = (a: { IndexName?: string }, b: { IndexName?: string }) =>
+        String(a.IndexName).localeCompare(String(b.IndexName));
+      gsis.sort(byName);
+      expect(gsis).toEqual(
+        (p.GlobalSecondaryIndexes ?? [])
+          .map((g: any) => ({
+            IndexName: g.IndexName,
+            KeySchema: sortKeys(g.KeySchema),
+            ProjectionType: g.Projection.ProjectionType,
+          }))
+          .sort(byName),
+      );
+      const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: r.tables[id].tableName }));
+      if (p.TimeToLiveSpecification?.Enabled) {
+        expect(ttl.TimeToLiveDescription).toEqual({
+          AttributeName: p.TimeToLiveSpecification.AttributeName,
+          TimeToLiveStatus: 'ENABLED',
+        });
+      } else {
+        expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
+      }
+    },
+  );
 
   it('the triggers table has the byRepository index and the logs table the expiresAt TTL (as the code expects)', async () => {
     const triggers = await ddb.send(new DescribeTableCommand({ TableName: r.tables.TriggersTable.tableName }));
@@ -212,12 +217,20 @@ describe('createResources with overrides', () => {
   });
 
   it('destroy() deletes the tables and queues', async () => {
-    const other = await createResources({ dynamodbEndpoint: endpoints.dynamodb, sqsEndpoint: endpoints.sqs, suffix: uniqueSuffix() });
+    const other = await createResources({
+      dynamodbEndpoint: endpoints.dynamodb,
+      sqsEndpoint: endpoints.sqs,
+      suffix: uniqueSuffix(),
+    });
     const table = other.tables.TriggersTable.tableName;
     const queue = other.queues.DeployQueue.queueUrl;
     expect(table).not.toBe(r.tables.TriggersTable.tableName);
     await other.destroy();
-    await expect(ddb.send(new DescribeTableCommand({ TableName: table }))).rejects.toThrow(/not found|ResourceNotFound|non-existent/i);
-    await expect(sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue, AttributeNames: ['All'] }))).rejects.toThrow();
+    await expect(ddb.send(new DescribeTableCommand({ TableName: table }))).rejects.toThrow(
+      /not found|ResourceNotFound|non-existent/i,
+    );
+    await expect(
+      sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue, AttributeNames: ['All'] })),
+    ).rejects.toThrow();
   });
 });

@@ -10,12 +10,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  createResources,
-  localSqsClient,
-  uniqueSuffix,
-  type LocalResources,
-} from '../../../lib/local/resources';
+import { createResources, localSqsClient, uniqueSuffix, type LocalResources } from '../../../lib/local/resources';
 import {
   failedMessageIds,
   sqsFunctionsFromServerless,
@@ -35,7 +30,11 @@ const sqs = localSqsClient(endpoints.sqs);
 afterAll(() => sqs.destroy());
 
 /** polls `check` until it returns a value (no timing assertions: just a generous deadline) */
-async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -46,7 +45,9 @@ async function eventually<T>(check: () => T | undefined | Promise<T | undefined>
 }
 
 async function queueCounts(url: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
-  const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+  );
   return {
     visible: Number(a.ApproximateNumberOfMessages),
     inFlight: Number(a.ApproximateNumberOfMessagesNotVisible),
@@ -55,7 +56,9 @@ async function queueCounts(url: string): Promise<{ visible: number; inFlight: nu
 }
 
 const deployer = () => {
-  const fn = sqsFunctionsFromServerless(require('../../../lib/local/resources').loadServerlessConfig()).find((f) => f.name === 'deployer');
+  const fn = sqsFunctionsFromServerless(require('../../../lib/local/resources').loadServerlessConfig()).find(
+    (f) => f.name === 'deployer',
+  );
   if (!fn) throw new Error('serverless.yml has no deployer function with an sqs event');
   return fn;
 };
@@ -175,7 +178,12 @@ describe('local SQS poller (Lambda event source mapping)', () => {
       },
       messageAttributes: {
         kind: { stringValue: 'deploy', stringListValues: [], binaryListValues: [], dataType: 'String' },
-        blob: { binaryValue: Buffer.from([1, 2, 3]).toString('base64'), stringListValues: [], binaryListValues: [], dataType: 'Binary' },
+        blob: {
+          binaryValue: Buffer.from([1, 2, 3]).toString('base64'),
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: 'Binary',
+        },
       },
       md5OfBody: expect.stringMatching(/^[0-9a-f]{32}$/),
       md5OfMessageAttributes: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -189,7 +197,10 @@ describe('local SQS poller (Lambda event source mapping)', () => {
   it('deletes nothing when the handler throws: the message comes back and succeeds later', async () => {
     const id = await send({ n: 4, throwUntil: 1 }, 'trigger-d');
     start();
-    await eventually(() => (reports.some((b) => b.deleted.includes(id)) ? true : undefined), 'the second, successful delivery');
+    await eventually(
+      () => (reports.some((b) => b.deleted.includes(id)) ? true : undefined),
+      'the second, successful delivery',
+    );
     expect(seen(id).map((x) => x.attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
     expect(reports[0].failed).toContain(id);
     expect(String(reports[0].error)).toContain('test handler throws');
@@ -201,7 +212,11 @@ describe('local SQS poller (Lambda event source mapping)', () => {
     const id = await send({ n: 5 }, 'trigger-e');
     start('test/helpers/handlers/sqs-batch.invalid');
     await eventually(() => (seen(id).length >= 2 ? true : undefined), 'a redelivery');
-    expect(seen(id).map((x) => x.attributes.ApproximateReceiveCount).slice(0, 2)).toEqual(['1', '2']);
+    expect(
+      seen(id)
+        .map((x) => x.attributes.ApproximateReceiveCount)
+        .slice(0, 2),
+    ).toEqual(['1', '2']);
     expect(reports.flatMap((b) => b.deleted)).toEqual([]);
     expect(errors[0].where).toBe('batchItemFailures');
   });
@@ -211,7 +226,9 @@ describe('local SQS poller (Lambda event source mapping)', () => {
     const second = await send({ n: 8 }, 'trigger-g');
     start();
     await eventually(() => (reports.some((b) => b.deleted.includes(second)) ? true : undefined), 'both to be done');
-    const order = testHandler.records().map((x) => [x.messageId === first ? 'first' : 'second', x.attributes.ApproximateReceiveCount]);
+    const order = testHandler
+      .records()
+      .map((x) => [x.messageId === first ? 'first' : 'second', x.attributes.ApproximateReceiveCount]);
     expect(order).toEqual([
       ['first', '1'],
       ['first', '2'],
@@ -232,7 +249,6 @@ describe('local SQS poller (Lambda event source mapping)', () => {
     expect(seen(later)).toEqual([]);
     expect(await queueCounts(r.queues.DeployQueue.queueUrl)).toMatchObject({ visible: 1, inFlight: 0 });
   });
-
 });
 
 describe('visibility changes made by the handler', () => {
@@ -275,14 +291,20 @@ describe('visibility changes made by the handler', () => {
       sqsEndpoint: endpoints!.sqs,
       onBatch: (b) => reports.push(b),
     });
-    await eventually(() => (reports.some((b) => b.deleted.includes(MessageId!)) ? true : undefined), 'the third, successful delivery', 20_000);
+    await eventually(
+      () => (reports.some((b) => b.deleted.includes(MessageId!)) ? true : undefined),
+      'the third, successful delivery',
+      20_000,
+    );
     expect(testHandler.records().map((x) => x.attributes.ApproximateReceiveCount)).toEqual(['1', '2', '3']);
   });
 });
 
 describe('batch response rules', () => {
   const event: SQSEvent = {
-    Records: ['a', 'b', 'c'].map((id) => toSqsRecord({ MessageId: id, ReceiptHandle: `rh-${id}`, Body: '' }, 'arn:q', 'us-east-1')),
+    Records: ['a', 'b', 'c'].map((id) =>
+      toSqsRecord({ MessageId: id, ReceiptHandle: `rh-${id}`, Body: '' }, 'arn:q', 'us-east-1'),
+    ),
   };
   it.each([
     ['undefined', undefined, []],
@@ -291,7 +313,11 @@ describe('batch response rules', () => {
     ['null list', { batchItemFailures: null }, []],
     ['empty list', { batchItemFailures: [] }, []],
     ['one failure', { batchItemFailures: [{ itemIdentifier: 'b' }] }, ['b']],
-    ['two failures, batch order', { batchItemFailures: [{ itemIdentifier: 'c' }, { itemIdentifier: 'a' }] }, ['a', 'c']],
+    [
+      'two failures, batch order',
+      { batchItemFailures: [{ itemIdentifier: 'c' }, { itemIdentifier: 'a' }] },
+      ['a', 'c'],
+    ],
     ['unknown id -> all', { batchItemFailures: [{ itemIdentifier: 'zzz' }] }, ['a', 'b', 'c']],
     ['empty id -> all', { batchItemFailures: [{ itemIdentifier: '' }] }, ['a', 'b', 'c']],
     ['bad key -> all', { batchItemFailures: [{ id: 'a' }] }, ['a', 'b', 'c']],

@@ -67,7 +67,10 @@ describe('startTestStack', () => {
     const sqs = localSqsClient(stack.endpoints.sqs);
     try {
       const { Attributes: a = {} } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: stack.resources.queues.DeployQueue.queueUrl, AttributeNames: ['All'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: stack.resources.queues.DeployQueue.queueUrl,
+          AttributeNames: ['All'],
+        }),
       );
       expect(a.VisibilityTimeout).toBe('1');
       expect(JSON.parse(a.RedrivePolicy!).maxReceiveCount).toBe(2);

@@ -9,7 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
-import { JavaMissingError, dynamoListensOnAllInterfaces, freePort, startDynamoDbLocal, startFauxqs } from '../../../lib/local/standins';
+import {
+  JavaMissingError,
+  dynamoListensOnAllInterfaces,
+  freePort,
+  startDynamoDbLocal,
+  startFauxqs,
+} from '../../../lib/local/standins';
 import { listeners } from '../../helpers/child-stack';
 import { PROJECT_ROOT } from '../../../lib/local/paths';
 import { localDynamoClient, localSqsClient } from '../../../lib/local/resources';
@@ -94,9 +100,15 @@ describe('stand-ins', () => {
   it('without javac DynamoDB Local still starts, on every interface, and says so', async () => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'java-only-'));
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'no-cache-'));
-    const javaPath = ['/usr/bin', ...(process.env.PATH ?? '').split(':')].map((d) => path.join(d, 'java')).find((p) => fs.existsSync(p))!;
+    const javaPath = ['/usr/bin', ...(process.env.PATH ?? '').split(':')]
+      .map((d) => path.join(d, 'java'))
+      .find((p) => fs.existsSync(p))!;
     fs.symlinkSync(fs.realpathSync(javaPath), path.join(bin, 'java'));
-    const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };
+    const saved = {
+      PATH: process.env.PATH,
+      JAVA_HOME: process.env.JAVA_HOME,
+      XDG_CACHE_HOME: process.env.XDG_CACHE_HOME,
+    };
     process.env.PATH = bin;
     process.env.XDG_CACHE_HOME = cache;
     delete process.env.JAVA_HOME;
@@ -135,23 +147,28 @@ describe('stand-ins', () => {
   });
 
   it('leaves no orphans when its parent process is killed with SIGKILL', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/helpers/standins-child.ts')], {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/helpers/standins-child.ts')],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const info = await new Promise<{ dynamodb: { endpoint: string; pid: number }; sqs: { endpoint: string; pid: number } }>(
-      (resolve, reject) => {
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const nl = out.indexOf('\n');
-          if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-        });
-        child.once('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
-      },
-    );
+    const info = await new Promise<{
+      dynamodb: { endpoint: string; pid: number };
+      sqs: { endpoint: string; pid: number };
+    }>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+      });
+      child.once('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
+    });
     expect(await canConnect('127.0.0.1', portOf(info.dynamodb.endpoint))).toBe(true);
     expect(await canConnect('127.0.0.1', portOf(info.sqs.endpoint))).toBe(true);
     expect(alive(info.sqs.pid)).toBe(true);
@@ -161,7 +178,10 @@ describe('stand-ins', () => {
     await eventually(() => !alive(info.dynamodb.pid), 'the DynamoDB Local watchdog to exit');
     // java itself: its port closes
     await eventually(async () => !(await canConnect('127.0.0.1', portOf(info.dynamodb.endpoint))), 'java to exit');
-    await eventually(async () => !(await canConnect('127.0.0.1', portOf(info.sqs.endpoint))), 'the fauxqs port to close');
+    await eventually(
+      async () => !(await canConnect('127.0.0.1', portOf(info.sqs.endpoint))),
+      'the fauxqs port to close',
+    );
   });
 
   it('says clearly that java is missing', async () => {

@@ -54,7 +54,9 @@ describe('artifactOf', () => {
   });
 
   it('names artifacts briefly in reasons', () => {
-    expect(describeArtifact({ artifact: `sha256:${'a'.repeat(64)}`, image: 'h/t/w:1' }, 'image')).toBe('sha256:aaaaaaaaaaaa… (h/t/w:1)');
+    expect(describeArtifact({ artifact: `sha256:${'a'.repeat(64)}`, image: 'h/t/w:1' }, 'image')).toBe(
+      'sha256:aaaaaaaaaaaa… (h/t/w:1)',
+    );
     expect(describeArtifact({ artifact: 'abcdef0123456789' }, 'code')).toBe('commit abcdef012345');
     expect(describeArtifact({ image: 'team/web:latest' }, 'image')).toBe('team/web:latest');
   });

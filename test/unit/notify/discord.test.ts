@@ -7,7 +7,10 @@ describe('discord notifier', () => {
     // Discord answers 204 No Content without ?wait=true
     const discord = await startTargetServer(() => ({ status: 204 }));
     try {
-      const config = discordNotifierSchema.parse({ type: 'discord', url: `${discord.url}/api/webhooks/1234567890/TOKEN-abcdef` });
+      const config = discordNotifierSchema.parse({
+        type: 'discord',
+        url: `${discord.url}/api/webhooks/1234567890/TOKEN-abcdef`,
+      });
       const r = await discordNotifier.send(config, outcome({}, 'https://tf.example.com/'), sendCtx);
       expect(r).toEqual({ ok: true, retryable: false, statusCode: 204 });
       expect(discord.calls[0].url).toBe('/api/webhooks/1234567890/TOKEN-abcdef');
@@ -40,7 +43,11 @@ describe('discord notifier', () => {
   ])('colours %s', async (status, color) => {
     const discord = await startTargetServer(() => ({ status: 204 }));
     try {
-      const config = discordNotifierSchema.parse({ type: 'discord', url: `${discord.url}/api/webhooks/1/t`, on: [status] });
+      const config = discordNotifierSchema.parse({
+        type: 'discord',
+        url: `${discord.url}/api/webhooks/1/t`,
+        on: [status],
+      });
       await discordNotifier.send(config, outcome({ status: status as never }), sendCtx);
       expect(JSON.parse(discord.calls[0].body).embeds[0].color).toBe(color);
     } finally {
@@ -49,7 +56,10 @@ describe('discord notifier', () => {
   });
 
   it('429 (rate limited) is retryable; the token is redacted in admin answers', async () => {
-    const discord = await startTargetServer(() => ({ status: 429, body: '{"message":"You are being rate limited.","retry_after":0.5,"global":false}' }));
+    const discord = await startTargetServer(() => ({
+      status: 429,
+      body: '{"message":"You are being rate limited.","retry_after":0.5,"global":false}',
+    }));
     try {
       const config = discordNotifierSchema.parse({ type: 'discord', url: `${discord.url}/api/webhooks/1/t` });
       const r = await discordNotifier.send(config, outcome(), sendCtx);

@@ -8,7 +8,9 @@ beforeEach(() => events.reset());
 
 describe('eventbridge notifier', () => {
   it('puts one event on the default bus: source triggerfish, detail-type by status, detail the webhook body', async () => {
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }], $metadata: { httpStatusCode: 200 } });
+    events
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }], $metadata: { httpStatusCode: 200 } });
     const config = eventbridgeNotifierSchema.parse({ type: 'eventbridge', on: ['succeeded', 'failed', 'superseded'] });
     const o = outcome({ status: 'superseded' as never, reason: 'superseded by 01JNEWER' });
     const r = await eventbridgeNotifier.send(config, o, sendCtx);
@@ -19,7 +21,11 @@ describe('eventbridge notifier', () => {
       Entries: [{ Source: 'triggerfish', DetailType: 'Deploy Superseded', Detail: JSON.stringify(o) }],
     });
     expect(calls[0].args[0].input.Entries![0]).not.toHaveProperty('EventBusName');
-    expect(JSON.parse(calls[0].args[0].input.Entries![0].Detail!)).toMatchObject({ type: 'deploy.superseded', status: 'superseded', reason: 'superseded by 01JNEWER' });
+    expect(JSON.parse(calls[0].args[0].input.Entries![0].Detail!)).toMatchObject({
+      type: 'deploy.superseded',
+      status: 'superseded',
+      reason: 'superseded by 01JNEWER',
+    });
   });
 
   it.each([
@@ -36,7 +42,11 @@ describe('eventbridge notifier', () => {
       Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }],
       $metadata: { httpStatusCode: 200 },
     });
-    const r = await eventbridgeNotifier.send(eventbridgeNotifierSchema.parse({ type: 'eventbridge' }), outcome(), sendCtx);
+    const r = await eventbridgeNotifier.send(
+      eventbridgeNotifierSchema.parse({ type: 'eventbridge' }),
+      outcome(),
+      sendCtx,
+    );
     expect(r).toEqual({ ok: false, retryable: true, statusCode: 200, error: 'ThrottlingException: Rate exceeded' });
   });
 
@@ -47,7 +57,16 @@ describe('eventbridge notifier', () => {
       $metadata: { httpStatusCode: 400 },
     });
     events.on(PutEventsCommand).rejects(denied);
-    const r = await eventbridgeNotifier.send(eventbridgeNotifierSchema.parse({ type: 'eventbridge' }), outcome(), sendCtx);
-    expect(r).toEqual({ ok: false, retryable: false, statusCode: 400, error: 'AccessDeniedException: User is not authorized to perform: events:PutEvents' });
+    const r = await eventbridgeNotifier.send(
+      eventbridgeNotifierSchema.parse({ type: 'eventbridge' }),
+      outcome(),
+      sendCtx,
+    );
+    expect(r).toEqual({
+      ok: false,
+      retryable: false,
+      statusCode: 400,
+      error: 'AccessDeniedException: User is not authorized to perform: events:PutEvents',
+    });
   });
 });

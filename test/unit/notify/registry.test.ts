@@ -28,7 +28,11 @@ async function closedPort(): Promise<number> {
 }
 
 describe('which notifiers an outcome goes to', () => {
-  const slack: NotifierConfig = { type: 'slack', url: 'https://hooks.slack.com/services/T/B/x', on: ['succeeded', 'failed'] };
+  const slack: NotifierConfig = {
+    type: 'slack',
+    url: 'https://hooks.slack.com/services/T/B/x',
+    on: ['succeeded', 'failed'],
+  };
   const onlyFailed: NotifierConfig = { type: 'eventbridge', on: ['failed'] };
   const superseded: NotifierConfig = { type: 'teams', url: 'https://example.com/t', on: ['superseded'] };
 
@@ -41,7 +45,9 @@ describe('which notifiers an outcome goes to', () => {
   });
 
   it('nothing to send: no request, no record', async () => {
-    const records = await sendNotifications(trigger({ notify: [onlyFailed] }), entry({ status: 'succeeded' }), { defaults: [] });
+    const records = await sendNotifications(trigger({ notify: [onlyFailed] }), entry({ status: 'succeeded' }), {
+      defaults: [],
+    });
     expect(records).toEqual([]);
   });
 });
@@ -51,7 +57,11 @@ describe('sending: brief retry, recorded error, never a throw', () => {
     // the endpoint echoes the request path (the credential of a Slack/Discord URL) in its error answer
     const down = await startTargetServer((call) => ({ status: 500, body: `internal error at ${call.url}` }));
     try {
-      const n: NotifierConfig = { type: 'discord', url: `${down.url}/api/webhooks/42/Secret-Token-xyz`, on: ['succeeded'] };
+      const n: NotifierConfig = {
+        type: 'discord',
+        url: `${down.url}/api/webhooks/42/Secret-Token-xyz`,
+        on: ['succeeded'],
+      };
       const r = await sendOne(n, outcome(), fast);
       expect(down.calls).toHaveLength(2);
       expect(r).toMatchObject({ type: 'discord', status: 'succeeded', statusCode: 500, attempts: 2 });
@@ -66,7 +76,11 @@ describe('sending: brief retry, recorded error, never a throw', () => {
 
   it('an endpoint that is down: a network error after two attempts', async () => {
     const port = await closedPort();
-    const r = await sendOne({ type: 'teams', url: `http://127.0.0.1:${port}/workflows/w/invoke?sig=abcdef12345`, on: ['succeeded'] }, outcome(), fast);
+    const r = await sendOne(
+      { type: 'teams', url: `http://127.0.0.1:${port}/workflows/w/invoke?sig=abcdef12345`, on: ['succeeded'] },
+      outcome(),
+      fast,
+    );
     expect(r).toMatchObject({ type: 'teams', attempts: 2 });
     expect(r.statusCode).toBeUndefined();
     expect(r.error).toMatch(/ECONNREFUSED/);
@@ -80,7 +94,11 @@ describe('sending: brief retry, recorded error, never a throw', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     try {
       const port = (silent.address() as { port: number }).port;
-      const r = await sendOne({ type: 'slack', url: `http://127.0.0.1:${port}/services/T/B/x`, on: ['succeeded'] }, outcome(), { retryDelayMs: 0, timeoutMs: 200 });
+      const r = await sendOne(
+        { type: 'slack', url: `http://127.0.0.1:${port}/services/T/B/x`, on: ['succeeded'] },
+        outcome(),
+        { retryDelayMs: 0, timeoutMs: 200 },
+      );
       expect(r.attempts).toBe(2);
       expect(r.error).toMatch(/timed out after 200 ms|aborted|timeout/i);
     } finally {
@@ -91,7 +109,11 @@ describe('sending: brief retry, recorded error, never a throw', () => {
   it('a 4xx is not retried', async () => {
     const gone = await startTargetServer(() => ({ status: 404, body: 'Unknown Webhook' }));
     try {
-      const r = await sendOne({ type: 'discord', url: `${gone.url}/api/webhooks/1/t`, on: ['succeeded'] }, outcome(), fast);
+      const r = await sendOne(
+        { type: 'discord', url: `${gone.url}/api/webhooks/1/t`, on: ['succeeded'] },
+        outcome(),
+        fast,
+      );
       expect(gone.calls).toHaveLength(1);
       expect(r).toMatchObject({ statusCode: 404, attempts: 1, error: 'HTTP 404: Unknown Webhook' });
     } finally {
@@ -100,7 +122,11 @@ describe('sending: brief retry, recorded error, never a throw', () => {
   });
 
   it('a stored config the rules now refuse, or an unknown type, is recorded without a request', async () => {
-    const bad = await sendOne({ type: 'slack', url: 'ftp://files.example.com/x', on: ['succeeded'] } as NotifierConfig, outcome(), fast);
+    const bad = await sendOne(
+      { type: 'slack', url: 'ftp://files.example.com/x', on: ['succeeded'] } as NotifierConfig,
+      outcome(),
+      fast,
+    );
     expect(bad).toMatchObject({ type: 'slack', attempts: 0 });
     expect(bad.error).toMatch(/^invalid slack notifier: url: scheme ftp is not allowed/);
     const unknown = await sendOne({ type: 'pager', on: ['succeeded'] } as unknown as NotifierConfig, outcome(), fast);
@@ -117,7 +143,10 @@ describe('sending: brief retry, recorded error, never a throw', () => {
           { type: 'discord', url: `${failing.url}/api/webhooks/1/t`, on: ['failed'] },
         ],
       });
-      const records = await sendNotifications(t, entry({ status: 'failed' }), { ...fast, defaults: [{ type: 'teams', url: `${ok.url}/teams`, on: ['failed'] }] });
+      const records = await sendNotifications(t, entry({ status: 'failed' }), {
+        ...fast,
+        defaults: [{ type: 'teams', url: `${ok.url}/teams`, on: ['failed'] }],
+      });
       expect(records.map((r) => [r.type, r.statusCode, r.error])).toEqual([
         ['slack', 200, undefined],
         ['discord', 503, 'HTTP 503'],
@@ -132,7 +161,12 @@ describe('sending: brief retry, recorded error, never a throw', () => {
 
 describe('DEFAULT_NOTIFY', () => {
   it('parses a JSON list, filling `on`', () => {
-    const list = defaultNotify(JSON.stringify([{ type: 'eventbridge' }, { type: 'slack', url: 'https://hooks.slack.com/services/T/B/x', on: ['failed'] }]));
+    const list = defaultNotify(
+      JSON.stringify([
+        { type: 'eventbridge' },
+        { type: 'slack', url: 'https://hooks.slack.com/services/T/B/x', on: ['failed'] },
+      ]),
+    );
     expect(list).toEqual([
       { type: 'eventbridge', on: ['succeeded', 'failed'] },
       { type: 'slack', url: 'https://hooks.slack.com/services/T/B/x', on: ['failed'] },
@@ -142,8 +176,16 @@ describe('DEFAULT_NOTIFY', () => {
 
   it.each([
     ['not JSON', '[{', /^DEFAULT_NOTIFY is not JSON/],
-    ['a webhook without its own secret', '[{"type":"webhook","url":"https://example.com/h"}]', /^DEFAULT_NOTIFY is invalid at DEFAULT_NOTIFY\.0\.secret/],
-    ['an unknown status', '[{"type":"eventbridge","on":["done"]}]', /^DEFAULT_NOTIFY is invalid at DEFAULT_NOTIFY\.0\.on\.0/],
+    [
+      'a webhook without its own secret',
+      '[{"type":"webhook","url":"https://example.com/h"}]',
+      /^DEFAULT_NOTIFY is invalid at DEFAULT_NOTIFY\.0\.secret/,
+    ],
+    [
+      'an unknown status',
+      '[{"type":"eventbridge","on":["done"]}]',
+      /^DEFAULT_NOTIFY is invalid at DEFAULT_NOTIFY\.0\.on\.0/,
+    ],
   ])('refuses %s, naming the field', (_n, raw, message) => {
     expect(() => defaultNotify(raw)).toThrow(message);
   });
@@ -195,7 +237,11 @@ describe('prepareNotify (create and PATCH)', () => {
       first.notify,
     );
     if (!again.ok) throw new Error('expected ok');
-    expect(again.notify[0]).toEqual({ type: 'slack', url: 'https://hooks.slack.com/services/T/B/secret', on: ['succeeded'] });
+    expect(again.notify[0]).toEqual({
+      type: 'slack',
+      url: 'https://hooks.slack.com/services/T/B/secret',
+      on: ['succeeded'],
+    });
     expect(again.notify[1]).toMatchObject({ url: 'https://hooks.example.com/in', secret });
     expect([...again.newSecrets.keys()]).toEqual([2]);
   });
@@ -208,7 +254,12 @@ describe('prepareNotify (create and PATCH)', () => {
   it('rotation: new secrets, the previous one kept for the grace period', () => {
     const list: NotifierConfig[] = [
       { type: 'eventbridge', on: ['failed'] },
-      { type: 'webhook', url: 'https://hooks.example.com/in', on: ['failed'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      {
+        type: 'webhook',
+        url: 'https://hooks.example.com/in',
+        on: ['failed'],
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      },
     ];
     const r = rotateNotifySecrets(list, 3600, 1_000_000_000_000);
     expect([...r.newSecrets.keys()]).toEqual([1]);
@@ -229,7 +280,10 @@ describe('notification URLs follow the outbound rules of targets', () => {
       process.env.ALLOW_PRIVATE_TARGETS = 'false';
       const refused = notifyInputSchema.safeParse([{ type: 'slack', url }]);
       expect(refused.success).toBe(false);
-      expect(refused.error!.issues[0]).toMatchObject({ path: [0, 'url'], message: expect.stringMatching(/169\.254\.169\.254 is linkLocal/) });
+      expect(refused.error!.issues[0]).toMatchObject({
+        path: [0, 'url'],
+        message: expect.stringMatching(/169\.254\.169\.254 is linkLocal/),
+      });
       process.env.ALLOW_PRIVATE_TARGETS = 'true';
       expect(notifyInputSchema.safeParse([{ type: 'slack', url }]).success).toBe(true);
     } finally {

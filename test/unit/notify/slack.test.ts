@@ -17,7 +17,10 @@ describe('slack notifier', () => {
       expect(call.headers['content-type']).toBe('application/json');
       const body = JSON.parse(call.body);
       expect(body.text).toBe('web-prod: deploy succeeded: library/web:1.4.0');
-      expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: ':white_check_mark: web-prod: deploy succeeded', emoji: true } });
+      expect(body.blocks[0]).toEqual({
+        type: 'header',
+        text: { type: 'plain_text', text: ':white_check_mark: web-prod: deploy succeeded', emoji: true },
+      });
       expect(body.blocks[1].type).toBe('section');
       const fields = body.blocks[1].fields.map((f: { type: string; text: string }) => f.text);
       expect(body.blocks[1].fields.every((f: { type: string }) => f.type === 'mrkdwn')).toBe(true);
@@ -41,11 +44,20 @@ describe('slack notifier', () => {
     const slack = await startTargetServer(() => ({ status: 200, body: 'ok' }));
     try {
       const config = slackNotifierSchema.parse({ type: 'slack', url: `${slack.url}/services/T/B/x` });
-      await slackNotifier.send(config, outcome({ status: 'failed', reason: 'attempt 1 failed: <HTTP 404> & gone' }), sendCtx);
+      await slackNotifier.send(
+        config,
+        outcome({ status: 'failed', reason: 'attempt 1 failed: <HTTP 404> & gone' }),
+        sendCtx,
+      );
       const body = JSON.parse(slack.calls[0].body);
-      expect(body.text).toBe('web-prod: deploy failed: library/web:1.4.0 (attempt 1 failed: &lt;HTTP 404&gt; &amp; gone)');
+      expect(body.text).toBe(
+        'web-prod: deploy failed: library/web:1.4.0 (attempt 1 failed: &lt;HTTP 404&gt; &amp; gone)',
+      );
       expect(body.blocks[0].text.text).toBe(':x: web-prod: deploy failed');
-      expect(body.blocks[1].fields).toContainEqual({ type: 'mrkdwn', text: '*Reason*\nattempt 1 failed: &lt;HTTP 404&gt; &amp; gone' });
+      expect(body.blocks[1].fields).toContainEqual({
+        type: 'mrkdwn',
+        text: '*Reason*\nattempt 1 failed: &lt;HTTP 404&gt; &amp; gone',
+      });
     } finally {
       await slack.close();
     }

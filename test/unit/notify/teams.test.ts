@@ -9,7 +9,11 @@ describe('teams notifier', () => {
     try {
       const url = `${teams.url}/workflows/4e3f/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SIGNATURE123456`;
       const config = teamsNotifierSchema.parse({ type: 'teams', url, on: ['failed', 'superseded'] });
-      const r = await teamsNotifier.send(config, outcome({ status: 'failed', reason: 'attempt 5 of 5 failed: HTTP 503; giving up' }, 'https://tf.example.com'), sendCtx);
+      const r = await teamsNotifier.send(
+        config,
+        outcome({ status: 'failed', reason: 'attempt 5 of 5 failed: HTTP 503; giving up' }, 'https://tf.example.com'),
+        sendCtx,
+      );
       expect(r).toEqual({ ok: true, retryable: false, statusCode: 202 });
       expect(teams.calls[0].url).toBe(url.slice(teams.url.length));
       const body = JSON.parse(teams.calls[0].body);
@@ -18,8 +22,17 @@ describe('teams notifier', () => {
       const [att] = body.attachments;
       expect(att.contentType).toBe('application/vnd.microsoft.card.adaptive');
       expect(att.contentUrl).toBeNull();
-      expect(att.content).toMatchObject({ $schema: 'http://adaptivecards.io/schemas/adaptive-card.json', type: 'AdaptiveCard', version: '1.4' });
-      expect(att.content.body[0]).toMatchObject({ type: 'TextBlock', text: 'web-prod: deploy failed', color: 'attention', weight: 'Bolder' });
+      expect(att.content).toMatchObject({
+        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        type: 'AdaptiveCard',
+        version: '1.4',
+      });
+      expect(att.content.body[0]).toMatchObject({
+        type: 'TextBlock',
+        text: 'web-prod: deploy failed',
+        color: 'attention',
+        weight: 'Bolder',
+      });
       expect(att.content.body[1]).toMatchObject({ type: 'TextBlock', text: 'library/web:1.4.0' });
       expect(att.content.body[2]).toEqual({
         type: 'FactSet',
@@ -33,7 +46,11 @@ describe('teams notifier', () => {
         ],
       });
       expect(att.content.actions).toEqual([
-        { type: 'Action.OpenUrl', title: 'Open the log entry', url: 'https://tf.example.com/admin/triggers/a1b2c3d4e5f6a1b2c3d4e5f6/logs/01JDEPLOYLOGENTRY000000001' },
+        {
+          type: 'Action.OpenUrl',
+          title: 'Open the log entry',
+          url: 'https://tf.example.com/admin/triggers/a1b2c3d4e5f6a1b2c3d4e5f6/logs/01JDEPLOYLOGENTRY000000001',
+        },
       ]);
     } finally {
       await teams.close();
@@ -47,7 +64,16 @@ describe('teams notifier', () => {
       await teamsNotifier.send(
         config,
         outcome({
-          event: { provider: 'github', kind: 'code', action: 'push', repository: 'web', namespace: 'acme', repoFullName: 'acme/web', branch: 'main', commit: { id: '9fceb02d0ae598e95dc970b74767f19372d61af8', message: 'fix' } },
+          event: {
+            provider: 'github',
+            kind: 'code',
+            action: 'push',
+            repository: 'web',
+            namespace: 'acme',
+            repoFullName: 'acme/web',
+            branch: 'main',
+            commit: { id: '9fceb02d0ae598e95dc970b74767f19372d61af8', message: 'fix' },
+          },
         }),
         sendCtx,
       );
@@ -61,7 +87,10 @@ describe('teams notifier', () => {
   });
 
   it('redacts the whole path and query (the sig parameter is the credential)', () => {
-    const config = teamsNotifierSchema.parse({ type: 'teams', url: 'https://prod-01.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t' });
+    const config = teamsNotifierSchema.parse({
+      type: 'teams',
+      url: 'https://prod-01.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t',
+    });
     expect(teamsNotifier.redact(config).url).toBe('https://prod-01.westus.logic.azure.com/[redacted]');
   });
 });

@@ -1,5 +1,10 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { newSigningSecret, storedWebhookNotifierSchema, webhookNotifier, webhookNotifierSchema } from '../../../lib/notify/webhook';
+import {
+  newSigningSecret,
+  storedWebhookNotifierSchema,
+  webhookNotifier,
+  webhookNotifierSchema,
+} from '../../../lib/notify/webhook';
 import { startTargetServer } from '../../helpers/target-server';
 import { outcome, sendCtx } from './sample';
 
@@ -43,10 +48,12 @@ describe('webhook notifier', () => {
         logUrl: 'https://tf.example.com/admin/triggers/a1b2c3d4e5f6a1b2c3d4e5f6/logs/01JDEPLOYLOGENTRY000000001',
       });
       // another secret, or a changed body, does not verify
-      expect(() => new Webhook(newSigningSecret()).verify(call.body, call.headers as Record<string, string>)).toThrow(WebhookVerificationError);
-      expect(() => new Webhook(c.secret).verify(call.body.replace('succeeded', 'failed'), call.headers as Record<string, string>)).toThrow(
+      expect(() => new Webhook(newSigningSecret()).verify(call.body, call.headers as Record<string, string>)).toThrow(
         WebhookVerificationError,
       );
+      expect(() =>
+        new Webhook(c.secret).verify(call.body.replace('succeeded', 'failed'), call.headers as Record<string, string>),
+      ).toThrow(WebhookVerificationError);
     } finally {
       await receiver.close();
     }
@@ -56,32 +63,48 @@ describe('webhook notifier', () => {
     const receiver = await startTargetServer(() => ({ status: 204 }));
     try {
       const previous = newSigningSecret();
-      const inGrace = config(`${receiver.url}/h`, { previousSecret: previous, previousSecretExpiresAt: Math.floor(Date.now() / 1000) + 3600 });
+      const inGrace = config(`${receiver.url}/h`, {
+        previousSecret: previous,
+        previousSecretExpiresAt: Math.floor(Date.now() / 1000) + 3600,
+      });
       await webhookNotifier.send(inGrace, outcome({ status: 'failed', reason: 'x' }), sendCtx);
       const first = receiver.calls[0];
       expect(String(first.headers['webhook-signature']).split(' ')).toHaveLength(2);
       for (const s of [inGrace.secret, previous]) {
-        expect(new Webhook(s).verify(first.body, first.headers as Record<string, string>)).toMatchObject({ type: 'deploy.failed', reason: 'x' });
+        expect(new Webhook(s).verify(first.body, first.headers as Record<string, string>)).toMatchObject({
+          type: 'deploy.failed',
+          reason: 'x',
+        });
       }
       const expired = { ...inGrace, previousSecretExpiresAt: Math.floor(Date.now() / 1000) - 1 };
       await webhookNotifier.send(expired, outcome({ status: 'failed' }), sendCtx);
       const second = receiver.calls[1];
       expect(String(second.headers['webhook-signature']).split(' ')).toHaveLength(1);
-      expect(() => new Webhook(previous).verify(second.body, second.headers as Record<string, string>)).toThrow(WebhookVerificationError);
+      expect(() => new Webhook(previous).verify(second.body, second.headers as Record<string, string>)).toThrow(
+        WebhookVerificationError,
+      );
     } finally {
       await receiver.close();
     }
   });
 
   it('a trigger body may not set the signing secret; admin answers never show it and hide query tokens', () => {
-    const bad = webhookNotifierSchema.safeParse({ type: 'webhook', url: 'https://hooks.example.com/in', secret: newSigningSecret() });
+    const bad = webhookNotifierSchema.safeParse({
+      type: 'webhook',
+      url: 'https://hooks.example.com/in',
+      secret: newSigningSecret(),
+    });
     expect(bad.success).toBe(false);
     const c = config('https://hooks.example.com/in/path?token=abcdef123&x=1', {
       previousSecret: newSigningSecret(),
       previousSecretExpiresAt: 1,
     });
     const shown = webhookNotifier.redact(c);
-    expect(shown).toEqual({ type: 'webhook', url: 'https://hooks.example.com/in/path?token=[redacted]&x=[redacted]', on: ['succeeded', 'failed'] });
+    expect(shown).toEqual({
+      type: 'webhook',
+      url: 'https://hooks.example.com/in/path?token=[redacted]&x=[redacted]',
+      on: ['succeeded', 'failed'],
+    });
     expect(JSON.stringify(shown)).not.toContain('whsec_');
   });
 
@@ -93,11 +116,23 @@ describe('webhook notifier', () => {
         c,
         outcome({
           provider: 'github',
-          event: { provider: 'github', kind: 'code', action: 'push', repository: 'web', namespace: 'acme', repoFullName: 'acme/web', branch: 'main', commit: { id: '9fceb02d0ae598e95dc970b74767f19372d61af8', message: 'fix: x', author: 'octocat' } },
+          event: {
+            provider: 'github',
+            kind: 'code',
+            action: 'push',
+            repository: 'web',
+            namespace: 'acme',
+            repoFullName: 'acme/web',
+            branch: 'main',
+            commit: { id: '9fceb02d0ae598e95dc970b74767f19372d61af8', message: 'fix: x', author: 'octocat' },
+          },
         }),
         sendCtx,
       );
-      const body = new Webhook(c.secret).verify(receiver.calls[0].body, receiver.calls[0].headers as Record<string, string>) as { event: unknown };
+      const body = new Webhook(c.secret).verify(
+        receiver.calls[0].body,
+        receiver.calls[0].headers as Record<string, string>,
+      ) as { event: unknown };
       expect(body.event).toEqual({
         provider: 'github',
         action: 'push',

@@ -21,7 +21,9 @@ describe('serverless.yml alarms', () => {
     // unset: the condition compares '' with '' (false), so no subscription is created
     expect(config.resources.Conditions.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     const withEmail = load({ ALARM_EMAIL: 'ops@example.com' });
-    expect(withEmail.resources.Conditions.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] });
+    expect(withEmail.resources.Conditions.HasAlarmEmail).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }],
+    });
     expect(withEmail.resources.Resources.AlarmEmailSubscription.Properties.Endpoint).toBe('ops@example.com');
   });
 
@@ -57,14 +59,21 @@ describe('serverless.yml alarms', () => {
   });
 
   it('gives the functions the log level and metrics namespace settings', () => {
-    expect(config.provider.environment).toMatchObject({ LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
+    expect(config.provider.environment).toMatchObject({
+      LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    });
     expect(load({ LOG_LEVEL: 'DEBUG' }).provider.environment.LOG_LEVEL).toBe('DEBUG');
   });
 
   it('has a dashboard of every metric, valid JSON once substituted, with partition-aware ARNs', () => {
     expect(r.Dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
     const [template, vars] = r.Dashboard.Properties.DashboardBody['Fn::Sub'];
-    expect(vars).toMatchObject({ Namespace: METRICS_NAMESPACE, Service: 'triggerfish', DeadLetterQueueName: { 'Fn::GetAtt': ['DeployDLQ', 'QueueName'] } });
+    expect(vars).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Service: 'triggerfish',
+      DeadLetterQueueName: { 'Fn::GetAtt': ['DeployDLQ', 'QueueName'] },
+    });
     const body = JSON.parse(template.replace(/\$\{[^}]+\}/g, 'X'));
     expect(body.widgets.length).toBeGreaterThanOrEqual(6);
     for (const name of Object.values(MetricName)) expect(template).toContain(name);

@@ -12,7 +12,13 @@ let ecrHandler: typeof import('../../../functions/ecr').handler;
 let dockerhub: typeof import('../../../lib/receive/providers/dockerhub').dockerhub;
 
 const context = (name: string) =>
-  ({ functionName: `triggerfish-test-${name}`, awsRequestId: `req-${name}`, invokedFunctionArn: 'arn', memoryLimitInMB: '256', functionVersion: '$LATEST' }) as Context;
+  ({
+    functionName: `triggerfish-test-${name}`,
+    awsRequestId: `req-${name}`,
+    invokedFunctionArn: 'arn',
+    memoryLimitInMB: '256',
+    functionVersion: '$LATEST',
+  }) as Context;
 
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
@@ -32,11 +38,21 @@ const emf = () => out.json().filter((l) => '_aws' in l);
 it('counts a webhook for an unknown trigger as unknown-trigger, once, by provider', async () => {
   const handler = webhookHandler(dockerhub);
   const res = await handler(
-    { routeKey: 'POST /hooks/dockerhub/{triggerId}', rawPath: '/hooks/dockerhub/nope', pathParameters: { triggerId: 'nope' }, headers: {}, body: '{}', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } } as never,
+    {
+      routeKey: 'POST /hooks/dockerhub/{triggerId}',
+      rawPath: '/hooks/dockerhub/nope',
+      pathParameters: { triggerId: 'nope' },
+      headers: {},
+      body: '{}',
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'POST' } },
+    } as never,
     context('hookDockerhub'),
   );
   expect(res.statusCode).toBe(404);
-  expect(emf()).toEqual([expect.objectContaining({ provider: 'dockerhub', status: 'unknown-trigger', Webhooks: 1, service: 'triggerfish' })]);
+  expect(emf()).toEqual([
+    expect.objectContaining({ provider: 'dockerhub', status: 'unknown-trigger', Webhooks: 1, service: 'triggerfish' }),
+  ]);
   // the middleware's flush found nothing left and said nothing at INFO
   expect(out.lines().filter((l) => l.includes('No application metrics'))).toEqual([]);
 });

@@ -11,10 +11,20 @@ beforeEach(() => {
 afterEach(() => out.restore());
 
 const context = (functionName: string) =>
-  ({ functionName, awsRequestId: 'req-1', invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`, memoryLimitInMB: '256', functionVersion: '$LATEST' }) as Context;
+  ({
+    functionName,
+    awsRequestId: 'req-1',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    functionVersion: '$LATEST',
+  }) as Context;
 
 const localLogger = () => {
-  const logger = new TriggerfishLogger({ serviceName: 'triggerfish', logLevel: 'DEBUG', logFormatter: new LocalLogFormatter() });
+  const logger = new TriggerfishLogger({
+    serviceName: 'triggerfish',
+    logLevel: 'DEBUG',
+    logFormatter: new LocalLogFormatter(),
+  });
   logger.addContext(context('triggerfish-local-deployer'));
   return logger;
 };
@@ -39,11 +49,11 @@ describe('local format', () => {
     const lines = out.lines();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} WARN  deployer {7}deploy attempt: web-prod dockerhub library\/web:1\.4\.0 http retry \(attempt 1\/5, 12 ms, HTTP 503, retry in 2 s\) error: HTTP 503 log=01JLOG$/,
+      /^\d\d:\d\d:\d\d\.\d{3} WARN {2}deployer {7}deploy attempt: web-prod dockerhub library\/web:1\.4\.0 http retry \(attempt 1\/5, 12 ms, HTTP 503, retry in 2 s\) error: HTTP 503 log=01JLOG$/,
     );
   });
 
-  it('renders the receiver\'s trigger log line with its reason, a short commit and any other field as key=value', () => {
+  it("renders the receiver's trigger log line with its reason, a short commit and any other field as key=value", () => {
     const logger = localLogger();
     logger.addContext(context('triggerfish-local-hookGithub'));
     logger.info('trigger log', {
@@ -57,24 +67,39 @@ describe('local format', () => {
       deliveryId: 'd-1',
     });
     expect(out.lines()).toEqual([
-      expect.stringMatching(/ INFO  hookGithub {5}trigger log: api-prod github 0123456789ab untriggered - branch "dev" does not match deliveryId=d-1 log=L1$/),
+      expect.stringMatching(
+        / INFO {2}hookGithub {5}trigger log: api-prod github 0123456789ab untriggered - branch "dev" does not match deliveryId=d-1 log=L1$/,
+      ),
     ]);
   });
 
   it('falls back to the trigger id when no name is given, shows errors by message and a plain message alone', () => {
     const logger = localLogger();
-    logger.error('deploy outcome', { triggerId: 'T9', status: 'given-up', attempts: 5, durationMs: 1500, latencyMs: 930000, error: new Error('boom') });
+    logger.error('deploy outcome', {
+      triggerId: 'T9',
+      status: 'given-up',
+      attempts: 5,
+      durationMs: 1500,
+      latencyMs: 930000,
+      error: new Error('boom'),
+    });
     logger.info('ECR event ignored');
     const [first, second] = out.lines();
-    expect(first).toMatch(/ ERROR deployer {7}deploy outcome: T9 given-up \(5 attempts, 1\.5 s, 15\.5 min after the webhook\) error: boom$/);
-    expect(second).toMatch(/ INFO  deployer {7}ECR event ignored$/);
+    expect(first).toMatch(
+      / ERROR deployer {7}deploy outcome: T9 given-up \(5 attempts, 1\.5 s, 15\.5 min after the webhook\) error: boom$/,
+    );
+    expect(second).toMatch(/ INFO {2}deployer {7}ECR event ignored$/);
   });
 
   it('keeps the level filter: debug lines are dropped at INFO', () => {
-    const logger = new TriggerfishLogger({ serviceName: 'triggerfish', logLevel: 'INFO', logFormatter: new LocalLogFormatter() });
+    const logger = new TriggerfishLogger({
+      serviceName: 'triggerfish',
+      logLevel: 'INFO',
+      logFormatter: new LocalLogFormatter(),
+    });
     logger.debug('hidden');
     logger.info('shown');
-    expect(out.lines()).toEqual([expect.stringMatching(/ INFO  - {14}shown$/)]);
+    expect(out.lines()).toEqual([expect.stringMatching(/ INFO {2}- {14}shown$/)]);
   });
 
   it('shortens function names to the serverless.yml function key', () => {

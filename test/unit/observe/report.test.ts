@@ -38,7 +38,14 @@ const emfLines = () => out.json().filter((l) => '_aws' in l);
 
 describe('reportAttempt', () => {
   it('logs a succeeded attempt at INFO with the deploy fields, and counts it by target type and outcome', () => {
-    report.reportAttempt({ ...subject, attempt: 1, maxAttempts: 5, durationMs: 123.4, statusCode: 200, outcome: 'succeeded' });
+    report.reportAttempt({
+      ...subject,
+      attempt: 1,
+      maxAttempts: 5,
+      durationMs: 123.4,
+      statusCode: 200,
+      outcome: 'succeeded',
+    });
     const [line, ...more] = logLines();
     expect(more).toEqual([]);
     expect(line).toMatchObject({
@@ -67,22 +74,53 @@ describe('reportAttempt', () => {
       ['service', 'targetType', 'outcome'],
       ['service', 'outcome'],
     ]);
-    expect(emf).toMatchObject({ service: 'triggerfish', targetType: 'http', outcome: 'succeeded', DeployAttempts: 1, DeployDuration: 123 });
+    expect(emf).toMatchObject({
+      service: 'triggerfish',
+      targetType: 'http',
+      outcome: 'succeeded',
+      DeployAttempts: 1,
+      DeployDuration: 123,
+    });
     // never a high-cardinality id as a dimension or value
     expect(JSON.stringify(emf)).not.toContain(subject.triggerId);
     expect(JSON.stringify(emf)).not.toContain(subject.logId);
   });
 
   it('logs a retry at WARN with when the next attempt runs', () => {
-    report.reportAttempt({ ...subject, attempt: 2, maxAttempts: 5, durationMs: 8, statusCode: 503, error: 'HTTP 503', outcome: 'retry', retryInSeconds: 4 });
+    report.reportAttempt({
+      ...subject,
+      attempt: 2,
+      maxAttempts: 5,
+      durationMs: 8,
+      statusCode: 503,
+      error: 'HTTP 503',
+      outcome: 'retry',
+      retryInSeconds: 4,
+    });
     const [line] = logLines();
-    expect(line).toMatchObject({ level: 'WARN', outcome: 'retry', attempt: 2, maxAttempts: 5, retryInSeconds: 4, statusCode: 503, error: 'HTTP 503' });
+    expect(line).toMatchObject({
+      level: 'WARN',
+      outcome: 'retry',
+      attempt: 2,
+      maxAttempts: 5,
+      retryInSeconds: 4,
+      statusCode: 503,
+      error: 'HTTP 503',
+    });
     expect(emfLines()[0]).toMatchObject({ outcome: 'retry', DeployAttempts: 1 });
   });
 
   it('logs a failed attempt at ERROR with its error cut to 500 characters', () => {
     const error = `connect ECONNREFUSED ${'x'.repeat(2000)}`;
-    report.reportAttempt({ ...subject, commit: 'c'.repeat(40), attempt: 5, maxAttempts: 5, durationMs: 3, error, outcome: 'failed' });
+    report.reportAttempt({
+      ...subject,
+      commit: 'c'.repeat(40),
+      attempt: 5,
+      maxAttempts: 5,
+      durationMs: 3,
+      error,
+      outcome: 'failed',
+    });
     const [line] = logLines();
     expect(line.level).toBe('ERROR');
     expect(line.commit).toBe('c'.repeat(40));
@@ -91,7 +129,16 @@ describe('reportAttempt', () => {
   });
 
   it('logs only the fields it knows: nothing else given to it reaches the line', () => {
-    const withExtras = { ...subject, attempt: 1, maxAttempts: 1, durationMs: 1, outcome: 'succeeded', secret: 's3cr3t', headers: { authorization: 'Bearer tok' }, body: '{"password":"pw"}' };
+    const withExtras = {
+      ...subject,
+      attempt: 1,
+      maxAttempts: 1,
+      durationMs: 1,
+      outcome: 'succeeded',
+      secret: 's3cr3t',
+      headers: { authorization: 'Bearer tok' },
+      body: '{"password":"pw"}',
+    };
     report.reportAttempt(withExtras as unknown as Parameters<Report['reportAttempt']>[0]);
     const text = out.lines().join('\n');
     expect(text).not.toContain('s3cr3t');
@@ -107,20 +154,38 @@ describe('reportOutcome', () => {
       report.reportOutcome({ ...subject, status, reason: `it ${status}`, attempts: 3, error: 'HTTP 500' });
       const [line, ...more] = logLines();
       expect(more).toEqual([]);
-      expect(line).toMatchObject({ level: 'ERROR', message: 'deploy outcome', ...subject, status, reason: `it ${status}`, attempts: 3, error: 'HTTP 500' });
+      expect(line).toMatchObject({
+        level: 'ERROR',
+        message: 'deploy outcome',
+        ...subject,
+        status,
+        reason: `it ${status}`,
+        attempts: 3,
+        error: 'HTTP 500',
+      });
       const emfs = emfLines();
       expect(emfs).toHaveLength(2);
       expect(emfs[0]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'Deploys', Unit: 'Count' }]);
-      expect(emfs[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'targetType', 'status'], ['service', 'status']]);
+      expect(emfs[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([
+        ['service', 'targetType', 'status'],
+        ['service', 'status'],
+      ]);
       expect(emfs[0]).toMatchObject({ Deploys: 1, status, targetType: 'http' });
-      expect(emfs[1]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Triggerfish', Dimensions: [['service']], Metrics: [{ Name: 'DeploysFailed', Unit: 'Count' }] });
+      expect(emfs[1]._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: 'Triggerfish',
+        Dimensions: [['service']],
+        Metrics: [{ Name: 'DeploysFailed', Unit: 'Count' }],
+      });
       expect(emfs[1]).toMatchObject({ DeploysFailed: 1, service: 'triggerfish' });
     },
   );
 
   it('logs succeeded at INFO with the webhook-to-deploy latency, and records DeployLatency', () => {
     const now = new Date('2026-12-01T12:00:02.500Z');
-    report.reportOutcome({ ...subject, status: 'succeeded', attempts: 1, durationMs: 40, receivedAt: '2026-12-01T12:00:00.000Z' }, now);
+    report.reportOutcome(
+      { ...subject, status: 'succeeded', attempts: 1, durationMs: 40, receivedAt: '2026-12-01T12:00:00.000Z' },
+      now,
+    );
     const [line] = logLines();
     expect(line).toMatchObject({ level: 'INFO', status: 'succeeded', attempts: 1, durationMs: 40, latencyMs: 2500 });
     const emfs = emfLines();
@@ -148,7 +213,14 @@ describe('logEntryFields', () => {
         provider: 'github',
         status: 'untriggered',
         reason: 'branch "dev" does not match',
-        event: { provider: 'github', kind: 'code', action: 'push', repository: 'r', repoFullName: 'o/r', commit: { id: 'abc123', message: 'm' } } as never,
+        event: {
+          provider: 'github',
+          kind: 'code',
+          action: 'push',
+          repository: 'r',
+          repoFullName: 'o/r',
+          commit: { id: 'abc123', message: 'm' },
+        } as never,
       },
       { name: 'api-prod' },
     );
@@ -184,7 +256,10 @@ describe('webhook metric', () => {
     const [emf] = emfLines();
     expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({
       Namespace: 'Triggerfish',
-      Dimensions: [['service', 'provider', 'status'], ['service', 'status']],
+      Dimensions: [
+        ['service', 'provider', 'status'],
+        ['service', 'status'],
+      ],
       Metrics: [{ Name: 'Webhooks', Unit: 'Count' }],
     });
     expect(emf).toMatchObject({ service: 'triggerfish', provider: 'harbor', status: 'unauthorized', Webhooks: 1 });

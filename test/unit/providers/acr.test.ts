@@ -111,7 +111,8 @@ describe('acr: every fixture parses and normalizes', () => {
     const raw = edited(DOCS, (b) => delete b.repository.region);
     const result = acr.parse(request(raw), {});
     expect(result.kind).toBe('events');
-    if (result.kind === 'events') expectFields(result.events[0], { registry: undefined, image: 'namespace/repoTest:latest' });
+    if (result.kind === 'events')
+      expectFields(result.events[0], { registry: undefined, image: 'namespace/repoTest:latest' });
   });
 
   it('composes repoFullName from namespace and name when repo_full_name is not given', () => {
@@ -126,7 +127,8 @@ describe('acr: every fixture parses and normalizes', () => {
     });
     const result = acr.parse(request(raw), {});
     expect(result.kind).toBe('events');
-    if (result.kind === 'events') expectFields(result.events[0], { tag: 'latest', digest: undefined, occurredAt: undefined });
+    if (result.kind === 'events')
+      expectFields(result.events[0], { tag: 'latest', digest: undefined, occurredAt: undefined });
   });
 });
 
@@ -134,15 +136,28 @@ describe('acr: the repository from repo_full_name when name or namespace is miss
   it.each([
     ['no name', (b: any) => delete b.repository.name],
     ['no namespace', (b: any) => delete b.repository.namespace],
-    ['neither', (b: any) => { delete b.repository.name; delete b.repository.namespace; }],
+    [
+      'neither',
+      (b: any) => {
+        delete b.repository.name;
+        delete b.repository.namespace;
+      },
+    ],
   ])('%s', (_name, edit) => {
     const body = JSON.parse(fixture(DOCS));
     const result = acr.parse(request(edited(DOCS, edit)), {});
     const [namespace, ...rest] = body.repository.repo_full_name.split('/');
-    expect(result).toMatchObject({ kind: 'events', events: [{
-      namespace, repository: rest.join('/'), repoFullName: body.repository.repo_full_name,
-      image: `registry.${body.repository.region}.aliyuncs.com/${body.repository.repo_full_name}:${body.push_data.tag}`,
-    }] });
+    expect(result).toMatchObject({
+      kind: 'events',
+      events: [
+        {
+          namespace,
+          repository: rest.join('/'),
+          repoFullName: body.repository.repo_full_name,
+          image: `registry.${body.repository.region}.aliyuncs.com/${body.repository.repo_full_name}:${body.push_data.tag}`,
+        },
+      ],
+    });
   });
 });
 
@@ -151,12 +166,38 @@ describe('acr: a malformed body throws a ZodError naming the field', () => {
     ['no push_data.tag', edited(DOCS, (b) => delete b.push_data.tag), ['push_data', 'tag']],
     ['empty push_data.tag', edited(DOCS, (b) => (b.push_data.tag = '')), ['push_data', 'tag']],
     ['no push_data', edited(DOCS, (b) => delete b.push_data), ['push_data']],
-    ['no repository.name and no repo_full_name', edited(DOCS, (b) => { delete b.repository.name; delete b.repository.repo_full_name; }), ['repository', 'repo_full_name']],
-    ['no repository.namespace and no repo_full_name', edited(DOCS, (b) => { delete b.repository.namespace; delete b.repository.repo_full_name; }), ['repository', 'repo_full_name']],
-    ['pushed_at in another format', edited(DOCS, (b) => (b.push_data.pushed_at = '2016/11/29 12:25')), ['push_data', 'pushed_at']],
-    ['pushed_at that is no date', edited(DOCS, (b) => (b.push_data.pushed_at = '2016-13-45 12:25:46')), ['push_data', 'pushed_at']],
+    [
+      'no repository.name and no repo_full_name',
+      edited(DOCS, (b) => {
+        delete b.repository.name;
+        delete b.repository.repo_full_name;
+      }),
+      ['repository', 'repo_full_name'],
+    ],
+    [
+      'no repository.namespace and no repo_full_name',
+      edited(DOCS, (b) => {
+        delete b.repository.namespace;
+        delete b.repository.repo_full_name;
+      }),
+      ['repository', 'repo_full_name'],
+    ],
+    [
+      'pushed_at in another format',
+      edited(DOCS, (b) => (b.push_data.pushed_at = '2016/11/29 12:25')),
+      ['push_data', 'pushed_at'],
+    ],
+    [
+      'pushed_at that is no date',
+      edited(DOCS, (b) => (b.push_data.pushed_at = '2016-13-45 12:25:46')),
+      ['push_data', 'pushed_at'],
+    ],
     ['pushed_at as a number', edited(DOCS, (b) => (b.push_data.pushed_at = 1480393546)), ['push_data', 'pushed_at']],
-    ['a region that is not a region id', edited(DOCS, (b) => (b.repository.region = 'evil.example/x')), ['repository', 'region']],
+    [
+      'a region that is not a region id',
+      edited(DOCS, (b) => (b.repository.region = 'evil.example/x')),
+      ['repository', 'region'],
+    ],
   ])('%s', (_name, raw, path) => {
     expect(zodPaths(() => acr.parse(request(raw), {}))).toEqual([path]);
   });

@@ -100,15 +100,64 @@ describe('api: parse', () => {
 
   it.each([
     // [name, body, trackedImage, expected fields]
-    ['body image wins over the tracked image', { image: 'ns/api:3' }, 'library/web:1.4.0', { repoFullName: 'ns/api', tag: '3', image: 'ns/api:3' }],
-    ['body tag overrides the body image tag', { image: 'ns/web:2.0.0', tag: '2.1.0' }, undefined, { tag: '2.1.0', image: 'ns/web:2.1.0' }],
-    ['tracked image as it is without a body tag', {}, 'registry.example.com/ns/web:1.4.0', { registry: 'registry.example.com', namespace: 'ns', tag: '1.4.0', image: 'registry.example.com/ns/web:1.4.0' }],
-    ['tracked image with a registry port', { tag: '1.5.0' }, 'registry.example.com:5000/ns/web:1.4.0', { registry: 'registry.example.com:5000', repoFullName: 'ns/web', image: 'registry.example.com:5000/ns/web:1.5.0' }],
-    ['tracked image without a tag gets the body tag', { tag: '1.5.0' }, 'ns/web', { tag: '1.5.0', image: 'ns/web:1.5.0' }],
-    ['an image without a namespace', { image: 'nginx:1.27' }, undefined, { namespace: undefined, repository: 'nginx', repoFullName: 'nginx', image: 'nginx:1.27' }],
-    ['a nested repository', { image: 'registry.example.com/team/apps/web:1' }, undefined, { namespace: 'team', repository: 'apps/web', repoFullName: 'team/apps/web' }],
-    ['an image by digest', { image: `ns/web@${DIGEST}` }, undefined, { tag: undefined, digest: DIGEST, image: `ns/web@${DIGEST}` }],
-    ['a new tag drops the digest pinning the old one', { tag: '1.5.0' }, `ns/web:1.4.0@${DIGEST}`, { tag: '1.5.0', digest: undefined, image: 'ns/web:1.5.0' }],
+    [
+      'body image wins over the tracked image',
+      { image: 'ns/api:3' },
+      'library/web:1.4.0',
+      { repoFullName: 'ns/api', tag: '3', image: 'ns/api:3' },
+    ],
+    [
+      'body tag overrides the body image tag',
+      { image: 'ns/web:2.0.0', tag: '2.1.0' },
+      undefined,
+      { tag: '2.1.0', image: 'ns/web:2.1.0' },
+    ],
+    [
+      'tracked image as it is without a body tag',
+      {},
+      'registry.example.com/ns/web:1.4.0',
+      { registry: 'registry.example.com', namespace: 'ns', tag: '1.4.0', image: 'registry.example.com/ns/web:1.4.0' },
+    ],
+    [
+      'tracked image with a registry port',
+      { tag: '1.5.0' },
+      'registry.example.com:5000/ns/web:1.4.0',
+      {
+        registry: 'registry.example.com:5000',
+        repoFullName: 'ns/web',
+        image: 'registry.example.com:5000/ns/web:1.5.0',
+      },
+    ],
+    [
+      'tracked image without a tag gets the body tag',
+      { tag: '1.5.0' },
+      'ns/web',
+      { tag: '1.5.0', image: 'ns/web:1.5.0' },
+    ],
+    [
+      'an image without a namespace',
+      { image: 'nginx:1.27' },
+      undefined,
+      { namespace: undefined, repository: 'nginx', repoFullName: 'nginx', image: 'nginx:1.27' },
+    ],
+    [
+      'a nested repository',
+      { image: 'registry.example.com/team/apps/web:1' },
+      undefined,
+      { namespace: 'team', repository: 'apps/web', repoFullName: 'team/apps/web' },
+    ],
+    [
+      'an image by digest',
+      { image: `ns/web@${DIGEST}` },
+      undefined,
+      { tag: undefined, digest: DIGEST, image: `ns/web@${DIGEST}` },
+    ],
+    [
+      'a new tag drops the digest pinning the old one',
+      { tag: '1.5.0' },
+      `ns/web:1.4.0@${DIGEST}`,
+      { tag: '1.5.0', digest: undefined, image: 'ns/web:1.5.0' },
+    ],
     ['the longest valid tag', { tag: 'a'.repeat(128) }, 'ns/web:1', { tag: 'a'.repeat(128) }],
     ['a tag starting with an underscore', { tag: '_x.y-z' }, 'ns/web:1', { tag: '_x.y-z' }],
   ])('%s', (_name, body, trackedImage, expected) => {

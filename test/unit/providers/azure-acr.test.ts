@@ -151,7 +151,7 @@ describe('azure-acr: actions we do not act on are ignored, whatever their body',
 describe('azure-acr: the registry only from a real host', () => {
   it.each([
     ['a registry host', 'myregistry.azurecr.io', 'myregistry.azurecr.io', 'myregistry.azurecr.io/hello-world:v1'],
-    ['a bare name is not a registry host (Docker\'s rule)', 'myregistry', undefined, 'hello-world:v1'],
+    ["a bare name is not a registry host (Docker's rule)", 'myregistry', undefined, 'hello-world:v1'],
     ['no request.host', undefined, undefined, 'hello-world:v1'],
   ])('%s', (_name, host, registry, image) => {
     const raw = edited(PUSH, (b) => {

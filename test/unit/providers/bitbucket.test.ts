@@ -22,16 +22,31 @@ describe('bitbucket: verify (X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw
     ['good signature', body, { 'X-Hub-Signature': sha256Signature(SECRET, body) }, true],
     ['signed with a wrong secret', body, { 'X-Hub-Signature': sha256Signature('nope', body) }, false],
     ['tampered body', body.replace('"master"', '"main"'), { 'X-Hub-Signature': sha256Signature(SECRET, body) }, false],
-    ['re-serialized body', JSON.stringify(JSON.parse(body)), { 'X-Hub-Signature': sha256Signature(SECRET, body) }, false],
+    [
+      're-serialized body',
+      JSON.stringify(JSON.parse(body)),
+      { 'X-Hub-Signature': sha256Signature(SECRET, body) },
+      false,
+    ],
     ['missing header', body, {}, false],
-    ['signature without the sha256= prefix', body, { 'X-Hub-Signature': sha256Signature(SECRET, body).slice('sha256='.length) }, false],
+    [
+      'signature without the sha256= prefix',
+      body,
+      { 'X-Hub-Signature': sha256Signature(SECRET, body).slice('sha256='.length) },
+      false,
+    ],
     [
       "GitHub's legacy SHA-1 value in the same header",
       body,
       { 'X-Hub-Signature': `sha1=${hmacHex(SECRET, body, 'sha1')}` },
       false,
     ],
-    ['the good signature under the GitHub SHA-256 header name', body, { 'X-Hub-Signature-256': sha256Signature(SECRET, body) }, false],
+    [
+      'the good signature under the GitHub SHA-256 header name',
+      body,
+      { 'X-Hub-Signature-256': sha256Signature(SECRET, body) },
+      false,
+    ],
     ['the secret itself', body, { 'X-Hub-Signature': `sha256=${SECRET}` }, false],
   ])('%s', (_name, raw, headers, ok) => {
     const result = bitbucket.verify(request(raw, headers as Record<string, string>), [SECRET], NOW);
@@ -117,7 +132,14 @@ describe('bitbucket: every fixture parses and normalizes', () => {
   it('normalizes the tag creation exactly (a tag name may contain "/")', () => {
     expect(bitbucket.parse(request(fixture(TAG), PUSH), {})).toMatchObject({
       kind: 'events',
-      events: [{ action: 'tag_push', tag: 'feature/x', branch: undefined, commit: { id: '141977fedf5cf35aa290ac87d4b5177ac4cd9de1' } }],
+      events: [
+        {
+          action: 'tag_push',
+          tag: 'feature/x',
+          branch: undefined,
+          commit: { id: '141977fedf5cf35aa290ac87d4b5177ac4cd9de1' },
+        },
+      ],
     });
   });
 });
@@ -151,7 +173,10 @@ describe('bitbucket: changes', () => {
 
   it('a push without changes is ignored', () => {
     const raw = edited(BRANCH, (b) => (b.push.changes = []));
-    expect(bitbucket.parse(request(raw, PUSH), {})).toEqual({ kind: 'ignored', reason: 'bitbucket push has no changes' });
+    expect(bitbucket.parse(request(raw, PUSH), {})).toEqual({
+      kind: 'ignored',
+      reason: 'bitbucket push has no changes',
+    });
   });
 
   it('a ref type that is neither branch nor tag is skipped', () => {
@@ -163,7 +188,11 @@ describe('bitbucket: changes', () => {
   });
 
   it.each([
-    ['a linked user: the git author name', { raw: 'Jane Doe <jane@example.com>', user: { display_name: 'J. D.' } }, 'Jane Doe'],
+    [
+      'a linked user: the git author name',
+      { raw: 'Jane Doe <jane@example.com>', user: { display_name: 'J. D.' } },
+      'Jane Doe',
+    ],
     ['no linked user', { raw: 'Jane Doe <jane@example.com>' }, 'Jane Doe'],
     ['only a user', { user: { display_name: 'J. D.' } }, 'J. D.'],
     ["an account (Atlassian's older example)", { nickname: 'emmap1', display_name: 'Emma' }, 'Emma'],
@@ -171,7 +200,10 @@ describe('bitbucket: changes', () => {
     ['no author', undefined, undefined],
   ])('commit author: %s', (_name, author, expected) => {
     const raw = edited(BRANCH, (b) => (b.push.changes[0].new.target.author = author));
-    expect(bitbucket.parse(request(raw, PUSH), {})).toMatchObject({ kind: 'events', events: [{ commit: { author: expected } }] });
+    expect(bitbucket.parse(request(raw, PUSH), {})).toMatchObject({
+      kind: 'events',
+      events: [{ commit: { author: expected } }],
+    });
   });
 
   it.each([
@@ -185,7 +217,10 @@ describe('bitbucket: changes', () => {
   });
 
   it('without X-Request-UUID there is no deliveryId (X-Hook-UUID names the webhook, not the delivery)', () => {
-    const result = bitbucket.parse(request(fixture(BRANCH), { 'X-Event-Key': 'repo:push', 'X-Hook-UUID': 'hook-1' }), {});
+    const result = bitbucket.parse(
+      request(fixture(BRANCH), { 'X-Event-Key': 'repo:push', 'X-Hook-UUID': 'hook-1' }),
+      {},
+    );
     expect(result).toMatchObject({ kind: 'events', events: [{ deliveryId: undefined }] });
   });
 });
@@ -202,7 +237,10 @@ describe('bitbucket: ignored events', () => {
   );
 
   it('a request without X-Event-Key is ignored', () => {
-    expect(bitbucket.parse(request(fixture(BRANCH)), {})).toEqual({ kind: 'ignored', reason: 'missing X-Event-Key header' });
+    expect(bitbucket.parse(request(fixture(BRANCH)), {})).toEqual({
+      kind: 'ignored',
+      reason: 'missing X-Event-Key header',
+    });
   });
 });
 
@@ -214,8 +252,16 @@ describe('bitbucket: malformed bodies name the field', () => {
     ['no push', (b: any) => delete b.push, ['push']],
     ['changes is no array', (b: any) => (b.push.changes = {}), ['push', 'changes']],
     ['a new ref without a name', (b: any) => delete b.push.changes[0].new.name, ['push', 'changes', 0, 'new', 'name']],
-    ['a new ref without a target', (b: any) => delete b.push.changes[0].new.target, ['push', 'changes', 0, 'new', 'target']],
-    ['a target without a hash', (b: any) => delete b.push.changes[0].new.target.hash, ['push', 'changes', 0, 'new', 'target', 'hash']],
+    [
+      'a new ref without a target',
+      (b: any) => delete b.push.changes[0].new.target,
+      ['push', 'changes', 0, 'new', 'target'],
+    ],
+    [
+      'a target without a hash',
+      (b: any) => delete b.push.changes[0].new.target.hash,
+      ['push', 'changes', 0, 'new', 'target', 'hash'],
+    ],
   ])('%s', (_name, edit, path) => {
     expect(zodPaths(() => bitbucket.parse(request(edited(BRANCH, edit), PUSH), {}))).toEqual([path]);
   });

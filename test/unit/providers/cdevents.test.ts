@@ -8,7 +8,8 @@ const SECRET = 'cdevents-s3cret';
 const NOW = new Date();
 const PUBLISHED = 'cdevents/artifact_published-conformance-spec-0.6.0-draft.json';
 // the spec's own example of an OCI artifact id (continuous-integration.md, artifact subject)
-const OCI_PURL = 'pkg:oci/myapp@sha256%3A0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427?repository_url=mycr.io/myapp';
+const OCI_PURL =
+  'pkg:oci/myapp@sha256%3A0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427?repository_url=mycr.io/myapp';
 const DIGEST = 'sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427';
 const ociPublished = (edit: (b: any) => void = () => {}) =>
   edited(PUBLISHED, (b) => {
@@ -18,14 +19,23 @@ const ociPublished = (edit: (b: any) => void = () => {}) =>
 /** CloudEvents binary mode as the spec's cloudevents-binding.md shows it: context in ce-* headers, the CDEvent as body */
 const binary = (body: string) => {
   const ctx = JSON.parse(body).context;
-  return { 'ce-specversion': '1.0', 'ce-id': ctx.id, 'ce-source': ctx.source, 'ce-type': ctx.type, 'ce-time': ctx.timestamp, 'content-type': 'application/json' };
+  return {
+    'ce-specversion': '1.0',
+    'ce-id': ctx.id,
+    'ce-source': ctx.source,
+    'ce-type': ctx.type,
+    'ce-time': ctx.timestamp,
+    'content-type': 'application/json',
+  };
 };
 
 describe('cdevents: verify (same credentials as cloudevents)', () => {
   const raw = fixture(PUBLISHED);
   it('Bearer, or X-Signature over the body', () => {
     expect(cdevents.verify(request(raw, { Authorization: `Bearer ${SECRET}` }), [SECRET], NOW).ok).toBe(true);
-    expect(cdevents.verify(request(raw, { 'X-Signature': `sha512=${hmacHex(SECRET, raw, 'sha512')}` }), [SECRET], NOW).ok).toBe(true);
+    expect(
+      cdevents.verify(request(raw, { 'X-Signature': `sha512=${hmacHex(SECRET, raw, 'sha512')}` }), [SECRET], NOW).ok,
+    ).toBe(true);
     const bad = cdevents.verify(request(raw, { Authorization: 'Bearer x' }), [SECRET], NOW);
     expect(bad).toEqual({ ok: false, reason: 'Authorization header does not match' });
   });
@@ -35,15 +45,27 @@ describe('cdevents: purls', () => {
   it.each([
     [OCI_PURL, { registry: 'mycr.io', repoFullName: 'myapp', tag: undefined, digest: DIGEST }],
     [`${OCI_PURL}&tag=v1.2`, { registry: 'mycr.io', repoFullName: 'myapp', tag: 'v1.2', digest: DIGEST }],
-    ['pkg:oci/myapp@sha256%3Aabc123', { registry: undefined, repoFullName: 'myapp', tag: undefined, digest: 'sha256:abc123' }],
-    ['pkg:docker/team/web@1.4.0?repository_url=ghcr.io', { registry: 'ghcr.io', repoFullName: 'team/web', tag: '1.4.0', digest: undefined }],
-    ['pkg:docker/library/nginx@sha256%3Aabc', { registry: undefined, repoFullName: 'library/nginx', tag: undefined, digest: 'sha256:abc' }],
+    [
+      'pkg:oci/myapp@sha256%3Aabc123',
+      { registry: undefined, repoFullName: 'myapp', tag: undefined, digest: 'sha256:abc123' },
+    ],
+    [
+      'pkg:docker/team/web@1.4.0?repository_url=ghcr.io',
+      { registry: 'ghcr.io', repoFullName: 'team/web', tag: '1.4.0', digest: undefined },
+    ],
+    [
+      'pkg:docker/library/nginx@sha256%3Aabc',
+      { registry: undefined, repoFullName: 'library/nginx', tag: undefined, digest: 'sha256:abc' },
+    ],
   ])('%s', (purl, want) => {
     expect(imageOfPurl(purl)).toEqual(want);
   });
 
   it('other purl types are not images', () => {
-    expect(parsePurl('pkg:golang/mygit.com/myorg/myapp@234fd47e07d1004f0aed9c')).toMatchObject({ type: 'golang', version: '234fd47e07d1004f0aed9c' });
+    expect(parsePurl('pkg:golang/mygit.com/myorg/myapp@234fd47e07d1004f0aed9c')).toMatchObject({
+      type: 'golang',
+      version: '234fd47e07d1004f0aed9c',
+    });
     expect(imageOfPurl('pkg:golang/mygit.com/myorg/myapp@234fd47e07d1004f0aed9c')).toBeUndefined();
     expect(imageOfPurl('not a purl')).toBeUndefined();
   });
@@ -62,7 +84,13 @@ describe('cdevents: every spec conformance sample', () => {
     expect(bare.kind).toBe(expected[name]);
     expect(cdevents.parse(request(text, binary(text)), {})).toEqual(bare);
     const ctx = JSON.parse(text).context;
-    const structured = JSON.stringify({ specversion: '1.0', id: ctx.id, source: ctx.source, type: ctx.type, data: JSON.parse(text) });
+    const structured = JSON.stringify({
+      specversion: '1.0',
+      id: ctx.id,
+      source: ctx.source,
+      type: ctx.type,
+      data: JSON.parse(text),
+    });
     expect(cdevents.parse(request(structured), {})).toEqual(bare);
     // the cloudevents provider hands dev.cdevents.* types to the same mapping
     const viaCe = cloudevents.parse(request(structured), {});
@@ -72,7 +100,8 @@ describe('cdevents: every spec conformance sample', () => {
   it('a golang artifact says why it is ignored', () => {
     expect(cdevents.parse(request(fixture(PUBLISHED)), {})).toEqual({
       kind: 'ignored',
-      reason: 'artifact pkg:golang/mygit.com/myorg/myapp@234fd47e07d1004f0aed9c is not a container image (pkg:oci/ or pkg:docker/)',
+      reason:
+        'artifact pkg:golang/mygit.com/myorg/myapp@234fd47e07d1004f0aed9c is not a container image (pkg:oci/ or pkg:docker/)',
     });
   });
 
@@ -114,16 +143,31 @@ describe('cdevents: OCI artifacts', () => {
   });
 
   it('artifact.packaged pushes, artifact.deleted deletes', () => {
-    const packaged = edited('cdevents/artifact_packaged-conformance-spec-0.6.0-draft.json', (b) => (b.subject.id = `${OCI_PURL}&tag=1.0`));
-    expect(cdevents.parse(request(packaged), {})).toMatchObject({ kind: 'events', events: [{ action: 'push', tag: '1.0', image: 'mycr.io/myapp:1.0' }] });
-    const deleted = edited('cdevents/artifact_deleted-conformance-spec-0.6.0-draft.json', (b) => (b.subject.id = OCI_PURL));
+    const packaged = edited(
+      'cdevents/artifact_packaged-conformance-spec-0.6.0-draft.json',
+      (b) => (b.subject.id = `${OCI_PURL}&tag=1.0`),
+    );
+    expect(cdevents.parse(request(packaged), {})).toMatchObject({
+      kind: 'events',
+      events: [{ action: 'push', tag: '1.0', image: 'mycr.io/myapp:1.0' }],
+    });
+    const deleted = edited(
+      'cdevents/artifact_deleted-conformance-spec-0.6.0-draft.json',
+      (b) => (b.subject.id = OCI_PURL),
+    );
     expect(cdevents.parse(request(deleted), {})).toMatchObject({ kind: 'events', events: [{ action: 'delete' }] });
   });
 
   it('a CDEvent without context.id names the field; in structured mode under data', () => {
     const body = ociPublished((b) => delete b.context.id);
     expect(zodPath(() => cdevents.parse(request(body), {}))).toEqual(['context', 'id']);
-    const structured = JSON.stringify({ specversion: '1.0', id: 'x', source: 's', type: 'dev.cdevents.artifact.published.0.3.0', data: JSON.parse(body) });
+    const structured = JSON.stringify({
+      specversion: '1.0',
+      id: 'x',
+      source: 's',
+      type: 'dev.cdevents.artifact.published.0.3.0',
+      data: JSON.parse(body),
+    });
     expect(zodPath(() => cdevents.parse(request(structured), {}))).toEqual(['data', 'context', 'id']);
   });
 });

@@ -21,8 +21,20 @@ describe('cloudevents: verify', () => {
     ['wrong bearer', { Authorization: 'Bearer nope' }, [SECRET], false, /does not match/],
     ['Basic with a wrong password', { Authorization: basic('zot', 'nope') }, [SECRET], false, /does not match/],
     ['a bare secret (no Bearer)', { Authorization: SECRET }, [SECRET], false, /not a Bearer credential/],
-    ['a signature of other bytes', { 'X-Signature': `sha256=${hmacHex(SECRET, `${raw} `)}` }, [SECRET], false, /does not match the body/],
-    ['a valid Bearer does not rescue a bad signature', { Authorization: `Bearer ${SECRET}`, 'X-Signature': 'sha256=00' }, [SECRET], false, /does not match the body/],
+    [
+      'a signature of other bytes',
+      { 'X-Signature': `sha256=${hmacHex(SECRET, `${raw} `)}` },
+      [SECRET],
+      false,
+      /does not match the body/,
+    ],
+    [
+      'a valid Bearer does not rescue a bad signature',
+      { Authorization: `Bearer ${SECRET}`, 'X-Signature': 'sha256=00' },
+      [SECRET],
+      false,
+      /does not match the body/,
+    ],
     ['nothing', {}, [SECRET], false, /^missing Authorization header \(Bearer <secret>\) or X-Signature header$/],
   ])('%s', (_name, headers, secrets, ok, reason) => {
     const result = cloudevents.verify(request(raw, headers as Record<string, string>), secrets, NOW);
@@ -92,7 +104,9 @@ describe('cloudevents: structured mode (Harbor CloudEvents format)', () => {
 
   it('a malformed envelope or known data names the field', () => {
     expect(zodPath(() => cloudevents.parse(request(edited(HARBOR, (b) => delete b.id)), {}))).toEqual(['id']);
-    expect(zodPath(() => cloudevents.parse(request(edited(HARBOR, (b) => (b.specversion = '0.3'))), {}))).toEqual(['specversion']);
+    expect(zodPath(() => cloudevents.parse(request(edited(HARBOR, (b) => (b.specversion = '0.3'))), {}))).toEqual([
+      'specversion',
+    ]);
     // Harbor's data names the repository in `repository` or in each resource's `resource_url` (read from there when
     // `repository` is missing): only a body with neither is refused
     const neither = edited(HARBOR, (b) => {
@@ -132,7 +146,11 @@ describe('cloudevents: binary mode (Zot events extension)', () => {
     const headers = { ...zotHeaders, 'Ce-Type': 'zotregistry.image.deleted' };
     const body = edited(ZOT, (b) => (b.reference = b.digest));
     const result = cloudevents.parse(request(body, headers), {});
-    expect(result.kind === 'events' && result.events[0]).toMatchObject({ action: 'delete', tag: undefined, image: `golang@${JSON.parse(body).digest}` });
+    expect(result.kind === 'events' && result.events[0]).toMatchObject({
+      action: 'delete',
+      tag: undefined,
+      image: `golang@${JSON.parse(body).digest}`,
+    });
   });
 
   it('repository.created and lint failures are ignored', () => {
@@ -150,7 +168,13 @@ describe('cloudevents: binary mode (Zot events extension)', () => {
 describe('cloudevents: ECR image actions relayed from EventBridge', () => {
   const ecr = fixture('aws-ecr/ecr_image_action-push-aws-docs.json');
   it('an EventBridge ECR event as data maps as the ecr provider does, with this provider and the CloudEvents id', () => {
-    const envelope = JSON.stringify({ specversion: '1.0', id: 'relay-1', source: 'relay', type: 'aws.ecr.image.action', data: JSON.parse(ecr) });
+    const envelope = JSON.stringify({
+      specversion: '1.0',
+      id: 'relay-1',
+      source: 'relay',
+      type: 'aws.ecr.image.action',
+      data: JSON.parse(ecr),
+    });
     const result = cloudevents.parse(request(envelope), {});
     const d = JSON.parse(ecr).detail;
     expect(result.kind === 'events' && result.events[0]).toMatchObject({

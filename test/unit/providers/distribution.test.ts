@@ -38,9 +38,20 @@ describe('distribution: verify (the Authorization header of the endpoint config)
 });
 
 describe('distribution: every recorded notification is acted on or ignored, never an error', () => {
-  const expected: Record<string, { kind: 'events'; action: string; image: string } | { kind: 'ignored'; reason: RegExp }> = {
-    'push-manifest-oci-tag-skopeo-real.raw.json': { kind: 'events', action: 'push', image: '127.0.0.1:15099/team/web:v1' },
-    'push-manifest-docker-v2s2-skopeo-real.raw.json': { kind: 'events', action: 'push', image: '127.0.0.1:15099/team/api:1.0' },
+  const expected: Record<
+    string,
+    { kind: 'events'; action: string; image: string } | { kind: 'ignored'; reason: RegExp }
+  > = {
+    'push-manifest-oci-tag-skopeo-real.raw.json': {
+      kind: 'events',
+      action: 'push',
+      image: '127.0.0.1:15099/team/web:v1',
+    },
+    'push-manifest-docker-v2s2-skopeo-real.raw.json': {
+      kind: 'events',
+      action: 'push',
+      image: '127.0.0.1:15099/team/api:1.0',
+    },
     'pull-manifest-tag-skopeo-real.raw.json': { kind: 'events', action: 'pull', image: '127.0.0.1:15099/team/web:v1' },
     'pull-manifest-digest-skopeo-real.raw.json': {
       kind: 'events',
@@ -53,18 +64,29 @@ describe('distribution: every recorded notification is acted on or ignored, neve
       image: '127.0.0.1:15099/team/web@sha256:2b258e2e04a1980efc1739f75b6d5939430a2253365ca12115f785e320bf24a4',
     },
     'delete-tag-skopeo-real.raw.json': { kind: 'events', action: 'delete', image: '127.0.0.1:15099/team/web:v1' },
-    'push-blob-skopeo-real.raw.json': { kind: 'ignored', reason: /^blob push \(application\/octet-stream\) is not acted on$/ },
-    'pull-blob-head-skopeo-real.raw.json': { kind: 'ignored', reason: /^blob pull \(application\/octet-stream\) is not acted on$/ },
+    'push-blob-skopeo-real.raw.json': {
+      kind: 'ignored',
+      reason: /^blob push \(application\/octet-stream\) is not acted on$/,
+    },
+    'pull-blob-head-skopeo-real.raw.json': {
+      kind: 'ignored',
+      reason: /^blob pull \(application\/octet-stream\) is not acted on$/,
+    },
     'mount-blob-skopeo-real.raw.json': { kind: 'ignored', reason: /^blob mount is not acted on$/ },
     'push-envelope-three-events-distribution-docs.json': {
       kind: 'events',
       action: 'push',
-      image: 'registrycluster.local/library/test@sha256:fea8895f450959fa676bcc1df0611ea93823a735a01205fd8622846041d0c7cf',
+      image:
+        'registrycluster.local/library/test@sha256:fea8895f450959fa676bcc1df0611ea93823a735a01205fd8622846041d0c7cf',
     },
   };
 
   it('covers every fixture', () => {
-    expect(fixtureFiles('distribution').map(([n]) => n).sort()).toEqual(Object.keys(expected).sort());
+    expect(
+      fixtureFiles('distribution')
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(Object.keys(expected).sort());
   });
 
   it.each(fixtureFiles('distribution'))('%s', (name, text) => {
@@ -119,7 +141,10 @@ describe('distribution: every recorded notification is acted on or ignored, neve
   });
 
   it('the docs envelope of three events: the manifest is acted on, the two layer blobs are not', () => {
-    const result = distribution.parse(request(fixture('distribution/push-envelope-three-events-distribution-docs.json')), {});
+    const result = distribution.parse(
+      request(fixture('distribution/push-envelope-three-events-distribution-docs.json')),
+      {},
+    );
     expect(result.kind === 'events' && result.events.map((e) => e.deliveryId)).toEqual(['asdf-asdf-asdf-asdf-0']);
     expect(result.kind === 'events' && result.events[0].owner).toBe('test-actor');
   });
@@ -131,7 +156,8 @@ describe('distribution: every recorded notification is acted on or ignored, neve
     const result = distribution.parse(request(JSON.stringify(blobs)), {});
     expect(result).toEqual({
       kind: 'ignored',
-      reason: 'blob push (application/vnd.docker.container.image.rootfs.diff+x-gtar) is not acted on; blob mount is not acted on',
+      reason:
+        'blob push (application/vnd.docker.container.image.rootfs.diff+x-gtar) is not acted on; blob mount is not acted on',
     });
   });
 
@@ -150,7 +176,10 @@ describe('distribution: every recorded notification is acted on or ignored, neve
 
   it('other actions and media types are ignored with a reason', () => {
     const other = edited(PUSH, (b) => (b.events[0].action = 'something-new'));
-    expect(distribution.parse(request(other), {})).toEqual({ kind: 'ignored', reason: 'registry action "something-new" is not acted on' });
+    expect(distribution.parse(request(other), {})).toEqual({
+      kind: 'ignored',
+      reason: 'registry action "something-new" is not acted on',
+    });
     const sig = edited(PUSH, (b) => (b.events[0].target.mediaType = 'application/vnd.dev.cosign.artifact.sig.v1+json'));
     expect(distribution.parse(request(sig), {})).toMatchObject({ kind: 'ignored' });
   });
@@ -163,7 +192,12 @@ describe('distribution: every recorded notification is acted on or ignored, neve
 
   it('a manifest event without a repository is malformed (400 naming events.0.target.repository)', () => {
     const bad = JSON.parse(edited(PUSH, (b) => delete b.events[0].target.repository));
-    expect(zodPath(() => distribution.parse(request(JSON.stringify(bad)), {}))).toEqual(['events', 0, 'target', 'repository']);
+    expect(zodPath(() => distribution.parse(request(JSON.stringify(bad)), {}))).toEqual([
+      'events',
+      0,
+      'target',
+      'repository',
+    ]);
   });
 
   it('a body that is not an envelope is malformed (400 naming events)', () => {

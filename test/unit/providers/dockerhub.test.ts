@@ -63,10 +63,15 @@ describe('dockerhub: every fixture parses and normalizes', () => {
   });
 
   it('rejects a repository without repo_name or name, naming the field', () => {
-    expect(zodPath(() => dockerhub.parse(request('{"push_data":{"tag":"1"},"repository":{"namespace":"a"}}'), {}))).toEqual(['repository', 'repo_name']);
+    expect(
+      zodPath(() => dockerhub.parse(request('{"push_data":{"tag":"1"},"repository":{"namespace":"a"}}'), {})),
+    ).toEqual(['repository', 'repo_name']);
   });
 
   it('never defaults a tag: a push without push_data.tag is refused, naming the field', () => {
-    expect(zodPath(() => dockerhub.parse(request('{"push_data":{},"repository":{"repo_name":"a/b"}}'), {}))).toEqual(['push_data', 'tag']);
+    expect(zodPath(() => dockerhub.parse(request('{"push_data":{},"repository":{"repo_name":"a/b"}}'), {}))).toEqual([
+      'push_data',
+      'tag',
+    ]);
   });
 });

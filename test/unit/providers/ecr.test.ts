@@ -105,7 +105,9 @@ describe('ecr: ignored events (no credential: the EventBridge rule decides what 
   it.each(['ECR Image Scan', 'ECR Replication Action', 'ECR Pull Through Cache Action', 'ECR Referrer Action'])(
     'detail-type %s is ignored, whatever its detail',
     (type) => {
-      const result = normalizeEcrEvent(editedBody(DOCS, (e) => ((e['detail-type'] = type), (e.detail = { 'scan-status': 'COMPLETE' }))));
+      const result = normalizeEcrEvent(
+        editedBody(DOCS, (e) => ((e['detail-type'] = type), (e.detail = { 'scan-status': 'COMPLETE' }))),
+      );
       expect(result).toEqual({ kind: 'ignored', reason: `ECR event "${type}" is not an image action` });
     },
   );
@@ -116,7 +118,9 @@ describe('ecr: ignored events (no credential: the EventBridge rule decides what 
   });
 
   it('a failed push without a digest is ignored, not malformed', () => {
-    const result = normalizeEcrEvent(editedBody(DOCS, (e) => ((e.detail.result = 'FAILURE'), delete e.detail['image-digest'])));
+    const result = normalizeEcrEvent(
+      editedBody(DOCS, (e) => ((e.detail.result = 'FAILURE'), delete e.detail['image-digest'])),
+    );
     expect(result.kind).toBe('ignored');
   });
 

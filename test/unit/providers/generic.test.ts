@@ -17,14 +17,44 @@ describe('generic: verify (Flux generic-hmac: X-Signature: <algo>=<hex HMAC of t
     ['sha256', { 'X-Signature': `sha256=${hmacHex(SECRET, raw)}` }, [SECRET], true, undefined],
     ['sha1', { 'X-Signature': `sha1=${hmacHex(SECRET, raw, 'sha1')}` }, [SECRET], true, undefined],
     ['sha512', { 'X-Signature': `sha512=${hmacHex(SECRET, raw, 'sha512')}` }, [SECRET], true, undefined],
-    ['upper-case hex and algorithm', { 'X-Signature': `SHA256=${hmacHex(SECRET, raw).toUpperCase()}` }, [SECRET], true, undefined],
-    ['the previous secret during rotation', { 'X-Signature': `sha256=${hmacHex(SECRET, raw)}` }, ['new', SECRET], true, undefined],
+    [
+      'upper-case hex and algorithm',
+      { 'X-Signature': `SHA256=${hmacHex(SECRET, raw).toUpperCase()}` },
+      [SECRET],
+      true,
+      undefined,
+    ],
+    [
+      'the previous secret during rotation',
+      { 'X-Signature': `sha256=${hmacHex(SECRET, raw)}` },
+      ['new', SECRET],
+      true,
+      undefined,
+    ],
     ['wrong secret', { 'X-Signature': `sha256=${hmacHex('other', raw)}` }, [SECRET], false, /does not match the body/],
-    ['sha1 hex labelled sha256', { 'X-Signature': `sha256=${hmacHex(SECRET, raw, 'sha1')}` }, [SECRET], false, /does not match the body/],
-    ['no algorithm prefix', { 'X-Signature': hmacHex(SECRET, raw) }, [SECRET], false, /must start with sha1=, sha256= or sha512=/],
+    [
+      'sha1 hex labelled sha256',
+      { 'X-Signature': `sha256=${hmacHex(SECRET, raw, 'sha1')}` },
+      [SECRET],
+      false,
+      /does not match the body/,
+    ],
+    [
+      'no algorithm prefix',
+      { 'X-Signature': hmacHex(SECRET, raw) },
+      [SECRET],
+      false,
+      /must start with sha1=, sha256= or sha512=/,
+    ],
     ['md5 is not accepted', { 'X-Signature': `md5=${hmacHex(SECRET, raw)}` }, [SECRET], false, /must start with/],
     ['missing header', {}, [SECRET], false, /^missing X-Signature header$/],
-    ['a Bearer token is not a signature', { Authorization: `Bearer ${SECRET}` }, [SECRET], false, /^missing X-Signature header$/],
+    [
+      'a Bearer token is not a signature',
+      { Authorization: `Bearer ${SECRET}` },
+      [SECRET],
+      false,
+      /^missing X-Signature header$/,
+    ],
   ])('%s', (_name, headers, secrets, ok, reason) => {
     const result = generic.verify(request(raw, headers as Record<string, string>), secrets, NOW);
     expect(result.ok).toBe(ok);
@@ -36,7 +66,9 @@ describe('generic: verify (Flux generic-hmac: X-Signature: <algo>=<hex HMAC of t
 
   it('one changed byte fails', () => {
     const sig = `sha256=${hmacHex(SECRET, raw)}`;
-    expect(generic.verify(request(raw.replace('testhook', 'testhoOk'), { 'X-Signature': sig }), [SECRET], NOW).ok).toBe(false);
+    expect(generic.verify(request(raw.replace('testhook', 'testhoOk'), { 'X-Signature': sig }), [SECRET], NOW).ok).toBe(
+      false,
+    );
   });
 });
 
@@ -81,7 +113,12 @@ describe('generic: mapping', () => {
   });
 
   it('a repository with a branch and commit (and no image) is a code push (a GitHub push body)', () => {
-    const mapping = { repository: 'repository.full_name', branch: "trim_left(ref, 'refs/heads/')", commit: 'after', message: 'head_commit.message' };
+    const mapping = {
+      repository: 'repository.full_name',
+      branch: "trim_left(ref, 'refs/heads/')",
+      commit: 'after',
+      message: 'head_commit.message',
+    };
     const body = JSON.parse(fixture(GITHUB));
     // trim_left is not a JMESPath function: the mapping is refused at creation, and on a body too
     expect(jmespathError(mapping.branch)).toMatch(/trim_left/i);
@@ -90,19 +127,36 @@ describe('generic: mapping', () => {
     const result = generic.parse(request(fixture(GITHUB)), { mapping: { ...ok, branch: 'repository.default_branch' } });
     expect(result).toMatchObject({
       kind: 'events',
-      events: [{ kind: 'code', action: 'push', repoFullName: body.repository.full_name, branch: body.repository.default_branch, commit: { id: body.after } }],
+      events: [
+        {
+          kind: 'code',
+          action: 'push',
+          repoFullName: body.repository.full_name,
+          branch: body.repository.default_branch,
+          commit: { id: body.after },
+        },
+      ],
     });
     expect(result.kind === 'events' && result.events[0].image).toBeUndefined();
   });
 
   it('without a mapping the top-level fields of the same names are read', () => {
     const body = JSON.stringify({ image: 'registry.example.com/team/api', tag: '2.0.1', action: 'push' });
-    expect(generic.parse(request(body), {})).toMatchObject({ kind: 'events', events: [{ image: 'registry.example.com/team/api:2.0.1' }] });
+    expect(generic.parse(request(body), {})).toMatchObject({
+      kind: 'events',
+      events: [{ image: 'registry.example.com/team/api:2.0.1' }],
+    });
   });
 
   it('nothing found, a branch without repository, an unknown action: ignored with the reason', () => {
-    expect(generic.parse(request('{"x": 1}'), {})).toEqual({ kind: 'ignored', reason: 'the mapping found no image or repository in the body' });
-    expect(generic.parse(request('{"branch": "main"}'), {})).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('no repository') });
+    expect(generic.parse(request('{"x": 1}'), {})).toEqual({
+      kind: 'ignored',
+      reason: 'the mapping found no image or repository in the body',
+    });
+    expect(generic.parse(request('{"branch": "main"}'), {})).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringContaining('no repository'),
+    });
     expect(generic.parse(request('{"image": "a/b:1", "action": "explode"}'), {})).toMatchObject({
       kind: 'ignored',
       reason: expect.stringMatching(/^mapped action "explode" is not one of push/),
@@ -112,15 +166,23 @@ describe('generic: mapping', () => {
   });
 
   it('an expression that fails on this body is ignored with the field', () => {
-    const result = generic.parse(request(raw), { mapping: { image: 'repository.repo_name', tag: 'abs(repository.repo_name)' } });
-    expect(result).toEqual({ kind: 'ignored', reason: expect.stringMatching(/^mapping\.tag could not be evaluated on this body/) });
+    const result = generic.parse(request(raw), {
+      mapping: { image: 'repository.repo_name', tag: 'abs(repository.repo_name)' },
+    });
+    expect(result).toEqual({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^mapping\.tag could not be evaluated on this body/),
+    });
   });
 });
 
 describe('generic: the mapping is validated at creation', () => {
   const base = { name: 'ci', provider: 'generic', target: { type: 'http', url: 'https://deploy.example.com/hook' } };
   it('compiling expressions pass', () => {
-    const parsed = triggerCreateSchema.parse({ ...base, mapping: { image: 'build.image', tag: "tags[0]", commit: 'git.sha' } });
+    const parsed = triggerCreateSchema.parse({
+      ...base,
+      mapping: { image: 'build.image', tag: 'tags[0]', commit: 'git.sha' },
+    });
     expect(parsed.mapping).toEqual({ image: 'build.image', tag: 'tags[0]', commit: 'git.sha' });
   });
 
@@ -135,7 +197,9 @@ describe('generic: the mapping is validated at creation', () => {
   });
 
   it('a mapping on another provider is refused', () => {
-    expect(zodPath(() => triggerCreateSchema.parse({ ...base, provider: 'github', mapping: { image: 'a' } }))).toEqual(['mapping']);
+    expect(zodPath(() => triggerCreateSchema.parse({ ...base, provider: 'github', mapping: { image: 'a' } }))).toEqual([
+      'mapping',
+    ]);
   });
 
   it('the schema is the one the provider reads', () => {

@@ -12,13 +12,34 @@ describe('gitea: verify (X-Gitea-Signature, hex HMAC-SHA256 of the body)', () =>
   const good = hmacHex(SECRET, raw);
   it.each([
     ['good signature', raw, { 'X-Gitea-Signature': good }, [SECRET], true, undefined],
-    ['good signature among all the copies Gitea sends', raw, { 'X-Gitea-Signature': good, 'X-Gogs-Signature': good, 'X-Hub-Signature-256': `sha256=${good}` }, [SECRET], true, undefined],
+    [
+      'good signature among all the copies Gitea sends',
+      raw,
+      { 'X-Gitea-Signature': good, 'X-Gogs-Signature': good, 'X-Hub-Signature-256': `sha256=${good}` },
+      [SECRET],
+      true,
+      undefined,
+    ],
     ['the previous secret during rotation', raw, { 'X-Gitea-Signature': good }, ['new', SECRET], true, undefined],
     ['wrong secret', raw, { 'X-Gitea-Signature': hmacHex('other', raw) }, [SECRET], false, /does not match/],
-    ['tampered body', raw.replace('add some text', 'add some test'), { 'X-Gitea-Signature': good }, [SECRET], false, /does not match/],
+    [
+      'tampered body',
+      raw.replace('add some text', 'add some test'),
+      { 'X-Gitea-Signature': good },
+      [SECRET],
+      false,
+      /does not match/,
+    ],
     ['missing header', raw, {}, [SECRET], false, /^missing X-Gitea-Signature header$/],
     // routing is by URL: a valid GitHub/Gogs-style copy alone does not make a Gitea delivery
-    ['only the Gogs and GitHub copies', raw, { 'X-Gogs-Signature': good, 'X-Hub-Signature-256': `sha256=${good}` }, [SECRET], false, /^missing X-Gitea-Signature header$/],
+    [
+      'only the Gogs and GitHub copies',
+      raw,
+      { 'X-Gogs-Signature': good, 'X-Hub-Signature-256': `sha256=${good}` },
+      [SECRET],
+      false,
+      /^missing X-Gitea-Signature header$/,
+    ],
   ])('%s', (_name, body, headers, secrets, ok, reason) => {
     const result = gitea.verify(request(body, headers as Record<string, string>), secrets, NOW);
     expect(result.ok).toBe(ok);
@@ -32,13 +53,21 @@ describe('gitea: verify (X-Gitea-Signature, hex HMAC-SHA256 of the body)', () =>
   it('signs every fixture body byte for byte', () => {
     for (const [, text] of fixtureFiles('gitea')) {
       expect(gitea.verify(request(text, { 'X-Gitea-Signature': hmacHex(SECRET, text) }), [SECRET], NOW).ok).toBe(true);
-      expect(gitea.verify(request(` ${text}`, { 'X-Gitea-Signature': hmacHex(SECRET, text) }), [SECRET], NOW).ok).toBe(false);
+      expect(gitea.verify(request(` ${text}`, { 'X-Gitea-Signature': hmacHex(SECRET, text) }), [SECRET], NOW).ok).toBe(
+        false,
+      );
     }
   });
 
   it('redacts every signature copy, Authorization and the deprecated body secret', () => {
     expect(gitea.credentialHeaders).toEqual(
-      expect.arrayContaining(['x-gitea-signature', 'x-gogs-signature', 'x-hub-signature', 'x-hub-signature-256', 'authorization']),
+      expect.arrayContaining([
+        'x-gitea-signature',
+        'x-gogs-signature',
+        'x-hub-signature',
+        'x-hub-signature-256',
+        'authorization',
+      ]),
     );
     const docs = JSON.parse(fixture('gitea/push-gitea-docs-example.json'));
     expect(typeof docs.secret).toBe('string');
@@ -129,10 +158,18 @@ describe('gitea: ignored deliveries', () => {
     ['pull_request', '{}', { 'X-Gitea-Event': 'pull_request' }, 'gitea event "pull_request" is not a push'],
     ['no event header', raw, {}, 'missing X-Gitea-Event header'],
     // Gitea sends the GitHub/Gogs copies too, but the URL chose gitea: only X-Gitea-Event counts
-    ['only the GitHub/Gogs event headers', raw, { 'X-GitHub-Event': 'push', 'X-Gogs-Event': 'push' }, 'missing X-Gitea-Event header'],
+    [
+      'only the GitHub/Gogs event headers',
+      raw,
+      { 'X-GitHub-Event': 'push', 'X-Gogs-Event': 'push' },
+      'missing X-Gitea-Event header',
+    ],
     ['a deleted tag', deletedTag, { 'X-Gitea-Event': 'push' }, 'tag "v1" was deleted'],
   ])('%s', (_name, text, headers, reason) => {
-    expect(gitea.parse(request(text, headers as Record<string, string>), {})).toMatchObject({ kind: 'ignored', reason });
+    expect(gitea.parse(request(text, headers as Record<string, string>), {})).toMatchObject({
+      kind: 'ignored',
+      reason,
+    });
   });
 });
 
@@ -140,7 +177,11 @@ describe('gitea: malformed bodies name the field', () => {
   it.each([
     ['no ref', '{"repository":{"full_name":"a/b"}}', ['ref']],
     ['an empty full_name', '{"ref":"refs/heads/main","repository":{"full_name":""}}', ['repository', 'full_name']],
-    ['head_commit without id', '{"ref":"refs/heads/main","repository":{"full_name":"a/b"},"head_commit":{"message":"m"}}', ['head_commit', 'id']],
+    [
+      'head_commit without id',
+      '{"ref":"refs/heads/main","repository":{"full_name":"a/b"},"head_commit":{"message":"m"}}',
+      ['head_commit', 'id'],
+    ],
   ])('%s', (_name, text, path) => {
     expect(zodPath(() => gitea.parse(request(text, { 'X-Gitea-Event': 'push' }), {}))).toEqual(path);
   });
@@ -149,7 +190,8 @@ describe('gitea: malformed bodies name the field', () => {
 describe('gitea: package events (container packages of the built-in registry)', () => {
   const PKG = 'gitea/package-created-container-gitea-test-payload.json';
   const pkg = fixture(PKG);
-  const parse = (text: string, event = 'package') => gitea.parse(request(text, { 'X-Gitea-Event': event, 'X-Gitea-Delivery': 'pkg-1' }), {});
+  const parse = (text: string, event = 'package') =>
+    gitea.parse(request(text, { 'X-Gitea-Event': event, 'X-Gitea-Delivery': 'pkg-1' }), {});
 
   it('a created container package is an image push of <gitea host>/<owner>/<name>:<version>', () => {
     expect(parse(pkg)).toEqual({
@@ -176,7 +218,10 @@ describe('gitea: package events (container packages of the built-in registry)', 
   });
 
   it('a deleted one is a delete; a digest version has no tag', () => {
-    expect(parse(edited(PKG, (b) => (b.action = 'deleted')))).toMatchObject({ kind: 'events', events: [{ action: 'delete' }] });
+    expect(parse(edited(PKG, (b) => (b.action = 'deleted')))).toMatchObject({
+      kind: 'events',
+      events: [{ action: 'delete' }],
+    });
     const digest = 'sha256:2b258e2e04a1980efc1739f75b6d5939430a2253365ca12115f785e320bf24a4';
     expect(parse(edited(PKG, (b) => (b.package.version = digest)))).toMatchObject({
       kind: 'events',

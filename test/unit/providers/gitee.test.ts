@@ -16,7 +16,12 @@ const VECTORS: Array<[string, string, string]> = [
 const near = (ts: string, deltaMs = 0) => new Date(Number(ts) + deltaMs);
 const headers = (timestamp: string, token: string) => ({ 'X-Gitee-Timestamp': timestamp, 'X-Gitee-Token': token });
 
-function expectRefused(result: ReturnType<typeof gitee.verify>, secrets: string[], token: string | undefined, reason: RegExp) {
+function expectRefused(
+  result: ReturnType<typeof gitee.verify>,
+  secrets: string[],
+  token: string | undefined,
+  reason: RegExp,
+) {
   expect(result.ok).toBe(false);
   if (result.ok) return;
   for (const s of secrets) expect(result.reason).not.toContain(s);
@@ -51,11 +56,35 @@ describe('gitee: verify, signing-key mode (X-Gitee-Token = Base64 HMAC of timest
   });
 
   it.each([
-    ['a wrong secret', push, headers(VECTORS[0][1], VECTORS[0][2]), ['bBg5lrt03VixkX85CNqYIcecC0SIGASF'], /X-Gitee-Token does not match/],
-    ['a token for another timestamp', push, headers('1633686799689', VECTORS[0][2]), [KIT101_SECRET], /X-Gitee-Token does not match/],
+    [
+      'a wrong secret',
+      push,
+      headers(VECTORS[0][1], VECTORS[0][2]),
+      ['bBg5lrt03VixkX85CNqYIcecC0SIGASF'],
+      /X-Gitee-Token does not match/,
+    ],
+    [
+      'a token for another timestamp',
+      push,
+      headers('1633686799689', VECTORS[0][2]),
+      [KIT101_SECRET],
+      /X-Gitee-Token does not match/,
+    ],
     ['no timestamp header', push, { 'X-Gitee-Token': VECTORS[0][2] }, [KIT101_SECRET], /no valid X-Gitee-Timestamp/],
-    ['a timestamp that is not a number', push, headers('16336867996.88', VECTORS[0][2]), [KIT101_SECRET], /no valid X-Gitee-Timestamp/],
-    ['no token header', push, { 'X-Gitee-Timestamp': VECTORS[0][1] }, [KIT101_SECRET], /^missing X-Gitee-Token header$/],
+    [
+      'a timestamp that is not a number',
+      push,
+      headers('16336867996.88', VECTORS[0][2]),
+      [KIT101_SECRET],
+      /no valid X-Gitee-Timestamp/,
+    ],
+    [
+      'no token header',
+      push,
+      { 'X-Gitee-Timestamp': VECTORS[0][1] },
+      [KIT101_SECRET],
+      /^missing X-Gitee-Token header$/,
+    ],
   ])('refuses %s', (_name, text, hdrs, secrets, reason) => {
     const token = (hdrs as Record<string, string>)['X-Gitee-Token'];
     expectRefused(gitee.verify(request(text, hdrs), secrets, near(VECTORS[0][1])), secrets, token, reason);
@@ -79,7 +108,12 @@ describe('gitee: verify, password mode (X-Gitee-Token = the password)', () => {
     ['the password', { 'X-Gitee-Token': password }, [password], true],
     ['the password, no timestamp', { 'X-Gitee-Token': password, 'X-Gitee-Timestamp': '' }, [password], true],
     // a password carries no time, so an old X-Gitee-Timestamp next to it does not matter
-    ['the password with an old timestamp', { 'X-Gitee-Token': password, 'X-Gitee-Timestamp': '1586956180000' }, [password], true],
+    [
+      'the password with an old timestamp',
+      { 'X-Gitee-Token': password, 'X-Gitee-Timestamp': '1586956180000' },
+      [password],
+      true,
+    ],
     ['a wrong password', { 'X-Gitee-Token': 'test1234' }, [password], false],
     ['the password of another trigger', { 'X-Gitee-Token': password }, ['other-secret'], false],
   ])('%s', (_name, hdrs, secrets, ok) => {
@@ -165,8 +199,18 @@ describe('gitee: ignored deliveries', () => {
     Object.assign(b, { deleted: true, after: '0'.repeat(40), head_commit: null, commits: [] }),
   );
   it.each([
-    ['a test delivery (X-Gitee-Ping)', passwordPush, { 'X-Gitee-Event': 'Push Hook', 'X-Gitee-Ping': 'true' }, 'gitee test delivery (X-Gitee-Ping)'],
-    ['a merge request', '{"hook_name":"merge_request_hooks"}', { 'X-Gitee-Event': 'Merge Request Hook' }, 'gitee event "Merge Request Hook" is not a push'],
+    [
+      'a test delivery (X-Gitee-Ping)',
+      passwordPush,
+      { 'X-Gitee-Event': 'Push Hook', 'X-Gitee-Ping': 'true' },
+      'gitee test delivery (X-Gitee-Ping)',
+    ],
+    [
+      'a merge request',
+      '{"hook_name":"merge_request_hooks"}',
+      { 'X-Gitee-Event': 'Merge Request Hook' },
+      'gitee event "Merge Request Hook" is not a push',
+    ],
     ['no header, a note body', '{"hook_name":"note_hooks"}', {}, 'missing X-Gitee-Event header'],
     ['a deleted branch', deletedBranch, { 'X-Gitee-Event': 'Push Hook' }, 'branch "feat-2-1" was deleted'],
   ])('%s', (_name, text, hdrs, reason) => {
@@ -187,13 +231,20 @@ describe('gitee: the repository path from another field when full_name is missin
   const headers = { 'X-Gitee-Event': 'Push Hook' };
   it.each([
     ['path_with_namespace', (b: any) => delete b.repository.full_name, 'oschina/git-osc'],
-    ['namespace + path', (b: any) => {
-      delete b.repository.full_name;
-      delete b.repository.path_with_namespace;
-    }, 'oschina/git-osc'],
+    [
+      'namespace + path',
+      (b: any) => {
+        delete b.repository.full_name;
+        delete b.repository.path_with_namespace;
+      },
+      'oschina/git-osc',
+    ],
   ])('%s', (_name, edit, repoFullName) => {
     const result = gitee.parse(request(edited('gitee/push-go-playground-test-hook-password.json', edit), headers), {});
-    expect(result).toMatchObject({ kind: 'events', events: [{ repoFullName, namespace: 'oschina', repository: 'git-osc' }] });
+    expect(result).toMatchObject({
+      kind: 'events',
+      events: [{ repoFullName, namespace: 'oschina', repository: 'git-osc' }],
+    });
   });
 
   it('never the owner login + display name ("oschina-org/Gitee FeedBack")', () => {

@@ -27,7 +27,14 @@ describe('github: verify (X-Hub-Signature-256)', () => {
     ['the real delivery with its headers', rothubRaw, rothubHeaders, [ROTHUB_SECRET], true, undefined],
     ['the previous secret during rotation', rothubRaw, rothubHeaders, ['new-secret', ROTHUB_SECRET], true, undefined],
     ['a wrong secret', rothubRaw, rothubHeaders, ['437EBE55A75911E9'], false, /does not match/],
-    ['a tampered body (one byte)', rothubRaw.replace('logically', 'Logically'), rothubHeaders, [ROTHUB_SECRET], false, /does not match/],
+    [
+      'a tampered body (one byte)',
+      rothubRaw.replace('logically', 'Logically'),
+      rothubHeaders,
+      [ROTHUB_SECRET],
+      false,
+      /does not match/,
+    ],
     ['only the legacy sha1 header', rothubRaw, rothubWithout256, [ROTHUB_SECRET], false, /missing X-Hub-Signature-256/],
     ['no headers at all', rothubRaw, {}, [ROTHUB_SECRET], false, /missing X-Hub-Signature-256/],
     [
@@ -43,15 +50,22 @@ describe('github: verify (X-Hub-Signature-256)', () => {
   });
 
   it('matches the GitHub docs vector', () => {
-    const headers = { 'X-Hub-Signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' };
+    const headers = {
+      'X-Hub-Signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17',
+    };
     expect(github.verify(request('Hello, World!', headers), ["It's a Secret to Everybody"], NOW).ok).toBe(true);
     expect(github.verify(request('Hello, World?', headers), ["It's a Secret to Everybody"], NOW).ok).toBe(false);
   });
 
   it('signs every fixture body byte for byte', () => {
     for (const [, raw] of fixtureFiles('github')) {
-      expect(github.verify(request(raw, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(true);
-      expect(github.verify(request(`${raw} `, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok).toBe(false);
+      expect(
+        github.verify(request(raw, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW).ok,
+      ).toBe(true);
+      expect(
+        github.verify(request(`${raw} `, { 'X-Hub-Signature-256': sha256Signature('s3cret', raw) }), ['s3cret'], NOW)
+          .ok,
+      ).toBe(false);
     }
   });
 
@@ -82,38 +96,107 @@ describe('github: verify (X-Hub-Signature-256)', () => {
 /** Every real package / registry_package sample (SOURCES.md) and exactly what it deploys, or why not. */
 const PACKAGE_FIXTURES: Array<[string, object]> = [
   // GHCR today: package_type, ecosystem and registry.type all CONTAINER, tag in container_metadata and package_url
-  ['package-published-ghcr-theryangeary-2025.json', { kind: 'events', events: [{
-    registry: 'ghcr.io', namespace: 'theryangeary', repository: 'www', repoFullName: 'theryangeary/www', tag: '0e2a89b',
-    digest: 'sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8',
-    image: 'ghcr.io/theryangeary/www:0e2a89b', owner: 'theryangeary', occurredAt: '2025-11-03T13:50:26.000Z' }] }],
+  [
+    'package-published-ghcr-theryangeary-2025.json',
+    {
+      kind: 'events',
+      events: [
+        {
+          registry: 'ghcr.io',
+          namespace: 'theryangeary',
+          repository: 'www',
+          repoFullName: 'theryangeary/www',
+          tag: '0e2a89b',
+          digest: 'sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8',
+          image: 'ghcr.io/theryangeary/www:0e2a89b',
+          owner: 'theryangeary',
+          occurredAt: '2025-11-03T13:50:26.000Z',
+        },
+      ],
+    },
+  ],
   // early GHCR (2021): only ecosystem CONTAINER, action "create", no package_url, Go zero dates
-  ['package-create-container-keel-dingggu.json', { kind: 'events', events: [{
-    registry: 'ghcr.io', namespace: 'utaitebox', repository: 'utaitebox-server', repoFullName: 'utaitebox/utaitebox-server',
-    tag: '3.2.1', digest: 'sha256:7d3848ba2f2e7f69bebb4b576e5fad0379b64a0b1512aee6ad0ec9e7c6319fed',
-    image: 'ghcr.io/utaitebox/utaitebox-server:3.2.1', owner: 'DingGGu', occurredAt: undefined }] }],
+  [
+    'package-create-container-keel-dingggu.json',
+    {
+      kind: 'events',
+      events: [
+        {
+          registry: 'ghcr.io',
+          namespace: 'utaitebox',
+          repository: 'utaitebox-server',
+          repoFullName: 'utaitebox/utaitebox-server',
+          tag: '3.2.1',
+          digest: 'sha256:7d3848ba2f2e7f69bebb4b576e5fad0379b64a0b1512aee6ad0ec9e7c6319fed',
+          image: 'ghcr.io/utaitebox/utaitebox-server:3.2.1',
+          owner: 'DingGGu',
+          occurredAt: undefined,
+        },
+      ],
+    },
+  ],
   // the 2019 Docker registry: package_type/registry.type "docker", the tag only in package_version.version,
   // the host and owner/repo in registry.url, no digest anywhere (package_files are layer blobs)
-  ['registry_package-published-docker-pkg-keel-dingggu-2019.json', { kind: 'events', events: [{
-    registry: 'docker.pkg.github.com', namespace: 'dingggu', repository: 'utaitebox/server', repoFullName: 'dingggu/utaitebox/server',
-    tag: '1.2.3', digest: undefined, image: 'docker.pkg.github.com/dingggu/utaitebox/server:1.2.3', owner: 'DingGGu' }] }],
+  [
+    'registry_package-published-docker-pkg-keel-dingggu-2019.json',
+    {
+      kind: 'events',
+      events: [
+        {
+          registry: 'docker.pkg.github.com',
+          namespace: 'dingggu',
+          repository: 'utaitebox/server',
+          repoFullName: 'dingggu/utaitebox/server',
+          tag: '1.2.3',
+          digest: undefined,
+          image: 'docker.pkg.github.com/dingggu/utaitebox/server:1.2.3',
+          owner: 'DingGGu',
+        },
+      ],
+    },
+  ],
   // GitHub's own examples: registry.type CONTAINER despite package_type "npm"; untagged (tag name ""),
   // package_url "ghcr.io/Codertocat/hello-world:" names the image (the package name says hello-world-npm)
   ...(['package-published-docker-octokit.json', 'registry_package-published-docker-octokit.json'] as const).map(
-    (f): [string, object] => [f, { kind: 'events', events: [{
-      registry: 'ghcr.io', namespace: 'codertocat', repository: 'hello-world', repoFullName: 'codertocat/hello-world', tag: undefined,
-      digest: 'sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b',
-      image: 'ghcr.io/codertocat/hello-world@sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b', occurredAt: '2019-05-09T23:28:29.000Z' }] }],
+    (f): [string, object] => [
+      f,
+      {
+        kind: 'events',
+        events: [
+          {
+            registry: 'ghcr.io',
+            namespace: 'codertocat',
+            repository: 'hello-world',
+            repoFullName: 'codertocat/hello-world',
+            tag: undefined,
+            digest: 'sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b',
+            image: 'ghcr.io/codertocat/hello-world@sha256:6c62fb45fe66bfb1ea9a66abc38f6a0cc974292b',
+            occurredAt: '2019-05-09T23:28:29.000Z',
+          },
+        ],
+      },
+    ],
   ),
   // an npm package although ecosystem says "docker", version.name is a sha256 and source_url is on ghcr.io
-  ['package-published-npm-octokit.json', { kind: 'ignored', reason: 'github package "hello-world-npm" is a npm package (registry.type), not a container image' }],
+  [
+    'package-published-npm-octokit.json',
+    {
+      kind: 'ignored',
+      reason: 'github package "hello-world-npm" is a npm package (registry.type), not a container image',
+    },
+  ],
 ];
 
 describe('github: every package shape GitHub has sent', () => {
   it.each(PACKAGE_FIXTURES)('%s', (name, expected) => {
-    const result = github.parse(request(fixture(`github/${name}`), { 'X-GitHub-Event': eventOf(name), 'X-GitHub-Delivery': 'd-9' }), {});
+    const result = github.parse(
+      request(fixture(`github/${name}`), { 'X-GitHub-Event': eventOf(name), 'X-GitHub-Delivery': 'd-9' }),
+      {},
+    );
     expect(result).toMatchObject(expected);
     if (result.kind === 'events') {
-      for (const e of result.events) expect(e).toMatchObject({ provider: 'github', kind: 'image', action: 'push', deliveryId: 'd-9' });
+      for (const e of result.events)
+        expect(e).toMatchObject({ provider: 'github', kind: 'image', action: 'push', deliveryId: 'd-9' });
     }
   });
 
@@ -126,43 +209,105 @@ describe('github: every package shape GitHub has sent', () => {
     b.package.package_version.installation_command = 'docker pull ghcr.io/theryangeary/www';
   };
   it.each([
-    ['the tag from package_url when container_metadata has none', ghcr, 'package', (b: any) => {
-      delete b.package.package_version.container_metadata;
-    }, { tag: '0e2a89b', digest: 'sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8', image: 'ghcr.io/theryangeary/www:0e2a89b' }],
-    ['the tag from installation_command when nothing else has one', ghcr, 'package', (b: any) => {
-      untagged(b);
-      b.package.package_version.installation_command = 'docker pull ghcr.io/theryangeary/www:v2';
-    }, { tag: 'v2', image: 'ghcr.io/theryangeary/www:v2' }],
-    ['the digest from package_version.version (GHCR puts it there)', ghcr, 'package', (b: any) => {
-      untagged(b);
-      b.package.package_version.name = 'www';
-    }, { tag: undefined, digest: 'sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8',
-      image: 'ghcr.io/theryangeary/www@sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8' }],
-    ['the registry host of a GitHub Enterprise Server package_url', ghcr, 'package', (b: any) => {
-      b.package.package_version.package_url = 'containers.ghe.example.com/theryangeary/www:0e2a89b';
-      b.package.html_url = 'https://ghe.example.com/theryangeary/packages/9056324';
-    }, { registry: 'containers.ghe.example.com', image: 'containers.ghe.example.com/theryangeary/www:0e2a89b' }],
-    ['no host for a GitHub Enterprise Server package without a pull reference', ghcr, 'package', (b: any) => {
-      delete b.package.package_version.package_url;
-      delete b.package.package_version.installation_command;
-      b.package.html_url = 'https://ghe.example.com/theryangeary/packages/9056324';
-    }, { registry: undefined, image: 'theryangeary/www:0e2a89b', repoFullName: 'theryangeary/www' }],
-    ['the path from the manifest uri when there is no pull reference (a nested name)', ghcr, 'package', (b: any) => {
-      delete b.package.package_version.package_url;
-      delete b.package.package_version.installation_command;
-      b.package.name = 'www/api';
-      b.package.package_version.container_metadata.manifest.uri = 'repositories/theryangeary/www/api/manifests/sha256:89160c';
-    }, { namespace: 'theryangeary', repository: 'www/api', image: 'ghcr.io/theryangeary/www/api:0e2a89b' }],
-    ['the package named only by package_url (no name)', ghcr, 'package', (b: any) => {
-      delete b.package.name;
-    }, { repoFullName: 'theryangeary/www', image: 'ghcr.io/theryangeary/www:0e2a89b' }],
-    ['one event per tag listed in docker_metadata', ghcr, 'package', (b: any) => {
-      untagged(b);
-      b.package.package_version.docker_metadata = [{ tags: ['1.4.0', 'latest'] }];
-    }, undefined],
-    ['the 2019 docker registry without registry.url: repository.full_name + name', docker2019, 'registry_package', (b: any) => {
-      delete b.registry_package.registry.url;
-    }, { registry: 'docker.pkg.github.com', repoFullName: 'dingggu/utaitebox/server', tag: '1.2.3' }],
+    [
+      'the tag from package_url when container_metadata has none',
+      ghcr,
+      'package',
+      (b: any) => {
+        delete b.package.package_version.container_metadata;
+      },
+      {
+        tag: '0e2a89b',
+        digest: 'sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8',
+        image: 'ghcr.io/theryangeary/www:0e2a89b',
+      },
+    ],
+    [
+      'the tag from installation_command when nothing else has one',
+      ghcr,
+      'package',
+      (b: any) => {
+        untagged(b);
+        b.package.package_version.installation_command = 'docker pull ghcr.io/theryangeary/www:v2';
+      },
+      { tag: 'v2', image: 'ghcr.io/theryangeary/www:v2' },
+    ],
+    [
+      'the digest from package_version.version (GHCR puts it there)',
+      ghcr,
+      'package',
+      (b: any) => {
+        untagged(b);
+        b.package.package_version.name = 'www';
+      },
+      {
+        tag: undefined,
+        digest: 'sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8',
+        image: 'ghcr.io/theryangeary/www@sha256:89160c587d0c36bf54090497a465445c14980ba48efbcf3b0d03c49b76f3feb8',
+      },
+    ],
+    [
+      'the registry host of a GitHub Enterprise Server package_url',
+      ghcr,
+      'package',
+      (b: any) => {
+        b.package.package_version.package_url = 'containers.ghe.example.com/theryangeary/www:0e2a89b';
+        b.package.html_url = 'https://ghe.example.com/theryangeary/packages/9056324';
+      },
+      { registry: 'containers.ghe.example.com', image: 'containers.ghe.example.com/theryangeary/www:0e2a89b' },
+    ],
+    [
+      'no host for a GitHub Enterprise Server package without a pull reference',
+      ghcr,
+      'package',
+      (b: any) => {
+        delete b.package.package_version.package_url;
+        delete b.package.package_version.installation_command;
+        b.package.html_url = 'https://ghe.example.com/theryangeary/packages/9056324';
+      },
+      { registry: undefined, image: 'theryangeary/www:0e2a89b', repoFullName: 'theryangeary/www' },
+    ],
+    [
+      'the path from the manifest uri when there is no pull reference (a nested name)',
+      ghcr,
+      'package',
+      (b: any) => {
+        delete b.package.package_version.package_url;
+        delete b.package.package_version.installation_command;
+        b.package.name = 'www/api';
+        b.package.package_version.container_metadata.manifest.uri =
+          'repositories/theryangeary/www/api/manifests/sha256:89160c';
+      },
+      { namespace: 'theryangeary', repository: 'www/api', image: 'ghcr.io/theryangeary/www/api:0e2a89b' },
+    ],
+    [
+      'the package named only by package_url (no name)',
+      ghcr,
+      'package',
+      (b: any) => {
+        delete b.package.name;
+      },
+      { repoFullName: 'theryangeary/www', image: 'ghcr.io/theryangeary/www:0e2a89b' },
+    ],
+    [
+      'one event per tag listed in docker_metadata',
+      ghcr,
+      'package',
+      (b: any) => {
+        untagged(b);
+        b.package.package_version.docker_metadata = [{ tags: ['1.4.0', 'latest'] }];
+      },
+      undefined,
+    ],
+    [
+      'the 2019 docker registry without registry.url: repository.full_name + name',
+      docker2019,
+      'registry_package',
+      (b: any) => {
+        delete b.registry_package.registry.url;
+      },
+      { registry: 'docker.pkg.github.com', repoFullName: 'dingggu/utaitebox/server', tag: '1.2.3' },
+    ],
   ])('reads %s', (_name, path, event, edit, expected) => {
     const result = parse(edited(path, edit), event);
     expect(result.kind).toBe('events');
@@ -179,32 +324,71 @@ describe('github: every package shape GitHub has sent', () => {
   });
 
   it('invents no tag or digest: a package naming neither is one event with neither (dispatch answers it untriggered)', () => {
-    const result = parse(edited(ghcr, (b) => {
-      untagged(b);
-      b.package.package_version.version = 'www';
-      b.package.package_version.name = 'www';
-    }));
-    expect(result).toMatchObject({ kind: 'events', events: [{ tag: undefined, digest: undefined, image: 'ghcr.io/theryangeary/www' }] });
+    const result = parse(
+      edited(ghcr, (b) => {
+        untagged(b);
+        b.package.package_version.version = 'www';
+        b.package.package_version.name = 'www';
+      }),
+    );
+    expect(result).toMatchObject({
+      kind: 'events',
+      events: [{ tag: undefined, digest: undefined, image: 'ghcr.io/theryangeary/www' }],
+    });
     if (result.kind === 'events') expect(result.events).toHaveLength(1);
   });
 
   it.each([
-    ['package_type npm, even with ecosystem docker and no registry', (b: any) => {
-      delete b.package.registry;
-      b.package.package_type = 'npm';
-      b.package.ecosystem = 'docker';
-    }, 'github package "www" is a npm package (package_type), not a container image'],
-    ['maven by registry.type', (b: any) => { b.package.registry.type = 'maven'; }, 'github package "www" is a maven package (registry.type), not a container image'],
-    ['rubygems by package_type', (b: any) => { delete b.package.registry; b.package.package_type = 'rubygems'; }, 'github package "www" is a rubygems package (package_type), not a container image'],
-    ['nuget by ecosystem alone', (b: any) => {
-      delete b.package.registry; delete b.package.package_type; b.package.ecosystem = 'NUGET';
-    }, 'github package "www" is a NUGET package (ecosystem), not a container image'],
-    ['registry.type CONTAINER but package_type npm and no container metadata', (b: any) => {
-      b.package.package_type = 'npm'; delete b.package.package_version.container_metadata;
-    }, 'github package "www" is a npm package (package_type) without container metadata, not a container image'],
-    ['no type at all', (b: any) => {
-      delete b.package.registry; delete b.package.package_type; delete b.package.ecosystem;
-    }, 'github package "www" does not say its type (registry.type, package_type, ecosystem)'],
+    [
+      'package_type npm, even with ecosystem docker and no registry',
+      (b: any) => {
+        delete b.package.registry;
+        b.package.package_type = 'npm';
+        b.package.ecosystem = 'docker';
+      },
+      'github package "www" is a npm package (package_type), not a container image',
+    ],
+    [
+      'maven by registry.type',
+      (b: any) => {
+        b.package.registry.type = 'maven';
+      },
+      'github package "www" is a maven package (registry.type), not a container image',
+    ],
+    [
+      'rubygems by package_type',
+      (b: any) => {
+        delete b.package.registry;
+        b.package.package_type = 'rubygems';
+      },
+      'github package "www" is a rubygems package (package_type), not a container image',
+    ],
+    [
+      'nuget by ecosystem alone',
+      (b: any) => {
+        delete b.package.registry;
+        delete b.package.package_type;
+        b.package.ecosystem = 'NUGET';
+      },
+      'github package "www" is a NUGET package (ecosystem), not a container image',
+    ],
+    [
+      'registry.type CONTAINER but package_type npm and no container metadata',
+      (b: any) => {
+        b.package.package_type = 'npm';
+        delete b.package.package_version.container_metadata;
+      },
+      'github package "www" is a npm package (package_type) without container metadata, not a container image',
+    ],
+    [
+      'no type at all',
+      (b: any) => {
+        delete b.package.registry;
+        delete b.package.package_type;
+        delete b.package.ecosystem;
+      },
+      'github package "www" does not say its type (registry.type, package_type, ecosystem)',
+    ],
   ])('ignores %s', (_name, edit, reason) => {
     expect(parse(edited(ghcr, edit))).toEqual({ kind: 'ignored', reason });
   });
@@ -337,15 +521,27 @@ describe('github: ignored deliveries', () => {
   it.each([
     ['ping', fixture('github/ping-octokit.json'), { 'X-GitHub-Event': 'ping' }, 'github event "ping" is not a push'],
     ['issues', '{"action":"opened"}', { 'X-GitHub-Event': 'issues' }, 'github event "issues" is not a push'],
-    ['an npm package', npm, { 'X-GitHub-Event': 'package' }, 'github package "hello-world-npm" is a npm package (registry.type), not a container image'],
-    ['a package action that is not a publish', '{"action":"deleted"}', { 'X-GitHub-Event': 'package' }, 'github package action "deleted" is not a publish'],
+    [
+      'an npm package',
+      npm,
+      { 'X-GitHub-Event': 'package' },
+      'github package "hello-world-npm" is a npm package (registry.type), not a container image',
+    ],
+    [
+      'a package action that is not a publish',
+      '{"action":"deleted"}',
+      { 'X-GitHub-Event': 'package' },
+      'github package action "deleted" is not a publish',
+    ],
     ['a deleted branch', deletedBranch, { 'X-GitHub-Event': 'push' }, 'branch "master" was deleted'],
   ])('%s', (_name, raw, headers, reason) => {
     expect(github.parse(request(raw, headers), {})).toMatchObject({ kind: 'ignored', reason });
   });
 
   it('a request without X-GitHub-Event is refused naming the header (GitHub always sends it)', () => {
-    expect(() => github.parse(request(push, {}), {})).toThrow(expect.objectContaining({ field: 'headers.X-GitHub-Event' }));
+    expect(() => github.parse(request(push, {}), {})).toThrow(
+      expect.objectContaining({ field: 'headers.X-GitHub-Event' }),
+    );
   });
 
   it('cuts a long event name in the reason', () => {
@@ -368,7 +564,10 @@ describe('code pushes: the repository path from another field when full_name is 
       delete b.repository.full_name;
       b.repository.name = 'Hello World';
     });
-    expect(zodPath(() => github.parse(request(raw, { 'X-GitHub-Event': 'push' }), {}))).toEqual(['repository', 'full_name']);
+    expect(zodPath(() => github.parse(request(raw, { 'X-GitHub-Event': 'push' }), {}))).toEqual([
+      'repository',
+      'full_name',
+    ]);
   });
 });
 
@@ -381,7 +580,12 @@ describe('github: malformed bodies name the field', () => {
     ['push without repository.full_name nor owner', 'push', withoutFullName, ['repository', 'full_name']],
     ['push without ref', 'push', '{"repository":{"full_name":"a/b"}}', ['ref']],
     ['package without name', 'package', '{"action":"published","package":{}}', ['package', 'name']],
-    ['registry_package without name', 'registry_package', '{"action":"published","registry_package":{}}', ['registry_package', 'name']],
+    [
+      'registry_package without name',
+      'registry_package',
+      '{"action":"published","registry_package":{}}',
+      ['registry_package', 'name'],
+    ],
   ])('%s', (_name, event, raw, path) => {
     expect(zodPath(() => github.parse(request(raw, { 'X-GitHub-Event': event }), {}))).toEqual(path);
   });

@@ -42,22 +42,94 @@ describe('gitlab: verify', () => {
   const gitlabToken = gitlabSigningToken(SECRET)!;
   it.each([
     ['X-Gitlab-Token: the secret', { 'X-Gitlab-Token': SECRET }, raw, true, undefined],
-    ['X-Gitlab-Token: a wrong secret', { 'X-Gitlab-Token': 'nope' }, raw, false, /X-Gitlab-Token header does not match/],
-    ['no credential header', { 'X-Gitlab-Event': 'Push Hook' }, raw, false, /^missing X-Gitlab-Token or webhook-signature header$/],
-    ['webhook-id/-timestamp alone (sent on every delivery)', { 'webhook-id': 'x', 'webhook-timestamp': String(NOW_S) }, raw, false, /^missing X-Gitlab-Token or webhook-signature header$/],
+    [
+      'X-Gitlab-Token: a wrong secret',
+      { 'X-Gitlab-Token': 'nope' },
+      raw,
+      false,
+      /X-Gitlab-Token header does not match/,
+    ],
+    [
+      'no credential header',
+      { 'X-Gitlab-Event': 'Push Hook' },
+      raw,
+      false,
+      /^missing X-Gitlab-Token or webhook-signature header$/,
+    ],
+    [
+      'webhook-id/-timestamp alone (sent on every delivery)',
+      { 'webhook-id': 'x', 'webhook-timestamp': String(NOW_S) },
+      raw,
+      false,
+      /^missing X-Gitlab-Token or webhook-signature header$/,
+    ],
     ['signing token', signed(), raw, true, undefined],
-    ['signing token, signed with another token', signed({ token: gitlabSigningToken(createHash('sha256').update('other').digest('base64url')) }), raw, false, /webhook-signature does not match/],
-    ['signing token, tampered body', signed(), raw.replace('fixed readme', 'fixed README'), false, /webhook-signature does not match/],
-    ['signing token, tampered webhook-id', { ...signed(), 'webhook-id': 'another-id' }, raw, false, /webhook-signature does not match/],
+    [
+      'signing token, signed with another token',
+      signed({ token: gitlabSigningToken(createHash('sha256').update('other').digest('base64url')) }),
+      raw,
+      false,
+      /webhook-signature does not match/,
+    ],
+    [
+      'signing token, tampered body',
+      signed(),
+      raw.replace('fixed readme', 'fixed README'),
+      false,
+      /webhook-signature does not match/,
+    ],
+    [
+      'signing token, tampered webhook-id',
+      { ...signed(), 'webhook-id': 'another-id' },
+      raw,
+      false,
+      /webhook-signature does not match/,
+    ],
     ['signing token, 301 s old', signed({ ts: NOW_S - 301 }), raw, false, /more than 5 minutes/],
     ['signing token, 301 s ahead', signed({ ts: NOW_S + 301 }), raw, false, /more than 5 minutes/],
     ['signing token, 299 s old', signed({ ts: NOW_S - 299 }), raw, true, undefined],
-    ['signing token, no webhook-timestamp', { ...signed(), 'webhook-timestamp': '' }, raw, false, /missing webhook-id or webhook-timestamp/],
-    ['signing token, timestamp not a number', { ...signed(), 'webhook-timestamp': '2026-03-01' }, raw, false, /not a unix time/],
-    ['several signatures, one good (rotation)', { ...signed(), 'webhook-signature': `v1,bm9wZQ== ${signed()['webhook-signature']}` }, raw, true, undefined],
-    ['only a v1a signature', { ...signed(), 'webhook-signature': signed()['webhook-signature'].replace('v1,', 'v1a,') }, raw, false, /no v1 signature/],
-    ['a stale signature but a good X-Gitlab-Token', { ...signed({ ts: NOW_S - 3600 }), 'X-Gitlab-Token': SECRET }, raw, true, undefined],
-    ['a bad signature and a bad X-Gitlab-Token', { ...signed({ body: '{}' }), 'X-Gitlab-Token': 'nope' }, raw, false, /^webhook-signature does not match the body; X-Gitlab-Token header does not match$/],
+    [
+      'signing token, no webhook-timestamp',
+      { ...signed(), 'webhook-timestamp': '' },
+      raw,
+      false,
+      /missing webhook-id or webhook-timestamp/,
+    ],
+    [
+      'signing token, timestamp not a number',
+      { ...signed(), 'webhook-timestamp': '2026-03-01' },
+      raw,
+      false,
+      /not a unix time/,
+    ],
+    [
+      'several signatures, one good (rotation)',
+      { ...signed(), 'webhook-signature': `v1,bm9wZQ== ${signed()['webhook-signature']}` },
+      raw,
+      true,
+      undefined,
+    ],
+    [
+      'only a v1a signature',
+      { ...signed(), 'webhook-signature': signed()['webhook-signature'].replace('v1,', 'v1a,') },
+      raw,
+      false,
+      /no v1 signature/,
+    ],
+    [
+      'a stale signature but a good X-Gitlab-Token',
+      { ...signed({ ts: NOW_S - 3600 }), 'X-Gitlab-Token': SECRET },
+      raw,
+      true,
+      undefined,
+    ],
+    [
+      'a bad signature and a bad X-Gitlab-Token',
+      { ...signed({ body: '{}' }), 'X-Gitlab-Token': 'nope' },
+      raw,
+      false,
+      /^webhook-signature does not match the body; X-Gitlab-Token header does not match$/,
+    ],
   ])('%s', (_name, headers, body, ok, reason) => {
     const result = gitlab.verify(request(body, headers as Record<string, string>), [SECRET], NOW);
     expect(result.ok).toBe(ok);
@@ -97,7 +169,11 @@ describe('gitlab: verify', () => {
     expect(gitlab.verify(request(raw, { 'X-Gitlab-Token': own }), [own], NOW).ok).toBe(true);
     // signed with the secret's UTF-8 bytes: GitLab could never have produced this, so it is refused
     const sig = `v1,${createHmac('sha256', own).update(`i.${NOW_S}.${raw}`).digest('base64')}`;
-    const result = gitlab.verify(request(raw, { 'webhook-id': 'i', 'webhook-timestamp': String(NOW_S), 'webhook-signature': sig }), [own], NOW);
+    const result = gitlab.verify(
+      request(raw, { 'webhook-id': 'i', 'webhook-timestamp': String(NOW_S), 'webhook-signature': sig }),
+      [own],
+      NOW,
+    );
     expect(result).toEqual({ ok: false, reason: 'webhook-signature does not match the body' });
   });
 });
@@ -105,7 +181,10 @@ describe('gitlab: verify', () => {
 describe('gitlab: every fixture parses and normalizes', () => {
   it.each(fixtureFiles('gitlab'))('%s', (name, text) => {
     const body = JSON.parse(text);
-    const withHeader = gitlab.parse(request(text, { 'X-Gitlab-Event': hookOf(name), 'X-Gitlab-Event-UUID': `u-${name}` }), {});
+    const withHeader = gitlab.parse(
+      request(text, { 'X-Gitlab-Event': hookOf(name), 'X-Gitlab-Event-UUID': `u-${name}` }),
+      {},
+    );
     expect(withHeader.kind).toBe('events');
     if (withHeader.kind !== 'events') return;
     const [e] = withHeader.events;
@@ -162,7 +241,9 @@ describe('gitlab: every fixture parses and normalizes', () => {
   it('keeps a nested group in the repository part', () => {
     const text = edited(PUSH, (b) => (b.project.path_with_namespace = 'group/sub/app'));
     const result = gitlab.parse(request(text, { 'X-Gitlab-Event': 'Push Hook' }), {});
-    expect(result).toMatchObject({ events: [{ namespace: 'group', repository: 'sub/app', repoFullName: 'group/sub/app' }] });
+    expect(result).toMatchObject({
+      events: [{ namespace: 'group', repository: 'sub/app', repoFullName: 'group/sub/app' }],
+    });
   });
 
   it('takes the delivery id from X-Gitlab-Event-UUID, then Idempotency-Key, then webhook-id', () => {
@@ -180,7 +261,9 @@ describe('gitlab: every fixture parses and normalizes', () => {
     expect(body.after).not.toBe(body.checkout_sha);
     body.commits = [];
     const result = gitlab.parse(request(JSON.stringify(body), { 'X-Gitlab-Event': 'Tag Push Hook' }), {});
-    expect(result).toMatchObject({ events: [{ tag: 'v22', commit: { id: body.checkout_sha, message: '' }, occurredAt: undefined }] });
+    expect(result).toMatchObject({
+      events: [{ tag: 'v22', commit: { id: body.checkout_sha, message: '' }, occurredAt: undefined }],
+    });
   });
 
   it('uses the newest listed commit when checkout_sha is not listed', () => {
@@ -192,24 +275,46 @@ describe('gitlab: every fixture parses and normalizes', () => {
 });
 
 describe('gitlab: ignored deliveries', () => {
-  const deleted = (file: string) => edited(file, (b) => Object.assign(b, { after: '0'.repeat(40), checkout_sha: null, commits: [] }));
+  const deleted = (file: string) =>
+    edited(file, (b) => Object.assign(b, { after: '0'.repeat(40), checkout_sha: null, commits: [] }));
   it.each([
-    ['a merge request', '{"object_kind":"merge_request"}', { 'X-Gitlab-Event': 'Merge Request Hook' }, 'gitlab event "Merge Request Hook" is not a push'],
+    [
+      'a merge request',
+      '{"object_kind":"merge_request"}',
+      { 'X-Gitlab-Event': 'Merge Request Hook' },
+      'gitlab event "Merge Request Hook" is not a push',
+    ],
     ['a system hook', raw, { 'X-Gitlab-Event': 'System Hook' }, 'gitlab event "System Hook" is not a push'],
     ['no header, a pipeline body', '{"object_kind":"pipeline"}', {}, 'missing X-Gitlab-Event header'],
     ['no header, no body', '', {}, 'missing X-Gitlab-Event header'],
     ['a deleted branch', deleted(PUSH), { 'X-Gitlab-Event': 'Push Hook' }, 'branch "master" was deleted'],
-    ['a deleted tag', deleted('gitlab/tag_push-gitlab-docs-example.json'), { 'X-Gitlab-Event': 'Tag Push Hook' }, 'tag "v1.0.0" was deleted'],
+    [
+      'a deleted tag',
+      deleted('gitlab/tag_push-gitlab-docs-example.json'),
+      { 'X-Gitlab-Event': 'Tag Push Hook' },
+      'tag "v1.0.0" was deleted',
+    ],
   ])('%s', (_name, text, headers, reason) => {
-    expect(gitlab.parse(request(text, headers as Record<string, string>), {})).toMatchObject({ kind: 'ignored', reason });
+    expect(gitlab.parse(request(text, headers as Record<string, string>), {})).toMatchObject({
+      kind: 'ignored',
+      reason,
+    });
   });
 });
 
 describe('gitlab: malformed bodies name the field', () => {
   it.each([
-    ['no project path', '{"object_kind":"push","ref":"refs/heads/main","project":{"name":"x"}}', ['project', 'path_with_namespace']],
+    [
+      'no project path',
+      '{"object_kind":"push","ref":"refs/heads/main","project":{"name":"x"}}',
+      ['project', 'path_with_namespace'],
+    ],
     ['no ref', '{"object_kind":"push","project":{"path_with_namespace":"a/b"}}', ['ref']],
-    ['a commit without id', '{"ref":"refs/heads/main","project":{"path_with_namespace":"a/b"},"commits":[{"message":"m"}]}', ['commits', 0, 'id']],
+    [
+      'a commit without id',
+      '{"ref":"refs/heads/main","project":{"path_with_namespace":"a/b"},"commits":[{"message":"m"}]}',
+      ['commits', 0, 'id'],
+    ],
   ])('%s', (_name, text, path) => {
     expect(zodPath(() => gitlab.parse(request(text, { 'X-Gitlab-Event': 'Push Hook' }), {}))).toEqual(path);
   });

@@ -15,11 +15,25 @@ describe('gogs: verify (X-Gogs-Signature, hex HMAC-SHA256 of the body)', () => {
     ['upper-case hex', raw, { 'X-Gogs-Signature': good.toUpperCase() }, [SECRET], true, undefined],
     ['the previous secret during rotation', raw, { 'X-Gogs-Signature': good }, ['new', SECRET], true, undefined],
     ['wrong secret', raw, { 'X-Gogs-Signature': hmacHex('other', raw) }, [SECRET], false, /does not match/],
-    ['tampered body', raw.replace('develop', 'master'), { 'X-Gogs-Signature': good }, [SECRET], false, /does not match/],
+    [
+      'tampered body',
+      raw.replace('develop', 'master'),
+      { 'X-Gogs-Signature': good },
+      [SECRET],
+      false,
+      /does not match/,
+    ],
     ['a sha256= prefix (not Gogs)', raw, { 'X-Gogs-Signature': `sha256=${good}` }, [SECRET], false, /does not match/],
     ['missing header', raw, {}, [SECRET], false, /^missing X-Gogs-Signature header$/],
     // the signature published with this capture; its secret was never published
-    ['the published signature under our secret', raw, { 'X-Gogs-Signature': '1921679ed6274399b6514721056337f6913b6ff1cb35a24d340e983745d637f1' }, [SECRET], false, /does not match/],
+    [
+      'the published signature under our secret',
+      raw,
+      { 'X-Gogs-Signature': '1921679ed6274399b6514721056337f6913b6ff1cb35a24d340e983745d637f1' },
+      [SECRET],
+      false,
+      /does not match/,
+    ],
   ])('%s', (_name, body, headers, secrets, ok, reason) => {
     const result = gogs.verify(request(body, headers as Record<string, string>), secrets, NOW);
     expect(result.ok).toBe(ok);
@@ -33,7 +47,9 @@ describe('gogs: verify (X-Gogs-Signature, hex HMAC-SHA256 of the body)', () => {
   it('signs every fixture body byte for byte', () => {
     for (const [, text] of fixtureFiles('gogs')) {
       expect(gogs.verify(request(text, { 'X-Gogs-Signature': hmacHex(SECRET, text) }), [SECRET], NOW).ok).toBe(true);
-      expect(gogs.verify(request(`${text}\n`, { 'X-Gogs-Signature': hmacHex(SECRET, text) }), [SECRET], NOW).ok).toBe(false);
+      expect(gogs.verify(request(`${text}\n`, { 'X-Gogs-Signature': hmacHex(SECRET, text) }), [SECRET], NOW).ok).toBe(
+        false,
+      );
     }
   });
 });
@@ -62,7 +78,12 @@ describe('gogs: every fixture parses and normalizes', () => {
   });
 
   it('normalizes the 2017 capture exactly', () => {
-    expect(gogs.parse(request(raw, { 'X-Gogs-Event': 'push', 'X-Gogs-Delivery': 'f6266f16-1bf3-46a5-9ea4-602e06ead473' }), {})).toEqual({
+    expect(
+      gogs.parse(
+        request(raw, { 'X-Gogs-Event': 'push', 'X-Gogs-Delivery': 'f6266f16-1bf3-46a5-9ea4-602e06ead473' }),
+        {},
+      ),
+    ).toEqual({
       kind: 'events',
       events: [
         {
@@ -108,7 +129,12 @@ describe('gogs: every fixture parses and normalizes', () => {
 
 describe('gogs: ignored deliveries', () => {
   it.each([
-    ['create (a push follows)', '{"ref":"v1","ref_type":"tag"}', { 'X-Gogs-Event': 'create' }, 'gogs event "create" is not a push (Gogs also sends a push for the new ref)'],
+    [
+      'create (a push follows)',
+      '{"ref":"v1","ref_type":"tag"}',
+      { 'X-Gogs-Event': 'create' },
+      'gogs event "create" is not a push (Gogs also sends a push for the new ref)',
+    ],
     ['issues', '{}', { 'X-Gogs-Event': 'issues' }, 'gogs event "issues" is not a push'],
     ['no event header', raw, {}, 'missing X-Gogs-Event header'],
     ['a Gitea header is not read', raw, { 'X-Gitea-Event': 'push' }, 'missing X-Gogs-Event header'],
@@ -121,7 +147,11 @@ describe('gogs: malformed bodies name the field', () => {
   it.each([
     ['no ref', '{"repository":{"full_name":"a/b"}}', ['ref']],
     ['no repository', '{"ref":"refs/heads/main"}', ['repository']],
-    ['a commit without id', '{"ref":"refs/heads/main","repository":{"full_name":"a/b"},"commits":[{}]}', ['commits', 0, 'id']],
+    [
+      'a commit without id',
+      '{"ref":"refs/heads/main","repository":{"full_name":"a/b"},"commits":[{}]}',
+      ['commits', 0, 'id'],
+    ],
   ])('%s', (_name, text, path) => {
     expect(zodPath(() => gogs.parse(request(text, { 'X-Gogs-Event': 'push' }), {}))).toEqual(path);
   });

@@ -235,31 +235,72 @@ describe('harbor: events we do not act on are ignored, whatever their body', () 
 describe('harbor: what identifies the artifact is required, the rest derived from the field that names it', () => {
   const url = 'hb.nicolas.my.id/library/rumput:v1';
   it.each([
-    ['no resource_url: no registry host, nothing invented', (b: any) => delete b.event_data.resources[0].resource_url,
-      { registry: undefined, repoFullName: 'library/rumput', tag: 'v1', image: 'library/rumput:v1' }],
-    ['a resource_url without a host does not make the namespace a registry', (b: any) => (b.event_data.resources[0].resource_url = 'library/rumput:v1'),
-      { registry: undefined, namespace: 'library', repoFullName: 'library/rumput', image: 'library/rumput:v1' }],
-    ['an in-cluster host with a port is a host', (b: any) => (b.event_data.resources[0].resource_url = 'harbor-core:8443/library/rumput:v1'),
-      { registry: 'harbor-core:8443', image: 'harbor-core:8443/library/rumput:v1' }],
-    ['no repository object: the repository from resource_url', (b: any) => delete b.event_data.repository,
-      { registry: 'hb.nicolas.my.id', namespace: 'library', repository: 'rumput', repoFullName: 'library/rumput', image: url }],
-    ['no repo_full_name nor namespace: the repository from resource_url', (b: any) => {
-      delete b.event_data.repository.repo_full_name;
-      delete b.event_data.repository.namespace;
-    }, { repoFullName: 'library/rumput' }],
-    ['no tag field: the tag from resource_url', (b: any) => delete b.event_data.resources[0].tag, { tag: 'v1', image: url }],
-    ['no tag nor digest field: the digest from a by-digest resource_url', (b: any) => {
-      delete b.event_data.resources[0].tag;
-      delete b.event_data.resources[0].digest;
-      b.event_data.resources[0].resource_url = `hb.nicolas.my.id/library/rumput@sha256:${'a'.repeat(64)}`;
-    }, { tag: undefined, digest: `sha256:${'a'.repeat(64)}`, image: `hb.nicolas.my.id/library/rumput@sha256:${'a'.repeat(64)}` }],
-    ['neither tag nor digest anywhere: none invented', (b: any) => {
-      delete b.event_data.resources[0].tag;
-      delete b.event_data.resources[0].digest;
-      b.event_data.resources[0].resource_url = 'hb.nicolas.my.id/library/rumput';
-    }, { tag: undefined, digest: undefined, image: 'hb.nicolas.my.id/library/rumput' }],
+    [
+      'no resource_url: no registry host, nothing invented',
+      (b: any) => delete b.event_data.resources[0].resource_url,
+      { registry: undefined, repoFullName: 'library/rumput', tag: 'v1', image: 'library/rumput:v1' },
+    ],
+    [
+      'a resource_url without a host does not make the namespace a registry',
+      (b: any) => (b.event_data.resources[0].resource_url = 'library/rumput:v1'),
+      { registry: undefined, namespace: 'library', repoFullName: 'library/rumput', image: 'library/rumput:v1' },
+    ],
+    [
+      'an in-cluster host with a port is a host',
+      (b: any) => (b.event_data.resources[0].resource_url = 'harbor-core:8443/library/rumput:v1'),
+      { registry: 'harbor-core:8443', image: 'harbor-core:8443/library/rumput:v1' },
+    ],
+    [
+      'no repository object: the repository from resource_url',
+      (b: any) => delete b.event_data.repository,
+      {
+        registry: 'hb.nicolas.my.id',
+        namespace: 'library',
+        repository: 'rumput',
+        repoFullName: 'library/rumput',
+        image: url,
+      },
+    ],
+    [
+      'no repo_full_name nor namespace: the repository from resource_url',
+      (b: any) => {
+        delete b.event_data.repository.repo_full_name;
+        delete b.event_data.repository.namespace;
+      },
+      { repoFullName: 'library/rumput' },
+    ],
+    [
+      'no tag field: the tag from resource_url',
+      (b: any) => delete b.event_data.resources[0].tag,
+      { tag: 'v1', image: url },
+    ],
+    [
+      'no tag nor digest field: the digest from a by-digest resource_url',
+      (b: any) => {
+        delete b.event_data.resources[0].tag;
+        delete b.event_data.resources[0].digest;
+        b.event_data.resources[0].resource_url = `hb.nicolas.my.id/library/rumput@sha256:${'a'.repeat(64)}`;
+      },
+      {
+        tag: undefined,
+        digest: `sha256:${'a'.repeat(64)}`,
+        image: `hb.nicolas.my.id/library/rumput@sha256:${'a'.repeat(64)}`,
+      },
+    ],
+    [
+      'neither tag nor digest anywhere: none invented',
+      (b: any) => {
+        delete b.event_data.resources[0].tag;
+        delete b.event_data.resources[0].digest;
+        b.event_data.resources[0].resource_url = 'hb.nicolas.my.id/library/rumput';
+      },
+      { tag: undefined, digest: undefined, image: 'hb.nicolas.my.id/library/rumput' },
+    ],
   ])('%s', (_name, edit, expected) => {
-    const result = harbor.parse(request(edited('harbor/push_artifact-default-real-capture-nicolasjulian.json', edit)), {});
+    const result = harbor.parse(
+      request(edited('harbor/push_artifact-default-real-capture-nicolasjulian.json', edit)),
+      {},
+    );
     expect(result).toMatchObject({ kind: 'events', events: [expected] });
   });
 });

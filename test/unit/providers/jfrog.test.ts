@@ -35,7 +35,12 @@ describe('jfrog: verify (X-JFrog-Event-Auth, plain secret or HMAC-SHA256 of the 
     ['plain: wrong secret', body, { 'X-JFrog-Event-Auth': 'nope' }, false],
     ['plain: the secret of another trigger', body, { 'X-JFrog-Event-Auth': `${SECRET}x` }, false],
     ['HMAC: good signature', body, { 'X-JFrog-Event-Auth': hmacHex(SECRET, body) }, true],
-    ['HMAC: good signature in upper case hex', body, { 'X-JFrog-Event-Auth': hmacHex(SECRET, body).toUpperCase() }, true],
+    [
+      'HMAC: good signature in upper case hex',
+      body,
+      { 'X-JFrog-Event-Auth': hmacHex(SECRET, body).toUpperCase() },
+      true,
+    ],
     ['HMAC: good signature of the compact body', compact, { 'X-JFrog-Event-Auth': hmacHex(SECRET, compact) }, true],
     ['HMAC: signed with a wrong secret', body, { 'X-JFrog-Event-Auth': hmacHex('nope', body) }, false],
     ['HMAC: tampered body', body.replace('"latest"', '"evil"'), { 'X-JFrog-Event-Auth': hmacHex(SECRET, body) }, false],
@@ -128,7 +133,10 @@ describe('jfrog: docker event types and optional fields', () => {
     ['promoted', 'promote'],
   ])('docker %s -> %s', (type, action) => {
     const result = jfrog.parse(request(edited(ENVELOPE, (b) => (b.event_type = b.data.event_type = type))), {});
-    expect(result).toMatchObject({ kind: 'events', events: [{ action, repoFullName: 'library/ubuntu', tag: 'latest' }] });
+    expect(result).toMatchObject({
+      kind: 'events',
+      events: [{ action, repoFullName: 'library/ubuntu', tag: 'latest' }],
+    });
   });
 
   it('an image without a namespace has none', () => {
@@ -142,7 +150,12 @@ describe('jfrog: docker event types and optional fields', () => {
 
   it.each([
     ['no jpd_origin', (b: any) => delete b.jpd_origin, undefined, 'library/ubuntu:latest'],
-    ['jpd_origin with a path', (b: any) => (b.jpd_origin = 'https://Art.Example.com:8443/artifactory'), 'art.example.com:8443', 'art.example.com:8443/library/ubuntu:latest'],
+    [
+      'jpd_origin with a path',
+      (b: any) => (b.jpd_origin = 'https://Art.Example.com:8443/artifactory'),
+      'art.example.com:8443',
+      'art.example.com:8443/library/ubuntu:latest',
+    ],
     ['jpd_origin that is no URL', (b: any) => (b.jpd_origin = 'http://'), undefined, 'library/ubuntu:latest'],
   ])('registry: %s', (_name, edit, registry, image) => {
     const result = jfrog.parse(request(edited(ENVELOPE, edit)), {});
@@ -161,7 +174,10 @@ describe('jfrog: docker event types and optional fields', () => {
   });
 
   it('the user is userContext.id when sent, never the sending service in `source`', () => {
-    const withUser = jfrog.parse(request(edited(ENVELOPE, (b) => (b.userContext = { id: 'johndoe', isToken: false }))), {});
+    const withUser = jfrog.parse(
+      request(edited(ENVELOPE, (b) => (b.userContext = { id: 'johndoe', isToken: false }))),
+      {},
+    );
     expect(withUser).toMatchObject({ kind: 'events', events: [{ owner: 'johndoe' }] });
     const without = jfrog.parse(request(fixture(ENVELOPE)), {});
     expect(without).toMatchObject({ kind: 'events', events: [{ owner: undefined }] });
@@ -175,12 +191,18 @@ describe('jfrog: ignored events', () => {
     ['release_bundle', 'created', { release_bundle_name: 'n', release_bundle_version: '1.0.0' }],
   ])('domain %s is not docker', (domain, type, data) => {
     const body = JSON.stringify({ domain, event_type: type, data, jpd_origin: 'https://example.jfrog.io' });
-    expect(jfrog.parse(request(body), {})).toEqual({ kind: 'ignored', reason: `jfrog domain "${domain}" is not docker` });
+    expect(jfrog.parse(request(body), {})).toEqual({
+      kind: 'ignored',
+      reason: `jfrog domain "${domain}" is not docker`,
+    });
   });
 
   it('another docker event type is ignored, whatever its data', () => {
     const result = jfrog.parse(request(JSON.stringify({ domain: 'docker', event_type: 'pulled', data: {} })), {});
-    expect(result).toEqual({ kind: 'ignored', reason: expect.stringContaining('jfrog docker event "pulled" is not handled') });
+    expect(result).toEqual({
+      kind: 'ignored',
+      reason: expect.stringContaining('jfrog docker event "pulled" is not handled'),
+    });
   });
 
   it('a very long domain is clipped in the reason', () => {
@@ -195,11 +217,15 @@ describe('jfrog: image and tag from data.path when the payload omits them', () =
   it.each([
     ['no image_name', (b: any) => delete b.data.image_name, { repoFullName: 'library/ubuntu', tag: 'latest' }],
     ['no tag', (b: any) => delete b.data.tag, { repoFullName: 'library/ubuntu', tag: 'latest' }],
-    ['neither, from a single-arch manifest path', (b: any) => {
-      delete b.data.image_name;
-      delete b.data.tag;
-      b.data.path = 'team/web/1.4.0/manifest.json';
-    }, { namespace: 'team', repository: 'web', tag: '1.4.0', image: 'example.jfrog.io/team/web:1.4.0' }],
+    [
+      'neither, from a single-arch manifest path',
+      (b: any) => {
+        delete b.data.image_name;
+        delete b.data.tag;
+        b.data.path = 'team/web/1.4.0/manifest.json';
+      },
+      { namespace: 'team', repository: 'web', tag: '1.4.0', image: 'example.jfrog.io/team/web:1.4.0' },
+    ],
   ])('%s', (_name, edit, expected) => {
     const raw = edited(ENVELOPE, (b) => {
       b.jpd_origin = 'https://example.jfrog.io';
@@ -208,7 +234,7 @@ describe('jfrog: image and tag from data.path when the payload omits them', () =
     expect(jfrog.parse(request(raw), {})).toMatchObject({ kind: 'events', events: [expected] });
   });
 
-  it('takes no registry from a jpd_origin whose host is not a registry host by Docker\'s rule', () => {
+  it("takes no registry from a jpd_origin whose host is not a registry host by Docker's rule", () => {
     const result = jfrog.parse(request(edited(ENVELOPE, (b) => (b.jpd_origin = 'http://artifactory/artifactory'))), {});
     expect(result).toMatchObject({ kind: 'events', events: [{ registry: undefined, image: 'library/ubuntu:latest' }] });
   });
@@ -219,9 +245,23 @@ describe('jfrog: malformed bodies name the field', () => {
     ['no domain', (b: any) => delete b.domain, ['domain']],
     ['no event_type', (b: any) => delete b.event_type, ['event_type']],
     ['no data', (b: any) => delete b.data, ['data']],
-    ['no image_name and no path', (b: any) => { delete b.data.image_name; delete b.data.path; }, ['data', 'image_name']],
+    [
+      'no image_name and no path',
+      (b: any) => {
+        delete b.data.image_name;
+        delete b.data.path;
+      },
+      ['data', 'image_name'],
+    ],
     ['empty image_name', (b: any) => (b.data.image_name = ''), ['data', 'image_name']],
-    ['no tag and a path that is no manifest', (b: any) => { delete b.data.tag; b.data.path = 'library/ubuntu/latest'; }, ['data', 'tag']],
+    [
+      'no tag and a path that is no manifest',
+      (b: any) => {
+        delete b.data.tag;
+        b.data.path = 'library/ubuntu/latest';
+      },
+      ['data', 'tag'],
+    ],
     ['tag is a number', (b: any) => (b.data.tag = 1), ['data', 'tag']],
     ['size is a string', (b: any) => (b.data.size = 'big'), ['data', 'size']],
   ])('%s', (_name, edit, path) => {

@@ -37,14 +37,34 @@ describe('nexus: verify (X-Nexus-Webhook-Signature: hex HMAC-SHA1 of the body)',
   const body = compact(fixture(DOCS));
   it.each([
     ['good signature', body, { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') }, true],
-    ['good signature, upper case hex', body, { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1').toUpperCase() }, true],
+    [
+      'good signature, upper case hex',
+      body,
+      { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1').toUpperCase() },
+      true,
+    ],
     ['signed with a wrong secret', body, { 'X-Nexus-Webhook-Signature': hmacHex('nope', body, 'sha1') }, false],
-    ['tampered body', body.replace('"CREATED"', '"DELETED"'), { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') }, false],
-    ['re-serialized (pretty-printed) body', fixture(DOCS), { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') }, false],
+    [
+      'tampered body',
+      body.replace('"CREATED"', '"DELETED"'),
+      { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') },
+      false,
+    ],
+    [
+      're-serialized (pretty-printed) body',
+      fixture(DOCS),
+      { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body, 'sha1') },
+      false,
+    ],
     ['HMAC-SHA256 instead of SHA-1', body, { 'X-Nexus-Webhook-Signature': hmacHex(SECRET, body) }, false],
     ['the secret itself', body, { 'X-Nexus-Webhook-Signature': SECRET }, false],
     // the docs example's signature: its secret is not published, so it must not verify with ours
-    ['the docs example signature', body, { 'X-Nexus-Webhook-Signature': '687f3719b87232cf1c11b3ef7ea10c49218b6df1' }, false],
+    [
+      'the docs example signature',
+      body,
+      { 'X-Nexus-Webhook-Signature': '687f3719b87232cf1c11b3ef7ea10c49218b6df1' },
+      false,
+    ],
     ['missing header', body, {}, false],
   ])('%s', (_name, raw, headers, ok) => {
     const result = nexus.verify(request(raw, headers as Record<string, string>), [SECRET], NOW);
@@ -95,10 +115,13 @@ describe('nexus: every fixture parses', () => {
 
   it('normalizes a docker component exactly', () => {
     const result = nexus.parse(
-      request(dockerBody((b) => (b.initiator = 'admin/127.0.0.1')), {
-        'X-Nexus-Webhook-Id': 'rm:repository:component',
-        'X-Nexus-Webhook-Delivery': '7f3b2a8e-6f2c-4d4b-9d1e-2c5a1b0f9e77',
-      }),
+      request(
+        dockerBody((b) => (b.initiator = 'admin/127.0.0.1')),
+        {
+          'X-Nexus-Webhook-Id': 'rm:repository:component',
+          'X-Nexus-Webhook-Delivery': '7f3b2a8e-6f2c-4d4b-9d1e-2c5a1b0f9e77',
+        },
+      ),
       {},
     );
     expect(result).toEqual({
@@ -128,13 +151,28 @@ describe('nexus: docker actions and fields', () => {
     ['UPDATED', 'push'],
     ['DELETED', 'delete'],
   ])('%s -> %s', (nexusAction, action) => {
-    const result = nexus.parse(request(dockerBody((b) => (b.action = nexusAction)), COMPONENT_HEADERS), {});
+    const result = nexus.parse(
+      request(
+        dockerBody((b) => (b.action = nexusAction)),
+        COMPONENT_HEADERS,
+      ),
+      {},
+    );
     expect(result).toMatchObject({ kind: 'events', events: [{ action, repoFullName: 'team/web', tag: '1.4.0' }] });
   });
 
   it('an image without a namespace has none', () => {
-    const result = nexus.parse(request(dockerBody((b) => (b.component.name = 'web')), COMPONENT_HEADERS), {});
-    expect(result).toMatchObject({ kind: 'events', events: [{ repository: 'web', repoFullName: 'web', image: 'web:1.4.0' }] });
+    const result = nexus.parse(
+      request(
+        dockerBody((b) => (b.component.name = 'web')),
+        COMPONENT_HEADERS,
+      ),
+      {},
+    );
+    expect(result).toMatchObject({
+      kind: 'events',
+      events: [{ repository: 'web', repoFullName: 'web', image: 'web:1.4.0' }],
+    });
     if (result.kind === 'events') expect(result.events[0].namespace).toBeUndefined();
   });
 
@@ -143,12 +181,24 @@ describe('nexus: docker actions and fields', () => {
     ['no address', 'deployer', 'deployer'],
     ['missing', undefined, undefined],
   ])('owner from initiator: %s', (_name, initiator, owner) => {
-    const result = nexus.parse(request(dockerBody((b) => (b.initiator = initiator)), COMPONENT_HEADERS), {});
+    const result = nexus.parse(
+      request(
+        dockerBody((b) => (b.initiator = initiator)),
+        COMPONENT_HEADERS,
+      ),
+      {},
+    );
     expect(result).toMatchObject({ kind: 'events', events: [{ owner }] });
   });
 
   it('without the delivery header there is no deliveryId; without a timestamp no occurredAt', () => {
-    const result = nexus.parse(request(dockerBody((b) => delete b.timestamp), { 'X-Nexus-Webhook-Id': 'rm:repository:component' }), {});
+    const result = nexus.parse(
+      request(
+        dockerBody((b) => delete b.timestamp),
+        { 'X-Nexus-Webhook-Id': 'rm:repository:component' },
+      ),
+      {},
+    );
     expect(result).toMatchObject({ kind: 'events', events: [{ deliveryId: undefined, occurredAt: undefined }] });
   });
 

@@ -133,18 +133,37 @@ describe('quay: notifications we do not act on are ignored', () => {
 
 describe('quay: the repository and host from whichever field names them', () => {
   it.each([
-    ['no repository: from docker_url', (b: any) => delete b.repository,
-      { registry: 'quay.io', namespace: 'mynamespace', repository: 'repository', image: 'quay.io/mynamespace/repository:latest' }],
-    ['no docker_url: the host from homepage', (b: any) => delete b.docker_url,
-      { registry: 'quay.io', repoFullName: 'mynamespace/repository', image: 'quay.io/mynamespace/repository:latest' }],
-    ['a docker_url without a host does not make the namespace a registry', (b: any) => {
-      b.docker_url = 'mynamespace/repository';
-      delete b.homepage;
-    }, { registry: undefined, repoFullName: 'mynamespace/repository', image: 'mynamespace/repository:latest' }],
-    ['neither docker_url nor homepage: no host invented', (b: any) => {
-      delete b.docker_url;
-      delete b.homepage;
-    }, { registry: undefined, image: 'mynamespace/repository:latest' }],
+    [
+      'no repository: from docker_url',
+      (b: any) => delete b.repository,
+      {
+        registry: 'quay.io',
+        namespace: 'mynamespace',
+        repository: 'repository',
+        image: 'quay.io/mynamespace/repository:latest',
+      },
+    ],
+    [
+      'no docker_url: the host from homepage',
+      (b: any) => delete b.docker_url,
+      { registry: 'quay.io', repoFullName: 'mynamespace/repository', image: 'quay.io/mynamespace/repository:latest' },
+    ],
+    [
+      'a docker_url without a host does not make the namespace a registry',
+      (b: any) => {
+        b.docker_url = 'mynamespace/repository';
+        delete b.homepage;
+      },
+      { registry: undefined, repoFullName: 'mynamespace/repository', image: 'mynamespace/repository:latest' },
+    ],
+    [
+      'neither docker_url nor homepage: no host invented',
+      (b: any) => {
+        delete b.docker_url;
+        delete b.homepage;
+      },
+      { registry: undefined, image: 'mynamespace/repository:latest' },
+    ],
   ])('%s', (_name, edit, expected) => {
     expect(quay.parse(request(edited(DOCS, edit)), {})).toMatchObject({ kind: 'events', events: [expected] });
   });
@@ -154,8 +173,22 @@ describe('quay: malformed bodies name the field', () => {
   it.each([
     ['no body', '', []],
     ['empty object', '{}', ['repository']],
-    ['no repository and no docker_url', edited(DOCS, (b) => { delete b.docker_url; delete b.repository; }), ['repository']],
-    ['no repository and a docker_url without a host', edited(DOCS, (b) => { b.docker_url = 'mynamespace/repository'; delete b.repository; }), ['repository']],
+    [
+      'no repository and no docker_url',
+      edited(DOCS, (b) => {
+        delete b.docker_url;
+        delete b.repository;
+      }),
+      ['repository'],
+    ],
+    [
+      'no repository and a docker_url without a host',
+      edited(DOCS, (b) => {
+        b.docker_url = 'mynamespace/repository';
+        delete b.repository;
+      }),
+      ['repository'],
+    ],
     ['updated_tags as a string', edited(DOCS, (b) => (b.updated_tags = 'latest')), ['updated_tags']],
     ['an empty tag name', edited(DOCS, (b) => (b.updated_tags = [''])), ['updated_tags', 0]],
   ])('%s', (_name, raw, path) => {

@@ -169,12 +169,19 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
     const result = tcr.parse(request(raw), {});
     expect(result.kind).toBe('events');
     if (result.kind === 'events') {
-      expectFields(result.events[0], { tag: undefined, digest, image: `xxx-bj.tencentcloudcr.com/public/nginx@${digest}` });
+      expectFields(result.events[0], {
+        tag: undefined,
+        digest,
+        image: `xxx-bj.tencentcloudcr.com/public/nginx@${digest}`,
+      });
     }
   });
 
   it('takes the registry host from a resource_url that has a scheme', () => {
-    const raw = edited(DOCS, (b) => (b.event_data.resources[0].resource_url = 'https://r.tencentcloudcr.com/public/nginx:v1.10.0'));
+    const raw = edited(
+      DOCS,
+      (b) => (b.event_data.resources[0].resource_url = 'https://r.tencentcloudcr.com/public/nginx:v1.10.0'),
+    );
     expect(tcr.parse(request(raw), {})).toMatchObject({
       events: [{ registry: 'r.tencentcloudcr.com', image: 'r.tencentcloudcr.com/public/nginx:v1.10.0' }],
     });
@@ -195,16 +202,36 @@ describe('tcr: the other trigger actions (derived from the pushImage sample)', (
 
 describe('tcr: derives what the payload names in another field', () => {
   it.each([
-    ['no resource_url: no registry host', (b: any) => delete b.event_data.resources[0].resource_url,
-      { registry: undefined, repoFullName: 'public/nginx', tag: 'v1.10.0', image: 'public/nginx:v1.10.0' }],
-    ['no repository.namespace: repo_full_name still names it', (b: any) => delete b.event_data.repository.namespace,
-      { repoFullName: 'public/nginx', registry: 'xxx-bj.tencentcloudcr.com' }],
-    ['no repository at all: the repository from resource_url', (b: any) => delete b.event_data.repository,
-      { namespace: 'public', repository: 'nginx', repoFullName: 'public/nginx', image: 'xxx-bj.tencentcloudcr.com/public/nginx:v1.10.0' }],
-    ['a resource_url without a host', (b: any) => (b.event_data.resources[0].resource_url = 'public/nginx:v1.10.0'),
-      { registry: undefined, image: 'public/nginx:v1.10.0' }],
+    [
+      'no resource_url: no registry host',
+      (b: any) => delete b.event_data.resources[0].resource_url,
+      { registry: undefined, repoFullName: 'public/nginx', tag: 'v1.10.0', image: 'public/nginx:v1.10.0' },
+    ],
+    [
+      'no repository.namespace: repo_full_name still names it',
+      (b: any) => delete b.event_data.repository.namespace,
+      { repoFullName: 'public/nginx', registry: 'xxx-bj.tencentcloudcr.com' },
+    ],
+    [
+      'no repository at all: the repository from resource_url',
+      (b: any) => delete b.event_data.repository,
+      {
+        namespace: 'public',
+        repository: 'nginx',
+        repoFullName: 'public/nginx',
+        image: 'xxx-bj.tencentcloudcr.com/public/nginx:v1.10.0',
+      },
+    ],
+    [
+      'a resource_url without a host',
+      (b: any) => (b.event_data.resources[0].resource_url = 'public/nginx:v1.10.0'),
+      { registry: undefined, image: 'public/nginx:v1.10.0' },
+    ],
   ])('%s', (_name, edit, expected) => {
-    expect(tcr.parse(request(edited('tencent-tcr/pushImage-tcr-docs-example.json', edit)), {})).toMatchObject({ kind: 'events', events: [expected] });
+    expect(tcr.parse(request(edited('tencent-tcr/pushImage-tcr-docs-example.json', edit)), {})).toMatchObject({
+      kind: 'events',
+      events: [expected],
+    });
   });
 });
 
@@ -214,10 +241,14 @@ describe('tcr: a malformed body throws a ZodError naming the field', () => {
     ['type not a string', edited(DOCS, (b) => (b.type = 1)), ['type']],
     ['no resources', edited(DOCS, (b) => delete b.event_data.resources), ['event_data', 'resources']],
     ['empty resources', edited(DOCS, (b) => (b.event_data.resources = [])), ['event_data', 'resources']],
-    ['no repository and no resource_url', edited(DOCS, (b) => {
-      delete b.event_data.resources[0].resource_url;
-      delete b.event_data.repository;
-    }), ['event_data', 'resources', 0, 'resource_url']],
+    [
+      'no repository and no resource_url',
+      edited(DOCS, (b) => {
+        delete b.event_data.resources[0].resource_url;
+        delete b.event_data.repository;
+      }),
+      ['event_data', 'resources', 0, 'resource_url'],
+    ],
     ['occur_at as a string', edited(DOCS, (b) => (b.occur_at = '2020-05-10')), ['occur_at']],
     ['occur_at beyond year 9999', edited(DOCS, (b) => (b.occur_at = 1e15)), ['occur_at']],
     ['operator not a string', edited(DOCS, (b) => (b.operator = 42)), ['operator']],

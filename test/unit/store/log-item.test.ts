@@ -22,7 +22,12 @@ const TRIGGER_ID = 'a1b2c3d4e5f60718293a4b5c';
 const SECRET = 'trigger-secret-0123456789abcdef';
 
 /** An entry built the way ingest builds it, from the request a sender sends through API Gateway. */
-function entryOf(providerId: 'github' | 'dockerhub', body: string, status: store.LogStatus, fields: Partial<store.LogEntry> = {}) {
+function entryOf(
+  providerId: 'github' | 'dockerhub',
+  body: string,
+  status: store.LogStatus,
+  fields: Partial<store.LogEntry> = {},
+) {
   const provider = providers[providerId];
   const sent: Record<string, string> =
     providerId === 'github'
@@ -39,7 +44,12 @@ function entryOf(providerId: 'github' | 'dockerhub', body: string, status: store
           'X-Hub-Signature': `sha1=${createHmac('sha1', SECRET).update(body).digest('hex')}`,
           'X-Hub-Signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
         }
-      : { 'User-Agent': 'Go-http-client/1.1', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), 'Accept-Encoding': 'gzip' };
+      : {
+          'User-Agent': 'Go-http-client/1.1',
+          'Content-Type': 'application/json',
+          'Content-Length': String(Buffer.byteLength(body)),
+          'Accept-Encoding': 'gzip',
+        };
   const event = buildHttpApiEvent({
     method: 'POST',
     url: `/hooks/${providerId}/${TRIGGER_ID}${providerId === 'dockerhub' ? `?token=${SECRET}` : ''}`,
@@ -53,13 +63,26 @@ function entryOf(providerId: 'github' | 'dockerhub', body: string, status: store
   const query = (event.queryStringParameters ?? {}) as Record<string, string>;
   const parsed = JSON.parse(body);
   const secrets = secretSet([SECRET]);
-  const request = loggedRequest(provider, event, { headers, query, text: body, body: parsed, bytes: Buffer.byteLength(body) }, secrets);
+  const request = loggedRequest(
+    provider,
+    event,
+    { headers, query, text: body, body: parsed, bytes: Buffer.byteLength(body) },
+    secrets,
+  );
   const read = provider.parse({ headers, query, rawBody: body, body: parsed }, {});
   if (read.kind !== 'events') throw new Error('fixture did not parse into events');
   const normalized = fitEvents(read.events)[0];
   const entry = fitEntry(
     redactEntryValues(
-      store.newLogEntry({ triggerId: TRIGGER_ID, provider: providerId, request, event: normalized, deliveryId: normalized.deliveryId, status, ...fields }),
+      store.newLogEntry({
+        triggerId: TRIGGER_ID,
+        provider: providerId,
+        request,
+        event: normalized,
+        deliveryId: normalized.deliveryId,
+        status,
+        ...fields,
+      }),
       secrets,
     ),
   );
@@ -80,17 +103,31 @@ const attempt: store.Attempt = {
 /** The entry after the deployer's writes: deploying, then succeeded with its attempt (store.updateLogStatus). */
 const succeeded = (item: Record<string, unknown>) => {
   const { inFlight: _i, ...rest } = item;
-  return { ...rest, status: 'succeeded', statusKey: `succeeded#${String(item.sk).slice(4)}`, updatedAt: new Date().toISOString(), attempts: [attempt] };
+  return {
+    ...rest,
+    status: 'succeeded',
+    statusKey: `succeeded#${String(item.sk).slice(4)}`,
+    updatedAt: new Date().toISOString(),
+    attempts: [attempt],
+  };
 };
 /** The item before this layout: the entry as it is, the request as brotli JSON (quality 5) above 512 bytes (store.ts then). */
 const oldItem = (entry: store.LogEntry): Record<string, unknown> => {
   const { request, ...rest } = entry;
-  return { ...rest, triggerId: entry.triggerId, sk: `log#${entry.id}`, statusKey: `${entry.status}#${entry.id}`, requestBr: brotliCompressSync(JSON.stringify(request), { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }) };
+  return {
+    ...rest,
+    triggerId: entry.triggerId,
+    sk: `log#${entry.id}`,
+    statusKey: `${entry.status}#${entry.id}`,
+    requestBr: brotliCompressSync(JSON.stringify(request), { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }),
+  };
 };
 
 describe('what a webhook entry costs as an item', () => {
   it('a GitHub push: under 2 KB untriggered, queued and after success (before: 2.5 KB, 2.7 KB after success)', () => {
-    const untriggered = entryOf('github', GITHUB_PUSH, 'untriggered', { reason: 'branch "master" does not match main' }).entry;
+    const untriggered = entryOf('github', GITHUB_PUSH, 'untriggered', {
+      reason: 'branch "master" does not match main',
+    }).entry;
     const queued = entryOf('github', GITHUB_PUSH, 'queued', { lane: LANE }).entry;
     const before = itemSize(oldItem(untriggered));
     for (const entry of [untriggered, queued]) {
@@ -99,7 +136,15 @@ describe('what a webhook entry costs as an item', () => {
       expect(itemSize(item)).toBeLessThan(before * 0.85);
       // nothing of the request or the event is stored plainly
       expect(Object.keys(item).sort()).toEqual(
-        ['entryBr', 'expiresAt', 'sk', 'status', 'statusKey', 'triggerId', ...(entry.status === 'queued' ? ['inFlight'] : ['reason'])].sort(),
+        [
+          'entryBr',
+          'expiresAt',
+          'sk',
+          'status',
+          'statusKey',
+          'triggerId',
+          ...(entry.status === 'queued' ? ['inFlight'] : ['reason']),
+        ].sort(),
       );
     }
     expect(itemSize(succeeded(store.logItem(queued)))).toBeLessThan(2048);
@@ -108,7 +153,10 @@ describe('what a webhook entry costs as an item', () => {
 
   it('a Docker Hub push: under 1 KB untriggered and queued, also with a longer reason (the slow pass then)', () => {
     const fastOnly: number[] = [];
-    for (const reason of ['tag "latest" is not one of release', `tag "latest" does not match regex "${'release-v[0-9]+'.repeat(3)}"`]) {
+    for (const reason of [
+      'tag "latest" is not one of release',
+      `tag "latest" does not match regex "${'release-v[0-9]+'.repeat(3)}"`,
+    ]) {
       const { entry } = entryOf('dockerhub', DOCKERHUB_PUSH, 'untriggered', { reason });
       const item = store.logItem(entry);
       expect(itemSize(item)).toBeLessThanOrEqual(1024);
@@ -184,8 +232,19 @@ describe('an entry reads back as it was built', () => {
       // an id that is not this entry's time, a delivery id the event does not carry, a stage path, another method
       id: ulid(Date.UTC(2026, 0, 1)),
       deliveryId: 'outer',
-      event: { ...entry.event!, provider: 'other', repoFullName: 'not/derived', image: 'elsewhere/x:1', deliveryId: undefined },
-      request: { ...entry.request!, method: 'PUT', path: `/prod/hooks/dockerhub/${TRIGGER_ID}`, body: 'text with a lone \ud800 half' },
+      event: {
+        ...entry.event!,
+        provider: 'other',
+        repoFullName: 'not/derived',
+        image: 'elsewhere/x:1',
+        deliveryId: undefined,
+      },
+      request: {
+        ...entry.request!,
+        method: 'PUT',
+        path: `/prod/hooks/dockerhub/${TRIGGER_ID}`,
+        body: 'text with a lone \ud800 half',
+      },
     };
     const back = roundTrip(odd);
     expect(back).toEqual({ ...odd, event: { ...odd.event, deliveryId: undefined } });
@@ -195,7 +254,13 @@ describe('an entry reads back as it was built', () => {
 
   it('a partial event (an ignored delivery) gets no field it did not have', () => {
     const partial = { provider: 'github', kind: 'code', action: 'push' } as unknown as store.LogEntry['event'];
-    const entry = store.newLogEntry({ triggerId: TRIGGER_ID, provider: 'github', status: 'untriggered', reason: 'ping', event: partial });
+    const entry = store.newLogEntry({
+      triggerId: TRIGGER_ID,
+      provider: 'github',
+      status: 'untriggered',
+      reason: 'ping',
+      event: partial,
+    });
     const back = roundTrip(entry);
     expect(back).toEqual(entry);
     expect(Object.keys(back.event!).sort()).toEqual(['action', 'kind', 'provider']);
@@ -210,7 +275,12 @@ describe('an entry reads back as it was built', () => {
       request: { method: 'EVENT', path: 'aws.ecr', headers: {}, body: '{"detail":{}}', bodyBytes: 13 },
     });
     expect(roundTrip(ecr)).toEqual(ecr);
-    const bare = store.newLogEntry({ triggerId: TRIGGER_ID, provider: 'harbor', status: 'unauthorized', reason: 'bad token' });
+    const bare = store.newLogEntry({
+      triggerId: TRIGGER_ID,
+      provider: 'harbor',
+      status: 'unauthorized',
+      reason: 'bad token',
+    });
     expect(roundTrip(bare)).toEqual(bare);
     expect(itemSize(store.logItem(bare))).toBeLessThan(200);
   });
@@ -230,7 +300,13 @@ describe('entries written before this layout still read', () => {
       provider: 'harbor',
       status: 'rejected',
       reason: 'old',
-      request: { method: 'POST', path: `/hooks/harbor/${TRIGGER_ID}`, headers: { 'content-type': 'application/json' }, body: '{}', bodyBytes: 2 },
+      request: {
+        method: 'POST',
+        path: `/hooks/harbor/${TRIGGER_ID}`,
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        bodyBytes: 2,
+      },
     });
     const item = { ...entry, sk: `log#${entry.id}` };
     expect(entryFromItem(item)).toEqual(entry);

@@ -32,7 +32,12 @@ const codeEvent: NormalizedEvent = {
   repoFullName: 'octo-org/web',
   branch: 'main',
   owner: 'octocat',
-  commit: { id: SHA, message: 'Fix the header\n\n@deploy', author: 'Octo Cat', url: `https://github.com/octo-org/web/commit/${SHA}` },
+  commit: {
+    id: SHA,
+    message: 'Fix the header\n\n@deploy',
+    author: 'Octo Cat',
+    url: `https://github.com/octo-org/web/commit/${SHA}`,
+  },
   occurredAt: '2026-01-02T03:04:05Z',
 };
 
@@ -76,7 +81,10 @@ beforeEach(() => codebuild.reset());
 describe('codebuild target', () => {
   it('starts a build of the pushed commit with the event as environment variables', async () => {
     started();
-    const r = await codebuildTarget.deploy(config({ environment: { STAGE: 'prod', DEPLOY_REGION: 'eu-west-1' } }), ctx(codeEvent));
+    const r = await codebuildTarget.deploy(
+      config({ environment: { STAGE: 'prod', DEPLOY_REGION: 'eu-west-1' } }),
+      ctx(codeEvent),
+    );
     expect(r).toMatchObject({ ok: true, retryable: false });
     expect(r.error).toBeUndefined();
     expect(typeof r.durationMs).toBe('number');
@@ -108,7 +116,10 @@ describe('codebuild target', () => {
 
   it('an image event: no source version, the image fields as variables', async () => {
     started();
-    const r = await codebuildTarget.deploy(config({ projectName: 'arn:aws:codebuild:eu-west-1:123456789012:project/web-build' }), ctx(imageEvent));
+    const r = await codebuildTarget.deploy(
+      config({ projectName: 'arn:aws:codebuild:eu-west-1:123456789012:project/web-build' }),
+      ctx(imageEvent),
+    );
     expect(r).toMatchObject({ ok: true, details: { buildId: BUILD_ID, buildNumber: 17, sourceVersion: undefined } });
     const [input] = startBuildInputs();
     expect(input).not.toHaveProperty('sourceVersion');
@@ -165,11 +176,45 @@ describe('codebuild target', () => {
   });
 
   it.each([
-    ['a missing project', new ResourceNotFoundException({ message: 'Project cannot be found: arn:aws:codebuild:eu-west-1:123456789012:project/web-build', $metadata: { httpStatusCode: 400 } }), false],
-    ['invalid input', new InvalidInputException({ message: 'Invalid source version', $metadata: { httpStatusCode: 400 } }), false],
-    ['the concurrent build limit', new AccountLimitExceededException({ message: 'Cannot have more than 60 active builds for the account', $metadata: { httpStatusCode: 400 } }), true],
-    ['access denied', Object.assign(new Error('not authorized to perform: codebuild:StartBuild'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } }), false],
-    ['throttling', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }), true],
+    [
+      'a missing project',
+      new ResourceNotFoundException({
+        message: 'Project cannot be found: arn:aws:codebuild:eu-west-1:123456789012:project/web-build',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      false,
+    ],
+    [
+      'invalid input',
+      new InvalidInputException({ message: 'Invalid source version', $metadata: { httpStatusCode: 400 } }),
+      false,
+    ],
+    [
+      'the concurrent build limit',
+      new AccountLimitExceededException({
+        message: 'Cannot have more than 60 active builds for the account',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      true,
+    ],
+    [
+      'access denied',
+      Object.assign(new Error('not authorized to perform: codebuild:StartBuild'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      false,
+    ],
+    [
+      'throttling',
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      true,
+    ],
     ['a network error', Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), true],
   ])('%s', async (_what, err, retryable) => {
     codebuild.on(StartBuildCommand).rejects(err);
@@ -181,9 +226,19 @@ describe('codebuild target', () => {
 
 describe('codebuild target: config', () => {
   it('accepts a name or an ARN and static variables', () => {
-    const ok = { type: 'codebuild', projectName: 'web-build', region: 'eu-west-1', environment: { STAGE: 'prod', _X1: '' } };
+    const ok = {
+      type: 'codebuild',
+      projectName: 'web-build',
+      region: 'eu-west-1',
+      environment: { STAGE: 'prod', _X1: '' },
+    };
     expect(codebuildTargetSchema.parse(ok)).toEqual(ok);
-    expect(codebuildTargetSchema.safeParse({ type: 'codebuild', projectName: 'arn:aws:codebuild:eu-west-1:123456789012:project/web-build' }).success).toBe(true);
+    expect(
+      codebuildTargetSchema.safeParse({
+        type: 'codebuild',
+        projectName: 'arn:aws:codebuild:eu-west-1:123456789012:project/web-build',
+      }).success,
+    ).toBe(true);
   });
 
   it.each([

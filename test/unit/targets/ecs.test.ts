@@ -157,7 +157,9 @@ const deployment = (over: Partial<Deployment>): Deployment => ({
   rolloutState: 'IN_PROGRESS',
   ...over,
 });
-const withDeployments = (...deployments: Deployment[]) => ({ services: [service({ taskDefinition: NEW_TD_ARN, deployments })] });
+const withDeployments = (...deployments: Deployment[]) => ({
+  services: [service({ taskDefinition: NEW_TD_ARN, deployments })],
+});
 
 function happyPath(appImage = OLD_IMAGE) {
   ecs.on(DescribeServicesCommand).resolves({ services: [service()], failures: [] });
@@ -169,11 +171,16 @@ function happyPath(appImage = OLD_IMAGE) {
       { key: 'cost-center', value: '42' },
     ],
   });
-  ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { ...taskDefinition(), taskDefinitionArn: NEW_TD_ARN, revision: 42 } });
+  ecs
+    .on(RegisterTaskDefinitionCommand)
+    .resolves({ taskDefinition: { ...taskDefinition(), taskDefinitionArn: NEW_TD_ARN, revision: 42 } });
   ecs.on(UpdateServiceCommand).resolves({
     service: service({
       taskDefinition: NEW_TD_ARN,
-      deployments: [deployment({}), { id: 'ecs-svc/1111', status: 'ACTIVE', taskDefinition: TD_ARN, rolloutState: 'COMPLETED' }],
+      deployments: [
+        deployment({}),
+        { id: 'ecs-svc/1111', status: 'ACTIVE', taskDefinition: TD_ARN, rolloutState: 'COMPLETED' },
+      ],
     }),
   });
 }
@@ -184,7 +191,12 @@ function sent(): Array<[string, unknown]> {
 }
 const names = () => sent().map(([n]) => n);
 
-function awsError(name: string, message: string, status: number, fault: 'client' | 'server' = status >= 500 ? 'server' : 'client') {
+function awsError(
+  name: string,
+  message: string,
+  status: number,
+  fault: 'client' | 'server' = status >= 500 ? 'server' : 'client',
+) {
   return Object.assign(new Error(message), { name, $fault: fault, $metadata: { httpStatusCode: status } });
 }
 
@@ -212,14 +224,20 @@ describe('ecs target: a new image', () => {
       ['DescribeServicesCommand', { cluster: 'prod', services: ['web'] }],
       ['DescribeTaskDefinitionCommand', { taskDefinition: TD_ARN, include: ['TAGS'] }],
       ['RegisterTaskDefinitionCommand', expectedRegister(NEW_IMAGE)],
-      ['UpdateServiceCommand', { cluster: 'prod', service: 'web', taskDefinition: NEW_TD_ARN, forceNewDeployment: false }],
+      [
+        'UpdateServiceCommand',
+        { cluster: 'prod', service: 'web', taskDefinition: NEW_TD_ARN, forceNewDeployment: false },
+      ],
     ]);
   });
 
   it('never sends the read-only fields, and leaves the other containers as they were', async () => {
     happyPath();
     await ecsTarget.deploy(config(), ctx());
-    const input = ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input as unknown as Record<string, unknown>;
+    const input = ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input as unknown as Record<
+      string,
+      unknown
+    >;
     for (const field of [
       'taskDefinitionArn',
       'revision',
@@ -266,7 +284,9 @@ describe('ecs target: a new image', () => {
     ecs.resetHistory();
     const r = await ecsTarget.deploy(config(), ctx({}, { tag: undefined }));
     expect(r.details?.image).toBe(`${REGISTRY}/acme/web@${DIGEST}`);
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toEqual(expectedRegister(`${REGISTRY}/acme/web@${DIGEST}`));
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toEqual(
+      expectedRegister(`${REGISTRY}/acme/web@${DIGEST}`),
+    );
   });
 
   it('uses the region from the config, else from the cluster ARN', async () => {
@@ -274,16 +294,24 @@ describe('ecs target: a new image', () => {
     await ecsTarget.deploy(config({ region: 'ap-southeast-2' }), ctx());
     expect(await ecs.call(0).thisValue.config.region()).toBe('ap-southeast-2');
     ecs.resetHistory();
-    await ecsTarget.deploy(config({ region: undefined, cluster: 'arn:aws:ecs:ca-central-1:123456789012:cluster/prod' }), ctx());
+    await ecsTarget.deploy(
+      config({ region: undefined, cluster: 'arn:aws:ecs:ca-central-1:123456789012:cluster/prod' }),
+      ctx(),
+    );
     expect(await ecs.call(0).thisValue.config.region()).toBe('ca-central-1');
-    expect(ecs.call(0).args[0].input).toEqual({ cluster: 'arn:aws:ecs:ca-central-1:123456789012:cluster/prod', services: ['web'] });
+    expect(ecs.call(0).args[0].input).toEqual({
+      cluster: 'arn:aws:ecs:ca-central-1:123456789012:cluster/prod',
+      services: ['web'],
+    });
   });
 });
 
 describe('ecs target: the same image', () => {
   it('only forces a new deployment', async () => {
     happyPath(NEW_IMAGE);
-    ecs.on(UpdateServiceCommand).resolves({ service: service({ deployments: [deployment({ id: 'ecs-svc/3333', taskDefinition: TD_ARN })] }) });
+    ecs
+      .on(UpdateServiceCommand)
+      .resolves({ service: service({ deployments: [deployment({ id: 'ecs-svc/3333', taskDefinition: TD_ARN })] }) });
     const r = await ecsTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: true, retryable: false });
     expect(r.details).toEqual({
@@ -313,7 +341,10 @@ describe('ecs target: refusals (nothing registered or updated)', () => {
   });
 
   it('a missing service', async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web', reason: 'MISSING' }] });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [],
+      failures: [{ arn: 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web', reason: 'MISSING' }],
+    });
     const r = await ecsTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false });
     expect(r.error).toBe('service web not found in cluster prod (MISSING)');
@@ -328,7 +359,9 @@ describe('ecs target: refusals (nothing registered or updated)', () => {
   });
 
   it('a service deployed by CodeDeploy', async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [service({ deploymentController: { type: 'CODE_DEPLOY' } })] });
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [service({ deploymentController: { type: 'CODE_DEPLOY' } })] });
     const r = await ecsTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false });
     expect(r.error).toContain('CODE_DEPLOY');
@@ -359,39 +392,66 @@ describe('ecs target: AWS errors', () => {
   it('throttling is retryable', async () => {
     ecs.on(DescribeServicesCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
     const r = await ecsTarget.deploy(config(), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: true, error: 'DescribeServices: ThrottlingException: Rate exceeded' });
+    expect(r).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: 'DescribeServices: ThrottlingException: Rate exceeded',
+    });
   });
 
   it('ServerException on UpdateService is retryable', async () => {
     happyPath();
-    ecs.on(UpdateServiceCommand).rejects(new ServerException({ message: 'Service unavailable', $metadata: { httpStatusCode: 500 } }));
+    ecs
+      .on(UpdateServiceCommand)
+      .rejects(new ServerException({ message: 'Service unavailable', $metadata: { httpStatusCode: 500 } }));
     const r = await ecsTarget.deploy(config(), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: true, error: 'UpdateService: ServerException: Service unavailable' });
+    expect(r).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: 'UpdateService: ServerException: Service unavailable',
+    });
     expect(r.details?.taskDefinition).toBe(NEW_TD_ARN);
   });
 
   it('a network error is retryable', async () => {
     ecs.on(DescribeServicesCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const r = await ecsTarget.deploy(config(), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: true, error: 'DescribeServices: Error: socket hang up (ECONNRESET)' });
+    expect(r).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: 'DescribeServices: Error: socket hang up (ECONNRESET)',
+    });
   });
 
   it('AccessDenied on RegisterTaskDefinition is not retryable and updates nothing', async () => {
     happyPath();
-    const message = 'User: arn:aws:sts::123456789012:assumed-role/deployer/x is not authorized to perform: iam:PassRole';
-    ecs.on(RegisterTaskDefinitionCommand).rejects(new AccessDeniedException({ message, $metadata: { httpStatusCode: 400 } }));
+    const message =
+      'User: arn:aws:sts::123456789012:assumed-role/deployer/x is not authorized to perform: iam:PassRole';
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .rejects(new AccessDeniedException({ message, $metadata: { httpStatusCode: 400 } }));
     const r = await ecsTarget.deploy(config(), ctx());
-    expect(r).toMatchObject({ ok: false, retryable: false, error: `RegisterTaskDefinition: AccessDeniedException: ${message}` });
+    expect(r).toMatchObject({
+      ok: false,
+      retryable: false,
+      error: `RegisterTaskDefinition: AccessDeniedException: ${message}`,
+    });
     expect(names()).not.toContain('UpdateServiceCommand');
   });
 
   it('ClientException and InvalidParameterException are not retryable', async () => {
     happyPath();
-    ecs.on(RegisterTaskDefinitionCommand).rejects(new ClientException({ message: 'Invalid cpu', $metadata: { httpStatusCode: 400 } }));
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .rejects(new ClientException({ message: 'Invalid cpu', $metadata: { httpStatusCode: 400 } }));
     expect(await ecsTarget.deploy(config(), ctx())).toMatchObject({ ok: false, retryable: false });
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: NEW_TD_ARN } });
     ecs.on(UpdateServiceCommand).rejects(awsError('InvalidParameterException', 'bad', 400));
-    expect(await ecsTarget.deploy(config(), ctx())).toMatchObject({ ok: false, retryable: false, error: 'UpdateService: InvalidParameterException: bad' });
+    expect(await ecsTarget.deploy(config(), ctx())).toMatchObject({
+      ok: false,
+      retryable: false,
+      error: 'UpdateService: InvalidParameterException: bad',
+    });
   });
 });
 
@@ -406,7 +466,11 @@ describe('ecs target: waitForSteadyState', () => {
       .resolvesOnce(withDeployments(deployment({ runningCount: 2, rolloutState: 'COMPLETED' })));
     const r = await ecsTarget.deploy(config({ waitForSteadyState: true, waitSeconds: 30 }), ctx());
     expect(r).toMatchObject({ ok: true, retryable: false });
-    expect(r.details).toMatchObject({ deploymentId: 'ecs-svc/2222', rolloutState: 'COMPLETED', action: 'new-revision' });
+    expect(r.details).toMatchObject({
+      deploymentId: 'ecs-svc/2222',
+      rolloutState: 'COMPLETED',
+      action: 'new-revision',
+    });
     expect(names()).toEqual([
       'DescribeServicesCommand',
       'DescribeTaskDefinitionCommand',
@@ -482,7 +546,9 @@ describe('ecs target: config', () => {
       waitSeconds: 600,
     };
     expect(ecsTargetSchema.parse(ok)).toEqual(ok);
-    expect(ecsTargetSchema.safeParse({ type: 'ecs', cluster: 'prod', service: 'web', container: 'app' }).success).toBe(true);
+    expect(ecsTargetSchema.safeParse({ type: 'ecs', cluster: 'prod', service: 'web', container: 'app' }).success).toBe(
+      true,
+    );
   });
 
   it.each([

@@ -34,12 +34,26 @@ describe('kustomize rule', () => {
   });
   it('sets digest when pinned, and adds a missing key on the line after name', () => {
     const d = 'sha256:' + 'b'.repeat(64);
-    const r = applyRule(text, { kustomize: { image: 'redis' } }, { name: 'redis', tag: '7', digest: d, pinDigest: true });
+    const r = applyRule(
+      text,
+      { kustomize: { image: 'redis' } },
+      { name: 'redis', tag: '7', digest: d, pinDigest: true },
+    );
     expect(changedLines(text, r.text)).toEqual({ 22: `    digest: ${d}` });
     const add = applyRule(text, { kustomize: { image: 'redis' } }, { name: 'redis', tag: '7.2' });
-    expect(add.text.split('\n').slice(19, 23)).toEqual(['  - name: redis', '    newTag: "7.2"', '    newName: redis', `    digest: sha256:${'0'.repeat(64)}`]);
+    expect(add.text.split('\n').slice(19, 23)).toEqual([
+      '  - name: redis',
+      '    newTag: "7.2"',
+      '    newName: redis',
+      `    digest: sha256:${'0'.repeat(64)}`,
+    ]);
     expect(add.text.replace('    newTag: "7.2"\n', '')).toBe(text);
-    expect(parse(add.text).images[2]).toEqual({ name: 'redis', newTag: '7.2', newName: 'redis', digest: `sha256:${'0'.repeat(64)}` });
+    expect(parse(add.text).images[2]).toEqual({
+      name: 'redis',
+      newTag: '7.2',
+      newName: 'redis',
+      digest: `sha256:${'0'.repeat(64)}`,
+    });
   });
   it('changes nothing when the tag is already there, and names a missing entry', () => {
     const r = applyRule(text, { kustomize: { image: 'demo/hello' } }, { name: 'demo/hello', tag: '1.0.0' });
@@ -62,8 +76,15 @@ describe('helmValues rule', () => {
     expect(changedLines(text, r.text)).toEqual({ 10: "  tag: 'v1.5.0'      # keep quoted".replace('v1.5.0', '1.5.0') });
   });
   it('sets repository and tag at custom paths (a number tag becomes a quoted string)', () => {
-    const r = applyRule(text, { helmValues: { repository: 'sidecar.image.repository', tag: 'sidecar.image.tag' } }, { name: 'registry.example.com/proxy', tag: '2.10' });
-    expect(changedLines(text, r.text)).toEqual({ 17: '    repository: registry.example.com/proxy', 18: '    tag: "2.10"' });
+    const r = applyRule(
+      text,
+      { helmValues: { repository: 'sidecar.image.repository', tag: 'sidecar.image.tag' } },
+      { name: 'registry.example.com/proxy', tag: '2.10' },
+    );
+    expect(changedLines(text, r.text)).toEqual({
+      17: '    repository: registry.example.com/proxy',
+      18: '    tag: "2.10"',
+    });
     expect(r.changed).toBe(2);
   });
   it('fails naming a path that is not there, changing nothing', () => {
@@ -83,21 +104,32 @@ describe('yamlPath rule', () => {
   it('sets the container selected by name, in the document that has it', () => {
     const r = applyRule(text, { yamlPath: 'spec.template.spec.containers[name=web].image' }, web);
     expect(r.matched).toBe(1);
-    expect(changedLines(text, r.text)).toEqual({ 25: '          image: ghcr.io/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}' });
+    expect(changedLines(text, r.text)).toEqual({
+      25: '          image: ghcr.io/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}',
+    });
   });
   it('keeps double quotes; indexes work; digest pinning writes name@digest', () => {
     const r = applyRule(text, { yamlPath: 'spec.template.spec.containers[0].image' }, { ...web, pinDigest: true });
     expect(changedLines(text, r.text)).toEqual({ 23: `          image: "ghcr.io/acme/web@${web.digest}"` });
   });
   it('is unchanged when the image is there already, and names a path found nowhere', () => {
-    const same = applyRule(text, { yamlPath: 'spec.template.spec.containers[name=web].image' }, { name: 'ghcr.io/acme/web', tag: '1.4.0' });
+    const same = applyRule(
+      text,
+      { yamlPath: 'spec.template.spec.containers[name=web].image' },
+      { name: 'ghcr.io/acme/web', tag: '1.4.0' },
+    );
     expect(same).toEqual({ text, changed: 0, matched: 1 });
     expect(applyRule(text, { yamlPath: 'spec.template.spec.containers[name=api].image' }, web).error).toBe(
       'spec.template.spec.containers[name=api].image not found in any document',
     );
   });
   it('parses paths', () => {
-    expect(parsePath('spec.containers[name=web].image')).toEqual([{ key: 'spec' }, { key: 'containers' }, { match: ['name', 'web'] }, { key: 'image' }]);
+    expect(parsePath('spec.containers[name=web].image')).toEqual([
+      { key: 'spec' },
+      { key: 'containers' },
+      { match: ['name', 'web'] },
+      { key: 'image' },
+    ]);
     expect(parsePath('a[0].b')).toEqual([{ key: 'a' }, { index: 0 }, { key: 'b' }]);
     for (const bad of ['', '.a', 'a.', 'a..b', '[0]', 'a[x', 'a]b']) expect(parsePath(bad)).toBeUndefined();
   });
@@ -107,7 +139,10 @@ describe('setters rule', () => {
   const text = fixture('deployment.yaml');
   it('setters: true: our marker with this trigger name, and Flux whole-reference markers of the same image', () => {
     const r = applyRule(text, { setters: true }, web, 'web-prod');
-    expect(changedLines(text, r.text)).toEqual({ 19: '          image: ghcr.io/acme/web:1.5.0 # {"triggerfish": "web-prod"}', 25: '          image: ghcr.io/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}' });
+    expect(changedLines(text, r.text)).toEqual({
+      19: '          image: ghcr.io/acme/web:1.5.0 # {"triggerfish": "web-prod"}',
+      25: '          image: ghcr.io/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}',
+    });
     const other = applyRule(text, { setters: true }, { name: 'ghcr.io/acme/api', tag: '2' }, 'web-staging');
     expect(other.error).toBe('no setter marker for this trigger in the file');
   });

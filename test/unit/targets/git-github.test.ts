@@ -13,8 +13,24 @@ const sm = mockClient(SecretsManagerClient);
 const TOKEN = 'ghp_s3cr3tT0kenValue1234567890';
 const values = readFileSync(path.join(__dirname, '../../fixtures/gitops/values.yaml'), 'utf8');
 
-const event = (tag: string): NormalizedEvent => ({ provider: 'github', kind: 'image', action: 'push', registry: 'ghcr.io', namespace: 'acme', repository: 'web', repoFullName: 'acme/web', tag, image: `ghcr.io/acme/web:${tag}` });
-const ctx = (ev: NormalizedEvent, logId = 'log-1'): DeployContext => ({ triggerId: 'trg-1', triggerName: 'web-prod', logId, event: ev, allowPrivateTargets: true });
+const event = (tag: string): NormalizedEvent => ({
+  provider: 'github',
+  kind: 'image',
+  action: 'push',
+  registry: 'ghcr.io',
+  namespace: 'acme',
+  repository: 'web',
+  repoFullName: 'acme/web',
+  tag,
+  image: `ghcr.io/acme/web:${tag}`,
+});
+const ctx = (ev: NormalizedEvent, logId = 'log-1'): DeployContext => ({
+  triggerId: 'trg-1',
+  triggerName: 'web-prod',
+  logId,
+  event: ev,
+  allowPrivateTargets: true,
+});
 
 let gh: GitHubServer;
 beforeEach(async () => {
@@ -27,7 +43,15 @@ beforeEach(async () => {
 afterEach(() => gh.close());
 
 const target = (over: Partial<GitTargetConfig> = {}) =>
-  gitTargetSchema.parse({ type: 'git', url: `${gh.url}/acme/deploy.git`, via: 'github', branch: 'main', auth: { token: { secretsManager: 'triggerfish/github' } }, files: [{ path: 'charts/web/values.yaml', helmValues: { tag: 'image.tag' } }], ...over });
+  gitTargetSchema.parse({
+    type: 'git',
+    url: `${gh.url}/acme/deploy.git`,
+    via: 'github',
+    branch: 'main',
+    auth: { token: { secretsManager: 'triggerfish/github' } },
+    files: [{ path: 'charts/web/values.yaml', helmValues: { tag: 'image.tag' } }],
+    ...over,
+  });
 
 describe('git target via github (contents API)', () => {
   it('updates the file with its blob sha; only the tag line changes; records the commit', async () => {
@@ -38,10 +62,18 @@ describe('git target via github (contents API)', () => {
     const changed = after.split('\n').filter((l, i) => l !== values.split('\n')[i]);
     expect(changed).toEqual(["  tag: '1.5.0'      # keep quoted"]);
     expect(after.split('\n')).toHaveLength(values.split('\n').length);
-    expect(r.details).toMatchObject({ via: 'github', commit: gh.commits[0].sha, changedPaths: ['charts/web/values.yaml'] });
+    expect(r.details).toMatchObject({
+      via: 'github',
+      commit: gh.commits[0].sha,
+      changedPaths: ['charts/web/values.yaml'],
+    });
     const put = gh.requests.find((q) => q.method === 'PUT')!;
     expect(put.url).toBe('/api/v3/repos/acme/deploy/contents/charts%2Fweb%2Fvalues.yaml');
-    expect(put.body).toMatchObject({ branch: 'main', sha: expect.stringMatching(/^[0-9a-f]{40}$/), message: 'Deploy ghcr.io/acme/web:1.5.0\n\nTriggerfish-Trigger: trg-1\nTriggerfish-Log: log-1\n' });
+    expect(put.body).toMatchObject({
+      branch: 'main',
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      message: 'Deploy ghcr.io/acme/web:1.5.0\n\nTriggerfish-Trigger: trg-1\nTriggerfish-Log: log-1\n',
+    });
     expect(JSON.stringify(r)).not.toContain(TOKEN);
   });
 
@@ -52,19 +84,28 @@ describe('git target via github (contents API)', () => {
     const r = await gitTarget.deploy(target(), ctx(event('1.6.0')));
     expect(r.ok).toBe(true);
     expect(r.details?.tries).toBe(2);
-    expect(gh.files.get('charts/web/values.yaml')).toBe(values.replace('replicaCount: 2', 'replicaCount: 3').replace("tag: 'v1.4.0'", "tag: '1.6.0'"));
+    expect(gh.files.get('charts/web/values.yaml')).toBe(
+      values.replace('replicaCount: 2', 'replicaCount: 3').replace("tag: 'v1.4.0'", "tag: '1.6.0'"),
+    );
 
-    gh.beforePut = (n) => gh.setFile('charts/web/values.yaml', values.replace('replicaCount: 2', `replicaCount: ${n + 10}`));
+    gh.beforePut = (n) =>
+      gh.setFile('charts/web/values.yaml', values.replace('replicaCount: 2', `replicaCount: ${n + 10}`));
     const busy = await gitTarget.deploy(target(), ctx(event('1.7.0')));
     expect(busy).toMatchObject({ ok: false, retryable: true, statusCode: 409 });
-    expect(busy.error).toBe(`update of charts/web/values.yaml conflicted ${GIT_PUSH_TRIES} times (the branch keeps moving)`);
+    expect(busy.error).toBe(
+      `update of charts/web/values.yaml conflicted ${GIT_PUSH_TRIES} times (the branch keeps moving)`,
+    );
   });
 
   it('nothing to change: no commit; a crash-retry names its earlier commit', async () => {
     const first = await gitTarget.deploy(target(), ctx(event('2.0.0'), 'log-crash'));
     const count = gh.commits.length;
     const again = await gitTarget.deploy(target(), ctx(event('2.0.0'), 'log-crash'));
-    expect(again).toMatchObject({ ok: true, response: `already in Git (commit ${first.details?.commit})`, details: { changedPaths: [] } });
+    expect(again).toMatchObject({
+      ok: true,
+      response: `already in Git (commit ${first.details?.commit})`,
+      details: { changedPaths: [] },
+    });
     const other = await gitTarget.deploy(target(), ctx(event('2.0.0'), 'log-other'));
     expect(other).toMatchObject({ ok: true, response: 'already in Git' });
     expect(gh.commits.length).toBe(count);
@@ -72,10 +113,16 @@ describe('git target via github (contents API)', () => {
 
   it('a bad token and a missing file fail without retry', async () => {
     sm.on(GetSecretValueCommand, { SecretId: 'triggerfish/bad' }).resolves({ SecretString: 'bad-token-value-xyz' });
-    const bad = await gitTarget.deploy(target({ auth: { token: { secretsManager: 'triggerfish/bad' } } }), ctx(event('3.0.0')));
+    const bad = await gitTarget.deploy(
+      target({ auth: { token: { secretsManager: 'triggerfish/bad' } } }),
+      ctx(event('3.0.0')),
+    );
     expect(bad).toMatchObject({ ok: false, retryable: false, statusCode: 401 });
     expect(bad.error).toMatch(/check the token/);
-    const missing = await gitTarget.deploy(target({ files: [{ path: 'nope.yaml', yamlPath: 'a.b' }] }), ctx(event('3.0.0')));
+    const missing = await gitTarget.deploy(
+      target({ files: [{ path: 'nope.yaml', yamlPath: 'a.b' }] }),
+      ctx(event('3.0.0')),
+    );
     expect(missing).toMatchObject({ ok: false, retryable: false, statusCode: 404 });
     expect(gh.commits).toHaveLength(1);
   });
@@ -88,10 +135,22 @@ describe('git target via github, pull-request mode', () => {
   it('opens one PR from the trigger branch, updates it in place on later events, base untouched', async () => {
     const first = await gitTarget.deploy(pr(), ctx(event('1.5.0'), 'log-a'));
     expect(first.error).toBeUndefined();
-    expect(first.details).toMatchObject({ mode: 'pull-request', base: 'main', branch: 'triggerfish/web-prod', pullRequestAction: 'opened', pullRequest: gh.pulls[0].html_url, changedPaths: ['charts/web/values.yaml'] });
+    expect(first.details).toMatchObject({
+      mode: 'pull-request',
+      base: 'main',
+      branch: 'triggerfish/web-prod',
+      pullRequestAction: 'opened',
+      pullRequest: gh.pulls[0].html_url,
+      changedPaths: ['charts/web/values.yaml'],
+    });
     expect(tagOn('main')).toBe('v1.4.0');
     expect(tagOn('triggerfish/web-prod')).toBe('1.5.0');
-    expect(gh.pulls[0]).toMatchObject({ head: 'triggerfish/web-prod', base: 'main', title: 'Deploy ghcr.io/acme/web:1.5.0', state: 'open' });
+    expect(gh.pulls[0]).toMatchObject({
+      head: 'triggerfish/web-prod',
+      base: 'main',
+      title: 'Deploy ghcr.io/acme/web:1.5.0',
+      state: 'open',
+    });
     expect(gh.pulls[0].body).toContain('log entry: `log-a`');
     expect(gh.pulls[0].body).toContain('event: github push acme/web tag 1.5.0');
 
@@ -113,14 +172,22 @@ describe('git target via github, pull-request mode', () => {
   it('after the PR was merged, the branch starts again from the base and a new PR opens; the base having it means no PR', async () => {
     await gitTarget.deploy(pr(), ctx(event('2.0.0'), 'log-a'));
     // merge: main gets the branch's file, the PR is closed
-    gh.setFile('charts/web/values.yaml', gh.branches.get('triggerfish/web-prod')!.get('charts/web/values.yaml')!, 'Merge pull request #1');
+    gh.setFile(
+      'charts/web/values.yaml',
+      gh.branches.get('triggerfish/web-prod')!.get('charts/web/values.yaml')!,
+      'Merge pull request #1',
+    );
     gh.pulls[0].state = 'closed';
 
     const same = await gitTarget.deploy(pr(), ctx(event('2.0.0'), 'log-b'));
     expect(same).toMatchObject({ ok: true, response: 'already in Git (main)' });
     expect(gh.pulls).toHaveLength(1);
 
-    gh.setFile('charts/web/values.yaml', gh.files.get('charts/web/values.yaml')!.replace('replicaCount: 2', 'replicaCount: 5'), 'scale up');
+    gh.setFile(
+      'charts/web/values.yaml',
+      gh.files.get('charts/web/values.yaml')!.replace('replicaCount: 2', 'replicaCount: 5'),
+      'scale up',
+    );
     const next = await gitTarget.deploy(pr(), ctx(event('2.1.0'), 'log-c'));
     expect(next.details).toMatchObject({ pullRequestAction: 'opened', pullRequestNumber: 2 });
     const branchFile = gh.branches.get('triggerfish/web-prod')!.get('charts/web/values.yaml')!;

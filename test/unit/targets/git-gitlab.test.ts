@@ -15,17 +15,39 @@ const fx = (n: string) => readFileSync(path.join(__dirname, '../../fixtures/gito
 const kustomization = fx('kustomization.yaml');
 const deployment = fx('deployment.yaml');
 
-const event = (tag: string): NormalizedEvent => ({ provider: 'gitlab', kind: 'image', action: 'push', registry: 'ghcr.io', namespace: 'acme', repository: 'web', repoFullName: 'acme/web', tag, image: `ghcr.io/acme/web:${tag}` });
-const ctx = (ev: NormalizedEvent, logId = 'log-1'): DeployContext => ({ triggerId: 'trg-1', triggerName: 'web-prod', logId, event: ev, allowPrivateTargets: true });
+const event = (tag: string): NormalizedEvent => ({
+  provider: 'gitlab',
+  kind: 'image',
+  action: 'push',
+  registry: 'ghcr.io',
+  namespace: 'acme',
+  repository: 'web',
+  repoFullName: 'acme/web',
+  tag,
+  image: `ghcr.io/acme/web:${tag}`,
+});
+const ctx = (ev: NormalizedEvent, logId = 'log-1'): DeployContext => ({
+  triggerId: 'trg-1',
+  triggerName: 'web-prod',
+  logId,
+  event: ev,
+  allowPrivateTargets: true,
+});
 
 let gl: GitLabServer;
 beforeEach(async () => {
   clearSecretCache();
   ssm.reset();
-  ssm.on(GetParameterCommand, { Name: '/triggerfish/gitlab', WithDecryption: true }).resolves({ Parameter: { Value: TOKEN } });
+  ssm
+    .on(GetParameterCommand, { Name: '/triggerfish/gitlab', WithDecryption: true })
+    .resolves({ Parameter: { Value: TOKEN } });
   gl = await startGitLabServer({ project: 'acme/platform/deploy', branch: 'main', token: TOKEN });
   gl.setFile('apps/web.yaml', deployment, 'initial');
-  gl.setFile('overlays/prod/kustomization.yaml', kustomization.replace('name: demo/hello', 'name: ghcr.io/acme/web'), 'initial');
+  gl.setFile(
+    'overlays/prod/kustomization.yaml',
+    kustomization.replace('name: demo/hello', 'name: ghcr.io/acme/web'),
+    'initial',
+  );
 });
 afterEach(() => gl.close());
 
@@ -48,13 +70,27 @@ describe('git target via gitlab (commits API)', () => {
     const r = await gitTarget.deploy(target(), ctx(event('1.5.0')));
     expect(r.error).toBeUndefined();
     expect(r.ok).toBe(true);
-    expect(gl.commits[0]).toMatchObject({ paths: ['apps/web.yaml', 'overlays/prod/kustomization.yaml'], author_name: 'Triggerfish' });
-    expect(r.details).toMatchObject({ via: 'gitlab', commit: gl.commits[0].id, commitUrl: expect.stringContaining('/-/commit/'), changedPaths: ['apps/web.yaml', 'overlays/prod/kustomization.yaml'] });
+    expect(gl.commits[0]).toMatchObject({
+      paths: ['apps/web.yaml', 'overlays/prod/kustomization.yaml'],
+      author_name: 'Triggerfish',
+    });
+    expect(r.details).toMatchObject({
+      via: 'gitlab',
+      commit: gl.commits[0].id,
+      commitUrl: expect.stringContaining('/-/commit/'),
+      changedPaths: ['apps/web.yaml', 'overlays/prod/kustomization.yaml'],
+    });
     const after = gl.files.get('apps/web.yaml')!.text;
-    expect(after.split('\n').filter((l, i) => l !== deployment.split('\n')[i])).toEqual(['          image: ghcr.io/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}']);
+    expect(after.split('\n').filter((l, i) => l !== deployment.split('\n')[i])).toEqual([
+      '          image: ghcr.io/acme/web:1.5.0 # {"$imagepolicy": "flux-system:web"}',
+    ]);
     const post = gl.requests.find((q) => q.method === 'POST')!;
     expect(post.url).toBe('/api/v4/projects/acme%2Fplatform%2Fdeploy/repository/commits');
-    expect(post.body.actions[0]).toMatchObject({ action: 'update', file_path: 'apps/web.yaml', last_commit_id: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(post.body.actions[0]).toMatchObject({
+      action: 'update',
+      file_path: 'apps/web.yaml',
+      last_commit_id: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
     expect(JSON.stringify(r)).not.toContain(TOKEN);
   });
 
@@ -79,15 +115,27 @@ describe('git target via gitlab (commits API)', () => {
     expect(first.ok).toBe(true);
     const count = gl.commits.length;
     const again = await gitTarget.deploy(target(), ctx(event('2.0.0'), 'log-crash'));
-    expect(again).toMatchObject({ ok: true, response: `already in Git (commit ${first.details?.commit})`, details: { changedPaths: [] } });
+    expect(again).toMatchObject({
+      ok: true,
+      response: `already in Git (commit ${first.details?.commit})`,
+      details: { changedPaths: [] },
+    });
     expect(gl.commits.length).toBe(count);
   });
 
   it('a bad token and a missing file fail without retry', async () => {
-    ssm.on(GetParameterCommand, { Name: '/triggerfish/bad', WithDecryption: true }).resolves({ Parameter: { Value: 'bad-token-value-xyz' } });
-    const bad = await gitTarget.deploy(target({ auth: { token: { ssmParameter: '/triggerfish/bad' } } }), ctx(event('3.0.0')));
+    ssm
+      .on(GetParameterCommand, { Name: '/triggerfish/bad', WithDecryption: true })
+      .resolves({ Parameter: { Value: 'bad-token-value-xyz' } });
+    const bad = await gitTarget.deploy(
+      target({ auth: { token: { ssmParameter: '/triggerfish/bad' } } }),
+      ctx(event('3.0.0')),
+    );
     expect(bad).toMatchObject({ ok: false, retryable: false, statusCode: 401 });
-    const missing = await gitTarget.deploy(target({ files: [{ path: 'nope.yaml', yamlPath: 'a.b' }] }), ctx(event('3.0.0')));
+    const missing = await gitTarget.deploy(
+      target({ files: [{ path: 'nope.yaml', yamlPath: 'a.b' }] }),
+      ctx(event('3.0.0')),
+    );
     expect(missing).toMatchObject({ ok: false, retryable: false, statusCode: 404 });
     expect(gl.commits).toHaveLength(2);
   });
@@ -95,17 +143,36 @@ describe('git target via gitlab (commits API)', () => {
 
 describe('git target via gitlab, merge-request mode', () => {
   const mr = (over: Partial<GitTargetConfig> = {}) => target({ mode: 'pull-request', ...over });
-  const imageOn = (branch: string) => /image: (ghcr\.io\/acme\/web:[^ ]+) # \{"\$imagepolicy": "flux-system:web"\}/.exec(gl.branches.get(branch)!.get('apps/web.yaml')!.text)![1];
+  const imageOn = (branch: string) =>
+    /image: (ghcr\.io\/acme\/web:[^ ]+) # \{"\$imagepolicy": "flux-system:web"\}/.exec(
+      gl.branches.get(branch)!.get('apps/web.yaml')!.text,
+    )![1];
 
   it('opens one MR from the trigger branch (start_branch), updates it in place, base untouched; merged → a new one', async () => {
     const first = await gitTarget.deploy(mr(), ctx(event('1.5.0'), 'log-a'));
     expect(first.error).toBeUndefined();
-    expect(first.details).toMatchObject({ mode: 'pull-request', base: 'main', branch: 'triggerfish/web-prod', pullRequestAction: 'opened', pullRequestNumber: 1, pullRequest: gl.mrs[0].web_url });
+    expect(first.details).toMatchObject({
+      mode: 'pull-request',
+      base: 'main',
+      branch: 'triggerfish/web-prod',
+      pullRequestAction: 'opened',
+      pullRequestNumber: 1,
+      pullRequest: gl.mrs[0].web_url,
+    });
     expect(imageOn('main')).toBe('ghcr.io/acme/web:1.4.0');
     expect(imageOn('triggerfish/web-prod')).toBe('ghcr.io/acme/web:1.5.0');
-    expect(gl.mrs[0]).toMatchObject({ source_branch: 'triggerfish/web-prod', target_branch: 'main', title: 'Deploy ghcr.io/acme/web:1.5.0', state: 'opened' });
+    expect(gl.mrs[0]).toMatchObject({
+      source_branch: 'triggerfish/web-prod',
+      target_branch: 'main',
+      title: 'Deploy ghcr.io/acme/web:1.5.0',
+      state: 'opened',
+    });
     expect(gl.mrs[0].description).toContain('log entry: `log-a`');
-    expect(gl.requests.find((q) => q.method === 'POST' && q.url.endsWith('/repository/commits'))!.body).toMatchObject({ branch: 'triggerfish/web-prod', start_branch: 'main', force: true });
+    expect(gl.requests.find((q) => q.method === 'POST' && q.url.endsWith('/repository/commits'))!.body).toMatchObject({
+      branch: 'triggerfish/web-prod',
+      start_branch: 'main',
+      force: true,
+    });
 
     const second = await gitTarget.deploy(mr(), ctx(event('1.6.0'), 'log-b'));
     expect(second.details).toMatchObject({ pullRequestAction: 'updated', pullRequestNumber: 1 });
@@ -115,8 +182,16 @@ describe('git target via gitlab, merge-request mode', () => {
     expect(imageOn('main')).toBe('ghcr.io/acme/web:1.4.0');
 
     // merged
-    gl.setFile('apps/web.yaml', gl.branches.get('triggerfish/web-prod')!.get('apps/web.yaml')!.text, 'Merge branch triggerfish/web-prod');
-    gl.setFile('overlays/prod/kustomization.yaml', gl.branches.get('triggerfish/web-prod')!.get('overlays/prod/kustomization.yaml')!.text, 'Merge');
+    gl.setFile(
+      'apps/web.yaml',
+      gl.branches.get('triggerfish/web-prod')!.get('apps/web.yaml')!.text,
+      'Merge branch triggerfish/web-prod',
+    );
+    gl.setFile(
+      'overlays/prod/kustomization.yaml',
+      gl.branches.get('triggerfish/web-prod')!.get('overlays/prod/kustomization.yaml')!.text,
+      'Merge',
+    );
     gl.mrs[0].state = 'merged';
     const same = await gitTarget.deploy(mr(), ctx(event('1.6.0'), 'log-c'));
     expect(same).toMatchObject({ ok: true, response: 'already in Git (main)' });

@@ -2,7 +2,14 @@
 import { httpTarget } from '../../../lib/deploy/targets/http';
 import { startTargetServer } from '../../helpers/target-server';
 
-const event = { provider: 'dockerhub', kind: 'image' as const, action: 'push' as const, repository: 'web', repoFullName: 'ns/web', tag: 'v1' };
+const event = {
+  provider: 'dockerhub',
+  kind: 'image' as const,
+  action: 'push' as const,
+  repository: 'web',
+  repoFullName: 'ns/web',
+  tag: 'v1',
+};
 const ctx = { triggerId: 't', logId: 'l', event, allowPrivateTargets: true };
 const HEADER_SECRET = 'hdr-secret-0123456789';
 const PATH_TOKEN = 'Zz9Yy8Xx7Ww6Vv5Uu4Tt';
@@ -12,7 +19,10 @@ beforeAll(async () => {
   echo = await startTargetServer((call) => {
     if (call.url.startsWith('/small')) return { status: 200, body: `${JSON.stringify(call.headers)} ${call.url}` };
     // a secret across the 4 KiB cut (its first bytes would be kept), and more past it
-    return { status: 200, body: `${'.'.repeat(4088)}${call.headers['x-token']} ${JSON.stringify(call.headers)} ${'-'.repeat(10000)}` };
+    return {
+      status: 200,
+      body: `${'.'.repeat(4088)}${call.headers['x-token']} ${JSON.stringify(call.headers)} ${'-'.repeat(10000)}`,
+    };
   });
 });
 afterAll(() => echo.close());
@@ -40,7 +50,10 @@ it('redacts a secret that crosses the 4 KiB cut (no prefix of it is kept)', asyn
 });
 
 it('keeps ordinary text of the response', async () => {
-  const result = await httpTarget.deploy({ type: 'http', url: `${echo.url}/small/plain?page=2`, headers: { 'X-Token': HEADER_SECRET } }, ctx);
+  const result = await httpTarget.deploy(
+    { type: 'http', url: `${echo.url}/small/plain?page=2`, headers: { 'X-Token': HEADER_SECRET } },
+    ctx,
+  );
   expect(result.response).toContain('"user-agent":"Triggerfish/0.1"');
   expect(result.response).toContain('/small/plain?page=');
 });

@@ -3,7 +3,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { NormalizedEvent } from '../../../lib/core/event';
 import { httpTarget, httpTargetSchema, sendRequest, type HttpTargetConfig } from '../../../lib/deploy/targets/http';
-import { REDACTED, redactTarget, runTarget, targetSchema, targets, type DeployContext } from '../../../lib/deploy/targets';
+import {
+  REDACTED,
+  redactTarget,
+  runTarget,
+  targetSchema,
+  targets,
+  type DeployContext,
+} from '../../../lib/deploy/targets';
 
 // Self-signed certificate for 127.0.0.1/localhost (EC P-256, valid until 2126). Test-only key.
 const TEST_KEY = `-----BEGIN PRIVATE KEY-----
@@ -244,7 +251,12 @@ describe('http target: results', () => {
       } else res.end('followed');
     });
     const r = await deploy({ url: `${s.base}/hook` });
-    expect(r).toMatchObject({ ok: false, retryable: false, statusCode: 302, error: 'redirect to /elsewhere not followed' });
+    expect(r).toMatchObject({
+      ok: false,
+      retryable: false,
+      statusCode: 302,
+      error: 'redirect to /elsewhere not followed',
+    });
     expect(s.requests.map((q) => q.url)).toEqual(['/hook']);
   });
 
@@ -358,7 +370,9 @@ describe('http target: a pushed value cannot move the request', () => {
   };
 
   it('refuses a placeholder in the host at creation, naming url', () => {
-    expect(fieldOf({ type: 'http', url: 'http://{{tag}}:8080/deploy', headers: { 'X-Token': 'hunter2-secret' } })).toEqual({
+    expect(
+      fieldOf({ type: 'http', url: 'http://{{tag}}:8080/deploy', headers: { 'X-Token': 'hunter2-secret' } }),
+    ).toEqual({
       path: 'url',
       message: 'placeholders are not allowed in the scheme, host or port (only in the path and the query)',
     });
@@ -378,7 +392,10 @@ describe('http target: a pushed value cannot move the request', () => {
 
   it('a ".." tag in a path placeholder is refused, not sent to /deploy', async () => {
     const s = await startServer();
-    const r = await deploy({ url: `${s.base}/tenant-a/{{tag}}/deploy`, headers: { 'X-Token': 'hunter2-secret' } }, { event: { ...event, tag: '..' } });
+    const r = await deploy(
+      { url: `${s.base}/tenant-a/{{tag}}/deploy`, headers: { 'X-Token': 'hunter2-secret' } },
+      { event: { ...event, tag: '..' } },
+    );
     expect(r).toMatchObject({ ok: false, retryable: false });
     expect(r.error).toBe('URL refused: path segment {{tag}} renders to "..", which would change the URL path');
     expect(s.connections).toBe(0);

@@ -1,4 +1,8 @@
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import fs from 'node:fs';
 import type http from 'node:http';
@@ -126,7 +130,11 @@ async function startApiServer(): Promise<ApiServer> {
       if (req.method === 'GET') return send(res, 200, obj);
       if (req.method === 'PATCH') {
         if (req.headers['content-type'] !== 'application/strategic-merge-patch+json') {
-          return send(res, 415, status(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format'));
+          return send(
+            res,
+            415,
+            status(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format'),
+          );
         }
         const next = merge(obj, JSON.parse(body));
         next.metadata.resourceVersion = String(Number(obj.metadata.resourceVersion) + 1);
@@ -221,7 +229,9 @@ async function deploy(config: KubernetesTargetConfig, c: DeployContext = ctx()):
 beforeEach(() => {
   clearSecretCache();
   sm.reset();
-  sm.on(GetSecretValueCommand, { SecretId: 'prod/k8s-deployer' }).resolves({ SecretString: JSON.stringify({ token: `${TOKEN}\n` }) });
+  sm.on(GetSecretValueCommand, { SecretId: 'prod/k8s-deployer' }).resolves({
+    SecretString: JSON.stringify({ token: `${TOKEN}\n` }),
+  });
 });
 
 afterEach(async () => {
@@ -288,24 +298,30 @@ describe('kubernetesTargetSchema', () => {
     expect(kubernetesTargetSchema.safeParse({ ...valid, ...over }).success).toBe(false);
   });
 
-  it.each(['https://127.0.0.1:6443', 'https://169.254.169.254', 'https://[::ffff:10.0.0.1]', 'https://0x7f.1:6443', 'https://localhost:6443'])(
-    'refuses the literal private address %s at creation when private targets are not allowed',
-    (apiServer) => {
-      process.env.ALLOW_PRIVATE_TARGETS = 'false';
-      try {
-        const r = kubernetesTargetSchema.safeParse({ ...valid, apiServer });
-        expect(r.success).toBe(false);
-        expect(r.error!.issues[0].path).toEqual(['apiServer']);
-        expect(r.error!.issues[0].message).toMatch(/private targets are not allowed/);
-      } finally {
-        process.env.ALLOW_PRIVATE_TARGETS = 'true';
-      }
-      expect(kubernetesTargetSchema.safeParse({ ...valid, apiServer }).success).toBe(true);
-    },
-  );
+  it.each([
+    'https://127.0.0.1:6443',
+    'https://169.254.169.254',
+    'https://[::ffff:10.0.0.1]',
+    'https://0x7f.1:6443',
+    'https://localhost:6443',
+  ])('refuses the literal private address %s at creation when private targets are not allowed', (apiServer) => {
+    process.env.ALLOW_PRIVATE_TARGETS = 'false';
+    try {
+      const r = kubernetesTargetSchema.safeParse({ ...valid, apiServer });
+      expect(r.success).toBe(false);
+      expect(r.error!.issues[0].path).toEqual(['apiServer']);
+      expect(r.error!.issues[0].message).toMatch(/private targets are not allowed/);
+    } finally {
+      process.env.ALLOW_PRIVATE_TARGETS = 'true';
+    }
+    expect(kubernetesTargetSchema.safeParse({ ...valid, apiServer }).success).toBe(true);
+  });
 
   it('redact keeps the references visible and returns a copy', () => {
-    const config = kubernetesTargetSchema.parse({ ...valid, auth: { token: { secretsManager: 'prod/k8s', key: 'token' } } });
+    const config = kubernetesTargetSchema.parse({
+      ...valid,
+      auth: { token: { secretsManager: 'prod/k8s', key: 'token' } },
+    });
     const out = kubernetesTarget.redact(config);
     expect(out).toEqual(config);
     expect(out).not.toBe(config);
@@ -349,7 +365,9 @@ describe('kubernetes target: set image / restart', () => {
   });
 
   it('the same image (a re-pushed tag) restarts with the restartedAt annotation, as kubectl rollout restart', async () => {
-    const s = await serverWith('Deployment', 'shop', 'web-app', [{ name: 'web', image: 'registry.example.com/team/app:latest' }]);
+    const s = await serverWith('Deployment', 'shop', 'web-app', [
+      { name: 'web', image: 'registry.example.com/team/app:latest' },
+    ]);
     const before = Math.floor(Date.now() / 1000) * 1000;
     const r = await deploy(cfg(s), ctx({ event: event({ tag: 'latest' }) }));
     const after = Date.now();
@@ -364,7 +382,9 @@ describe('kubernetes target: set image / restart', () => {
     expect(patch.headers['content-type']).toBe('application/strategic-merge-patch+json');
     const doc = JSON.parse(patch.body);
     const at = doc.spec.template.metadata.annotations[RESTARTED_AT_ANNOTATION];
-    expect(doc).toEqual({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } });
+    expect(doc).toEqual({
+      spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } },
+    });
     // RFC 3339, seconds, UTC: time.Now().Format(time.RFC3339) on a UTC host
     expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(Date.parse(at)).toBeGreaterThanOrEqual(before);
@@ -376,7 +396,10 @@ describe('kubernetes target: set image / restart', () => {
     const r = await deploy(cfg(s, { kind: kind as KubernetesTargetConfig['kind'], namespace: 'data', name: 'db' }));
     expect(r.ok).toBe(true);
     expect(r.details).toMatchObject({ action: 'set-image', previousImage: OLD_IMAGE });
-    expect(s.requests.map((q) => `${q.method} ${q.url}`)).toEqual([`GET ${PATHS[kind]('data', 'db')}`, `PATCH ${PATHS[kind]('data', 'db')}`]);
+    expect(s.requests.map((q) => `${q.method} ${q.url}`)).toEqual([
+      `GET ${PATHS[kind]('data', 'db')}`,
+      `PATCH ${PATHS[kind]('data', 'db')}`,
+    ]);
     expect(JSON.parse(s.requests[1].body)).toEqual({
       spec: { template: { spec: { containers: [{ name: 'web', image: 'registry.example.com/team/app:1.1.0' }] } } },
     });
@@ -392,18 +415,26 @@ describe('kubernetes target: set image / restart', () => {
     expect(s.requests[1].body).toBe(
       '{"spec":{"jobTemplate":{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"registry.example.com/team/app:1.1.0"}]}}}}}}',
     );
-    expect(s.objects.get(p)!.spec.jobTemplate.spec.template.spec.containers[1].image).toBe('registry.example.com/team/app:1.1.0');
+    expect(s.objects.get(p)!.spec.jobTemplate.spec.template.spec.containers[1].image).toBe(
+      'registry.example.com/team/app:1.1.0',
+    );
   });
 
   it('CronJob with the same image: the restart annotation under spec.jobTemplate', async () => {
-    const s = await serverWith('CronJob', 'jobs', 'nightly', [{ name: 'web', image: 'registry.example.com/team/app:1.1.0' }]);
+    const s = await serverWith('CronJob', 'jobs', 'nightly', [
+      { name: 'web', image: 'registry.example.com/team/app:1.1.0' },
+    ]);
     const r = await deploy(cfg(s, { kind: 'CronJob', namespace: 'jobs', name: 'nightly' }));
     expect(r.details).toMatchObject({ action: 'restart' });
     const doc = JSON.parse(s.requests[1].body);
     expect(Object.keys(doc.spec)).toEqual(['jobTemplate']);
     expect(doc.spec.jobTemplate.spec.template.metadata.annotations[RESTARTED_AT_ANNOTATION]).toMatch(/Z$/);
     expect(doc).toEqual({
-      spec: { jobTemplate: { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: expect.any(String) } } } } } },
+      spec: {
+        jobTemplate: {
+          spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: expect.any(String) } } } },
+        },
+      },
     });
   });
 
@@ -430,13 +461,17 @@ describe('kubernetes target: the image reference', () => {
   it('without pinDigest the tag is deployed even when the event has a digest', async () => {
     const s = await serverWith();
     await deploy(cfg(s, { pinDigest: false }));
-    expect(JSON.parse(s.requests[1].body).spec.template.spec.containers[0].image).toBe('registry.example.com/team/app:1.1.0');
+    expect(JSON.parse(s.requests[1].body).spec.template.spec.containers[0].image).toBe(
+      'registry.example.com/team/app:1.1.0',
+    );
   });
 
   it('pinDigest without a digest in the event falls back to the tag', async () => {
     const s = await serverWith();
     await deploy(cfg(s, { pinDigest: true }), ctx({ event: event({ digest: undefined }) }));
-    expect(JSON.parse(s.requests[1].body).spec.template.spec.containers[0].image).toBe('registry.example.com/team/app:1.1.0');
+    expect(JSON.parse(s.requests[1].body).spec.template.spec.containers[0].image).toBe(
+      'registry.example.com/team/app:1.1.0',
+    );
   });
 
   it('an event with only a digest deploys by digest; no registry host (Docker Hub) means repo alone', async () => {
@@ -483,17 +518,26 @@ describe('kubernetes target: failures', () => {
     const p = PATHS.Deployment('shop', 'web-app');
     s.overrides.set(`PATCH ${p}`, {
       status: 403,
-      body: status(403, 'Forbidden', 'deployments.apps "web-app" is forbidden: User "deployer" cannot patch resource "deployments"'),
+      body: status(
+        403,
+        'Forbidden',
+        'deployments.apps "web-app" is forbidden: User "deployer" cannot patch resource "deployments"',
+      ),
     });
     const r = await deploy(cfg(s));
     expect(r).toMatchObject({ ok: false, retryable: false, statusCode: 403 });
-    expect(r.error).toMatch(/^the token was refused \(HTTP 403 on PATCH\): check RBAC for patch on deployments in namespace shop/);
+    expect(r.error).toMatch(
+      /^the token was refused \(HTTP 403 on PATCH\): check RBAC for patch on deployments in namespace shop/,
+    );
     expect(r.error).toContain('cannot patch resource');
   });
 
   it('401 on GET: not retryable, no PATCH', async () => {
     const s = await serverWith();
-    s.overrides.set(`GET ${PATHS.Deployment('shop', 'web-app')}`, { status: 401, body: status(401, 'Unauthorized', 'Unauthorized') });
+    s.overrides.set(`GET ${PATHS.Deployment('shop', 'web-app')}`, {
+      status: 401,
+      body: status(401, 'Unauthorized', 'Unauthorized'),
+    });
     const r = await deploy(cfg(s));
     expect(r).toMatchObject({ ok: false, retryable: false, statusCode: 401 });
     expect(r.error).toMatch(/^the token was refused \(HTTP 401 on GET\)/);
@@ -508,7 +552,10 @@ describe('kubernetes target: failures', () => {
     ['PATCH', 500],
   ])('%s answering %i is retryable', async (method, code) => {
     const s = await serverWith();
-    s.overrides.set(`${method} ${PATHS.Deployment('shop', 'web-app')}`, { status: code, body: status(code, 'X', 'try later') });
+    s.overrides.set(`${method} ${PATHS.Deployment('shop', 'web-app')}`, {
+      status: code,
+      body: status(code, 'X', 'try later'),
+    });
     const r = await deploy(cfg(s));
     expect(r).toMatchObject({ ok: false, retryable: true, statusCode: code });
     expect(r.error).toBe(`HTTP ${code} on ${method} deployment shop/web-app: try later`);
@@ -518,7 +565,11 @@ describe('kubernetes target: failures', () => {
     const s = await serverWith();
     s.overrides.set(`PATCH ${PATHS.Deployment('shop', 'web-app')}`, {
       status: 422,
-      body: status(422, 'Invalid', 'Deployment.apps "web-app" is invalid: spec.template.spec.containers[1].image: Invalid value'),
+      body: status(
+        422,
+        'Invalid',
+        'Deployment.apps "web-app" is invalid: spec.template.spec.containers[1].image: Invalid value',
+      ),
     });
     const r = await deploy(cfg(s));
     expect(r).toMatchObject({ ok: false, retryable: false, statusCode: 422 });
@@ -559,7 +610,10 @@ describe('kubernetes target: failures', () => {
 
   it('a hostname resolving to a private address is refused at connect time', async () => {
     const s = await serverWith();
-    const r = await deploy(cfg(s, { apiServer: s.base.replace('127.0.0.1', 'localhost') }), ctx({ allowPrivateTargets: false }));
+    const r = await deploy(
+      cfg(s, { apiServer: s.base.replace('127.0.0.1', 'localhost') }),
+      ctx({ allowPrivateTargets: false }),
+    );
     expect(r).toMatchObject({ ok: false, retryable: false });
     expect(r.error).toMatch(/^API server refused: localhost resolves to/);
     expect(s.connections).toBe(0);
@@ -585,7 +639,10 @@ describe('kubernetes target: failures', () => {
   it('a token secret that cannot be read: not retryable when missing, nothing sent', async () => {
     const s = await serverWith();
     sm.on(GetSecretValueCommand, { SecretId: 'prod/missing' }).rejects(
-      new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }),
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      }),
     );
     const r = await deploy(cfg(s, { auth: { token: { secretsManager: 'prod/missing' } } }));
     expect(r).toMatchObject({ ok: false, retryable: false });

@@ -9,7 +9,12 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { NormalizedEvent } from '../../../lib/core/event';
-import { lambdaPolling, lambdaTarget, lambdaTargetSchema, type LambdaTargetConfig } from '../../../lib/deploy/targets/lambda';
+import {
+  lambdaPolling,
+  lambdaTarget,
+  lambdaTargetSchema,
+  type LambdaTargetConfig,
+} from '../../../lib/deploy/targets/lambda';
 import type { DeployContext } from '../../../lib/deploy/targets/types';
 
 const lambda = mockClient(LambdaClient);
@@ -58,7 +63,9 @@ function happyPath(version = '7') {
     Configuration: conf({ Version: '$LATEST', State: 'Active', LastUpdateStatus: 'Successful' }),
     Code: { RepositoryType: 'ECR', ImageUri: OLD_IMAGE, ResolvedImageUri: `${REGISTRY}/acme/fn@sha256:0ld` },
   });
-  lambda.on(UpdateFunctionCodeCommand).resolves(conf({ Version: version, State: 'Pending', LastUpdateStatus: 'InProgress' }));
+  lambda
+    .on(UpdateFunctionCodeCommand)
+    .resolves(conf({ Version: version, State: 'Pending', LastUpdateStatus: 'InProgress' }));
   lambda
     .on(GetFunctionConfigurationCommand)
     .resolvesOnce(conf({ Version: version, State: 'Pending', LastUpdateStatus: 'InProgress' }))
@@ -110,7 +117,9 @@ describe('lambda target', () => {
     happyPath();
     const r = await lambdaTarget.deploy(config({ pinDigest: true }), ctx());
     expect(r.ok).toBe(true);
-    expect(lambda.commandCalls(UpdateFunctionCodeCommand)[0].args[0].input.ImageUri).toBe(`${REGISTRY}/acme/fn@${DIGEST}`);
+    expect(lambda.commandCalls(UpdateFunctionCodeCommand)[0].args[0].input.ImageUri).toBe(
+      `${REGISTRY}/acme/fn@${DIGEST}`,
+    );
   });
 
   it('a Failed update is not retried and says why', async () => {
@@ -135,7 +144,10 @@ describe('lambda target', () => {
   it('ResourceConflictException (an update in progress) is retryable', async () => {
     happyPath();
     lambda.on(UpdateFunctionCodeCommand).rejects(
-      new ResourceConflictException({ message: 'The operation cannot be performed at this time. An update is in progress', $metadata: { httpStatusCode: 409 } }),
+      new ResourceConflictException({
+        message: 'The operation cannot be performed at this time. An update is in progress',
+        $metadata: { httpStatusCode: 409 },
+      }),
     );
     const r = await lambdaTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: true, statusCode: 409 });
@@ -146,7 +158,10 @@ describe('lambda target', () => {
   it('a missing function is not retryable, and nothing is updated', async () => {
     happyPath();
     lambda.on(GetFunctionCommand).rejects(
-      new ResourceNotFoundException({ message: 'Function not found: arn:aws:lambda:eu-west-1:123456789012:function:acme-fn', $metadata: { httpStatusCode: 404 } }),
+      new ResourceNotFoundException({
+        message: 'Function not found: arn:aws:lambda:eu-west-1:123456789012:function:acme-fn',
+        $metadata: { httpStatusCode: 404 },
+      }),
     );
     const r = await lambdaTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false });
@@ -167,7 +182,9 @@ describe('lambda target', () => {
 
   it('a .zip function is refused before any update', async () => {
     happyPath();
-    lambda.on(GetFunctionCommand).resolves({ Configuration: conf({ PackageType: 'Zip' }), Code: { RepositoryType: 'S3' } });
+    lambda
+      .on(GetFunctionCommand)
+      .resolves({ Configuration: conf({ PackageType: 'Zip' }), Code: { RepositoryType: 'S3' } });
     const r = await lambdaTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: false, retryable: false });
     expect(r.error).toContain('Zip function');
@@ -213,17 +230,27 @@ describe('lambda target', () => {
   it('still updating at the end of the budget: retryable', async () => {
     happyPath();
     lambdaPolling.intervalMs = 5;
-    lambda.on(GetFunctionConfigurationCommand).resolves(conf({ Version: '7', State: 'Active', LastUpdateStatus: 'InProgress' }));
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .resolves(conf({ Version: '7', State: 'Active', LastUpdateStatus: 'InProgress' }));
     const r = await lambdaTarget.deploy(config(), ctx({ timeoutMs: 60 }));
     expect(r).toMatchObject({ ok: false, retryable: true });
-    expect(r.error).toBe('UpdateFunctionCode accepted but not finished in time (LastUpdateStatus InProgress, State Active)');
+    expect(r.error).toBe(
+      'UpdateFunctionCode accepted but not finished in time (LastUpdateStatus InProgress, State Active)',
+    );
   });
 
   it('throttled polls are tolerated', async () => {
     happyPath();
     lambda
       .on(GetFunctionConfigurationCommand)
-      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException', $fault: 'client', $metadata: { httpStatusCode: 429 } }))
+      .rejectsOnce(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'TooManyRequestsException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 429 },
+        }),
+      )
       .resolves(conf({ Version: '7', State: 'Active', LastUpdateStatus: 'Successful' }));
     const r = await lambdaTarget.deploy(config(), ctx());
     expect(r).toMatchObject({ ok: true, details: { version: '7' } });
@@ -242,7 +269,10 @@ describe('lambda target: config', () => {
 
   it.each([
     ['a qualified ARN', { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:acme-fn:7' }],
-    ['an ARN in another region', { functionName: 'arn:aws:lambda:us-east-1:123456789012:function:acme-fn', region: 'eu-west-1' }],
+    [
+      'an ARN in another region',
+      { functionName: 'arn:aws:lambda:us-east-1:123456789012:function:acme-fn', region: 'eu-west-1' },
+    ],
     ['an unknown key', { functionName: 'acme-fn', memorySize: 128 }],
     ['a bad region', { functionName: 'acme-fn', region: 'localhost' }],
   ])('refuses %s', (_what, over) => {
