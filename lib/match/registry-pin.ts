@@ -40,7 +40,12 @@ const hostPattern = z
   });
 
 /** `match.registry`: one host (or glob), or a list of them. */
-export const registryPinSchema = z.union([hostPattern, z.array(hostPattern).min(1).max(MAX_REGISTRY_PINS)]);
+export const registryPinSchema = z
+  .union([hostPattern, z.array(hostPattern).min(1).max(MAX_REGISTRY_PINS)])
+  .describe(
+    'registry hosts (host[:port], or globs such as *.azurecr.io) the trigger takes images from; default: the host ' +
+      'of a tracked image written with one. docker.io, index.docker.io and registry-1.docker.io are one host.',
+  );
 export type RegistryPin = z.infer<typeof registryPinSchema>;
 
 /** The hosts a trigger is pinned to, and what pins it (for the reason); undefined when any host is taken. */
