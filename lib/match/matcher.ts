@@ -17,6 +17,7 @@ import {
   semverGreater,
   semverOf,
 } from './match-patterns';
+import { checkRegistryPin, registryPinSchema } from './registry-pin';
 
 export const MAX_LIST_TAGS = 10;
 export const MAX_BRANCHES = 20;
@@ -84,6 +85,8 @@ export const tagRuleSchema = tagRuleShapes.superRefine((rule, ctx) => {
 /** The `match` block of a trigger; every field optional, absent (or empty) means "any". */
 export const matchSchema = z.strictObject({
   actions: z.array(z.enum(ACTIONS)).optional(),
+  /** registry hosts (or globs) the trigger takes images from; default: the tracked image's host, if it has one */
+  registry: registryPinSchema.optional(),
   namespace: globField(true).optional(),
   repository: globField(true).optional(),
   image: z
@@ -111,12 +114,13 @@ export type MatchResult = { matched: true } | { matched: false; reason: string }
 const MATCHED: MatchResult = { matched: true };
 
 /**
- * Checks actions, namespace, repository, image, tags, branches, keyword in that order and returns the
+ * Checks actions, registry, namespace, repository, image, tags, branches, keyword in that order and returns the
  * first failure with a reason a person can read.
  */
 export function matchEvent(match: TriggerMatch, event: NormalizedEvent, state?: MatchState): MatchResult {
   const reason =
     checkActions(match, event) ??
+    checkRegistryPin(match.registry, state?.trackedImage ?? match.image, event) ??
     checkNamespace(match, event) ??
     checkRepository(match, event) ??
     checkImage(match, event, state) ??
@@ -183,7 +187,10 @@ function checkRepository(match: TriggerMatch, event: NormalizedEvent): string | 
   return `repository "${event.repository}" does not match "${pattern}"`;
 }
 
-/** Registry host ignored; Docker Hub's "library/" prefix dropped, so "nginx" == "docker.io/library/nginx". */
+/**
+ * The repository without its host (the host is checked by the registry pin, registry-pin.ts); Docker Hub's
+ * "library/" prefix dropped, so "nginx" == "docker.io/library/nginx".
+ */
 function comparableRepo(repoFullName: string): string {
   return repoFullName.startsWith('library/') ? repoFullName.slice('library/'.length) : repoFullName;
 }

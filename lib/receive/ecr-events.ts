@@ -10,11 +10,12 @@ import { logger } from '../core/logger';
 import { recordWebhook } from '../core/metrics';
 import { ecrRepositoryKey, normalizeEcrEvent } from './providers/ecr';
 import { checkEventLimits, fitEntry } from './limits';
+import { eventNameProblem } from '../core/artifact-names';
 import { redactBody } from './redact';
 import * as store from '../store/store';
 
 /** event fields that name the repository: over their limit, no trigger can be looked up */
-const REPOSITORY_FIELDS = new Set(['repository', 'repoFullName', 'namespace', 'registry']);
+const REPOSITORY_FIELDS = new Set(['event.repository', 'event.repoFullName', 'event.namespace', 'event.registry']);
 
 export interface EcrSummary {
   ignored?: string;
@@ -43,6 +44,7 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
   let ignored: string | undefined;
   for (const ecrEvent of parsed.events) {
     const tooLong = checkEventLimits([ecrEvent]);
+    const problem = tooLong ?? eventNameProblem(ecrEvent);
     if (tooLong && REPOSITORY_FIELDS.has(tooLong.field)) {
       // no registry allows such a name, and it cannot be looked up (index keys end at 2 KB): drop it, logged
       logger.warn('malformed ECR event', { field: tooLong.field, error: tooLong.message });
@@ -67,9 +69,10 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
             ...fields,
           }),
         );
-      if (tooLong) {
-        // a field longer than ECR allows (a tag over 128): one `rejected` entry per trigger, as a webhook gets
-        const entry = entryFor({ status: 'rejected', reason: tooLong.message });
+      if (problem) {
+        // a field longer than ECR allows (a tag over 128), or a name off its grammar: one `rejected` entry per
+        // trigger, as a webhook gets
+        const entry = entryFor({ status: 'rejected', reason: problem.message });
         await write(entry);
         outcomes.push({ triggerId: trigger.id, status: 'rejected', log: entry.id });
         continue;

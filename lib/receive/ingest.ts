@@ -13,7 +13,7 @@ import { decodeBody } from './body';
 import { json, loggedHeaders, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import { RequestFieldError, type ParseResult, type Provider, type WebhookRequest } from './providers/types';
-import { checkEventLimits, fitEntry, fitEvents } from './limits';
+import { eventProblem, fitEntry, fitEvents } from './limits';
 import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
 import { secretSet, type SecretSet } from '../core/redact-values';
 import * as store from '../store/store';
@@ -94,17 +94,37 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
     return json(202, { log: entry.id, status: 'untriggered', reason: entry.reason });
   }
 
-  const tooLong = checkEventLimits(parsed.events);
-  if (tooLong) return refuse('rejected', 400, tooLong.message, { field: tooLong.field });
+  // every name against its length limit and its grammar, once, for every provider
+  const problems = parsed.events.map(eventProblem);
+  const firstBad = problems.findIndex((p) => p !== undefined);
+  if (firstBad >= 0 && !parsed.batch) {
+    const problem = problems[firstBad]!;
+    return refuse('rejected', 400, problem.message, { field: problem.field });
+  }
+  // a batching sender: each bad event is one `rejected` entry of its own, the good ones go on, the answer is 2xx
+  const rejected: Array<{ log: string; field: string; reason: string }> = [];
+  for (const [i, problem] of problems.entries()) {
+    if (!problem) continue;
+    const bad = parsed.events[i];
+    const entry = entryFor({ status: 'rejected', reason: problem.message, event: bad, deliveryId: bad.deliveryId });
+    await write(entry, trigger);
+    rejected.push({ log: entry.id, field: problem.field, reason: entry.reason ?? problem.message });
+  }
+  const good = parsed.events.filter((_, i) => problems[i] === undefined);
+  if (good.length === 0) {
+    const [first] = rejected;
+    return json(202, { log: first.log, status: 'rejected', reason: first.reason, field: first.field, rejected });
+  }
+  const also = rejected.length > 0 ? { rejected } : {};
 
   // the exact bytes received: a sender without delivery ids re-sends the same bytes
   const bodySha256 = createHash('sha256').update(raw).digest('hex');
-  const outcome = await dispatch(trigger, fitEvents(parsed.events), entryFor, { bodySha256 });
+  const outcome = await dispatch(trigger, fitEvents(good), entryFor, { bodySha256 });
   switch (outcome.status) {
     case 'triggered':
-      return json(202, { log: outcome.log, status: 'triggered' });
+      return json(202, { log: outcome.log, status: 'triggered', ...also });
     case 'untriggered':
-      return json(202, { log: outcome.log, status: 'untriggered', reason: outcome.reason });
+      return json(202, { log: outcome.log, status: 'untriggered', reason: outcome.reason, ...also });
     case 'duplicate':
       // the contract names the first delivery's entry; this request's own entry is `duplicate` in the log
       return json(200, { status: 'duplicate', log: outcome.duplicateOf });

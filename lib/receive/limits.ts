@@ -4,12 +4,15 @@
  *
  * - checkEventLimits: a field longer than any real sender allows is a 400 naming the field (an OCI tag is at
  *   most 128 characters, a repository path 255: distribution-spec; a DNS host name 253 plus a port).
+ * - eventProblem: that, then the grammar of each name (lib/core/artifact-names.ts), for one event: what ingest
+ *   (webhooks and ECR) checks once after normalizing, for every provider.
  * - fitEntry: whatever is stored is cut with a marker, so the entry always fits, with room left for the
  *   attempts the deployer appends later.
  */
 import type { NormalizedEvent } from '../core/event';
 import type { LogEntry } from '../store/store';
 import { truncate } from '../core/truncate';
+import { eventNameProblem, type NameProblem } from '../core/artifact-names';
 export { fitAttempt } from '../core/truncate';
 
 /** Longest value per event field (characters); fields not named here are only cut when stored. */
@@ -33,8 +36,8 @@ export const EVENT_LIMITS: Partial<Record<string, number>> = {
   'commit.id': 1024,
 };
 
-/** The first field of any event over its limit: `{field: "tag", message}`; undefined when all fit. */
-export function checkEventLimits(events: readonly NormalizedEvent[]): { field: string; message: string } | undefined {
+/** The first field of any event over its limit: `{field: "event.tag", message}`; undefined when all fit. */
+export function checkEventLimits(events: readonly NormalizedEvent[]): NameProblem | undefined {
   for (const event of events) {
     const flat: Array<[string, unknown]> = Object.entries(event);
     if (event.commit && typeof event.commit === 'object') {
@@ -43,11 +46,19 @@ export function checkEventLimits(events: readonly NormalizedEvent[]): { field: s
     for (const [field, value] of flat) {
       const max = EVENT_LIMITS[field];
       if (max !== undefined && typeof value === 'string' && value.length > max) {
-        return { field, message: `invalid ${field}: ${value.length} characters; a ${field} has at most ${max}` };
+        return {
+          field: `event.${field}`,
+          message: `invalid ${field}: ${value.length} characters; a ${field} has at most ${max}`,
+        };
       }
     }
   }
   return undefined;
+}
+
+/** The first problem of one event: a field over its length limit, else a name that breaks its grammar. */
+export function eventProblem(event: NormalizedEvent): NameProblem | undefined {
+  return checkEventLimits([event]) ?? eventNameProblem(event);
 }
 
 /** Longest commit message an event carries on (to the queue, the templates, the matcher's keyword). */

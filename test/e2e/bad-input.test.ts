@@ -77,7 +77,7 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
           dockerhub((b) => (b.push_data.tag = big)),
         ),
       400,
-      'tag',
+      'event.tag',
     );
     expect(entry.status).toBe('rejected');
     expect(entry.reason).toMatch(/tag: 307200 characters; a tag has at most 128/);
@@ -93,7 +93,7 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
           dockerhub((b) => (b.repository.repo_name = `ns/${big}`)),
         ),
       400,
-      'repository',
+      'event.repository',
     );
   });
 
@@ -106,7 +106,7 @@ describe('bad webhook input: a 4xx naming the field and one log entry, never a 5
           dockerhub((b) => (b.push_data.tag = 't'.repeat(129))),
         ),
       400,
-      'tag',
+      'event.tag',
     );
   });
 

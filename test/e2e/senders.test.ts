@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { apiClient } from '../helpers/api';
-import { edited, fixture } from '../helpers/fixtures';
+import { edited, fixture, placeholdersFilled } from '../helpers/fixtures';
 import { startTestStack } from '../helpers/stack';
 import { startTargetServer } from '../helpers/target-server';
 
@@ -87,10 +87,12 @@ const CASES: Case[] = [
   },
   {
     provider: 'gitea',
-    body: fixture('gitea/package-created-container-gitea-test-payload.json'),
+    // Gitea's test payload names the image "GiteaContainer"; no OCI registry accepts capitals, so sent verbatim it
+    // is refused (integrity-names.test.ts): lowercased here
+    body: placeholdersFilled('gitea/package-created-container-gitea-test-payload.json'),
     headers: { 'x-gitea-event': 'package', 'x-gitea-delivery': 'pkg-1' },
     credential: (s, b) => ({ 'x-gitea-signature': createHmac('sha256', s).update(b).digest('hex') }),
-    image: 'localhost:3000/user1/GiteaContainer:latest',
+    image: 'localhost:3000/user1/giteacontainer:latest',
   },
 ];
 

@@ -55,3 +55,51 @@ export function request(
 export function bytesRequest(bytes: Buffer, headers: Record<string, string> = {}): WebhookRequest {
   return { ...request(bytes.toString('utf8'), headers), rawBytes: bytes };
 }
+
+const HEX64_TAIL = '0'.repeat(64);
+/**
+ * Documentation samples whose placeholders break the grammar every name is checked against at ingest (a masked
+ * `xxxx` digest, `sha256:...`, a digest cut short, a repository with capitals). Sent verbatim they are refused
+ * (test/e2e/integrity-names.test.ts checks each; SOURCES.md lists the outcomes); the tests that need the sample
+ * to deploy fill the placeholder in with a well-formed value through `placeholdersFilled`, and say so.
+ */
+export const PLACEHOLDER_SAMPLES: Record<string, { field: string; fill: Array<[RegExp, string]> }> = {
+  'aliyun-acr/push-aliyun-docs-example.json': { field: 'event.repository', fill: [[/repoTest/g, 'repotest']] },
+  'tencent-tcr/pushImage-tcr-docs-example.json': {
+    field: 'event.digest',
+    fill: [[/fc105xxxx268fc9/, 'fc1050000268fc9']],
+  },
+  'azure-acr/chart_push-azure-docs-2023.json': { field: 'event.digest', fill: [[/xxxx/g, '0000']] },
+  'azure-acr/chart_delete-azure-docs-2023.json': { field: 'event.digest', fill: [[/xxxx/g, '0000']] },
+  'google-artifact-registry/message-data-insert-with-tag-gar-docs.json': {
+    field: 'event.digest',
+    fill: [[/sha256:\.\.\./g, `sha256:${HEX64_TAIL}`]],
+  },
+  'google-artifact-registry/message-data-insert-digest-only-gar-docs.json': {
+    field: 'event.digest',
+    fill: [[/sha256:\.\.\./g, `sha256:${HEX64_TAIL}`]],
+  },
+  'aws-ecr/ecr_image_action-push-aws-docs.json': {
+    field: 'event.digest',
+    fill: [[/(sha256:[0-9a-f]{60})"/, '$10000"']],
+  },
+  'github/package-published-docker-octokit.json': {
+    field: 'event.digest',
+    fill: [[/(sha256:[0-9a-f]{40})"/g, `$1${'0'.repeat(24)}"`]],
+  },
+  'github/registry_package-published-docker-octokit.json': {
+    field: 'event.digest',
+    fill: [[/(sha256:[0-9a-f]{40})"/g, `$1${'0'.repeat(24)}"`]],
+  },
+  'gitea/package-created-container-gitea-test-payload.json': {
+    field: 'event.repository',
+    fill: [[/GiteaContainer/g, 'giteacontainer']],
+  },
+};
+
+/** A documentation sample with its placeholders filled in (PLACEHOLDER_SAMPLES); other fixtures verbatim. */
+export function placeholdersFilled(path: string): string {
+  let text = fixture(path);
+  for (const [from, to] of PLACEHOLDER_SAMPLES[path]?.fill ?? []) text = text.replace(from, to);
+  return text;
+}

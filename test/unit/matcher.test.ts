@@ -308,25 +308,34 @@ describe('image rule (Kato)', () => {
       'image "library/web:1.5.0" is not the tracked image library/web:1.4.0',
     ],
     [
-      'registry host ignored (image side)',
+      // v3: a tracked image's host pins the registry (v2 ignored it)
+      'a tracked host pins it: another host is refused',
       'registry.example.com:5000/team/web:2',
       undefined,
       undefined,
       'team/web',
       '2',
-      null,
+      'registry "other-host.example.com" is not allowed: the trigger is pinned to registry.example.com:5000 (the host of its tracked image)',
     ],
     ['registry host ignored (event side)', 'team/web:2', undefined, undefined, 'team/web', '2', null],
-    ['docker.io/library normalized', 'docker.io/library/nginx:1.2', undefined, undefined, 'nginx', '1.2', null],
+    [
+      'docker.io pins Docker Hub',
+      'docker.io/library/nginx:1.2',
+      undefined,
+      undefined,
+      'nginx',
+      '1.2',
+      'registry "other-host.example.com" is not allowed: the trigger is pinned to docker.io (the host of its tracked image)',
+    ],
     ['library/ prefix normalized', 'nginx:1.2', undefined, undefined, 'library/nginx', '1.2', null],
     [
-      'index.docker.io normalized',
+      'index.docker.io pins Docker Hub (one host with docker.io)',
       'index.docker.io/library/nginx:1.2',
       undefined,
       undefined,
       'library/nginx',
       '1.2',
-      null,
+      'registry "other-host.example.com" is not allowed: the trigger is pinned to index.docker.io (the host of its tracked image)',
     ],
     ['image without a tag: any tag', 'team/web', undefined, undefined, 'team/web', 'whatever', null],
     [
@@ -385,13 +394,13 @@ describe('image rule (Kato)', () => {
       'repository "library/api" is not the tracked repository library/web',
     ],
     [
-      'with tags: host and library/ ignored',
+      'with tags: the host still pins',
       'docker.io/library/web:1.4.0',
       { all: true },
       undefined,
       'web',
       'dev',
-      null,
+      'registry "other-host.example.com" is not allowed: the trigger is pinned to docker.io (the host of its tracked image)',
     ],
     [
       'with tags: state repository wins',
@@ -407,6 +416,76 @@ describe('image rule (Kato)', () => {
     const state = trackedImage === undefined ? undefined : { trackedImage };
     const event = imageEvent(repoFullName, tag, { registry: 'other-host.example.com' });
     expect(run(match, event, state)).toEqual(reason === null ? ok : no(reason));
+  });
+});
+
+describe('registry pin (match.registry, or the tracked image host)', () => {
+  const at = (registry: string | undefined, provider = 'distribution') =>
+    imageEvent('library/nginx', '1.2', { registry, provider });
+  it.each<[string, Record<string, unknown>, NormalizedEvent, string | null]>([
+    [
+      'docker.io and index.docker.io are one host',
+      { image: 'docker.io/library/nginx:1.2' },
+      at('index.docker.io'),
+      null,
+    ],
+    ['registry-1.docker.io too', { image: 'index.docker.io/nginx' }, at('registry-1.docker.io'), null],
+    [
+      'Docker Hub implies docker.io when it names none',
+      { image: 'docker.io/library/nginx:1.2' },
+      at(undefined, 'dockerhub'),
+      null,
+    ],
+    [
+      'host letter case is ignored',
+      { image: 'Registry.Acme.Internal:5000/library/nginx' },
+      at('registry.acme.internal:5000'),
+      null,
+    ],
+    [
+      'a port is part of the host',
+      { image: 'registry.acme.internal:5000/library/nginx' },
+      at('registry.acme.internal'),
+      'registry "registry.acme.internal" is not allowed: the trigger is pinned to registry.acme.internal:5000 (the host of its tracked image)',
+    ],
+    [
+      'an event naming no host, from a provider that implies none, is refused under a pin',
+      { image: 'registry.acme.internal:5000/library/nginx' },
+      at(undefined, 'tcr'),
+      'event names no registry host, and the trigger is pinned to registry.acme.internal:5000 (the host of its tracked image)',
+    ],
+    ['no host in the tracked image: any host', { image: 'library/nginx:1.2' }, at('evil.example.com'), null],
+    ['match.registry: one host', { registry: 'ghcr.io' }, at('ghcr.io'), null],
+    [
+      'match.registry: another host is refused',
+      { registry: 'ghcr.io' },
+      at('evil.example.com'),
+      'registry "evil.example.com" is not allowed: the trigger is pinned to ghcr.io (match.registry)',
+    ],
+    ['match.registry: a glob', { registry: ['ghcr.io', '*.azurecr.io'] }, at('team.azurecr.io'), null],
+    [
+      'match.registry: a glob does not cross into another domain',
+      { registry: ['*.azurecr.io'] },
+      at('azurecr.io.evil.example'),
+      'registry "azurecr.io.evil.example" is not allowed: the trigger is pinned to *.azurecr.io (match.registry)',
+    ],
+    [
+      'match.registry replaces the tracked image pin',
+      { registry: 'mirror.acme.internal', image: 'registry.acme.internal:5000/library/nginx' },
+      at('mirror.acme.internal'),
+      null,
+    ],
+    ['match.registry docker.io takes Docker Hub webhooks', { registry: 'docker.io' }, at(undefined, 'dockerhub'), null],
+  ])('%s', (_name, match, event, reason) => {
+    expect(run(match, event)).toEqual(reason === null ? ok : no(reason));
+  });
+
+  it('code pushes are never pinned', () => {
+    expect(run({ registry: 'ghcr.io' }, codeEvent())).toEqual(ok);
+  });
+
+  it.each([[''], ['a/b'], [[]], [Array(21).fill('ghcr.io')], ['{a,b']])('refuses match.registry %j', (registry) => {
+    expect(matchSchema.safeParse({ registry }).success).toBe(false);
   });
 });
 

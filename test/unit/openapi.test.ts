@@ -43,6 +43,10 @@ it('its request schemas come from the zod schemas the handlers validate with', (
   expect(create.properties.provider.enum).toEqual(expect.arrayContaining(['github', 'dockerhub', 'tcr']));
   expect(create.additionalProperties).toBe(false);
   expect(doc.components.schemas.MatchRequest.required).toEqual(['payload']);
+  // issue 20: the registry pin, one host or a list of hosts/globs
+  const registry = create.properties.match.properties.registry;
+  expect(registry.description).toMatch(/^registry hosts/);
+  expect(JSON.stringify(registry.anyOf)).toContain('"type":"array"');
   const logs = doc.paths['/admin/triggers/{id}/logs'].get.parameters.map((p: any) => p.name);
   expect(logs).toEqual(['id', 'status', 'limit', 'cursor', 'since', 'until']);
 });

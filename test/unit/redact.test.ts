@@ -175,9 +175,9 @@ describe('limits', () => {
 
   it('names the first field over what senders allow', () => {
     expect(checkEventLimits([{ ...event, tag: 'x'.repeat(128) }])).toBeUndefined();
-    expect(checkEventLimits([{ ...event, tag: 'x'.repeat(129) }])?.field).toBe('tag');
-    expect(checkEventLimits([{ ...event, repoFullName: 'x'.repeat(256) }])?.field).toBe('repoFullName');
-    expect(checkEventLimits([{ ...event, commit: { id: 'x'.repeat(2000), message: '' } }])?.field).toBe('commit.id');
+    expect(checkEventLimits([{ ...event, tag: 'x'.repeat(129) }])?.field).toBe('event.tag');
+    expect(checkEventLimits([{ ...event, repoFullName: 'x'.repeat(256) }])?.field).toBe('event.repoFullName');
+    expect(checkEventLimits([{ ...event, commit: { id: 'x'.repeat(2000), message: '' } }])?.field).toBe('event.commit.id');
   });
 
   it('cuts an attempt before it is appended', () => {

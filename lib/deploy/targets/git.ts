@@ -31,6 +31,7 @@ import { config as settings } from '../../core/config';
 import { checkOutboundUrlAtCreation } from '../../core/outbound';
 import { redactValues, secretSet } from '../../core/redact-values';
 import { lazy } from '../../core/lazy';
+import { gitRefError } from '../../core/artifact-names';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
 import { renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
@@ -47,10 +48,17 @@ export const DEFAULT_COMMIT_MESSAGE = 'Deploy {{image}}';
 export const DEFAULT_AUTHOR = { name: 'Triggerfish', email: 'triggerfish@users.noreply.invalid' };
 const MAX_FILES = 20;
 
-/** git check-ref-format, simplified: no `..`, control characters, space, ~^:?*[\, no leading `-`, no `.lock` end. */
 const gitSdk = /* @__PURE__ */ lazy(() => import('isomorphic-git'));
 
-const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)(?!\/)(?!.*\/$)[^\x00-\x20~^:?*[\\\x7f]+$/;
+/** git check-ref-format --branch (lib/core/artifact-names.ts): also refuses `HEAD`, `main.`, `a/.b`. */
+const branchSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .superRefine((b, ctx) => {
+    const error = gitRefError(b, 'branch');
+    if (error) ctx.addIssue({ code: 'custom', message: `"${b}" ${error}` });
+  });
 
 const repoUrlSchema = z
   .string()
@@ -77,9 +85,10 @@ const filePathSchema = z
     (p) =>
       !p.startsWith('/') &&
       !p.includes('\\') &&
-      !p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..' || seg === '.git'),
+      // `.git` in any letter case: on a case-insensitive file system `.GIT/config` is the clone's git config
+      !p.split('/').some((seg) => seg === '' || seg === '.' || seg === '..' || seg.toLowerCase() === '.git'),
     {
-      message: 'a relative path inside the repository (no leading /, no . or .. segments, not under .git)',
+      message: 'a relative path inside the repository (no leading /, no . or .. segments, not under .git in any case)',
     },
   );
 
@@ -133,7 +142,7 @@ export const gitTargetSchema = z
     type: z.literal('git'),
     url: repoUrlSchema,
     via: z.enum(GIT_VIAS).optional(),
-    branch: z.string().min(1).max(255).regex(BRANCH, 'not a valid branch name').optional(),
+    branch: branchSchema.optional(),
     files: z.array(fileSchema).min(1).max(MAX_FILES),
     mode: z.enum(['commit', 'pull-request']).optional(),
     auth: z

@@ -11,7 +11,7 @@
  */
 import * as z from 'zod';
 import { type Action, type NormalizedEvent, imageRef, parseImageRef, splitRepoFullName } from '../../core/event';
-import { type CloudEvent, readCloudEvents, verifyBearerOrSignature } from './cloudevents-http';
+import { type CloudEvent, isBatchedMode, readCloudEvents, verifyBearerOrSignature } from './cloudevents-http';
 import { clip, header, isoTime } from './git';
 import type { ParseResult, Provider, WebhookRequest } from './types';
 
@@ -166,7 +166,7 @@ export function parseCdevents(provider: string, req: WebhookRequest): ParseResul
   if (bare) return normalizeCdevent(provider, undefined, req.body);
   const results = readCloudEvents(req).map((ce) => normalizeCdevent(provider, ce));
   const events = results.flatMap((r) => (r.kind === 'events' ? r.events : []));
-  return events.length > 0 ? { kind: 'events', events } : results[0];
+  return events.length > 0 ? { kind: 'events', events, ...(isBatchedMode(req) ? { batch: true } : {}) } : results[0];
 }
 
 export const cdevents: Provider = {

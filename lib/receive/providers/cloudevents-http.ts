@@ -62,6 +62,11 @@ function fromStructured(raw: unknown): CloudEvent {
   return { mode: 'structured', id: e.id, source: e.source, type: e.type, time: e.time, subject: e.subject, data };
 }
 
+/** Batched mode: the body is an array of structured events, each its own delivery. */
+export function isBatchedMode(req: WebhookRequest): boolean {
+  return header(req.headers, 'ce-specversion') === undefined && Array.isArray(req.body);
+}
+
 /**
  * The CloudEvents of a request: binary mode when a `ce-specversion` header is present, else the body is one
  * structured event or (batched mode) an array of them. Throws a ZodError for a malformed envelope.

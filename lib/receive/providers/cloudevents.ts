@@ -14,7 +14,7 @@
 import * as z from 'zod';
 import { type Action, type NormalizedEvent, imageRef, parseImageRef, splitRepoFullName } from '../../core/event';
 import { normalizeCdevent } from './cdevents';
-import { type CloudEvent, readCloudEvents, verifyBearerOrSignature } from './cloudevents-http';
+import { type CloudEvent, isBatchedMode, readCloudEvents, verifyBearerOrSignature } from './cloudevents-http';
 import { normalizeEcrEvent } from './ecr';
 import { clip, isoTime } from './git';
 import { harborEventData, harborResourceEvents } from './harbor';
@@ -109,7 +109,7 @@ export function normalizeCloudEvent(provider: string, ce: CloudEvent): ParseResu
 export function parseCloudEvents(provider: string, req: WebhookRequest): ParseResult {
   const results = readCloudEvents(req).map((ce) => normalizeCloudEvent(provider, ce));
   const events = results.flatMap((r) => (r.kind === 'events' ? r.events : []));
-  if (events.length > 0) return { kind: 'events', events };
+  if (events.length > 0) return { kind: 'events', events, ...(isBatchedMode(req) ? { batch: true } : {}) };
   return results[0];
 }
 

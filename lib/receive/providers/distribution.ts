@@ -42,10 +42,8 @@ export const distributionEventSchema = z.object({
   action: z.string().min(1),
   target: z.object({
     mediaType: z.string().optional(),
-    digest: z
-      .string()
-      .regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'expected a digest such as sha256:<hex>')
-      .optional(),
+    // its grammar is checked with every other name at ingest (lib/core/artifact-names.ts), per event
+    digest: z.string().optional(),
     repository: z.string().min(1),
     url: z.string().optional(),
     tag: z.string().optional(),
@@ -130,7 +128,7 @@ export function parseDistributionEnvelope(provider: string, raw: unknown) {
       occurredAt: isoTime(e.timestamp),
     });
   });
-  if (events.length > 0) return { kind: 'events' as const, events };
+  if (events.length > 0) return { kind: 'events' as const, events, batch: true };
   const unique = [...new Set(reasons)];
   return { kind: 'ignored' as const, reason: unique.length === 1 ? unique[0] : `${unique.join('; ')}` };
 }

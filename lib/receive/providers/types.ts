@@ -45,7 +45,17 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
  * A malformed body throws a ZodError (answered 400 naming the field).
  */
 export type ParseResult =
-  { kind: 'events'; events: NormalizedEvent[] } | { kind: 'ignored'; reason: string; event?: Partial<NormalizedEvent> };
+  | {
+      kind: 'events';
+      events: NormalizedEvent[];
+      /**
+       * the events are separate deliveries a sender batched into one request (Distribution's `events[]`,
+       * CloudEvents batched mode): one that breaks a grammar is rejected alone, and the request is still answered
+       * 2xx so that the sender's queue never blocks on it
+       */
+      batch?: boolean;
+    }
+  | { kind: 'ignored'; reason: string; event?: Partial<NormalizedEvent> };
 
 /** What a provider may need from the trigger while parsing (`api`: the tracked image; `generic`: the mapping). */
 export interface ParseContext {

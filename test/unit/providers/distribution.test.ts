@@ -137,6 +137,8 @@ describe('distribution: every recorded notification is acted on or ignored, neve
           occurredAt: '2026-12-01T22:19:59.984Z',
         },
       ],
+      // each event of the envelope is a delivery of its own (a bad one is rejected alone at ingest)
+      batch: true,
     });
   });
 

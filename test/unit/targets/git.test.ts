@@ -278,7 +278,7 @@ describe('git target validation', () => {
       /^files\.0: each file has exactly one rule/,
     );
     expect(issue({ ...base, files: [] })).toMatch(/^files: /);
-    expect(issue({ ...base, branch: 'a..b' })).toBe('branch: not a valid branch name');
+    expect(issue({ ...base, branch: 'a..b' })).toMatch(/^branch: "a\.\.b" is not a valid git branch name/);
     expect(issue({ ...base, auth: { token: 'inline' } })).toMatch(/^auth\.token: a secret reference/);
     expect(issue({ ...base, commitMessage: '{{nope}}' })).toBe('commitMessage: unknown placeholder {{nope}}');
     expect(issue({ ...base, url: 'https://user:pw@git.example.com/x.git' })).toMatch(/^url: /);
@@ -292,6 +292,17 @@ describe('git target validation', () => {
     expect(issue({ ...base, via: 'gitlab', mode: 'pull-request' })).toBeUndefined();
     expect(issue({ ...base, via: 'github', mode: 'pull-request' })).toBeUndefined();
   });
+  it.each(['HEAD', 'main.', 'main.lock', '-main', 'a/.b', 'a@{1}', 'a b', 'a~1', 'a:b', 'refs/heads/'])(
+    'branch %j is refused as git refuses it',
+    (branch) => expect(issue({ ...base, branch })).toMatch(/^branch: .* is not a valid git branch name/),
+  );
+  it.each(['main', 'release/1.2', 'deploy-prod'])('branch %j is accepted', (branch) =>
+    expect(issue({ ...base, branch })).toBeUndefined(),
+  );
+  it.each(['.git/config', '.GIT/config', 'a/.Git/hooks/post-checkout', '.gIt'])(
+    'files[].path %j is refused: .git in any letter case',
+    (path) => expect(issue({ ...base, files: [{ path, setters: true }] })).toMatch(/^files\.0\.path: .*\.git/),
+  );
   it('private and loopback hosts only with ALLOW_PRIVATE_TARGETS', () => {
     process.env.ALLOW_PRIVATE_TARGETS = 'false';
     try {
