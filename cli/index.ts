@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import YAML from 'yaml';
 import { CliError, Client, EXIT, loadSettings, saveSettings } from './client';
-import { pairs, table, when } from './format';
+import { pairs, row, screen, shown, table, when } from './format';
 import { LOG_STATUSES } from '../lib/core/log-status';
 
 export interface Io {
@@ -48,7 +48,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
   const asJson = () => Boolean(program.opts().json);
-  const print = (value: unknown, human: () => string) => io.out(asJson() ? JSON.stringify(value, null, 2) : human());
+  const print = (value: unknown, human: () => string) =>
+    io.out(asJson() ? JSON.stringify(value, null, 2) : screen(human()));
 
   program
     .command('login')
@@ -239,7 +240,7 @@ function buildProgram(io: Io, state: { code: number }): Command {
           for (const e of [...items].reverse()) {
             if (seen.get(e.id) === e.status) continue;
             seen.set(e.id, e.status);
-            io.out(asJson() ? JSON.stringify(e) : entryRow(e).join('  ').trimEnd());
+            io.out(asJson() ? JSON.stringify(e) : row(entryRow(e)));
           }
         };
         show(body.items);
@@ -272,7 +273,7 @@ function buildProgram(io: Io, state: { code: number }): Command {
             redeliveryOf: e.redeliveryOf,
           }),
           e.event ? `\nevent:\n${pairs(e.event)}` : '',
-          e.request ? `\nrequest: ${e.request.method} ${e.request.path} (${e.request.bodyBytes} bytes)` : '',
+          e.request ? `\nrequest: ${e.request.method} ${shown(e.request.path)} (${e.request.bodyBytes} bytes)` : '',
           e.attempts?.length
             ? `\nattempts:\n${table(
                 ['#', 'AT', 'STATUS', 'MS', 'RESPONSE/ERROR'],
@@ -311,7 +312,7 @@ function buildProgram(io: Io, state: { code: number }): Command {
       const { body } = await c.call('POST', `/admin/triggers/${await c.triggerId(ref)}/test`);
       print(
         body,
-        () => `${body.status}${body.reason ? `: ${body.reason}` : ''} (log ${body.log}; sample: ${body.sample})`,
+        () => `${body.status}${body.reason ? `: ${shown(body.reason)}` : ''} (log ${body.log}; sample: ${body.sample})`,
       );
       if (body.status !== 'triggered') state.code = EXIT.no;
     });
@@ -339,7 +340,7 @@ function buildProgram(io: Io, state: { code: number }): Command {
       print(
         body,
         () =>
-          `${body.matched ? 'would deploy' : `would not deploy: ${body.reason}`}${body.event ? `\n${pairs(body.event)}` : ''}`,
+          `${body.matched ? 'would deploy' : `would not deploy: ${shown(body.reason)}`}${body.event ? `\n${pairs(body.event)}` : ''}`,
       );
       if (!body.matched) state.code = EXIT.no;
     });
@@ -359,10 +360,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof CliError) {
       if (program.opts().json && err.body !== undefined) io.out(JSON.stringify(err.body, null, 2));
-      io.err(`error: ${err.message}`);
+      io.err(`error: ${screen(err.message)}`);
       return err.exitCode;
     }
-    io.err(`error: ${(err as Error).message}`);
+    io.err(`error: ${screen((err as Error).message)}`);
     return EXIT.unavailable;
   }
 }

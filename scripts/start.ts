@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { visibleText } from '../lib/core/terminal-text';
 import { dataDirFromEnv, ensureDataDir, lockDataDir } from '../lib/local/data-dir';
 import { dynamoListensOnAllInterfaces } from '../lib/local/standins';
 import { startLocalStack, type LocalStack } from '../lib/local/stack';
@@ -123,7 +124,8 @@ async function main(): Promise<void> {
     host,
     port,
     dataDir,
-    accessLog: (line) => console.log(`[http] ${line}`),
+    // the path is the sender's: shown with control characters escaped, one line per request
+    accessLog: (line) => console.log(`[http] ${visibleText(line)}`),
     log: (line) => console.error(line),
   });
   if (stopping) {

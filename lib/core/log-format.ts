@@ -5,11 +5,13 @@
  *   22:04:11.532 WARN  deployer       deploy attempt: web-prod dockerhub library/web:1.4.0 http retry (attempt 1/5, 12 ms, HTTP 503, retry in 2 s) error: HTTP 503 log=01J...
  *
  * A Powertools LogFormatter (selected in logger.ts when TRIGGERFISH_LOG_FORMAT=local, which lib/local sets), so
- * the same logger calls print JSON on Lambda. The formatter can only return a LogItem, which Powertools prints as
+ * the same logger calls print JSON on Lambda. Control characters in values are shown escaped (./terminal-text), so
+ * a line stays one line. The formatter can only return a LogItem, which Powertools prints as
  * JSON; TextLogItem carries the rendered line and logger.ts prints that instead.
  */
 import { LogFormatter, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { visibleText } from './terminal-text';
 
 export class TextLogItem extends LogItem {
   constructor(
@@ -75,7 +77,13 @@ export class LocalLogFormatter extends LogFormatter {
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : safeJson(v)}`);
     if (a.logId !== undefined) rest.push(`log=${a.logId}`);
     if (rest.length) parts.push(rest.join(' '));
-    return new TextLogItem(parts.join(' '), { ...a, level: attributes.logLevel, message: attributes.message });
+    // one line whatever the values hold: our own text has no control characters, so every one left is a value's,
+    // shown as a visible escape (a value cannot forge a line or send a terminal sequence)
+    return new TextLogItem(visibleText(parts.join(' ')), {
+      ...a,
+      level: attributes.logLevel,
+      message: attributes.message,
+    });
   }
 }
 

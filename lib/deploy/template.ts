@@ -11,10 +11,12 @@
  *   `renderUrlChecked` refuses a rendered path segment that is `.` / `..` (in any spelling the URL parser folds:
  *   `%2e`, `.%2E` ...) or empty in the middle of the path, since those would climb out of or drop a segment.
  *   Header values: CR, LF and other control characters
- *   are stripped from substituted values (no header injection). JSON bodies: every string VALUE is rendered,
+ *   are stripped from substituted values (no header injection). Commit messages (git target): values are one line
+ *   each. JSON bodies: every string VALUE is rendered,
  *   recursively; object keys are left as they are.
  */
 import * as z from 'zod';
+import { commitLine } from '../core/commit-text';
 import type { NormalizedEvent } from '../core/event';
 
 export const PLACEHOLDERS = [
@@ -113,6 +115,11 @@ function render(template: string, vars: TemplateVars, encode: (v: string) => str
 /** Plain substitution. */
 export function renderString(template: string, vars: TemplateVars): string {
   return render(template, vars, (v) => v);
+}
+
+/** For commit messages: each substituted value is one line (core/commit-text), so none adds a line of its own. */
+export function renderCommitText(template: string, vars: TemplateVars): string {
+  return render(template, vars, commitLine);
 }
 
 /** For URLs: substituted values are encodeURIComponent-ed (the template's own text is kept). */

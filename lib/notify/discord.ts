@@ -1,9 +1,11 @@
 /**
  * `discord` notifier: a Discord webhook URL (https://discord.com/api/webhooks/<id>/<token>), Discord's "Execute
  * Webhook" JSON with one embed coloured by status. Mentions are turned off (`allowed_mentions`), so a commit
- * message with @everyone pings nobody. Discord answers 204 No Content (200 with ?wait=true).
+ * message with @everyone pings nobody, and values are markdown-escaped (core/chat-markup): a pushed `[text](url)`,
+ * `<@id>` or `**` shows as typed. Discord answers 204 No Content (200 with ?wait=true).
  */
 import * as z from 'zod';
+import { markdownEscape as md } from '../core/chat-markup';
 import { notifyUrlSchema, onSchema, redactUrlPath, urlSecrets } from './common';
 import { postJson } from './http';
 import { factsOf, subjectOf, titleOf, toneOf, type Outcome } from './message';
@@ -24,12 +26,12 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 /** Discord's limits: title 256, description 4096, 25 fields, field name 256 and value 1024 characters. */
 export function discordMessage(o: Outcome) {
   const embed: Record<string, unknown> = {
-    title: clip(titleOf(o), 256),
-    description: clip(subjectOf(o), 4096),
+    title: clip(md(titleOf(o)), 256),
+    description: clip(md(subjectOf(o)), 4096),
     color: DISCORD_COLORS[toneOf(o.status)],
     fields: factsOf(o)
       .slice(0, 25)
-      .map((f) => ({ name: clip(f.name, 256), value: clip(f.value, 1024), inline: f.name !== 'Reason' })),
+      .map((f) => ({ name: clip(f.name, 256), value: clip(md(f.value), 1024), inline: f.name !== 'Reason' })),
     footer: { text: 'Triggerfish' },
     timestamp: o.receivedAt,
   };

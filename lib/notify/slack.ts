@@ -1,11 +1,13 @@
 /**
  * `slack` notifier: a Slack incoming-webhook URL (https://hooks.slack.com/services/T.../B.../...), sent through the
  * official @slack/webhook IncomingWebhook. The message is Block Kit (`blocks`: header, fields, context) with `text`
- * as the notification fallback, as Slack documents for incoming webhooks. The library's fetch is ours (./http), so
+ * as the notification fallback, as Slack documents for incoming webhooks. Values are plain_text fields (never
+ * formatted, linked or mentioned); mrkdwn text is escaped as Slack's "Escaping text" asks (core/chat-markup). The library's fetch is ours (./http), so
  * the outbound URL rules apply; its own retries are off (index.ts retries every notifier the same way).
  */
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
 import * as z from 'zod';
+import { slackEscape as esc } from '../core/chat-markup';
 import { lazy } from '../core/lazy';
 import { notifyUrlSchema, onSchema, redactUrlPath, urlSecrets } from './common';
 import { guardedFetch, RefusedError } from './http';
@@ -26,10 +28,6 @@ const EMOJI = {
   info: ':information_source:',
 } as const;
 
-/** mrkdwn control characters, escaped as Slack asks (&, <, >) */
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export function slackMessage(o: Outcome): IncomingWebhookSendArguments {
@@ -44,11 +42,15 @@ export function slackMessage(o: Outcome): IncomingWebhookSendArguments {
       },
       {
         type: 'section',
+        // plain_text: mrkdwn has no escape for *_~` (core/chat-markup), and values must not format, link or mention
         fields: factsOf(o)
           .slice(0, 10)
-          .map((f) => ({ type: 'mrkdwn' as const, text: clip(`*${f.name}*\n${esc(f.value)}`, 2000) })),
+          .map((f) => ({ type: 'plain_text' as const, text: clip(`${f.name}: ${f.value}`, 2000), emoji: false })),
       },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Triggerfish · ${log} · ${esc(o.receivedAt)}` }] },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `Triggerfish · ${log} · ${esc(o.receivedAt)}`, verbatim: true }],
+      },
     ],
   };
 }

@@ -2,9 +2,11 @@
  * `teams` notifier: a Microsoft Teams Workflows webhook URL (the "Post to a channel when a webhook request is
  * received" template, or any flow started by "When a Teams webhook request is received"). Workflows take Adaptive
  * Cards only (not the retired connector MessageCard): a `message` whose attachment is an Adaptive Card, the shape
- * Microsoft documents. A workflow answers 202 Accepted.
+ * Microsoft documents. A workflow answers 202 Accepted. TextBlock and FactSet text is a CommonMark subset: values are
+ * backslash-escaped (core/chat-markup), so a pushed `[text](url)` or `**` shows as typed.
  */
 import * as z from 'zod';
+import { markdownEscape as md } from '../core/chat-markup';
 import { notifyUrlSchema, onSchema, redactUrlPath, urlSecrets } from './common';
 import { postJson } from './http';
 import { factsOf, subjectOf, titleOf, toneOf, type Outcome } from './message';
@@ -24,14 +26,14 @@ export function teamsMessage(o: Outcome) {
   const body: unknown[] = [
     {
       type: 'TextBlock',
-      text: titleOf(o),
+      text: md(titleOf(o)),
       size: 'Large',
       weight: 'Bolder',
       color: COLOR[toneOf(o.status)],
       wrap: true,
     },
-    { type: 'TextBlock', text: subjectOf(o), isSubtle: true, spacing: 'None', wrap: true },
-    { type: 'FactSet', facts: factsOf(o).map((f) => ({ title: f.name, value: f.value })) },
+    { type: 'TextBlock', text: md(subjectOf(o)), isSubtle: true, spacing: 'None', wrap: true },
+    { type: 'FactSet', facts: factsOf(o).map((f) => ({ title: f.name, value: md(f.value) })) },
   ];
   const content: Record<string, unknown> = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',

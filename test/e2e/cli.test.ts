@@ -206,6 +206,59 @@ describe('triggers, test, logs, redeliver', () => {
   });
 });
 
+describe('sender values in human output (issue 20, finding 3)', () => {
+  // a raw control character other than the line breaks between our own lines
+
+  const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]/;
+
+  it('logs, logs --follow and log show escapes, never a raw ESC, and a value never adds a line', async () => {
+    const created = await api.admin('POST', '/admin/triggers', {
+      name: 'cli-escapes',
+      provider: 'dockerhub',
+      target: { type: 'http', url: `${target.url}/escapes` },
+    });
+    expect(created.status).toBe(201);
+    const { id, webhookUrl } = created.body as { id: string; webhookUrl: string };
+    const push = async (tag: string, pusher: string, pushedAt: number) => {
+      const body = JSON.parse(fixture('dockerhub/push-docs-example.json'));
+      body.push_data.tag = tag;
+      body.push_data.pusher = pusher;
+      body.push_data.pushed_at = pushedAt;
+      const res = await api.hook(webhookUrl.slice(stack.url.length), JSON.stringify(body));
+      expect(res.status).toBeLessThan(500);
+      return res.body?.log as string | undefined;
+    };
+    // a free-text pusher name with a clear-screen sequence and a forged line; a tag with escapes (which ingest may
+    // refuse: then the entry is rejected, and its reason is shown the same way)
+    const pusher = 'eve\x1b[2J\nLOG  STATUS  forged\u202e';
+    const ok = await push('v1', pusher, 1417566161);
+    await push('v2\x1b[2J\x1b]0;owned\x07', 'mallory\x9b31m', 1417566162);
+    expect(ok).toEqual(expect.any(String));
+    await api.waitForLog(id, ok!, DONE);
+
+    const logs = await cli(['logs', 'cli-escapes']);
+    expect(logs.code).toBe(0);
+    expect(logs.out).not.toMatch(RAW_CONTROL);
+    const rows = logs.out.split('\n');
+    expect(rows[0]).toMatch(/^LOG\s+STATUS/);
+    expect(rows.filter((r) => r.includes('forged'))).toHaveLength(0);
+
+    const follow = await cli(['logs', 'cli-escapes', '--follow', '--interval', '1'], { TRIGGERFISH_FOLLOW_POLLS: '0' });
+    expect(follow.out).not.toMatch(RAW_CONTROL);
+
+    const one = await cli(['log', 'cli-escapes', ok!]);
+    expect(one.code).toBe(0);
+    expect(one.out).not.toMatch(RAW_CONTROL);
+    const ownerLines = one.out.split('\n').filter((l) => /^\s*owner:/.test(l));
+    expect(ownerLines).toEqual([expect.stringContaining('eve\\x1b[2J\\nLOG  STATUS  forged\\u202e')]);
+    expect(one.out.split('\n').some((l) => l.startsWith('LOG  STATUS  forged'))).toBe(false);
+
+    // --json stays JSON, the value exact
+    const json = await cli(['--json', 'log', 'cli-escapes', ok!]);
+    expect(JSON.parse(json.out).event.owner).toBe(pusher);
+  });
+});
+
 it('the bin runs as a program (exit code and output through the process)', async () => {
   const bin = path.join(__dirname, '..', '..', 'cli', 'triggerfish.cjs');
   const run = promisify(execFile);

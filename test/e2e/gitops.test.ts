@@ -89,6 +89,50 @@ describe('git target on the local stack', () => {
     expect(git.git('gitops.git', 'rev-list', '--count', 'main').trim()).toBe('2');
   });
 
+  it('a pusher name holding a forged trailer and headers yields one commit whose headers and trailers are ours (issue 20)', async () => {
+    git.createRepo('encode.git', { 'kustomization.yaml': KUSTOMIZATION });
+    const created = await api.admin('POST', '/admin/triggers', {
+      name: 'testhook-gitops-encode',
+      provider: 'dockerhub',
+      target: {
+        type: 'git',
+        url: `${git.url}/encode.git`,
+        via: 'git',
+        files: [{ path: 'kustomization.yaml', kustomize: { image: 'svendowideit/testhook' } }],
+        commitMessage: 'deploy {{image}} by {{owner}}',
+        author: { name: '{{owner}}', email: 'bot@example.com' },
+      },
+    });
+    expect(created.status).toBe(201);
+    const trigger = created.body as { id: string; webhookUrl: string };
+    const body = JSON.parse(dockerhubBody('release-v2.0', 1417566170));
+    body.push_data.pusher =
+      'eve\nTriggerfish-Log: forged\ncommitter Mallory <m@evil.example> 0 +0000\nencoding ISO-8859-1';
+    const res = await api.hook(trigger.webhookUrl.slice(stack.url.length), JSON.stringify(body));
+    expect(res.status).toBe(202);
+    const entry = await api.waitForLog(trigger.id, res.body.log, TERMINAL);
+    expect(entry.status).toBe('succeeded');
+
+    expect(git.git('encode.git', 'rev-list', '--count', 'main').trim()).toBe('2');
+    const raw = git.git('encode.git', 'cat-file', '-p', 'main');
+    const headers = raw.slice(0, raw.indexOf('\n\n')).split('\n');
+    expect(headers.map((h) => h.split(' ')[0])).toEqual(['tree', 'parent', 'author', 'committer']);
+    expect(git.git('encode.git', 'log', '-1', '--format=%an|%ae', 'main')).toBe(
+      'eve Triggerfish-Log: forged committer Mallory m@evil.example 0 +0000 encoding ISO-8859-1|bot@example.com\n',
+    );
+    const trailer = (key: string) =>
+      git
+        .git('encode.git', 'log', '-1', `--format=%(trailers:key=${key},valueonly)`, 'main')
+        .split('\n')
+        .filter(Boolean);
+    expect(trailer('Triggerfish-Log')).toEqual([res.body.log]);
+    expect(trailer('Triggerfish-Trigger')).toEqual([trigger.id]);
+    expect(git.git('encode.git', 'log', '-1', '--format=%B', 'main')).toBe(
+      'deploy svendowideit/testhook:release-v2.0 by eve Triggerfish-Log: forged committer Mallory <m@evil.example> 0 +0000 encoding ISO-8859-1\n\n' +
+        `Triggerfish-Trigger: ${trigger.id}\nTriggerfish-Log: ${res.body.log}\n\n`,
+    );
+  });
+
   it('a bad rule is a 400 naming the field', async () => {
     const res = await api.admin('POST', '/admin/triggers', {
       name: 'bad-gitops',

@@ -18,11 +18,14 @@
  *   for the policies listed, and `# {"triggerfish": "<trigger name>[:tag|:name|:digest]"}`: the scalar on the
  *   marker's line gets the full reference, or only its tag / name / digest.
  *
- * A value keeps its quoting style: plain stays plain when the new text still reads back as the same string
- * (else it becomes double-quoted, so that a tag like `1.10` is not read as the number 1.1), single and double
- * quotes stay. Block scalars (`|`, `>`) are refused.
+ * A value keeps its quoting style when that style can carry it, and is written so that it reads back as exactly
+ * that string at exactly that node (../../core/yaml-scalar): plain stays plain only for values that are the same
+ * string in block and flow context under YAML 1.1 and 1.2 (so `1.10`, `yes`, or `v2,"newName":x` in a flow map
+ * `{name: a, newTag: v1}` become double-quoted), single quotes stay for one printable line; control characters are
+ * escaped. Block scalars (`|`, `>`) are refused.
  */
 import type { Document, LineCounter, Node, Scalar } from 'yaml';
+import { yamlScalar } from '../../core/yaml-scalar';
 
 // yaml (113 KB) loads on the first edit, not in every deployer cold start, and stays out of the admin bundles (they
 // only check paths with parsePath). A synchronous require, as in lib/match/match-patterns.ts: applyRule is synchronous.
@@ -123,37 +126,21 @@ interface Splice {
   text: string;
 }
 
-/** True when `text` as a plain scalar reads back as the string `value`. */
-function plainReadsAs(text: string, value: string): boolean {
-  if (!text || /^\s|\s$/.test(text) || /[#:]\s|\s#|[\n\r]/.test(text) || /:$/.test(text)) return false;
-  try {
-    return yaml().parse(`k: ${text}`)?.k === value;
-  } catch {
-    return false;
-  }
-}
-
 /** The splice that makes `node` hold `value`, or why not; undefined when it holds `value` already. */
 function spliceFor(node: Scalar, value: string): Splice | string | undefined {
   if (!node.range) return 'the value has no source position';
   // already that value (a plain number equal to the text, `newTag: 2`, is left as it is too)
   if (scalarText(node) === value) return undefined;
   const [start, end] = node.range;
-  let text: string;
   switch (node.type) {
     case 'QUOTE_DOUBLE':
-      text = JSON.stringify(value);
-      break;
     case 'QUOTE_SINGLE':
-      text = `'${value.replace(/'/g, "''")}'`;
-      break;
     case 'PLAIN':
-      text = plainReadsAs(value, value) ? value : JSON.stringify(value);
-      break;
+      // the style is kept when it can carry the value; else double quotes (see core/yaml-scalar)
+      return { start, end, text: yamlScalar(value, node.type) };
     default:
       return `a ${node.type ?? 'non-scalar'} value is not replaced (use a plain or quoted scalar)`;
   }
-  return { start, end, text };
 }
 
 function applySplices(text: string, splices: Splice[]): string {
@@ -224,9 +211,12 @@ function kustomizeEdit(text: string, image: string, img: NewImage): EditResult {
       const eol = text.indexOf('\n', valueNode.range[1]);
       const nl = eol > 0 && text[eol - 1] === '\r' ? '\r\n' : '\n';
       const insertAt = eol < 0 ? text.length : eol > 0 && text[eol - 1] === '\r' ? eol - 1 : eol;
-      const rendered = plainReadsAs(value, value) ? value : JSON.stringify(value);
       stats.matched++;
-      splices.push({ start: insertAt, end: insertAt, text: `${nl}${' '.repeat(col)}${key}: ${rendered}` });
+      splices.push({
+        start: insertAt,
+        end: insertAt,
+        text: `${nl}${' '.repeat(col)}${key}: ${yamlScalar(value, 'PLAIN')}`,
+      });
     }
   }
   if (!stats.matched)

@@ -9,6 +9,7 @@
  * API base: https://api.github.com for github.com, `<origin>/api/v3` for GitHub Enterprise Server (and tests).
  * Requests go through guardedFetch (outbound address rules, no redirects).
  */
+import { hasTrailer } from '../../core/commit-text';
 import type { Octokit } from '@octokit/rest';
 import { lazy } from '../../core/lazy';
 import { applyRule, type EditRule, type NewImage } from './git-edit';
@@ -22,7 +23,8 @@ export interface HostCommitInput {
   triggerName?: string;
   token?: string;
   message: string;
-  trailer: string;
+  /** our `Triggerfish-Log` trailer (key, value): how a retry finds the commit it made before a crash */
+  trailer: readonly [string, string];
   author: { name: string; email: string };
   allowPrivate: boolean;
   deadline: number;
@@ -154,7 +156,7 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
   if (!commits.length) {
     try {
       const list = await octokit.rest.repos.listCommits({ owner, repo: name, sha: input.branch, per_page: 20 });
-      const own = list.data.find((c) => c.commit.message.split('\n').some((l) => l.trim() === input.trailer));
+      const own = list.data.find((c) => hasTrailer(c.commit.message, ...input.trailer));
       if (own) {
         details.commit = own.sha;
         return { ok: true, retryable: false, response: `already in Git (commit ${own.sha})`, details };

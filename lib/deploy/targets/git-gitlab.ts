@@ -11,6 +11,7 @@
  * The requests go through guardedFetch (gitbeaker's own requester calls the global fetch with no address guard),
  * plugged in as gitbeaker's `requesterFn` (built with its createRequesterFn, so headers/bodies are gitbeaker's).
  */
+import { hasTrailer } from '../../core/commit-text';
 import type { Gitlab as GitlabClient } from '@gitbeaker/rest';
 import type { RequestOptions } from '@gitbeaker/requester-utils';
 import { lazy } from '../../core/lazy';
@@ -166,7 +167,7 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
           perPage: 20,
           maxPages: 1,
         })) as unknown as { id: string; message: string }[];
-        const own = list.find((c) => c.message.split('\n').some((l) => l.trim() === input.trailer));
+        const own = list.find((c) => hasTrailer(c.message, ...input.trailer));
         if (own) {
           details.commit = own.id;
           return { ok: true, retryable: false, response: `already in Git (commit ${own.id})`, details };

@@ -33,7 +33,8 @@ import { redactValues, secretSet } from '../../core/redact-values';
 import { lazy } from '../../core/lazy';
 import { gitRefError } from '../../core/artifact-names';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
-import { renderString, templateString, templateVars } from '../template';
+import { commitIdentity, commitLine, commitMessage, hasTrailer } from '../../core/commit-text';
+import { renderCommitText, renderString, templateString, templateVars } from '../template';
 import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
 import { githubCommit, githubPullRequest, githubRepo, type HostCommitInput } from './git-github';
 import { gitlabCommit, gitlabMergeRequest, gitlabProject } from './git-gitlab';
@@ -264,14 +265,16 @@ export function pullRequestText(
   ]
     .filter(Boolean)
     .join(' ');
+  // pushed values stay on their line of the PR text (as in a commit message)
+  const shown = commitLine(image);
   return {
     prBranch: `triggerfish/${who}`,
-    title: `Deploy ${image}`,
+    title: `Deploy ${shown}`,
     body: [
-      `Triggerfish trigger \`${who}\` (${ctx.triggerId}) deploys \`${image}\` to ${config.files.map((f) => `\`${f.path}\``).join(', ')}.`,
+      `Triggerfish trigger \`${who}\` (${ctx.triggerId}) deploys \`${shown}\` to ${config.files.map((f) => `\`${f.path}\``).join(', ')}.`,
       '',
       `- log entry: \`${ctx.logId}\``,
-      `- event: ${event}`,
+      `- event: ${commitLine(event)}`,
       '',
       'This pull request is updated in place by later events of the same trigger.',
     ].join('\n'),
@@ -337,13 +340,15 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
       onAuth = () => ({ username, password });
     }
     const vars = templateVars(ctx.event, ctx.triggerId, ctx.logId);
-    const trailer = `${TRAILER_LOG}: ${ctx.logId}`;
-    const message = `${renderString(config.commitMessage ?? DEFAULT_COMMIT_MESSAGE, vars).trimEnd()}\n\nTriggerfish-Trigger: ${ctx.triggerId}\n${trailer}\n`;
+    const trailer = [TRAILER_LOG, ctx.logId] as const;
+    // values are encoded for a commit (core/commit-text): one line each in the message, our trailers after the
+    // user's text as the last paragraph, the identity as git itself would write it
+    const message = commitMessage(renderCommitText(config.commitMessage ?? DEFAULT_COMMIT_MESSAGE, vars), [
+      ['Triggerfish-Trigger', ctx.triggerId],
+      trailer,
+    ]);
     const author = config.author
-      ? {
-          name: renderString(config.author.name, vars) || DEFAULT_AUTHOR.name,
-          email: renderString(config.author.email, vars) || DEFAULT_AUTHOR.email,
-        }
+      ? commitIdentity(renderString(config.author.name, vars), renderString(config.author.email, vars), DEFAULT_AUTHOR)
       : DEFAULT_AUTHOR;
 
     const via = gitVia(config);
@@ -465,7 +470,7 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
           details.changedPaths = [];
           // a retry of this event after its commit was pushed: name that commit
           const log = await git.log({ fs, dir, ref: 'HEAD', depth: HISTORY_DEPTH }).catch(() => []);
-          const own = log.find((c) => c.commit.message.split('\n').some((l) => l.trim() === trailer));
+          const own = log.find((c) => hasTrailer(c.commit.message, ...trailer));
           details.commit = own?.oid ?? head;
           return result({
             ok: true,

@@ -70,4 +70,44 @@ describe('discord notifier', () => {
       await discord.close();
     }
   });
+
+  it('a pushed value with links, mentions and formatting arrives escaped (issue 20, finding 9)', async () => {
+    const srv = await startTargetServer(() => ({ status: 204 }));
+    try {
+      const config = discordNotifierSchema.parse({
+        type: 'discord',
+        url: `${srv.url}/api/webhooks/1/t`,
+        on: ['failed'],
+      });
+      const r = await discordNotifier.send(
+        config,
+        outcome({
+          status: 'failed',
+          reason: 'tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
+          event: {
+            provider: 'dockerhub',
+            kind: 'image',
+            action: 'push',
+            repository: 'web',
+            repoFullName: 'library/web',
+            image: 'library/web:[x](https://evil.example)',
+            tag: '[x](https://evil.example)',
+          },
+        }),
+        sendCtx,
+      );
+      expect(r.ok).toBe(true);
+      const body = JSON.parse(srv.calls[0].body);
+      expect(body.allowed_mentions).toEqual({ parse: [] });
+      const embed = body.embeds[0];
+      const all = [embed.title, embed.description, ...embed.fields.map((f: { value: string }) => f.value)].join('\n');
+      // no masked link, emphasis, mention or autolink survives unescaped
+      expect(all).not.toMatch(/(^|[^\\])\[[^\]]*(^|[^\\])\]\(/);
+      expect(all).not.toMatch(/(^|[^\\])\*\*/);
+      expect(all).not.toMatch(/(^|[^\\])[<@]/);
+      expect(embed.description).toBe('library/web:\\[x\\](https://evil.example)');
+    } finally {
+      await srv.close();
+    }
+  });
 });

@@ -23,13 +23,13 @@ describe('slack notifier', () => {
       });
       expect(body.blocks[1].type).toBe('section');
       const fields = body.blocks[1].fields.map((f: { type: string; text: string }) => f.text);
-      expect(body.blocks[1].fields.every((f: { type: string }) => f.type === 'mrkdwn')).toBe(true);
+      expect(body.blocks[1].fields.every((f: { type: string }) => f.type === 'plain_text')).toBe(true);
       expect(fields).toEqual([
-        '*Trigger*\nweb-prod',
-        '*Image*\nlibrary/web:1.4.0',
-        '*Status*\nsucceeded',
-        '*Duration*\n1.2 s (2 attempts)',
-        '*Log entry*\n01JDEPLOYLOGENTRY000000001',
+        'Trigger: web-prod',
+        'Image: library/web:1.4.0',
+        'Status: succeeded',
+        'Duration: 1.2 s (2 attempts)',
+        'Log entry: 01JDEPLOYLOGENTRY000000001',
       ]);
       expect(body.blocks[2].type).toBe('context');
       expect(body.blocks[2].elements[0].text).toContain(
@@ -40,7 +40,7 @@ describe('slack notifier', () => {
     }
   });
 
-  it('escapes mrkdwn control characters and names the reason of a failure', async () => {
+  it('escapes mrkdwn control characters in the fallback text; the reason of a failure is a plain_text field', async () => {
     const slack = await startTargetServer(() => ({ status: 200, body: 'ok' }));
     try {
       const config = slackNotifierSchema.parse({ type: 'slack', url: `${slack.url}/services/T/B/x` });
@@ -55,8 +55,9 @@ describe('slack notifier', () => {
       );
       expect(body.blocks[0].text.text).toBe(':x: web-prod: deploy failed');
       expect(body.blocks[1].fields).toContainEqual({
-        type: 'mrkdwn',
-        text: '*Reason*\nattempt 1 failed: &lt;HTTP 404&gt; &amp; gone',
+        type: 'plain_text',
+        text: 'Reason: attempt 1 failed: <HTTP 404> & gone',
+        emoji: false,
       });
     } finally {
       await slack.close();
@@ -91,6 +92,47 @@ describe('slack notifier', () => {
       expect(slack.calls).toHaveLength(0);
     } finally {
       await slack.close();
+    }
+  });
+
+  it('a pushed value with links, mentions and formatting arrives escaped (issue 20, finding 9)', async () => {
+    const srv = await startTargetServer(() => ({ status: 200 }));
+    try {
+      const config = slackNotifierSchema.parse({ type: 'slack', url: `${srv.url}/services/T/B/x`, on: ['failed'] });
+      const r = await slackNotifier.send(
+        config,
+        outcome({
+          status: 'failed',
+          reason: 'tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
+          event: {
+            provider: 'dockerhub',
+            kind: 'image',
+            action: 'push',
+            repository: 'web',
+            repoFullName: 'library/web',
+            image: 'library/web:[x](https://evil.example)',
+            tag: '[x](https://evil.example)',
+          },
+        }),
+        sendCtx,
+      );
+      expect(r.ok).toBe(true);
+      const body = JSON.parse(srv.calls[0].body);
+      // mrkdwn text: no <url|text> link, <!channel> or <@U> mention survives (Slack's "Escaping text")
+      const mrkdwn = [body.text, ...body.blocks[2].elements.map((e: { text: string }) => e.text)].join('\n');
+      expect(mrkdwn.replace(/<https:\/\/tf\.example\.com\/[^|>]*\|log entry [A-Z0-9]+>/, '')).not.toMatch(/[<>]/);
+      expect(body.text).toContain('&lt;!channel&gt; &lt;@U123&gt; @everyone &amp;');
+      // the values themselves are plain_text: shown as typed, never formatted, linked or mentioned
+      expect(
+        body.blocks[1].fields.every(
+          (f: { type: string; emoji?: boolean }) => f.type === 'plain_text' && f.emoji === false,
+        ),
+      ).toBe(true);
+      expect(body.blocks[1].fields.map((f: { text: string }) => f.text)).toContain(
+        'Reason: tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
+      );
+    } finally {
+      await srv.close();
     }
   });
 });

@@ -78,8 +78,8 @@ describe('teams notifier', () => {
         sendCtx,
       );
       const content = JSON.parse(teams.calls[0].body).attachments[0].content;
-      expect(content.body[1].text).toBe('acme/web@9fceb02d0ae5 (main)');
-      expect(content.body[2].facts[1]).toEqual({ title: 'Source', value: 'acme/web@9fceb02d0ae5 (main)' });
+      expect(content.body[1].text).toBe('acme/web\\@9fceb02d0ae5 (main)');
+      expect(content.body[2].facts[1]).toEqual({ title: 'Source', value: 'acme/web\\@9fceb02d0ae5 (main)' });
       expect(content.actions).toBeUndefined();
     } finally {
       await teams.close();
@@ -92,5 +92,47 @@ describe('teams notifier', () => {
       url: 'https://prod-01.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s3cr3t',
     });
     expect(teamsNotifier.redact(config).url).toBe('https://prod-01.westus.logic.azure.com/[redacted]');
+  });
+
+  it('a pushed value with links, mentions and formatting arrives escaped (issue 20, finding 9)', async () => {
+    const srv = await startTargetServer(() => ({ status: 202 }));
+    try {
+      const config = teamsNotifierSchema.parse({ type: 'teams', url: `${srv.url}/invoke`, on: ['failed'] });
+      const r = await teamsNotifier.send(
+        config,
+        outcome({
+          status: 'failed',
+          reason: 'tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
+          event: {
+            provider: 'dockerhub',
+            kind: 'image',
+            action: 'push',
+            repository: 'web',
+            repoFullName: 'library/web',
+            image: 'library/web:[x](https://evil.example)',
+            tag: '[x](https://evil.example)',
+          },
+        }),
+        sendCtx,
+      );
+      expect(r.ok).toBe(true);
+      const content = JSON.parse(srv.calls[0].body).attachments[0].content;
+      const texts: string[] = [
+        content.body[0].text,
+        content.body[1].text,
+        ...content.body[2].facts.map((f: { value: string }) => f.value),
+      ];
+      const all = texts.join('\n');
+      // no markdown link, emphasis or autolink survives unescaped (CommonMark backslash escapes)
+      expect(all).not.toMatch(/(^|[^\\])\[[^\]]*(^|[^\\])\]\(/);
+      expect(all).not.toMatch(/(^|[^\\])\*\*/);
+      expect(all).not.toMatch(/(^|[^\\])</);
+      expect(content.body[1].text).toBe('library/web:\\[x\\](https://evil.example)');
+      expect(texts).toContain(
+        'tag \\[click\\](https://evil.example) \\*\\*bold\\*\\* \\<\\!channel\\> \\<\\@U123\\> \\@everyone \\& \\`x\\`',
+      );
+    } finally {
+      await srv.close();
+    }
   });
 });

@@ -102,6 +102,24 @@ describe('local format', () => {
     expect(out.lines()).toEqual([expect.stringMatching(/ INFO {2}- {14}shown$/)]);
   });
 
+  it('keeps a line one line with the escapes shown when values hold newlines, ESC, C1 and bidi controls', () => {
+    localLogger().info('trigger log', {
+      triggerName: 'web',
+      provider: 'dockerhub',
+      image: 'acme/web:v1\n12:00:00.000 INFO  deployer       forged line',
+      status: 'triggered',
+      reason: 'clear \x1b[2J\x1b]0;title\x07 \u009b31m',
+      error: 'e\r\u202egnp.exe',
+      owner: 'eve\u2028x',
+    });
+    expect(out.lines()).toHaveLength(1);
+    const raw = out.lines()[0];
+    expect(raw).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]/);
+    expect(out.lines()[0]).toContain(
+      'trigger log: web dockerhub acme/web:v1\\n12:00:00.000 INFO  deployer       forged line triggered - clear \\x1b[2J\\x1b]0;title\\x07 \\x9b31m error: e\\r\\u202egnp.exe owner=eve\\u2028x',
+    );
+  });
+
   it('shortens function names to the serverless.yml function key', () => {
     expect(shortFunctionName('triggerfish-local-hookDockerhub', 'triggerfish')).toBe('hookDockerhub');
     expect(shortFunctionName('triggerfish-prod-deployer', 'triggerfish')).toBe('deployer');
