@@ -177,7 +177,9 @@ describe('limits', () => {
     expect(checkEventLimits([{ ...event, tag: 'x'.repeat(128) }])).toBeUndefined();
     expect(checkEventLimits([{ ...event, tag: 'x'.repeat(129) }])?.field).toBe('event.tag');
     expect(checkEventLimits([{ ...event, repoFullName: 'x'.repeat(256) }])?.field).toBe('event.repoFullName');
-    expect(checkEventLimits([{ ...event, commit: { id: 'x'.repeat(2000), message: '' } }])?.field).toBe('event.commit.id');
+    expect(checkEventLimits([{ ...event, commit: { id: 'x'.repeat(2000), message: '' } }])?.field).toBe(
+      'event.commit.id',
+    );
   });
 
   it('cuts an attempt before it is appended', () => {
