@@ -31,13 +31,24 @@ export function apiClient(baseUrl: string, adminToken: string) {
     admin: <T = any>(method: string, path: string, body?: unknown) => call<T>(method, path, { body, headers: admin }),
     /** POST a webhook body (raw text, so signatures cover the exact bytes) */
     hook: (path: string, raw: string, headers: Record<string, string> = {}) => call('POST', path, { raw, headers }),
-    /** Polls a log entry until `done(entry)` or the deadline; returns the last entry read. */
-    async waitForLog(triggerId: string, logId: string, done: (e: any) => boolean, timeoutMs = 20000): Promise<any> {
-      const until = Date.now() + timeoutMs;
+    /**
+     * Polls a log entry until `done(entry)`; returns the last entry read. The deadline follows the entry: it is
+     * `quietMs` after the entry last changed (status, attempts, notifications), so a deploy that is still moving on
+     * a busy machine is waited for, and one that is stuck gives up (at most 6x `quietMs` in all).
+     */
+    async waitForLog(triggerId: string, logId: string, done: (e: any) => boolean, quietMs = 20000): Promise<any> {
+      const start = Date.now();
+      let until = start + quietMs;
       let entry: any;
+      let seen = '';
       while (Date.now() < until) {
         entry = (await call('GET', `/admin/triggers/${triggerId}/logs/${logId}`, { headers: admin })).body;
         if (entry && done(entry)) return entry;
+        const progress = JSON.stringify([entry?.status, entry?.attempts?.length, entry?.notifications?.length]);
+        if (progress !== seen) {
+          seen = progress;
+          until = Math.min(Date.now() + quietMs, start + 6 * quietMs);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       return entry;
