@@ -44,7 +44,7 @@ function delta(back: number, baseSize: number, result: number): Buffer {
 }
 /** the pack as git http-backend sends it: NAK, then side-band-64k packets on channel 1 */
 function sideband(p: Buffer): Buffer {
-  const parts = [Buffer.from('0008NAK\n')];
+  const parts: Buffer[] = [Buffer.from('0008NAK\n')];
   for (let i = 0; i < p.length; i += 65515) {
     const chunk = p.subarray(i, i + 65515);
     parts.push(Buffer.from((chunk.length + 5).toString(16).padStart(4, '0')), Buffer.from([1]), chunk);
