@@ -562,10 +562,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const service = opts.service ?? 'triggerfish';
   const stage = opts.stage ?? 'local';
 
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const server = http.createServer(
     {
-      headersTimeout: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
-      requestTimeout: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      requestTimeout,
+      // node:http refuses a headers timeout longer than the request timeout
+      headersTimeout: Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout),
       // how often node:http looks for requests over those timeouts (its default, 30 s, would let them run longer)
       connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs ?? 1000, opts.requestTimeoutMs ?? 1000),
     },
