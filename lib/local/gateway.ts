@@ -585,10 +585,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const body = await readBody(req, maxBody);
         if (body === undefined) {
           if (!res.headersSent)
-            sendJson(res, 413, {
-              message: 'Request Entity Too Large',
-              reason: `the body is over the limit of ${maxBody} bytes`,
-            });
+            // no `connection: close`: node:http reads and drops the rest (cutOffAfter bounds it), so the client,
+            // still sending, gets this answer rather than a reset
+            sendJson(
+              res,
+              413,
+              { message: 'Request Entity Too Large', reason: `the body is over the limit of ${maxBody} bytes` },
+              base,
+            );
           return;
         }
         const match = matchRoute(compiled, method, rawPath);
