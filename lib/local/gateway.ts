@@ -6,6 +6,7 @@
  *
  * Also home of the small Lambda runtime emulation (handler loading, context, timeout) that sqs-poller.ts shares.
  */
+import { MAX_BODY_BYTES } from '../receive/ingest';
 import { PROJECT_ROOT } from './paths';
 import { runInvocation } from './invoke-store';
 import http from 'node:http';
@@ -456,8 +457,14 @@ export interface GatewayOptions {
   service?: string;
   stage?: string;
   region?: string;
-  /** API Gateway's payload limit (default 10 MiB) */
+  /** bodies over this are answered 413 before more is read (default: the contract's 1 MiB plus 64 KiB, see below) */
   maxBodyBytes?: number;
+  /** open connections at most; more are dropped by node:http (default 512, see below) */
+  maxConnections?: number;
+  /** a request's headers must arrive within this (default 10 s) and the whole request within requestTimeoutMs */
+  headersTimeoutMs?: number;
+  /** default 30 s; a slower upload is answered 408 and its connection closed */
+  requestTimeoutMs?: number;
   /** handler errors, timeouts and malformed responses (default: console.error) */
   onError?: (err: unknown, info: { routeKey: string; requestId: string }) => void;
   /** one line per request (default: none) */
@@ -470,7 +477,22 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+/**
+ * API Gateway reads up to 10 MiB and hands it to the function, which refuses more than the contract's 1 MiB (a 413
+ * with a `rejected` log entry). A local process holding 10 MiB per open request is a memory lever for anyone who can
+ * connect, so the gateway stops at the contract's limit plus 64 KiB: a body just over 1 MiB still reaches its
+ * webhook and is logged as on AWS; a larger one is a 413 from the gateway, answered as soon as Content-Length (or,
+ * for a chunked body, the bytes counted so far) says so, and the rest is never kept.
+ */
+const DEFAULT_MAX_BODY = MAX_BODY_BYTES + 64 * 1024;
+/**
+ * A burst of 300 webhooks at once (a registry announcing a release's tags, what the bursts benchmark sends) must
+ * all be taken, with room for the console, CLI and health checks; 512 open connections at most. Together with the
+ * body limit and the timeouts this bounds what uploads can hold: 512 x ~1 MiB, each for at most 30 s.
+ */
+const DEFAULT_MAX_CONNECTIONS = 512;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function sendJson(
   res: http.ServerResponse,
@@ -487,28 +509,45 @@ function sendJson(
   res.end(text);
 }
 
-/** Reads the body fully; undefined when it exceeds max (the rest is drained and dropped). */
+/**
+ * Reads the body; undefined as soon as it is known to exceed max (a Content-Length over it, or more bytes than it
+ * counted): what was read is dropped and the rest is not kept (node:http discards it after the answer; a client that
+ * keeps sending far more is cut off).
+ */
 function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    cutOffAfter(req, max * 8);
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        tooLarge = true;
-        chunks.length = 0;
-        if (size > max * 8) req.destroy();
+      if (size <= max) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+      chunks.length = 0;
+      req.off('data', onData);
+      cutOffAfter(req, max * 8 - size);
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
-    req.on('close', () => {
-      if (tooLarge) resolve(undefined);
-    });
   });
+}
+
+/** Discards the rest of a refused body; a client that sends more than `bytes` of it is disconnected. */
+function cutOffAfter(req: http.IncomingMessage, bytes: number): void {
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > bytes) req.socket.destroy();
+  });
+  req.resume();
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -523,66 +562,86 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const service = opts.service ?? 'triggerfish';
   const stage = opts.stage ?? 'local';
 
-  const server = http.createServer((req, res) => {
-    const started = Date.now();
-    const requestId = randomUUID();
-    const method = (req.method ?? 'GET').toUpperCase();
-    const url = req.url ?? '/';
-    const rawPath = url.split('?')[0];
-    res.on('finish', () => opts.accessLog?.(`${method} ${rawPath} -> ${res.statusCode} (${Date.now() - started} ms)`));
-    void (async () => {
-      const base = { 'apigw-requestid': requestId };
-      const body = await readBody(req, maxBody);
-      if (body === undefined) {
-        if (!res.headersSent)
-          sendJson(res, 413, { message: 'Request Entity Too Large' }, { ...base, connection: 'close' });
-        return;
-      }
-      const match = matchRoute(compiled, method, rawPath);
-      if (!match) {
-        sendJson(res, 404, { message: 'Not Found' }, base);
-        return;
-      }
-      const { route, routeKey } = match.compiled;
-      try {
-        const event = buildHttpApiEvent({
-          method,
-          url,
-          rawHeaders: req.rawHeaders,
-          body,
-          sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-          routeKey,
-          pathParameters: match.params,
-          requestId,
-          apiId,
-          localPort: req.socket.localPort,
-          httpVersion: req.httpVersion,
-        });
-        const timeout = route.timeout ?? 6;
-        const fn = loadHandler(route.handler, projectRoot);
-        const context = lambdaContext({
-          functionName: lambdaFunctionName(service, stage, route.name),
-          timeout,
-          memorySize: route.memorySize,
-          region: opts.region,
-        });
-        // API Gateway's own integration timeout is 30 s
-        const result = await invokeHandler(fn, event, context, Math.min(timeout, 30));
-        const out = toHttpResponse(result);
-        res.writeHead(out.statusCode, { ...out.headers, ...base, 'content-length': out.body.length });
-        res.end(method === 'HEAD' ? undefined : out.body);
-      } catch (err) {
-        if (req.destroyed && res.destroyed) return; // the client went away
-        onError(err, { routeKey, requestId });
-        if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' }, base);
-        else res.destroy();
-      }
-    })().catch((err) => {
-      if (req.destroyed && res.destroyed) return; // the client went away mid-request
-      onError(err, { routeKey: `${method} ${rawPath}`, requestId });
-      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
-    });
-  });
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const server = http.createServer(
+    {
+      requestTimeout,
+      // node:http refuses a headers timeout longer than the request timeout
+      headersTimeout: Math.min(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout),
+      // how often node:http looks for requests over those timeouts (its default, 30 s, would let them run longer)
+      connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs ?? 1000, opts.requestTimeoutMs ?? 1000),
+    },
+    (req, res) => {
+      const started = Date.now();
+      const requestId = randomUUID();
+      const method = (req.method ?? 'GET').toUpperCase();
+      const url = req.url ?? '/';
+      const rawPath = url.split('?')[0];
+      res.on('finish', () =>
+        opts.accessLog?.(`${method} ${rawPath} -> ${res.statusCode} (${Date.now() - started} ms)`),
+      );
+      void (async () => {
+        const base = { 'apigw-requestid': requestId };
+        const body = await readBody(req, maxBody);
+        if (body === undefined) {
+          if (!res.headersSent)
+            // no `connection: close`: node:http reads and drops the rest (cutOffAfter bounds it), so the client,
+            // still sending, gets this answer rather than a reset
+            sendJson(
+              res,
+              413,
+              { message: 'Request Entity Too Large', reason: `the body is over the limit of ${maxBody} bytes` },
+              base,
+            );
+          return;
+        }
+        const match = matchRoute(compiled, method, rawPath);
+        if (!match) {
+          sendJson(res, 404, { message: 'Not Found' }, base);
+          return;
+        }
+        const { route, routeKey } = match.compiled;
+        try {
+          const event = buildHttpApiEvent({
+            method,
+            url,
+            rawHeaders: req.rawHeaders,
+            body,
+            sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+            routeKey,
+            pathParameters: match.params,
+            requestId,
+            apiId,
+            localPort: req.socket.localPort,
+            httpVersion: req.httpVersion,
+          });
+          const timeout = route.timeout ?? 6;
+          const fn = loadHandler(route.handler, projectRoot);
+          const context = lambdaContext({
+            functionName: lambdaFunctionName(service, stage, route.name),
+            timeout,
+            memorySize: route.memorySize,
+            region: opts.region,
+          });
+          // API Gateway's own integration timeout is 30 s
+          const result = await invokeHandler(fn, event, context, Math.min(timeout, 30));
+          const out = toHttpResponse(result);
+          res.writeHead(out.statusCode, { ...out.headers, ...base, 'content-length': out.body.length });
+          res.end(method === 'HEAD' ? undefined : out.body);
+        } catch (err) {
+          if (req.destroyed && res.destroyed) return; // the client went away
+          onError(err, { routeKey, requestId });
+          if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' }, base);
+          else res.destroy();
+        }
+      })().catch((err) => {
+        if (req.destroyed && res.destroyed) return; // the client went away mid-request
+        onError(err, { routeKey: `${method} ${rawPath}`, requestId });
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      });
+    },
+  );
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

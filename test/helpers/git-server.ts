@@ -19,6 +19,15 @@ export interface GitServer {
   createRepo(repo: string, files: Record<string, string>, branch?: string): void;
   /** commits `files` to `branch` of `repo` directly on the server (another writer) */
   commitOnServer(repo: string, files: Record<string, string>, message: string, branch?: string): string;
+  /**
+   * a bare repo whose one commit on `branch` is what `build` leaves in a work tree (`git add -A`): symlinks, big
+   * sparse files, many files; `git` runs git in that work tree
+   */
+  createRepoWith(
+    repo: string,
+    build: (work: string, git: (...args: string[]) => string) => void,
+    branch?: string,
+  ): void;
   /** the file as the branch holds it */
   show(repo: string, file: string, branch?: string): string;
   requests: { method: string; url: string; authorized: boolean }[];
@@ -34,6 +43,10 @@ const GIT_ENV = {
   GIT_COMMITTER_NAME: 'test',
   GIT_COMMITTER_EMAIL: 'test@example.com',
   GIT_CONFIG_NOSYSTEM: '1',
+  // no background `git gc --auto` (it would still be writing in a work tree being removed)
+  GIT_CONFIG_COUNT: '1',
+  GIT_CONFIG_KEY_0: 'gc.auto',
+  GIT_CONFIG_VALUE_0: '0',
   HOME: os.tmpdir(),
 };
 
@@ -43,6 +56,26 @@ export async function startGitServer(
   const root = mkdtempSync(path.join(os.tmpdir(), 'tf-git-server-'));
   const run = (cwd: string, args: string[]) =>
     execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
+  /** clones (or starts) `branch`, lets `build` change the work tree, commits everything and pushes */
+  const commitIn = (repo: string, build: (work: string) => void, message: string, branch: string): string => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'tf-git-work-'));
+    try {
+      const bare = path.join(root, repo);
+      const hasBranch = run(bare, ['branch', '--list', branch]).trim() !== '';
+      if (hasBranch) run(work, ['clone', '-q', '--branch', branch, bare, '.']);
+      else {
+        run(work, ['init', '-q', `--initial-branch=${branch}`]);
+        run(work, ['remote', 'add', 'origin', bare]);
+      }
+      build(work);
+      run(work, ['add', '-A']);
+      run(work, ['commit', '-q', '-m', message]);
+      run(work, ['push', '-q', 'origin', `HEAD:refs/heads/${branch}`]);
+      return run(work, ['rev-parse', 'HEAD']).trim();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
   let receives = 0;
   const server: GitServer = {
     url: '',
@@ -51,33 +84,36 @@ export async function startGitServer(
     errors: [],
     git: (repo, ...args) => run(path.join(root, repo), args),
     createRepo(repo, files, branch = 'main') {
+      server.createRepoWith(
+        repo,
+        (work) => {
+          for (const [f, text] of Object.entries(files)) {
+            mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
+            writeFileSync(path.join(work, f), text);
+          }
+        },
+        branch,
+      );
+    },
+    createRepoWith(repo, build, branch = 'main') {
       const bare = path.join(root, repo);
       mkdirSync(bare, { recursive: true });
       run(bare, ['init', '-q', '--bare', `--initial-branch=${branch}`]);
       run(bare, ['config', 'http.receivepack', 'true']);
-      server.commitOnServer(repo, files, 'initial manifests', branch);
+      commitIn(repo, (work) => build(work, (...args) => run(work, args)), 'initial manifests', branch);
     },
     commitOnServer(repo, files, message, branch = 'main') {
-      const work = mkdtempSync(path.join(os.tmpdir(), 'tf-git-work-'));
-      try {
-        const bare = path.join(root, repo);
-        const hasBranch = run(bare, ['branch', '--list', branch]).trim() !== '';
-        if (hasBranch) run(work, ['clone', '-q', '--branch', branch, bare, '.']);
-        else {
-          run(work, ['init', '-q', `--initial-branch=${branch}`]);
-          run(work, ['remote', 'add', 'origin', bare]);
-        }
-        for (const [f, text] of Object.entries(files)) {
-          mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
-          writeFileSync(path.join(work, f), text);
-        }
-        run(work, ['add', '-A']);
-        run(work, ['commit', '-q', '-m', message]);
-        run(work, ['push', '-q', 'origin', `HEAD:refs/heads/${branch}`]);
-        return run(work, ['rev-parse', 'HEAD']).trim();
-      } finally {
-        rmSync(work, { recursive: true, force: true });
-      }
+      return commitIn(
+        repo,
+        (work) => {
+          for (const [f, text] of Object.entries(files)) {
+            mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
+            writeFileSync(path.join(work, f), text);
+          }
+        },
+        message,
+        branch,
+      );
     },
     show: (repo, file, branch = 'main') => run(path.join(root, repo), ['show', `${branch}:${file}`]),
     close: () =>

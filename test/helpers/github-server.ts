@@ -13,6 +13,8 @@
  * - POST /repos/{owner}/{repo}/pulls {title, head, base, body} → 201; 422 when an open PR for head exists
  * - PATCH /repos/{owner}/{repo}/pulls/{number} {title, body} → 200
  * Branches: every branch has its own files; a commit's sha maps to a snapshot of its branch's files.
+ * Symlinks (`links`, the default branch's): GET on a link whose target is a file answers that file (its own `path`),
+ * as GitHub does; on any other link `{type: "symlink", target, path}`.
  * Auth: `Authorization: token <t>` or `Bearer <t>` must carry the token (401 otherwise).
  */
 import { createHash } from 'node:crypto';
@@ -39,6 +41,8 @@ export interface GitHubServer {
   /** runs before each PUT is applied (tests move the file under the writer) */
   beforePut?: (n: number) => void;
   setFile(path: string, text: string, message?: string): void;
+  /** symlinks of the default branch: path -> target (a path in the repository, or anything) */
+  links: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -85,6 +89,7 @@ export async function startGitHubServer(opts: {
     pulls: [],
     commits: [],
     requests: [],
+    links: new Map(),
     setFile(path, text, message = 'someone else') {
       main.set(path, text);
       commitOn(opts.branch, message, path);
@@ -113,13 +118,17 @@ export async function startGitHubServer(opts: {
         if (req.method === 'GET') {
           const files = s.branches.get(u.searchParams.get('ref') ?? opts.branch);
           if (!files) return send(404, { message: 'No commit found for the ref' });
-          const text = files.get(path);
+          const link = s.links.get(path);
+          if (link !== undefined && !files.has(link))
+            return send(200, { type: 'symlink', target: link, path, sha: blobSha(link), size: link.length });
+          const shown = link ?? path;
+          const text = files.get(shown);
           if (text === undefined) return send(404, { message: 'Not Found' });
           return send(200, {
             type: 'file',
             encoding: 'base64',
-            path,
-            name: path.split('/').pop(),
+            path: shown,
+            name: shown.split('/').pop(),
             sha: blobSha(text),
             size: Buffer.byteLength(text),
             content: Buffer.from(text)

@@ -14,6 +14,7 @@ import type { Octokit } from '@octokit/rest';
 import { lazy } from '../../core/lazy';
 import { applyRule, type EditRule, type NewImage } from './git-edit';
 import { guardedFetch } from './git-http';
+import { GIT_FILE_LIMIT } from './git-limits';
 
 export interface HostCommitInput {
   url: string;
@@ -67,6 +68,23 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
 }
 
+/**
+ * The file of a contents API answer, or why it is not one. GitHub answers a symlink to a file with that file (its
+ * own `path`) and any other symlink as `type: "symlink"`: both are refused, as the plain Git path refuses links.
+ * Files over the per-file limit are refused too (GitHub sends no content over 1 MB, encoding "none").
+ */
+function contentsFile(data: unknown, path: string, branch: string): { sha: string; text: string } | string {
+  const d = data as { type?: string; path?: string; sha?: string; size?: number; content?: string; encoding?: string };
+  if (Array.isArray(data) || !d) return `${path} is not a file in ${branch}`;
+  if (d.type === 'symlink' || (typeof d.path === 'string' && d.path !== path))
+    return `${path} is a symbolic link in the repository; links are not followed (point files[].path at the file itself)`;
+  if (typeof d.size === 'number' && d.size > GIT_FILE_LIMIT)
+    return `${path} is ${d.size} bytes, over the per-file limit of ${GIT_FILE_LIMIT / 1024 / 1024} MiB`;
+  if (d.type !== 'file' || typeof d.sha !== 'string' || d.encoding !== 'base64')
+    return `${path} is not a file in ${branch}`;
+  return { sha: d.sha, text: Buffer.from(d.content ?? '', 'base64').toString('utf8') };
+}
+
 /** Loaded on first use (most deploys are not GitHub write-backs). */
 const octokitSdk = /* @__PURE__ */ lazy(() => import('@octokit/rest'));
 
@@ -96,16 +114,9 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
       let current: { sha: string; text: string };
       try {
         const got = await octokit.rest.repos.getContent({ owner, repo: name, path: f.path, ref: input.branch });
-        const data = got.data as { type?: string; sha?: string; content?: string; encoding?: string };
-        if (
-          Array.isArray(got.data) ||
-          data.type !== 'file' ||
-          typeof data.sha !== 'string' ||
-          data.encoding !== 'base64'
-        ) {
-          return { ok: false, retryable: false, error: `${f.path} is not a file in ${input.branch}`, details };
-        }
-        current = { sha: data.sha, text: Buffer.from(data.content ?? '', 'base64').toString('utf8') };
+        const file = contentsFile(got.data, f.path, input.branch);
+        if (typeof file === 'string') return { ok: false, retryable: false, error: file, details };
+        current = file;
       } catch (err) {
         if (statusOf(err) === 404)
           return {
@@ -203,15 +214,9 @@ export async function githubPullRequest(input: PullRequestInput): Promise<HostCo
   for (const f of input.files) {
     try {
       const got = await octokit.rest.repos.getContent({ owner, repo: name, path: f.path, ref: input.branch });
-      const data = got.data as { content?: string; encoding?: string };
-      if (Array.isArray(got.data) || data.encoding !== 'base64')
-        return { ok: false, retryable: false, error: `${f.path} is not a file in ${input.branch}`, details };
-      const edit = applyRule(
-        Buffer.from(data.content ?? '', 'base64').toString('utf8'),
-        f.rule,
-        input.img,
-        input.triggerName,
-      );
+      const file = contentsFile(got.data, f.path, input.branch);
+      if (typeof file === 'string') return { ok: false, retryable: false, error: file, details };
+      const edit = applyRule(file.text, f.rule, input.img, input.triggerName);
       if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
       if (edit.changed) pending = true;
     } catch (err) {

@@ -18,6 +18,7 @@ import { lazy } from '../../core/lazy';
 import { applyRule } from './git-edit';
 import type { HostCommitInput, HostCommitResult } from './git-github';
 import { guardedFetch } from './git-http';
+import { GIT_FILE_LIMIT } from './git-limits';
 
 /** The project path (`group/sub/project`) of https://host/group/sub/project(.git). */
 export function gitlabProject(url: string): { host: string; project: string } | undefined {
@@ -132,7 +133,17 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
             content: string;
             encoding: string;
             last_commit_id: string;
+            size?: number;
           };
+          // GitLab's files API does not say whether the path is a symlink (it answers the link's target path as
+          // its content, which no rule matches, so the edit fails); its size it does say
+          if (typeof file.size === 'number' && file.size > GIT_FILE_LIMIT)
+            return {
+              ok: false,
+              retryable: false,
+              error: `${f.path} is ${file.size} bytes, over the per-file limit of ${GIT_FILE_LIMIT / 1024 / 1024} MiB`,
+              details,
+            };
           current = {
             text: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8'),
             lastCommitId: file.last_commit_id,

@@ -9,9 +9,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { bareHostname, checkLiteralHost, checkUrlStatic, effectivePort, guardedLookup } from '../../core/outbound';
+import { checkUploadPack, GIT_REPO_LIMIT } from './git-limits';
 
-/** a packfile bigger than this is not read (manifest repositories are small; Lambda's /tmp is not) */
-export const GIT_READ_LIMIT = 256 * 1024 * 1024;
+/** an answer bigger than this is not read (a pack is compressed: its unpacked size is judged by checkUploadPack) */
+export const GIT_READ_LIMIT = GIT_REPO_LIMIT;
 const USER_AGENT = 'Triggerfish/0.1 (isomorphic-git)';
 
 export class GitHttpRefused extends Error {
@@ -28,8 +29,11 @@ async function collect(body: GitHttpRequest['body']): Promise<Buffer | undefined
   return Buffer.concat(parts);
 }
 
-/** An isomorphic-git HttpClient with the outbound rules; `deadline` is a performance.now()-free epoch ms. */
-export function guardedGitHttp(opts: { allowPrivate: boolean; deadline: number }): HttpClient {
+/**
+ * An isomorphic-git HttpClient with the outbound rules; `deadline` is a performance.now()-free epoch ms. With
+ * `checkPacks`, a fetched pack over the limits of ./git-limits is refused before isomorphic-git unpacks it.
+ */
+export function guardedGitHttp(opts: { allowPrivate: boolean; deadline: number; checkPacks?: boolean }): HttpClient {
   return {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const url = new URL(req.url);
@@ -77,6 +81,12 @@ export function guardedGitHttp(opts: { allowPrivate: boolean; deadline: number }
             for (const [k, v] of Object.entries(res.headers))
               if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
             const data = Buffer.concat(chunks);
+            const isPack = opts.checkPacks && req.method === 'POST' && url.pathname.endsWith('/git-upload-pack');
+            const over = isPack && (res.statusCode ?? 0) < 300 ? checkUploadPack(data) : undefined;
+            if (over) {
+              reject(new GitHttpRefused(over));
+              return;
+            }
             resolve({
               url: req.url,
               method: req.method,

@@ -6,8 +6,10 @@
  * 1. the image (`[registry/]repo` + tag / digest) from the event; none → not retryable.
  * 2. the token, by reference (Secrets Manager / SSM, ../secrets), sent as HTTP basic auth
  *    (`auth.username`, default `x-access-token`, which GitHub and GitLab accept with any token).
- * 3. a shallow clone of `branch` into a fresh temp dir (removed after), every file edited by its rule.
- * 4. nothing changed → succeeded, "already in Git" (a retry after a crash between push and recording finds its
+ * 3. a shallow clone of `branch` into a fresh temp dir (removed after), never checked out: the pack is judged
+ *    against ./git-limits before it is unpacked, and the files are read and written in the object store
+ *    (./git-tree), so a symlink in the repository is refused, never followed. Every file edited by its rule.
+ * 4. nothing changed (the new tree is the head's) → succeeded, "already in Git" (a retry after a crash between push and recording finds its
  *    own commit there: the `Triggerfish-Log:` trailer names the log entry, and its SHA is recorded).
  * 5. commit (message and author templated with the HTTP target's placeholders, plus the trailers), push without
  *    force. A rejected push (the branch moved: not fast-forward, or the server's ref update failed) → clone the
@@ -20,7 +22,7 @@
  * or pull-request (PR / MR) mode. Plain Git has no pull requests: that combination is refused at creation (400).
  * Auto-merge is not implemented.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +41,7 @@ import { applyRule, parsePath, type EditRule, type NewImage } from './git-edit';
 import { githubCommit, githubPullRequest, githubRepo, type HostCommitInput } from './git-github';
 import { gitlabCommit, gitlabMergeRequest, gitlabProject } from './git-gitlab';
 import { guardedGitHttp, GitHttpRefused } from './git-http';
+import { readTreeFile, replaceTreeFile } from './git-tree';
 import type { AttemptResult, DeployContext, DeployTarget } from './types';
 
 export const GIT_TIMEOUT_MS = 60_000;
@@ -284,6 +287,8 @@ export function pullRequestText(
 interface Edited {
   dir: string;
   head: string;
+  /** the new root tree (the head's when nothing changed) */
+  tree: string;
   changed: string[];
 }
 
@@ -392,7 +397,7 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
       });
     }
 
-    const http = guardedGitHttp({ allowPrivate: ctx.allowPrivateTargets, deadline });
+    const http = guardedGitHttp({ allowPrivate: ctx.allowPrivateTargets, deadline, checkPacks: true });
     const onAuthFailure: GitTypes.AuthFailureCallback = () => ({ cancel: true });
     // loaded on first use: the deployer serves every target type, most deploys never touch Git
     const git = await gitSdk();
@@ -409,6 +414,8 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
           singleBranch: true,
           depth: HISTORY_DEPTH,
           noTags: true,
+          // no work tree: the files edited are read from and written to the object store (./git-tree)
+          noCheckout: true,
           onAuth,
           onAuthFailure,
         });
@@ -432,29 +439,30 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
     };
 
     const editClone = async (dir: string): Promise<Edited | AttemptResult> => {
-      const head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
-      const changed: string[] = [];
+      const head = await git.resolveRef({ fs, dir, ref: `refs/heads/${branch}` });
+      const rootTree = (await git.readCommit({ fs, dir, oid: head })).commit.tree;
+      // the texts as edited so far (two rules may edit the same file)
+      const texts = new Map<string, { text: string; changed: boolean }>();
+      const fail = async (error: string) => {
+        await rm(dir, { recursive: true, force: true });
+        return result({ ok: false, retryable: false, error });
+      };
       for (const [i, f] of config.files.entries()) {
-        const file = path.join(dir, ...f.path.split('/'));
-        let text: string;
-        try {
-          text = await readFile(file, 'utf8');
-        } catch {
-          await rm(dir, { recursive: true, force: true });
-          return result({ ok: false, retryable: false, error: `files.${i}: ${f.path} is not in ${branch}` });
+        let current = texts.get(f.path);
+        if (!current) {
+          const read = await readTreeFile(git, dir, rootTree, f.path, branch);
+          if (read instanceof Error) return fail(`files.${i}: ${read.message}`);
+          current = { text: read, changed: false };
         }
-        const edit = applyRule(text, ruleOf(f), img, ctx.triggerName);
-        if (edit.error) {
-          await rm(dir, { recursive: true, force: true });
-          return result({ ok: false, retryable: false, error: `files.${i} (${f.path}): ${edit.error}` });
-        }
-        if (edit.changed) {
-          await writeFile(file, edit.text, 'utf8');
-          await git.add({ fs, dir, filepath: f.path });
-          if (!changed.includes(f.path)) changed.push(f.path);
-        }
+        const edit = applyRule(current.text, ruleOf(f), img, ctx.triggerName);
+        if (edit.error) return fail(`files.${i} (${f.path}): ${edit.error}`);
+        texts.set(f.path, edit.changed ? { text: edit.text, changed: true } : current);
       }
-      return { dir, head, changed };
+      let tree = rootTree;
+      for (const [filepath, t] of texts) if (t.changed) tree = await replaceTreeFile(git, dir, tree, filepath, t.text);
+      // the commit holds exactly the change: a rule that rewrote a value to the same bytes changes no tree
+      const changed = tree === rootTree ? [] : [...texts].filter(([, t]) => t.changed).map(([p]) => p);
+      return { dir, head, tree, changed };
     };
 
     for (let tryNo = 1; ; tryNo++) {
@@ -464,7 +472,7 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
         return result({ ok: false, retryable: c.retryable, statusCode: c.statusCode, error: c.message });
       });
       if ('ok' in edited) return edited;
-      const { dir, head, changed } = edited;
+      const { dir, head, tree, changed } = edited;
       try {
         if (!changed.length) {
           details.changedPaths = [];
@@ -478,7 +486,7 @@ export const gitTarget: DeployTarget<GitTargetConfig> = {
             response: own ? `already in Git (commit ${own.oid})` : 'already in Git',
           });
         }
-        const oid = await git.commit({ fs, dir, message, author });
+        const oid = await git.commit({ fs, dir, message, author, tree, parent: [head], ref: `refs/heads/${branch}` });
         try {
           const pushed = await git.push({
             fs,

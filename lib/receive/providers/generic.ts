@@ -17,7 +17,8 @@ import {
   splitRepoFullName,
 } from '../../core/event';
 import { clip } from './git';
-import type { ParseResult, Provider, VerifyResult, WebhookRequest } from './types';
+import { jmespathShapeError } from './jmespath-shape';
+import { RequestFieldError, type ParseResult, type Provider, type VerifyResult, type WebhookRequest } from './types';
 import { verifyHmacHeader } from './verify';
 
 // ---------------------------------------------------------------------------------------------
@@ -74,6 +75,12 @@ const expressionSchema = z
   .min(1)
   .max(512)
   .superRefine((expr, ctx) => {
+    // the bound first: the compile check below evaluates the expression (on an empty document)
+    const shape = jmespathShapeError(expr);
+    if (shape) {
+      ctx.addIssue({ code: 'custom', message: `refused: ${shape}` });
+      return;
+    }
     const error = jmespathError(expr);
     if (error) ctx.addIssue({ code: 'custom', message: `not a valid JMESPath expression: ${clip(error)}` });
   });
@@ -99,6 +106,9 @@ function readMapping(mapping: GenericMapping, body: unknown): Read {
   for (const field of MAPPING_FIELDS) {
     const expr = mapping[field];
     if (!expr) continue;
+    // checked at creation too; this catches a trigger stored before the bound existed, before any work is done
+    const shape = jmespathShapeError(expr);
+    if (shape) throw new RequestFieldError(`mapping.${field} is refused: ${shape}`, `mapping.${field}`);
     let v: unknown;
     try {
       v = search(expr, body as Parameters<typeof search>[1]);

@@ -275,7 +275,10 @@ describe('local gateway (API Gateway HTTP API, payload 2.0)', () => {
       'a'.repeat(64 * 1024 + 1),
     );
     expect(tooBig.status).toBe(413);
-    expect(tooBig.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect(tooBig.json()).toEqual({
+      message: 'Request Entity Too Large',
+      reason: 'the body is over the limit of 65536 bytes',
+    });
   });
 });
 

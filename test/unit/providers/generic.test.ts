@@ -1,4 +1,6 @@
 import { generic, genericMappingSchema, jmespathError } from '../../../lib/receive/providers/generic';
+import { jmespathShapeError } from '../../../lib/receive/providers/jmespath-shape';
+import { RequestFieldError } from '../../../lib/receive/providers/types';
 import { triggerCreateSchema } from '../../../lib/trigger';
 import { edited, fixture, request } from '../../helpers/fixtures';
 import { hmacHex } from '../../helpers/hmac';
@@ -205,5 +207,57 @@ describe('generic: the mapping is validated at creation', () => {
   it('the schema is the one the provider reads', () => {
     expect(genericMappingSchema.safeParse({ branch: 'ref' }).success).toBe(true);
     expect(edited(HUB, () => {})).toBe(JSON.stringify(hub));
+  });
+});
+
+describe('generic: the cost of a mapping is bounded', () => {
+  // each `[@,@][]` doubles the work: 2^20 evaluations on a 21-byte body
+  const doubling = (k: number) => `@${'.[@,@][]'.repeat(k)}`;
+  const base = { name: 'ci', provider: 'generic', target: { type: 'http', url: 'https://deploy.example.com/hook' } };
+
+  it('an expression whose multiselects multiply the work is refused at creation, naming the field', () => {
+    expect(zodPath(() => triggerCreateSchema.parse({ ...base, mapping: { image: doubling(20) } }))).toEqual([
+      'mapping',
+      'image',
+    ]);
+    const r = triggerCreateSchema.safeParse({ ...base, mapping: { tag: doubling(4) } });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toContain('multiply the work by more than 8');
+  });
+
+  it('too many projections and functions nested too deep are refused too', () => {
+    expect(jmespathShapeError('a[*].b[*].c[*].d[*].e[*].f[*].g[*].h[*].i[*]')).toMatch(/9 projections/);
+    expect(jmespathShapeError('to_string(to_string(to_string(to_string(@))))')).toMatch(/nested 4 deep/);
+    expect(jmespathShapeError('{a: {b: @, c: @}, d: {e: @, f: @}, g: @}')).toMatch(/multiply the work/);
+  });
+
+  it('ordinary mappings fit, and brackets inside literals do not count', () => {
+    for (const ok of [
+      'build.image',
+      "join(':', [build.repo, build.tag])",
+      "images[?name=='web'] | [0].tag",
+      'tags[-1]',
+      'items[1:3][0]',
+      'to_string(length(@))',
+      "join(',', ['[a,b,c,d,e,f,g,h,i]', `[1,2,3,4,5,6,7,8,9]`, \"[x,y]\"])",
+      'a.*.b',
+    ]) {
+      expect({ ok, error: jmespathShapeError(ok) }).toEqual({ ok, error: undefined });
+      expect({ ok, error: jmespathError(ok) }).toEqual({ ok, error: undefined });
+    }
+  });
+
+  it('a stored trigger whose mapping is over the bound is refused on the body without evaluating it (400 naming mapping)', () => {
+    let thrown: unknown;
+    try {
+      generic.parse(request('{"a": "x"}'), { mapping: { image: doubling(20) } });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(RequestFieldError);
+    expect(thrown).toMatchObject({
+      field: 'mapping.image',
+      message: expect.stringMatching(/^mapping\.image is refused: its multiselects/),
+    });
   });
 });

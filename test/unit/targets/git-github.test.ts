@@ -194,3 +194,31 @@ describe('git target via github, pull-request mode', () => {
     expect(branchFile).toBe(gh.files.get('charts/web/values.yaml')!.replace("tag: '2.0.0'", "tag: '2.1.0'"));
   });
 });
+
+describe('git target via github: links and limits', () => {
+  it('a symlink (to a file in the repository, or elsewhere) is refused, nothing is written', async () => {
+    gh.links.set('charts/web/link.yaml', 'charts/web/values.yaml');
+    gh.links.set('charts/web/away.yaml', '/etc/hostname');
+    for (const p of ['charts/web/link.yaml', 'charts/web/away.yaml']) {
+      for (const mode of ['commit', 'pull-request'] as const) {
+        const r = await gitTarget.deploy(
+          target({ mode, files: [{ path: p, helmValues: { tag: 'image.tag' } }] }),
+          ctx(event('9.9.9')),
+        );
+        expect(r).toMatchObject({
+          ok: false,
+          retryable: false,
+          error: `${p} is a symbolic link in the repository; links are not followed (point files[].path at the file itself)`,
+        });
+      }
+    }
+    expect(gh.requests.filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
+  it('a file over the per-file limit is refused naming it', async () => {
+    gh.setFile('charts/web/values.yaml', `${values}#${'x'.repeat(1024 * 1024)}\n`);
+    const r = await gitTarget.deploy(target(), ctx(event('9.9.9')));
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/^charts\/web\/values\.yaml is \d+ bytes, over the per-file limit of 1 MiB$/);
+  });
+});

@@ -200,3 +200,14 @@ describe('git target via gitlab, merge-request mode', () => {
     expect(imageOn('triggerfish/web-prod')).toBe('ghcr.io/acme/web:1.7.0');
   });
 });
+
+describe('git target via gitlab: limits', () => {
+  it('a file over the per-file limit is refused naming it, nothing committed', async () => {
+    gl.setFile('apps/web.yaml', `${deployment}#${'x'.repeat(1024 * 1024)}\n`);
+    const before = gl.commits.length;
+    const r = await gitTarget.deploy(target(), ctx(event('9.9.9')));
+    expect(r).toMatchObject({ ok: false, retryable: false });
+    expect(r.error).toMatch(/^apps\/web\.yaml is \d+ bytes, over the per-file limit of 1 MiB$/);
+    expect(gl.commits.length).toBe(before);
+  });
+});
