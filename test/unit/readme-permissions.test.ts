@@ -18,7 +18,9 @@ const TARGET_SERVICES = ['secretsmanager', 'ssm', 'ecs', 'lambda', 'codebuild', 
 function section(heading: string): string {
   const start = readme.indexOf(`${heading}\n`);
   if (start < 0) throw new Error(`README has no "${heading}"`);
-  const next = readme.slice(start + heading.length).search(/\n#{2,4} /);
+  // up to the next heading of the same or a higher level (its own subsections belong to it)
+  const level = heading.indexOf(' ');
+  const next = readme.slice(start + heading.length).search(new RegExp(`\\n#{2,${level}} `));
   return readme.slice(start, next < 0 ? undefined : start + heading.length + next);
 }
 

@@ -307,6 +307,22 @@ describe('serverless template: the deployer cannot reach its own stack', () => {
       expect(statementLine(denyOf('DenyOwnQueues'))).toContain(id);
   });
 
+  it("target secrets: the deployer reads the prefix its role may read, which holds the stage; no stage's admin token", () => {
+    const env = base.t.Resources.DeployerLambdaFunction.Properties.Environment.Variables;
+    expect(env.SECRET_PREFIX).toBe(`triggerfish/${STAGE}/`);
+    const allowed = deployer()
+      .filter((s) => ['KubernetesTokenReferences', 'KubernetesTokenParameters'].includes(s.Sid))
+      .map((s) => list(s.Resource).map(resourceText).join());
+    expect(allowed).toEqual([
+      ARN('secretsmanager', `secret:${env.SECRET_PREFIX}*`),
+      ARN('ssm', `parameter/${env.SECRET_PREFIX}*`),
+    ]);
+    // the admin token is /triggerfish/<stage>/admin-token for every stage (ADMIN_TOKEN_PARAM)
+    expect(env.ADMIN_TOKEN_PARAM).toBe(`/triggerfish/${STAGE}/admin-token`);
+    const deny = deployer().find((s) => s.Sid === 'DenyAdminTokens');
+    expect([deny.Effect, list(deny.Action)]).toEqual(['Deny', ['ssm:*']]);
+  });
+
   it('ECS services, Lambda functions and CodeBuild projects must be tagged triggerfish:deploy=true', () => {
     const tagged = { StringEquals: { 'aws:ResourceTag/triggerfish:deploy': 'true' } };
     for (const sid of ['EcsTarget', 'LambdaTarget', 'CodeBuildTarget']) {
