@@ -43,6 +43,9 @@ export async function startMoto(python: string, log: (line: string) => void): Pr
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: 'inf' },
   });
+  // never left running: not even when this process dies of an error
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   const decisions: Decision[] = [];
   const stderr: string[] = [];
   readline.createInterface({ input: child.stderr! }).on('line', (l) => {
@@ -54,8 +57,12 @@ export async function startMoto(python: string, log: (line: string) => void): Pr
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /^port (\d+)$/.exec(line);
       if (m) return resolve(Number(m[1]));
-      if (line.startsWith('{"decision"')) decisions.push((JSON.parse(line) as { decision: Decision }).decision);
-      else log(line);
+      if (!line.startsWith('{"decision"')) return log(line);
+      try {
+        decisions.push((JSON.parse(line) as { decision: Decision }).decision);
+      } catch {
+        log(`moto_server printed a decision line that is not JSON: ${line.slice(0, 200)}`);
+      }
     });
   });
   const endpoint = `http://127.0.0.1:${port}`;
@@ -72,6 +79,7 @@ export async function startMoto(python: string, log: (line: string) => void): Pr
       if (!res.ok) throw new Error(`moto reset-auth answered ${res.status}`);
     },
     async stop() {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -1,4 +1,4 @@
-"""moto_server (moto 5.2.1) for `npm run test:aws`, with two changes that make it judge as AWS does.
+"""moto_server (moto 5.2.1) for `npm run test:aws`, with changes that make it judge as AWS does (each says why).
 
 Usage: python3 scripts/aws-rehearsal/moto_server.py   (binds 127.0.0.1 on a free port; prints "port <n>" once ready)
 
@@ -27,6 +27,7 @@ the allowed and denied calls per role.
 import json
 import os
 import sys
+import threading
 
 from werkzeug.serving import make_server
 
@@ -86,6 +87,7 @@ def _put_policy_json(self, policy_name, policy_json):
 Role.put_policy = _put_policy_json
 
 _check = IAMRequest.check_action_permitted
+_output = threading.Lock()
 
 
 def _logged_check(self, resource):
@@ -96,7 +98,10 @@ def _logged_check(self, resource):
         decision["allowed"] = False
         raise
     finally:
-        print(json.dumps({"decision": decision}), flush=True)
+        # one write per line under a lock: the server answers on many threads
+        with _output:
+            sys.stdout.write(json.dumps({"decision": decision}) + "\n")
+            sys.stdout.flush()
 
 
 IAMRequest.check_action_permitted = _logged_check
