@@ -32,7 +32,7 @@ import { summarizeProfile, type CpuProfile } from './lib/profile';
 import { median, round, row, type Row } from './lib/stats';
 import { loadServerlessConfig } from '../lib/local/resources';
 
-/** fresh processes per function (each alternated with one of the floor); the 16 hook receivers are near-identical */
+/** fresh processes per function (each alternated with one of the floor); the 20 hook receivers are near-identical */
 const ROUNDS = QUICK ? 2 : 5;
 const HOOK_ROUNDS = QUICK ? 2 : 3;
 /** in --quick, only these functions */

@@ -345,6 +345,43 @@ function buildProgram(io: Io, state: { code: number }): Command {
       if (!body.matched) state.code = EXIT.no;
     });
 
+  const secrets = program
+    .command('secrets')
+    .description("the local stack's secret store, which target references resolve from (names only are shown)");
+
+  secrets
+    .command('set <name>')
+    .description('store or replace a secret; the value is read from stdin (kept out of shell history)')
+    .action(async (name: string) => {
+      // one trailing newline (echo, a heredoc) is not part of the value
+      const value = (io.readSecret ? await io.readSecret() : '').replace(/\r?\n$/, '');
+      if (!value)
+        throw new CliError('no value on stdin (e.g. `printf %s "$TOKEN" | triggerfish secrets set name`)', EXIT.usage);
+      const { body } = await client().call('PUT', `/admin/secrets/${encodeURIComponent(name)}`, { value });
+      print(body, () => `stored ${name}; reference it as {"secretsManager": "${name}"} or {"ssmParameter": "${name}"}`);
+    });
+
+  secrets
+    .command('list')
+    .description('the names of the stored secrets, never their values')
+    .action(async () => {
+      const { body } = await client().call('GET', '/admin/secrets');
+      print(body, () =>
+        table(
+          ['NAME', 'UPDATED'],
+          (body.items as any[]).map((s) => [s.name, when(s.updatedAt)]),
+        ),
+      );
+    });
+
+  secrets
+    .command('delete <name>')
+    .description('delete a secret')
+    .action(async (name: string) => {
+      await client().call('DELETE', `/admin/secrets/${encodeURIComponent(name)}`);
+      print({ deleted: name }, () => `deleted ${name}`);
+    });
+
   return program;
 }
 

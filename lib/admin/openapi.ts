@@ -9,6 +9,8 @@ import { LOG_STATUSES } from '../store/store';
 import { triggerCreateSchema, triggerPatchSchema } from '../trigger';
 import { logListQuery } from './logs';
 import { matchRequestSchema } from './match-schema';
+import { secretPutSchema } from './secrets';
+import { LOCAL_SECRET_NAME } from '../store/local-secrets';
 
 const errorSchema = z.object({
   message: z.string(),
@@ -69,8 +71,17 @@ const errors = {
   '404': { description: 'unknown trigger or entry' },
 };
 
+const secretName = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: LOCAL_SECRET_NAME.source },
+  description: 'secret name: what a target reference names ({"secretsManager": name} or {"ssmParameter": name})',
+};
+const LOCAL_ONLY = ' (local stack; on AWS 501 with where to store it: Secrets Manager or SSM under the stage prefix)';
+
 interface Operation {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
   summary: string;
   params?: Json[];
@@ -161,6 +172,27 @@ const OPERATIONS: Operation[] = [
     ok: ['202', '{ log, status, redeliveryOf }'],
   },
   { method: 'get', path: '/admin/openapi.json', summary: 'This document', ok: ['200', 'OpenAPI 3.1'] },
+  {
+    method: 'get',
+    path: '/admin/secrets',
+    summary: `The local secret store's names, never values${LOCAL_ONLY}`,
+    ok: ['200', '{ items: [{ name, updatedAt }] }'],
+  },
+  {
+    method: 'put',
+    path: '/admin/secrets/{name}',
+    summary: `Store or replace a secret; it is never shown again${LOCAL_ONLY}`,
+    params: [secretName],
+    body: 'SecretPut',
+    ok: ['200', '{ name, stored: true }'],
+  },
+  {
+    method: 'delete',
+    path: '/admin/secrets/{name}',
+    summary: `Delete a secret${LOCAL_ONLY}`,
+    params: [secretName],
+    ok: ['204', 'deleted'],
+  },
 ];
 
 export function openApiDocument(): Json {
@@ -193,6 +225,7 @@ export function openApiDocument(): Json {
         TriggerCreate: schemaOf(triggerCreateSchema),
         TriggerPatch: schemaOf(triggerPatchSchema),
         MatchRequest: schemaOf(matchRequestSchema),
+        SecretPut: schemaOf(secretPutSchema),
         Error: schemaOf(errorSchema, 'output'),
       },
     },

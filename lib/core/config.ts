@@ -35,9 +35,10 @@ export const config = {
   retryBaseSeconds: () => num('RETRY_BASE_SECONDS', 10),
   /**
    * the sweep (functions/sweep.ts) queues again entries in flight for longer than this: the deploy queue's message
-   * retention (SQS default, 4 days) plus maxReceiveCount visibility timeouts (5 x 1800 s), when no message can be left
+   * retention (serverless.yml DeployQueue MessageRetentionPeriod, 14 days) plus maxReceiveCount visibility timeouts
+   * (5 x 1800 s), when no message can be left; sooner, it would queue again messages still in the queue
    */
-  sweepStuckAfterSeconds: () => num('SWEEP_STUCK_AFTER_SECONDS', 4 * 24 * 3600 + 5 * 1800),
+  sweepStuckAfterSeconds: () => num('SWEEP_STUCK_AFTER_SECONDS', 14 * 24 * 3600 + 5 * 1800),
   /** old secret keeps working this long after a rotation */
   secretGraceSeconds: () => num('SECRET_GRACE_SECONDS', 24 * 3600),
   /** shown in webhookUrl; defaults to https://<API Gateway domain> */
@@ -51,6 +52,14 @@ export const config = {
     process.env.ALLOW_PRIVATE_TARGETS === 'true'
       ? (process.env.DOCKERHUB_CALLBACK_EXTRA_HOSTS ?? '').split(',').filter(Boolean)
       : [],
+  /**
+   * where a target's secret reference names live on AWS: `{"secretsManager": "k8s"}` is the secret `<prefix>k8s`,
+   * `{"ssmParameter": "k8s"}` the parameter `/<prefix>k8s` (serverless.yml custom.targets.secretPrefix, which holds
+   * the stage, so a stage reads only its own secrets)
+   */
+  secretPrefix: () => process.env.SECRET_PREFIX ?? '',
+  /** the local stack's secret store (lib/store/local-secrets.ts); when set, references resolve from it, not AWS */
+  localSecretsDir: () => process.env.TRIGGERFISH_SECRETS_DIR || undefined,
   /** the admin token itself (local) or the SSM parameter holding it (AWS) */
   adminToken: () => process.env.TRIGGERFISH_ADMIN_TOKEN || undefined,
   adminTokenParam: () => process.env.ADMIN_TOKEN_PARAM || undefined,

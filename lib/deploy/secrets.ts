@@ -1,11 +1,19 @@
 /**
  * Secret references: a deploy target never holds a credential inline, only where to read it.
  *
- *   {secretsManager: "<name or ARN>", key?: "<JSON key>"}  → the SecretString (or the string value of `key` in it)
- *   {ssmParameter: "<name or ARN>"}                       → the (decrypted) parameter value
+ *   {secretsManager: "<name>", key?: "<JSON key>"}  → the SecretString (or the string value of `key` in it)
+ *   {ssmParameter: "<name>"}                       → the (decrypted) parameter value
  *
- * Resolved values are cached per Lambda container for 5 minutes (a rotated secret is picked up within that
- * time); concurrent resolutions of the same reference share one request. Failures are not cached.
+ * A name is under the stage's prefix (SECRET_PREFIX, serverless.yml custom.targets.secretPrefix, by default
+ * `triggerfish/<stage>/`): on AWS `{"secretsManager": "k8s"}` reads the secret `triggerfish/prod/k8s` and
+ * `{"ssmParameter": "k8s"}` the parameter `/triggerfish/prod/k8s`; the deployer's role may read only that prefix,
+ * so one stage never reads another's secrets. On the local stack (TRIGGERFISH_SECRETS_DIR) the same name is read
+ * from the local secret store (lib/store/local-secrets.ts), so one trigger works in both places. An ARN is used as
+ * it is (another region; IAM still allows only the prefix unless custom.targets is widened); locally it cannot be.
+ *
+ * AWS values are cached per Lambda container for 5 minutes (a rotated secret is picked up within that time);
+ * concurrent resolutions of the same reference share one request. Failures are not cached. Local values are read
+ * on each use (a `secrets set` is seen at once).
  *
  * Region: the one from config (AWS_REGION), except a Secrets Manager or SSM ARN names its own region, which is
  * used instead (a secret in another region of the account).
@@ -18,19 +26,28 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { lazy } from '../core/lazy';
 import { config } from '../core/config';
+import { LOCAL_SECRET_NAME, LOCAL_SECRET_NAME_RULE, readLocalSecret } from '../store/local-secrets';
 
 /** how long a resolved value is reused */
 export const SECRET_CACHE_TTL_MS = 5 * 60 * 1000;
 
-/** printable, no whitespace: names, paths and ARNs of secrets and parameters */
-const REF_NAME = /^[\x21-\x7e]+$/;
+/** printable, no whitespace, no `.`/`..` path segment (a name stays under the prefix it is put under) */
+const REF_NAME = /^(?!(?:.*\/)?\.\.?(?:\/|$))[\x21-\x7e]+$/;
 
 const secretsManagerRefSchema = z.strictObject({
-  secretsManager: z.string().min(1).max(2048).regex(REF_NAME, 'a secret name or ARN (no spaces)'),
+  secretsManager: z
+    .string()
+    .min(1)
+    .max(2048)
+    .regex(REF_NAME, 'a secret name under the stage prefix, or an ARN (no spaces, no . or .. segments)'),
   key: z.string().min(1).max(512).optional(),
 });
 const ssmRefSchema = z.strictObject({
-  ssmParameter: z.string().min(1).max(2048).regex(REF_NAME, 'a parameter name or ARN (no spaces)'),
+  ssmParameter: z
+    .string()
+    .min(1)
+    .max(2048)
+    .regex(REF_NAME, 'a parameter name under the stage prefix, or an ARN (no spaces, no . or .. segments)'),
 });
 
 /**
@@ -38,7 +55,7 @@ const ssmRefSchema = z.strictObject({
  */
 export const secretRefSchema = z.union([secretsManagerRefSchema, ssmRefSchema], {
   error:
-    'a secret reference is {secretsManager: "<name or ARN>", key?: "<JSON key>"} or {ssmParameter: "<name>"}; secret values are not accepted inline',
+    'a secret reference is {secretsManager: "<name>", key?: "<JSON key>"} or {ssmParameter: "<name>"}, the name under the stage prefix; secret values are not accepted inline',
 });
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
@@ -52,12 +69,29 @@ export class SecretError extends Error {
   }
 }
 
-/** "Secrets Manager secret prod/k8s (key token)" / "SSM parameter /deploy/token", for messages. */
+/** The Secrets Manager SecretId a name stands for: the name under the prefix, or an ARN as it is. */
+export function secretIdOf(name: string, prefix = config.secretPrefix()): string {
+  return name.startsWith('arn:') ? name : `${prefix}${name}`;
+}
+
+/** The SSM parameter name a name stands for: `/<prefix><name>` (one leading slash), or an ARN as it is. */
+export function parameterNameOf(name: string, prefix = config.secretPrefix()): string {
+  if (name.startsWith('arn:') || !prefix) return name;
+  const full = `${prefix.replace(/^\/+/, '')}${name.replace(/^\/+/, '')}`;
+  // an SSM name with a slash is a path and must start with one; a plain name must not
+  return full.includes('/') ? `/${full}` : full;
+}
+
+/**
+ * "Secrets Manager secret triggerfish/prod/k8s (key token)" / "SSM parameter /triggerfish/prod/k8s" (what is read,
+ * so the message says where to store it) / "local secret k8s", for messages.
+ */
 export function describeSecretRef(ref: SecretRef): string {
-  if ('secretsManager' in ref) {
-    return `Secrets Manager secret ${ref.secretsManager}${ref.key !== undefined ? ` (key ${JSON.stringify(ref.key)})` : ''}`;
-  }
-  return `SSM parameter ${ref.ssmParameter}`;
+  const name = 'secretsManager' in ref ? ref.secretsManager : ref.ssmParameter;
+  const key = 'secretsManager' in ref && ref.key !== undefined ? ` (key ${JSON.stringify(ref.key)})` : '';
+  if (config.localSecretsDir()) return `local secret ${name}${key}`;
+  if ('secretsManager' in ref) return `Secrets Manager secret ${secretIdOf(name)}${key}`;
+  return `SSM parameter ${parameterNameOf(name)}`;
 }
 
 /** The region named by an ARN (arn:partition:service:region:account:...), or undefined. */
@@ -106,8 +140,8 @@ export function clearSecretCache(): void {
 
 function cacheKey(ref: SecretRef): string {
   return 'secretsManager' in ref
-    ? JSON.stringify(['sm', ref.secretsManager, ref.key ?? null])
-    : JSON.stringify(['ssm', ref.ssmParameter]);
+    ? JSON.stringify(['sm', secretIdOf(ref.secretsManager), ref.key ?? null])
+    : JSON.stringify(['ssm', parameterNameOf(ref.ssmParameter)]);
 }
 
 const NOT_RETRYABLE_ERRORS = new Set([
@@ -150,13 +184,18 @@ async function fetchSecretsManager(ref: Extract<SecretRef, { secretsManager: str
   try {
     out = await (
       await smClient(region)
-    ).send(new (await smSdk()).GetSecretValueCommand({ SecretId: ref.secretsManager }));
+    ).send(new (await smSdk()).GetSecretValueCommand({ SecretId: secretIdOf(ref.secretsManager) }));
   } catch (err) {
     throw sdkError(ref, err);
   }
   const text = secretStringOf(out);
   if (text === undefined) throw new SecretError(`${describeSecretRef(ref)} has no value`, false);
-  if (ref.key === undefined) return text;
+  return valueAtKey(ref, text);
+}
+
+/** The whole secret, or the string value of `ref.key` in it (a JSON object). */
+function valueAtKey(ref: SecretRef, text: string): string {
+  if (!('secretsManager' in ref) || ref.key === undefined) return text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -191,7 +230,7 @@ async function fetchSsm(ref: Extract<SecretRef, { ssmParameter: string }>): Prom
   try {
     const out = await (
       await ssmClient(region)
-    ).send(new (await ssmSdk()).GetParameterCommand({ Name: ref.ssmParameter, WithDecryption: true }));
+    ).send(new (await ssmSdk()).GetParameterCommand({ Name: parameterNameOf(ref.ssmParameter), WithDecryption: true }));
     value = out.Parameter?.Value;
   } catch (err) {
     throw sdkError(ref, err);
@@ -210,6 +249,8 @@ export interface ResolveOptions {
  * names the reference, never the value.
  */
 export async function resolveSecret(ref: SecretRef, opts: ResolveOptions = {}): Promise<string> {
+  const localDir = config.localSecretsDir();
+  if (localDir) return readLocal(localDir, ref);
   const now = opts.now ?? Date.now;
   const key = cacheKey(ref);
   const hit = cache.get(key);
@@ -231,4 +272,33 @@ export async function resolveSecret(ref: SecretRef, opts: ResolveOptions = {}): 
   );
   cache.set(key, { pending, expiresAt: 0 });
   return pending;
+}
+
+/** A reference read from the local secret store: the same name, the same `key` rules as Secrets Manager. */
+function readLocal(dir: string, ref: SecretRef): Promise<string> {
+  const name = 'secretsManager' in ref ? ref.secretsManager : ref.ssmParameter;
+  const set = `store it with \`triggerfish secrets set ${LOCAL_SECRET_NAME.test(name) ? name : '<name>'}\` (or PUT /admin/secrets/{name})`;
+  if (!LOCAL_SECRET_NAME.test(name)) {
+    return Promise.reject(
+      new SecretError(
+        `${describeSecretRef(ref)}: the local secret store takes ${LOCAL_SECRET_NAME_RULE}; ${set}`,
+        false,
+      ),
+    );
+  }
+  let text: string | undefined;
+  try {
+    text = readLocalSecret(dir, name);
+  } catch (err) {
+    return Promise.reject(
+      new SecretError(`${describeSecretRef(ref)}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, true),
+    );
+  }
+  if (text === undefined)
+    return Promise.reject(new SecretError(`${describeSecretRef(ref)} is not stored; ${set}`, false));
+  try {
+    return Promise.resolve(valueAtKey(ref, text));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

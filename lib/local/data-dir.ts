@@ -2,6 +2,7 @@
  * Where `npm start` keeps its data: `.triggerfish/` in the project (git-ignored), or TRIGGERFISH_DATA_DIR.
  *   .triggerfish/dynamodb/     DynamoDB Local's files (-dbPath): triggers, secrets, the trigger log, deploy state
  *   .triggerfish/admin-token   the admin token (mode 0600), kept across restarts unless TRIGGERFISH_ADMIN_TOKEN is set
+ *   .triggerfish/secrets/      the local secret store (one 0600 file per secret, lib/store/local-secrets.ts)
  *   .triggerfish/lock          the Triggerfish using it (pid and start time; one per data dir)
  * The SQS stand-in keeps nothing (fauxqs has no persistence): on start, what was waiting is queued again from the
  * trigger log (lib/deploy/reconcile.ts). `rm -rf .triggerfish` (or `npm start -- --reset`) starts from scratch.

@@ -10,6 +10,9 @@
  * (which keeps nothing) restarted, deploys left in flight are queued again from the trigger log (reconcile.ts).
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { ReconcileReport } from '../deploy/reconcile';
 import { persistentAdminToken } from './data-dir';
@@ -95,7 +98,7 @@ export interface LocalStack {
 }
 
 /** provider.environment entries that make no sense in-process locally */
-const NOT_LOCAL = new Set(['NODE_OPTIONS', 'ADMIN_TOKEN_PARAM']);
+const NOT_LOCAL = new Set(['NODE_OPTIONS', 'ADMIN_TOKEN_PARAM', 'SECRET_PREFIX']);
 
 /**
  * Logs and metrics locally: one human-readable line per log call (TRIGGERFISH_LOG_FORMAT=json for Lambda's JSON),
@@ -249,8 +252,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       (opts.dataDir ? persistentAdminToken(opts.dataDir) : randomBytes(24).toString('base64url'));
     const fnEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(resources.env)) if (!NOT_LOCAL.has(k)) fnEnv[k] = v;
+    // the local secret store target references resolve from: kept in the data dir, or for this run only
+    let secretsDir: string;
+    if (opts.dataDir) secretsDir = path.join(opts.dataDir, 'secrets');
+    else {
+      const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'triggerfish-secrets-'));
+      cleanups.push(async () => fs.rmSync(temp, { recursive: true, force: true }));
+      secretsDir = temp;
+    }
     const env: Record<string, string> = {
       ...awsEnv,
+      TRIGGERFISH_SECRETS_DIR: secretsDir,
       ...localObservabilityEnv(),
       ...fnEnv,
       ...(o.retryBaseSeconds !== undefined ? { RETRY_BASE_SECONDS: String(o.retryBaseSeconds) } : {}),

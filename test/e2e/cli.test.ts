@@ -277,3 +277,31 @@ it('the bin runs as a program (exit code and output through the process)', async
     }),
   ).rejects.toMatchObject({ code: EXIT.notFound });
 });
+
+describe('secrets (the local secret store)', () => {
+  const as = () => ({ TRIGGERFISH_URL: stack.url, TRIGGERFISH_ADMIN_TOKEN: stack.adminToken });
+  const VALUE = 'cli-secret-value-5d2e7f';
+
+  it('set reads the value from stdin (one trailing newline dropped); list shows names only; delete', async () => {
+    const set = await cli(['secrets', 'set', 'cli-token'], as(), `${VALUE}\n`);
+    expect(set.code).toBe(0);
+    expect(set.out).toContain('{"secretsManager": "cli-token"}');
+    expect(fs.readFileSync(path.join(stack.env.TRIGGERFISH_SECRETS_DIR, 'cli-token'), 'utf8')).toBe(VALUE);
+    const list = await cli(['secrets', 'list'], as());
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^NAME\s+UPDATED\n/);
+    expect(list.out).toContain('cli-token');
+    const json = await cli(['--json', 'secrets', 'list'], as());
+    expect(JSON.parse(json.out).items.map((i: any) => i.name)).toContain('cli-token');
+    for (const r of [set, list, json]) expect(r.out + r.err).not.toContain(VALUE);
+    expect((await cli(['secrets', 'delete', 'cli-token'], as())).code).toBe(0);
+    expect((await cli(['secrets', 'delete', 'cli-token'], as())).code).toBe(EXIT.notFound);
+  });
+
+  it('no value on stdin is a usage error; a name with a slash is refused by the API (exit 5)', async () => {
+    expect((await cli(['secrets', 'set', 'empty'], as(), '')).code).toBe(EXIT.usage);
+    const bad = await cli(['secrets', 'set', '../admin-token'], as(), 'x');
+    expect(bad.code).toBe(EXIT.refused);
+    expect(bad.err).toMatch(/invalid name/);
+  });
+});

@@ -6,8 +6,13 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { putLocalSecret } from '../../lib/store/local-secrets';
 import {
   arnRegion,
+  describeSecretRef,
   clearSecretCache,
   resolveSecret,
   SECRET_CACHE_TTL_MS,
@@ -29,6 +34,8 @@ beforeEach(() => {
   clearSecretCache();
   now = T0;
   process.env.AWS_REGION = 'eu-central-1';
+  delete process.env.SECRET_PREFIX;
+  delete process.env.TRIGGERFISH_SECRETS_DIR;
 });
 
 async function regionOfCall(call: { thisValue: unknown }): Promise<string> {
@@ -220,5 +227,90 @@ describe('resolveSecret: SSM', () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'from-ssm' } });
     await expect(resolveSecret({ secretsManager: 'same' }, clock)).resolves.toBe('from-sm');
     await expect(resolveSecret({ ssmParameter: 'same' }, clock)).resolves.toBe('from-ssm');
+  });
+});
+
+describe('names under the stage prefix (SECRET_PREFIX, on AWS)', () => {
+  beforeEach(() => {
+    process.env.SECRET_PREFIX = 'triggerfish/prod/';
+  });
+
+  it('a Secrets Manager name is the secret <prefix><name>; an ARN is used as it is', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: 'v' });
+    await resolveSecret({ secretsManager: 'k8s-token' }, clock);
+    const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:triggerfish/prod/x-AbCdEf';
+    await resolveSecret({ secretsManager: arn }, clock);
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      'triggerfish/prod/k8s-token',
+      arn,
+    ]);
+    expect(describeSecretRef({ secretsManager: 'k8s-token', key: 'token' })).toBe(
+      'Secrets Manager secret triggerfish/prod/k8s-token (key "token")',
+    );
+  });
+
+  it('an SSM name is the parameter /<prefix><name>, with or without its own leading slash', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'v' } });
+    await resolveSecret({ ssmParameter: 'k8s-token' }, clock);
+    await resolveSecret({ ssmParameter: '/git/token' }, clock);
+    expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).toEqual([
+      '/triggerfish/prod/k8s-token',
+      '/triggerfish/prod/git/token',
+    ]);
+    expect(describeSecretRef({ ssmParameter: 'k8s-token' })).toBe('SSM parameter /triggerfish/prod/k8s-token');
+  });
+
+  it('a name cannot climb out of the prefix: . and .. segments are refused', () => {
+    for (const name of ['..', '../prod/admin-token', 'a/../../b', './x', 'a/.']) {
+      expect([name, secretRefSchema.safeParse({ secretsManager: name }).success]).toEqual([name, false]);
+      expect([name, secretRefSchema.safeParse({ ssmParameter: name }).success]).toEqual([name, false]);
+    }
+    expect(secretRefSchema.safeParse({ secretsManager: 'a..b/c.d' }).success).toBe(true);
+  });
+});
+
+describe('the local secret store (TRIGGERFISH_SECRETS_DIR, on the local stack)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-secrets-unit-'));
+    process.env.TRIGGERFISH_SECRETS_DIR = dir;
+    process.env.SECRET_PREFIX = 'triggerfish/prod/';
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('both kinds of reference read the same name from the store, never from AWS; `key` works as in Secrets Manager', async () => {
+    putLocalSecret(dir, 'cluster', JSON.stringify({ token: 'from-json' }));
+    putLocalSecret(dir, 'plain', 'plain-value');
+    await expect(resolveSecret({ secretsManager: 'plain' }, clock)).resolves.toBe('plain-value');
+    await expect(resolveSecret({ ssmParameter: 'plain' }, clock)).resolves.toBe('plain-value');
+    await expect(resolveSecret({ secretsManager: 'cluster', key: 'token' }, clock)).resolves.toBe('from-json');
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+  });
+
+  it('a replaced value is read at once (no cache locally)', async () => {
+    putLocalSecret(dir, 'plain', 'one');
+    await expect(resolveSecret({ secretsManager: 'plain' }, clock)).resolves.toBe('one');
+    putLocalSecret(dir, 'plain', 'two');
+    await expect(resolveSecret({ secretsManager: 'plain' }, clock)).resolves.toBe('two');
+  });
+
+  it('a missing secret, an ARN or a path name fail without retry, saying how to store it', async () => {
+    const missing = await failure(resolveSecret({ secretsManager: 'nope' }, clock));
+    expect(missing.retryable).toBe(false);
+    expect(missing.message).toBe(
+      'local secret nope is not stored; store it with `triggerfish secrets set nope` (or PUT /admin/secrets/{name})',
+    );
+    const arn = await failure(resolveSecret({ secretsManager: 'arn:aws:secretsmanager:x:1:secret:y' }, clock));
+    expect(arn.retryable).toBe(false);
+    expect(arn.message).toMatch(/local secret store takes a name of 1-64/);
+    await expect(failure(resolveSecret({ ssmParameter: '/a/b' }, clock))).resolves.toBeInstanceOf(SecretError);
+  });
+
+  it('a value that is not JSON, asked for a key, is reported without quoting it', async () => {
+    putLocalSecret(dir, 'plain', 'not-json-secret-value');
+    const err = await failure(resolveSecret({ secretsManager: 'plain', key: 'token' }, clock));
+    expect(err.message).not.toContain('not-json-secret-value');
+    expect(err.message).toMatch(/not a JSON object/);
   });
 });

@@ -135,8 +135,9 @@ const DEPLOYER_ALLOW = [
   'Allow dynamodb:GetItem,dynamodb:UpdateItem on LogsTable',
   'Allow sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage on DeployQueue',
   EVENT_BUS,
-  `Allow secretsmanager:GetSecretValue on ${ARN('secretsmanager', 'secret:triggerfish/*')}`,
-  `Allow ssm:GetParameter on ${ARN('ssm', 'parameter/triggerfish/*')}`,
+  // only this stage's target secrets (the prefix holds the stage)
+  `Allow secretsmanager:GetSecretValue on ${ARN('secretsmanager', `secret:triggerfish/${STAGE}/*`)}`,
+  `Allow ssm:GetParameter on ${ARN('ssm', `parameter/triggerfish/${STAGE}/*`)}`,
   `Allow ecs:DescribeServices,ecs:UpdateService on ${ARN('ecs', 'service/*')}`,
   'Allow ecs:DescribeTaskDefinition,ecs:RegisterTaskDefinition on *',
   `Allow ecs:TagResource on ${ARN('ecs', 'task-definition/*')}`,
@@ -148,7 +149,8 @@ const DEPLOYER_DENY = [
   `Deny iam:* on arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${SERVICE}/${STAGE}/*`,
   'Deny all but dynamodb:GetItem,dynamodb:UpdateItem on TriggersTable, TriggersTable/*, LogsTable, LogsTable/*',
   'Deny all but sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage on DeployQueue, DeployDLQ',
-  `Deny ssm:* on ${TOKEN_PARAM}`,
+  // every stage's admin token
+  `Deny ssm:* on ${ARN('ssm', 'parameter/triggerfish/*/admin-token')}`,
   `Deny cloudformation:* on ${ARN('cloudformation', 'stack/${AWS::StackName}/*')}`,
 ];
 
@@ -305,6 +307,22 @@ describe('serverless template: the deployer cannot reach its own stack', () => {
       expect(statementLine(denyOf('DenyOwnQueues'))).toContain(id);
   });
 
+  it("target secrets: the deployer reads the prefix its role may read, which holds the stage; no stage's admin token", () => {
+    const env = base.t.Resources.DeployerLambdaFunction.Properties.Environment.Variables;
+    expect(env.SECRET_PREFIX).toBe(`triggerfish/${STAGE}/`);
+    const allowed = deployer()
+      .filter((s) => ['KubernetesTokenReferences', 'KubernetesTokenParameters'].includes(s.Sid))
+      .map((s) => list(s.Resource).map(resourceText).join());
+    expect(allowed).toEqual([
+      ARN('secretsmanager', `secret:${env.SECRET_PREFIX}*`),
+      ARN('ssm', `parameter/${env.SECRET_PREFIX}*`),
+    ]);
+    // the admin token is /triggerfish/<stage>/admin-token for every stage (ADMIN_TOKEN_PARAM)
+    expect(env.ADMIN_TOKEN_PARAM).toBe(`/triggerfish/${STAGE}/admin-token`);
+    const deny = deployer().find((s) => s.Sid === 'DenyAdminTokens');
+    expect([deny.Effect, list(deny.Action)]).toEqual(['Deny', ['ssm:*']]);
+  });
+
   it('ECS services, Lambda functions and CodeBuild projects must be tagged triggerfish:deploy=true', () => {
     const tagged = { StringEquals: { 'aws:ResourceTag/triggerfish:deploy': 'true' } };
     for (const sid of ['EcsTarget', 'LambdaTarget', 'CodeBuildTarget']) {
@@ -371,7 +389,7 @@ describe('serverless template: admin authentication', () => {
     .flatMap((fn) => yml.functions[fn].events.map((e: Json) => `${e.httpApi.method} ${e.httpApi.path}`));
 
   it('adminAuth token (default): no authorizer on any route; functions told ADMIN_AUTH=token', () => {
-    expect(adminRouteKeys).toHaveLength(14);
+    expect(adminRouteKeys).toHaveLength(17);
     for (const r of routes(base.t)) expect(r.AuthorizationType).toBeUndefined();
     for (const [, fn] of resourcesOfType(base.t, 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables.ADMIN_AUTH).toBe('token');
