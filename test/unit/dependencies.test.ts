@@ -8,6 +8,7 @@ import path from 'node:path';
 const root = path.join(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
 };
 const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
   packages: Record<string, { version?: string; dev?: boolean }>;
@@ -17,8 +18,8 @@ const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'u
 const nameOf = (key: string) => key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
 
 describe('dependencies', () => {
-  it('every @aws-sdk/client-* and lib-dynamodb is pinned to one release', () => {
-    const sdk = Object.entries(pkg.dependencies).filter(
+  it("every @aws-sdk/client-* and lib-dynamodb (the product's and the AWS rehearsal's) is pinned to one release", () => {
+    const sdk = Object.entries({ ...pkg.dependencies, ...pkg.devDependencies }).filter(
       ([name]) => name.startsWith('@aws-sdk/client-') || name === '@aws-sdk/lib-dynamodb',
     );
     expect(sdk.length).toBeGreaterThan(5);
