@@ -8,6 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { main } from '../../cli/index';
 import { apiClient } from '../helpers/api';
 import { KUBE_CA_DATA, startKubeServer, type KubeServer } from '../helpers/kube-server';
 import { startTestStack } from '../helpers/stack';
@@ -75,6 +76,17 @@ async function waitFor(triggerId: string, logId: string, ok: (e: any) => boolean
     satisfied: true,
   });
   return entry;
+}
+
+/** The CLI as a user runs it, against this stack. */
+async function cli(args: string[]) {
+  const out: string[] = [];
+  const code = await main(args, {
+    out: (t) => out.push(t),
+    err: (t) => out.push(t),
+    env: { TRIGGERFISH_URL: stack.url, TRIGGERFISH_ADMIN_TOKEN: stack.adminToken },
+  });
+  return { code, out: out.join('\n') };
 }
 
 const verificationOf = (e: any) => e?.attempts?.at(-1)?.verification;
@@ -191,10 +203,15 @@ it('ProgressDeadlineExceeded fails the deploy before the timeout; with rollback 
   const log = await api.admin('GET', `/admin/triggers/${t.id}/logs?limit=10`);
   expect(log.body.items.some((e: any) => e.origin === 'rollback')).toBe(false);
 
-  // the admin's rollback deploys the good one again now
-  const res = await api.admin('POST', `/admin/triggers/${t.id}/rollback`, {});
-  expect(res.status).toBe(202);
-  const back = await waitFor(t.id, res.body.log, FINAL);
+  // the CLI shows it, and its rollback (POST .../rollback) deploys the good one again now
+  const shown = await cli(['state', t.id]);
+  expect(shown.code).toBe(0);
+  expect(shown.out).toMatch(new RegExp(`v1 \\(${good},`));
+  const res = await cli(['--json', 'rollback', t.id]);
+  expect(res.code).toBe(0);
+  const queued = JSON.parse(res.out);
+  expect(queued).toMatchObject({ status: 'queued', origin: 'rollback' });
+  const back = await waitFor(t.id, queued.log, FINAL);
   expect(back).toMatchObject({ status: 'succeeded', origin: 'rollback', rollbackOf: bad });
   expect(server.image()).toBe(`${REPO}:v1`);
 });
