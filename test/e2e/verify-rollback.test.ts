@@ -140,7 +140,12 @@ it('a rollout that never becomes available fails at its timeout, and rollback "a
 
   // v1 rolls out by itself (auto): the lane's good artifact
   const good = await push(t, 'v1');
-  expect((await waitFor(t.id, good, FINAL)).status).toBe('succeeded');
+  const healthy = await waitFor(t.id, good, FINAL);
+  expect(healthy.status).toBe('succeeded');
+  const goodPatch = server.patches.find((p) => p.image === `${REPO}:v1`)!.at;
+  console.log(
+    `healthy (auto): patch -> succeeded in ${Date.parse(verificationOf(healthy).polls.at(-1).at) - goodPatch} ms, ${verificationOf(healthy).pollCount} polls`,
+  );
 
   const bad = await push(t, 'v2');
   const failed = await waitFor(t.id, bad, FINAL);
