@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main } from '../../cli/index';
+import { reconcileInFlight } from '../../lib/deploy/reconcile';
 import { apiClient } from '../helpers/api';
 import { KUBE_CA_DATA, startKubeServer, type KubeServer } from '../helpers/kube-server';
 import { startTestStack } from '../helpers/stack';
@@ -219,6 +220,23 @@ it('ProgressDeadlineExceeded fails the deploy before the timeout; with rollback 
   const back = await waitFor(t.id, queued.log, FINAL);
   expect(back).toMatchObject({ status: 'succeeded', origin: 'rollback', rollbackOf: bad });
   expect(server.image()).toBe(`${REPO}:v1`);
+});
+
+it('a verification survives a lost poll message: the reconciler schedules the poll again, it does not redeploy', async () => {
+  const server = await kube('durable', `${REPO}:v1`);
+  server.rollouts.set(`${REPO}:v2`, 'manual');
+  const t = await trigger('durable', server);
+  const logId = await push(t, 'v2');
+  await waitFor(t.id, logId, (e) => pollCount(e) >= 1);
+  // what the local stack's start and the AWS sweep run: the entry is `deploying` with an unfinished verification
+  const report = await reconcileInFlight({ cause: 'a test' });
+  expect(report.reverified).toContain(logId);
+  expect(report.requeued).not.toContain(logId);
+  server.rollouts.set(`${REPO}:v2`, 'auto');
+  const entry = await waitFor(t.id, logId, FINAL);
+  expect(entry.status).toBe('succeeded');
+  expect(entry.attempts).toHaveLength(1);
+  expect(server.patches).toHaveLength(1);
 });
 
 it('verify.http: an http target is succeeded only once the /version endpoint serves the tag', async () => {
