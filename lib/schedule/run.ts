@@ -32,7 +32,16 @@ export async function runJob(job: ScheduledJob): Promise<void> {
     case 'verify': {
       const step = await verifyStep(job.triggerId, job.logId);
       if (step.verdict !== 'failed') return;
-      const rollback = await rollbackAfterFailure(step.trigger, step.entry);
+      // the verdict is written: a retry of this job would find nothing to decide, so a rollback that could not be
+      // queued is logged (the admin's rollback route is the way to run it) rather than thrown
+      const rollback = await rollbackAfterFailure(step.trigger, step.entry).catch((err: unknown) => {
+        logger.error('rollback after a failed verification could not be queued', {
+          triggerId: job.triggerId,
+          logId: job.logId,
+          error: (err as Error).message,
+        });
+        return undefined;
+      });
       if (rollback)
         logger.info('rollback after a failed verification', {
           triggerId: job.triggerId,
