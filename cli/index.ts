@@ -305,6 +305,40 @@ function buildProgram(io: Io, state: { code: number }): Command {
     });
 
   program
+    .command('state <trigger>')
+    .description('what runs now, per lane: the running artifact, the good one before it, what is in flight')
+    .action(async (ref: string) => {
+      const c = client();
+      const { body } = await c.call('GET', `/admin/triggers/${await c.triggerId(ref)}/state`);
+      const what = (r: any) =>
+        r
+          ? `${r.tag ?? r.image ?? ''}${r.artifact ? ` ${String(r.artifact).slice(0, 19)}` : ''} (${r.logId}, ${r.at})`
+          : '-';
+      print(body, () =>
+        body.lanes.length
+          ? table(
+              ['LANE', 'RUNNING', 'PREVIOUS', 'IN FLIGHT'],
+              (body.lanes as any[]).map((l) => [l.lane, what(l.running), what(l.previous), what(l.inFlight)]),
+            )
+          : 'nothing deployed yet',
+      );
+    });
+
+  program
+    .command('rollback <trigger>')
+    .description("deploy the lane's previous good artifact again now (a new entry, origin rollback)")
+    .option('--lane <lane>', 'the lane (from `triggerfish state`); needed when the trigger has several')
+    .action(async (ref: string, o: { lane?: string }) => {
+      const c = client();
+      const { body } = await c.call(
+        'POST',
+        `/admin/triggers/${await c.triggerId(ref)}/rollback`,
+        o.lane ? { lane: o.lane } : {},
+      );
+      print(body, () => `rollback queued as ${body.log}`);
+    });
+
+  program
     .command('test <trigger>')
     .description("send a signed sample of the trigger's provider through the real pipeline; exit 1 if not triggered")
     .action(async (ref: string) => {

@@ -13,6 +13,12 @@ import { notifyInputSchema, redactNotify, type NotifierConfig } from './notify';
  */
 export const queueSchema = z.enum(['latest', 'all']);
 
+/**
+ * After a deploy's verification failed: `auto` deploys the lane's last good artifact again (lib/match/rollback.ts);
+ * `off` (the default) leaves the lane as the failed deploy left it.
+ */
+export const rollbackSchema = z.enum(['auto', 'off']);
+
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export const triggerCreateSchema = z
@@ -26,6 +32,7 @@ export const triggerCreateSchema = z
     match: matchSchema.default({}),
     target: targetSchema,
     queue: queueSchema.optional(),
+    rollback: rollbackSchema.optional(),
     /** who hears about outcomes (lib/notify); webhook signing secrets are generated, never given */
     notify: notifyInputSchema.optional(),
     /** `generic` only: where the image, tag, digest, branch and commit are in the body (JMESPath, compiled here) */
@@ -45,6 +52,7 @@ export const triggerPatchSchema = z
     match: matchSchema.optional(),
     target: targetSchema.optional(),
     queue: queueSchema.optional(),
+    rollback: rollbackSchema.optional(),
     /** replaces the list; [] removes every notifier */
     notify: notifyInputSchema.optional(),
     mapping: genericMappingSchema.optional(),
@@ -63,6 +71,8 @@ export interface Trigger {
   target: TargetConfig;
   /** absent means `latest` */
   queue?: z.infer<typeof queueSchema>;
+  /** absent means `off` */
+  rollback?: z.infer<typeof rollbackSchema>;
   /** notifiers as stored (webhook ones carry their signing secret); absent: none besides DEFAULT_NOTIFY */
   notify?: NotifierConfig[];
   /** `generic` only: JMESPath expressions into the body */

@@ -354,12 +354,78 @@ async function setupPage(id: string) {
   );
 }
 
+/** "v1.4.2 · sha256:ab12… · 3 min ago" of a deploy-state ref (GET .../state), linked to its log entry. */
+function artifactCell(id: string, r: Json | null) {
+  if (!r) return h('td', {}, '–');
+  const what = [r.tag ?? r.image, r.artifact ? `${String(r.artifact).slice(0, 19)}…` : null]
+    .filter(Boolean)
+    .join(' · ');
+  return h(
+    'td',
+    {},
+    h('a', { href: `#/t/${id}/log/${r.logId}` }, what || r.logId),
+    ' ',
+    h('span', { class: 'muted' }, when(r.at)),
+  );
+}
+
+/** Per lane: what runs now, the good one before it, what is in flight, and a Roll back button (confirmed first). */
+function runningNow(id: string, lanes: Json[], act: (label: string, fn: () => Promise<void>) => HTMLElement) {
+  if (!lanes.length) return h('p', {}, 'Nothing deployed yet.');
+  const rows = lanes.map((l) =>
+    h(
+      'tr',
+      {},
+      artifactCell(id, l.running),
+      artifactCell(id, l.previous),
+      artifactCell(id, l.inFlight),
+      h(
+        'td',
+        {},
+        l.rollbackTo
+          ? act('Roll back', async () => {
+              const to = l.rollbackTo.tag ?? l.rollbackTo.image ?? l.rollbackTo.logId;
+              if (!confirm(`Roll back to ${to}? It is deployed again now, as a new entry.`)) return;
+              const r = await api('POST', `/admin/triggers/${id}/rollback`, { lane: l.lane });
+              toast('Rollback queued');
+              location.hash = `#/t/${id}/log/${r.log}`;
+            })
+          : '',
+      ),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'scroll' },
+    h(
+      'table',
+      { id: 'running-now' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Running'),
+          h('th', { scope: 'col' }, 'Previous good'),
+          h('th', { scope: 'col' }, 'In flight'),
+          h('th', { scope: 'col' }, ''),
+        ),
+      ),
+      h('tbody', {}, ...rows),
+    ),
+  );
+}
+
 async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
   const t = await api('GET', `/admin/triggers/${id}`);
   const q = new URLSearchParams({ limit: '20' });
   if (statusFilter) q.set('status', statusFilter);
   if (cursor) q.set('cursor', cursor);
-  const page = await api('GET', `/admin/triggers/${id}/logs?${q}`);
+  const [page, lanes] = await Promise.all([
+    api('GET', `/admin/triggers/${id}/logs?${q}`),
+    api('GET', `/admin/triggers/${id}/state`),
+  ]);
   const act = (label: string, fn: () => Promise<void>) =>
     h(
       'button',
@@ -427,6 +493,8 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
         location.hash = '#/';
       }),
     ),
+    h('h2', {}, 'Running now'),
+    runningNow(id, lanes.lanes as Json[], act),
     h('h2', {}, 'Trigger log'),
     h('div', { class: 'actions' }, h('label', { for: 'status-filter' }, 'Status'), filter),
     page.items.length

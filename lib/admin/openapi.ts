@@ -11,6 +11,7 @@ import { logListQuery } from './logs';
 import { matchRequestSchema } from './match-schema';
 import { secretPutSchema } from './secrets';
 import { LOCAL_SECRET_NAME } from '../store/local-secrets';
+import { rollbackRequestSchema } from './state';
 
 const errorSchema = z.object({
   message: z.string(),
@@ -171,6 +172,21 @@ const OPERATIONS: Operation[] = [
     params: [id, logId],
     ok: ['202', '{ log, status, redeliveryOf }'],
   },
+  {
+    method: 'get',
+    path: '/admin/triggers/{id}/state',
+    summary: 'Per lane: the artifact running now, the good one before it, what is in flight, what a rollback deploys',
+    params: [id],
+    ok: ['200', '{ triggerId, rollback, lanes: [{ lane, running, previous, inFlight, rollbackTo }] }'],
+  },
+  {
+    method: 'post',
+    path: '/admin/triggers/{id}/rollback',
+    summary: "Deploy the lane's previous good artifact again now, as a new entry (origin rollback)",
+    params: [id],
+    body: 'RollbackRequest',
+    ok: ['202', '{ log, status, origin }'],
+  },
   { method: 'get', path: '/admin/openapi.json', summary: 'This document', ok: ['200', 'OpenAPI 3.1'] },
   {
     method: 'get',
@@ -226,6 +242,7 @@ export function openApiDocument(): Json {
         TriggerPatch: schemaOf(triggerPatchSchema),
         MatchRequest: schemaOf(matchRequestSchema),
         SecretPut: schemaOf(secretPutSchema),
+        RollbackRequest: schemaOf(rollbackRequestSchema),
         Error: schemaOf(errorSchema, 'output'),
       },
     },

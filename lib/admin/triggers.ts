@@ -225,6 +225,7 @@ async function patch(req: AdminRequest) {
     ...(change.match !== undefined ? { match: change.match } : {}),
     ...(change.target !== undefined ? { target: change.target } : {}),
     ...(change.queue !== undefined ? { queue: change.queue } : {}),
+    ...(change.rollback !== undefined ? { rollback: change.rollback } : {}),
     ...(prepared ? { notify: prepared.notify } : {}),
     ...(change.mapping !== undefined ? { mapping: change.mapping } : {}),
     updatedAt: new Date().toISOString(),

@@ -19,6 +19,10 @@ export const config = {
   triggersTable: () => required('TRIGGERS_TABLE'),
   logsTable: () => required('LOGS_TABLE'),
   deployQueueUrl: () => required('DEPLOY_QUEUE_URL'),
+  /** the scheduler's standard queue (lib/store/schedule.ts) */
+  scheduleQueueUrl: () => required('SCHEDULE_QUEUE_URL'),
+  /** seconds between two verification polls of a deploy (lib/deploy/verify); tests set 1 */
+  verifyPollSeconds: () => Math.max(1, num('VERIFY_POLL_SECONDS', 10)),
   /** set locally: DynamoDB Local / the SQS stand-in */
   dynamodbEndpoint: () => process.env.DYNAMODB_ENDPOINT || undefined,
   sqsEndpoint: () => process.env.SQS_ENDPOINT || undefined,

@@ -11,7 +11,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { config } from '../core/config';
 import { fitAttempt } from '../core/truncate';
-import { imageRef, parseImageRef, type NormalizedEvent } from '../core/event';
 import { logger } from '../core/logger';
 import * as deployState from '../store/deploy-state';
 import { parseDeployMessage, setVisibility } from '../store/queue';
@@ -19,8 +18,9 @@ import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 import { notifyOutcome } from '../notify';
 import { deploySubject, eventFields, failureStatus, reportAttempt, reportOutcome, type OutcomeStatus } from './report';
-import { allowedCallback, postCallback, type CallbackOutcome } from './dockerhub-callback';
+import { advanceTrackedImage, answerDockerHub, describeEvent, succeededReason } from './outcome';
 import { runTarget } from './targets';
+import { newVerification, scheduleFirstPoll, verificationPlan } from './verify/phase';
 
 /** Thrown to ask for a retry of this record (reported in batchItemFailures). */
 export class RetryLater extends Error {}
@@ -133,11 +133,30 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     await notifyOutcome(trigger, recorded(status, reason, attempt));
   };
 
+  const plan = result.ok ? verificationPlan(trigger.target) : undefined;
+  if (plan) {
+    // accepted, not yet succeeded: the verification phase (./verify/phase.ts) decides, outside this invocation and
+    // its FIFO group; the entry stays `deploying` and the lane in flight until it does
+    const verifying = { ...attempt, verification: newVerification(plan) };
+    await store.updateLogStatus(triggerId, logId, {
+      status: 'deploying',
+      reason: `accepted by the target; verifying (${plan.checks.join(' + ')}, timeout ${plan.timeoutSeconds} s)`,
+      attempt: verifying,
+      onlyFrom: ['deploying'],
+    });
+    await scheduleFirstPoll(triggerId, logId);
+    reportAttempt({ ...attemptFields, outcome: 'succeeded' });
+    return;
+  }
   if (result.ok) {
+    // the lane's current becomes `previous` when this replaces another artifact: read it first
+    const before = lane ? await deployState.getDeployState(triggerId, lane) : undefined;
     // three independent writes (the entry, the lane's state, the tracked image) at once: one round trip, not three
     await Promise.all([
-      store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: null, attempt }),
-      lane ? deployState.finishInState(triggerId, lane, logId, deployState.refOf(event, logId, attempt.at)) : undefined,
+      store.updateLogStatus(triggerId, logId, { status: 'succeeded', reason: succeededReason(entry), attempt }),
+      lane
+        ? deployState.finishInState(triggerId, lane, logId, deployState.refOf(event, logId, attempt.at), before)
+        : undefined,
       advanceTrackedImage(trigger, event.tag, event.digest),
     ]);
     await answerDockerHub(event, 'success', `deployed by trigger ${trigger.name}`);
@@ -220,32 +239,4 @@ async function supersededWhileRetrying(
     onlyFrom: ['deploying'],
   });
   return reason;
-}
-
-/** "registry/ns/repo:tag" for images, "owner/repo@branch commit" for code: what a log line names. */
-function describeEvent(event: NormalizedEvent): string {
-  if (event.kind === 'code')
-    return `${event.repoFullName}${event.branch ? `@${event.branch}` : event.tag ? `:${event.tag}` : ''}${event.commit ? ` ${event.commit.id.slice(0, 12)}` : ''}`;
-  return (
-    event.image ??
-    imageRef({ registry: event.registry, repoFullName: event.repoFullName, tag: event.tag, digest: event.digest })
-  );
-}
-
-/** Docker Hub's callback_url, when the push came from Docker Hub with one (and only to Docker Hub). */
-async function answerDockerHub(event: NormalizedEvent, state: CallbackOutcome['state'], description: string) {
-  if (event.provider !== 'dockerhub' || !config.dockerhubCallbacks()) return;
-  const url = allowedCallback(event.callbackUrl, config.dockerhubCallbackExtraHosts());
-  if (url) await postCallback(url, { state, description: description.slice(0, 255), context: 'Triggerfish' });
-}
-
-/** Kato-style: with an image and a tag rule, a successful deploy advances the tracked image's tag. */
-async function advanceTrackedImage(trigger: Trigger, tag?: string, digest?: string): Promise<void> {
-  const tracked = trigger.trackedImage ?? trigger.match.image;
-  if (!tracked || !trigger.match.tags || (!tag && !digest)) return;
-  const ref = parseImageRef(tracked);
-  await store.setTrackedImage(
-    trigger.id,
-    imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest }),
-  );
 }

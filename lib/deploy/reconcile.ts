@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { logger } from '../core/logger';
 import { inFlightEntries, laneStates } from '../store/in-flight';
 import { enqueueDeploy } from '../store/queue';
+import { scheduleJob, verifyJob } from '../store/schedule';
 import * as store from '../store/store';
 import * as deployState from '../store/deploy-state';
 
@@ -34,6 +35,8 @@ export interface ReconcileReport {
   requeued: string[];
   /** of those, the ones that were `deploying`: their last attempt's outcome is unknown */
   unknownOutcome: string[];
+  /** entries in their verification phase whose next poll was scheduled again (its message may have been lost) */
+  reverified: string[];
   /** entries that could not be queued (left as they are; the next run tries again) */
   errors: { logId: string; error: string }[];
 }
@@ -47,7 +50,7 @@ function requeueDeduplicationId(triggerId: string, logId: string, at: string): s
 }
 
 export async function reconcileInFlight(opts: ReconcileOptions): Promise<ReconcileReport> {
-  const report: ReconcileReport = { requeued: [], unknownOutcome: [], errors: [] };
+  const report: ReconcileReport = { requeued: [], unknownOutcome: [], reverified: [], errors: [] };
   const entries = await inFlightEntries({ updatedBefore: opts.updatedBefore, limit: opts.limit });
   entries.sort((a, b) => a.triggerId.localeCompare(b.triggerId) || a.id.localeCompare(b.id));
   for (const entry of entries) {
@@ -62,11 +65,12 @@ export async function reconcileInFlight(opts: ReconcileOptions): Promise<Reconci
       });
     }
   }
-  if (report.requeued.length || report.errors.length) {
+  if (report.requeued.length || report.reverified.length || report.errors.length) {
     logger.warn('reconciled deploys left in flight', {
       cause: opts.cause,
       requeued: report.requeued.length,
       unknownOutcome: report.unknownOutcome.length,
+      reverified: report.reverified.length,
       errors: report.errors.length,
     });
   }
@@ -83,6 +87,13 @@ async function requeue(entry: store.LogEntry, cause: string, report: ReconcileRe
       onlyFrom: ['queued', 'deploying'],
     });
     if (entry.lane) await deployState.finishInState(triggerId, entry.lane, logId);
+    return;
+  }
+  const verification = entry.attempts.at(-1)?.verification;
+  if (entry.status === 'deploying' && verification && !verification.result) {
+    // the target took the change: look again instead of deploying it again (a duplicate poll decides nothing twice)
+    await scheduleJob(verifyJob(triggerId, logId), 0);
+    report.reverified.push(logId);
     return;
   }
   const now = new Date().toISOString();

@@ -280,6 +280,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const { reconcileInFlight, repairLaneStates } = await import('../deploy/reconcile');
       await repairLaneStates();
       reconciled = await reconcileInFlight({ cause: 'a restart of the local stack' });
+      if (reconciled.reverified.length)
+        log(`[stack] scheduled again the verification of ${reconciled.reverified.length} deploy(s)`);
       if (reconciled.requeued.length) {
         log(
           `[stack] queued again ${reconciled.requeued.length} deploy(s) left in flight by the last run` +

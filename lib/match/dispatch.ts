@@ -38,6 +38,8 @@ export interface DispatchOptions {
   bodySha256?: string;
   /** admin redeliver: run this event again even if the target runs it now; no re-delivery claim */
   redeliveryOf?: string;
+  /** a rollback (lib/match/rollback.ts): like a redelivery, deploys even what the lane's state calls running */
+  rollbackOf?: string;
 }
 
 /** An image event must name what to deploy; these never deploy. */
@@ -82,16 +84,18 @@ export async function dispatch(
   entryFor: EntryFactory,
   options: DispatchOptions = {},
 ): Promise<Outcome> {
-  const { event, reason: unmatched } = chooseEvent(trigger, events, !!options.redeliveryOf);
+  const deliberate = !!(options.redeliveryOf || options.rollbackOf);
+  const { event, reason: unmatched } = chooseEvent(trigger, events, deliberate);
   const base = {
     event,
     deliveryId: event.deliveryId,
     ...(options.redeliveryOf ? { redeliveryOf: options.redeliveryOf } : {}),
+    ...(options.rollbackOf ? { rollbackOf: options.rollbackOf, origin: 'rollback' as const } : {}),
   };
   if (unmatched)
     return untriggered(await writeEntry(entryFor({ ...base, status: 'untriggered', reason: unmatched }), trigger));
 
-  const claims = options.redeliveryOf ? [] : redeliveryClaims(event, options.bodySha256);
+  const claims = deliberate ? [] : redeliveryClaims(event, options.bodySha256);
   const lane = laneOf(event);
   const artifact = artifactOf(event);
   const queueAll = trigger.queue === 'all';
@@ -104,7 +108,7 @@ export async function dispatch(
 async function decide(
   trigger: Trigger,
   event: NormalizedEvent,
-  base: Pick<store.LogEntry, 'event' | 'deliveryId' | 'redeliveryOf'>,
+  base: Pick<store.LogEntry, 'event' | 'deliveryId' | 'redeliveryOf' | 'rollbackOf' | 'origin'>,
   entryFor: EntryFactory,
   ctx: DispatchOptions & { claims: DedupClaim[]; lane: string; artifact?: string; queueAll: boolean },
 ): Promise<Outcome> {
@@ -116,7 +120,7 @@ async function decide(
     if (heldBy) return duplicate(trigger, entryFor, base, heldBy);
     const flying = deployState.inFlight(state);
     const runs = flying ?? state.current;
-    if (artifact && runs?.artifact === artifact && !ctx.redeliveryOf) {
+    if (artifact && runs?.artifact === artifact && !ctx.redeliveryOf && !ctx.rollbackOf) {
       // decided on the state as read and writes none of it: nothing to check at the write (a deploy finishing
       // meanwhile does not make this answer wrong: it was true when the webhook was judged)
       const what = describeArtifact(runs, event.kind);

@@ -35,6 +35,8 @@ export interface Outcome {
   receivedAt: string;
   /** the admin API's URL of the log entry; only when PUBLIC_BASE_URL is set */
   logUrl?: string;
+  /** for a rollback: the entry it undoes (its failed verification, or an admin's request) */
+  rollbackOf?: string;
 }
 
 function cut(s: string | undefined, limit: number): string | null {
@@ -72,6 +74,7 @@ export function outcomeOf(trigger: Pick<Trigger, 'id' | 'name'>, entry: LogEntry
     attempts: attempts.length,
     durationMs: attempts.reduce((sum, a) => sum + (Number.isFinite(a.durationMs) ? a.durationMs : 0), 0),
     receivedAt: entry.receivedAt,
+    ...(entry.rollbackOf ? { rollbackOf: entry.rollbackOf } : {}),
   };
   if (publicBaseUrl) {
     const base = publicBaseUrl.replace(/\/+$/, '');
@@ -106,7 +109,7 @@ export function factsOf(o: Outcome): Array<{ name: string; value: string }> {
   const facts = [
     { name: 'Trigger', value: o.triggerName },
     { name: o.event.image ? 'Image' : 'Source', value: subjectOf(o) },
-    { name: 'Status', value: o.status },
+    { name: 'Status', value: o.rollbackOf ? `${o.status} (rollback of ${o.rollbackOf})` : o.status },
   ];
   if (o.reason) facts.push({ name: 'Reason', value: o.reason });
   facts.push({

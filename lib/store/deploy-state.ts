@@ -6,7 +6,8 @@
  * - `latest`: the newest event queued in this lane (it may be finished);
  * - `doneUpTo`: the newest entry of this lane that reached a terminal status (ULIDs sort by time), so `latest` is in
  *   flight exactly when latest.logId > doneUpTo;
- * - `current`: the newest entry that succeeded: what the target runs now;
+ * - `current`: the newest entry that succeeded (verified, when the target verifies): what the target runs now;
+ * - `previous`: the `current` before it, when that was another artifact: what a rollback goes back to;
  * - `retry`: the receipt handle of a deploy message waiting for its retry (its visibility timeout), so that a newer
  *   event can end the wait at once instead of queueing behind it;
  */
@@ -29,6 +30,7 @@ export interface StateRef {
 export interface DeployState {
   latest?: StateRef;
   current?: StateRef;
+  previous?: StateRef;
   doneUpTo?: string;
   retry?: { logId: string; receiptHandle: string };
 }
@@ -50,7 +52,15 @@ export async function getDeployState(triggerId: string, lane: string): Promise<D
 /** A deploy state item as read (or as returned with a failed condition), or none yet. */
 export function stateOfItem(found: Record<string, unknown> | undefined): DeployState {
   const item = found as DeployState | undefined;
-  return item ? { latest: item.latest, current: item.current, doneUpTo: item.doneUpTo, retry: item.retry } : {};
+  return item
+    ? {
+        latest: item.latest,
+        current: item.current,
+        previous: item.previous,
+        doneUpTo: item.doneUpTo,
+        retry: item.retry,
+      }
+    : {};
 }
 
 /** The deploy state and whether a redelivery claim is held (its entry), in one read (store.getWithClaims). */
@@ -108,7 +118,8 @@ export function setLatestItem(
 }
 
 /**
- * Records that an entry of the lane finished (`current` too when it succeeded). Ignored when a newer entry of the
+ * Records that an entry of the lane finished (`current` too when it succeeded; `previous` then becomes the `current`
+ * it replaces, as read by the caller in `before`, when that was another artifact). Ignored when a newer entry of the
  * lane finished already, so a late outcome never moves the state back.
  */
 export async function finishInState(
@@ -116,18 +127,30 @@ export async function finishInState(
   lane: string,
   logId: string,
   succeeded?: StateRef,
+  before?: DeployState,
 ): Promise<void> {
+  const replaced = before?.current;
+  const previous =
+    succeeded && replaced && replaced.logId !== logId && whatOf(replaced) !== whatOf(succeeded) ? replaced : undefined;
+  const set = ['doneUpTo = :id', 'expiresAt = :x'];
+  if (succeeded) set.push('#c = :c');
+  if (previous) set.push('#p = :p');
   await conditional(
     new UpdateCommand({
       TableName: config.logsTable(),
       Key: stateKey(triggerId, lane),
-      UpdateExpression: `SET doneUpTo = :id, expiresAt = :x${succeeded ? ', #c = :c' : ''} REMOVE #r`,
+      UpdateExpression: `SET ${set.join(', ')} REMOVE #r`,
       ConditionExpression: 'attribute_not_exists(doneUpTo) OR doneUpTo < :id',
-      ExpressionAttributeNames: { '#r': 'retry', ...(succeeded ? { '#c': 'current' } : {}) },
+      ExpressionAttributeNames: {
+        '#r': 'retry',
+        ...(succeeded ? { '#c': 'current' } : {}),
+        ...(previous ? { '#p': 'previous' } : {}),
+      },
       ExpressionAttributeValues: {
         ':id': logId,
         ':x': stateExpiry(),
         ...(succeeded ? { ':c': succeeded } : {}),
+        ...(previous ? { ':p': previous } : {}),
       },
     }),
   );
@@ -172,6 +195,9 @@ export async function restoreLatest(
     }),
   );
 }
+
+/** What a ref deploys: its digest or commit, else its image reference or tag. */
+const whatOf = (ref: StateRef) => ref.artifact ?? ref.image ?? ref.tag;
 
 /** The state lives as long as the entries it names, renewed on every write. */
 function stateExpiry(): number {

@@ -35,6 +35,8 @@ const FIXED = [
   'request',
   'duplicateOf',
   'redeliveryOf',
+  'origin',
+  'rollbackOf',
   'receivedAt',
 ] as const;
 

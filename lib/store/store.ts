@@ -46,7 +46,37 @@ export interface Attempt {
   response?: string;
   error?: string;
   details?: Record<string, unknown>;
+  /** the verification phase after the target accepted this attempt (lib/deploy/verify) */
+  verification?: Verification;
 }
+
+/** One look at whether the deployed change runs. */
+export interface VerificationPoll {
+  at: string;
+  /** what the check saw ("1 of 3 updated pods unavailable", "HTTP 200: body does not contain v1.4.2") */
+  message: string;
+  /** set on the poll that decided */
+  ok?: boolean;
+}
+
+export interface Verification {
+  startedAt: string;
+  /** ISO time after which a check that is still not done fails */
+  deadline: string;
+  timeoutSeconds: number;
+  /** what is checked: the target's own rollout status, the user's `verify.http` URL */
+  checks: Array<'target' | 'http'>;
+  /** the target's check passed already (only `http` is left) */
+  targetOk?: boolean;
+  /** the latest polls (at most MAX_VERIFICATION_POLLS; pollCount says how many there were) */
+  polls: VerificationPoll[];
+  pollCount: number;
+  result?: 'succeeded' | 'failed' | 'superseded';
+}
+export const MAX_VERIFICATION_POLLS = 20;
+
+/** Who made an entry (CONTRACT: one `origin` field; the other values arrive with their issues). */
+export type LogOrigin = 'webhook' | 'redeliver' | 'test' | 'rollback';
 
 export interface LogEntry {
   id: string;
@@ -65,6 +95,10 @@ export interface LogEntry {
   redeliveryOf?: string;
   /** the deploy-state lane of the event (lib/match/identity.ts); set on entries that were queued */
   lane?: string;
+  /** who made the entry; absent: a webhook (or an entry older than the field) */
+  origin?: LogOrigin;
+  /** for a rollback: the entry whose failed verification (or the admin's request) it undoes */
+  rollbackOf?: string;
   request?: {
     method: string;
     path: string;
@@ -451,6 +485,8 @@ export async function updateLogStatus(
     attempt?: Attempt;
     onlyFrom?: LogStatus[];
     supersededBy?: string;
+    /** the verification of the attempt at this index, as it is now */
+    verification?: { index: number; value: Verification };
   },
 ): Promise<boolean> {
   const names: Record<string, string> = { '#s': 'status', '#u': 'updatedAt' };
@@ -482,6 +518,10 @@ export async function updateLogStatus(
     set.push('attempts = list_append(if_not_exists(attempts, :empty), :a)');
     values[':a'] = [attemptItem(change.attempt)];
     values[':empty'] = [];
+  }
+  if (change.verification) {
+    set.push(`attempts[${Math.floor(change.verification.index)}].verification = :v`);
+    values[':v'] = change.verification.value;
   }
   let condition = 'attribute_exists(sk)';
   if (change.onlyFrom) {

@@ -4,6 +4,7 @@ import { openApiDocument } from '../../lib/admin/openapi';
 import { logRoutes } from '../../lib/admin/logs';
 import { secretRoutes } from '../../lib/admin/secrets';
 import { steerRoutes } from '../../lib/admin/steer';
+import { stateRoutes } from '../../lib/admin/state';
 import { triggerRoutes } from '../../lib/admin/triggers';
 import { loadServerlessConfig } from '../../lib/local/resources';
 
@@ -27,7 +28,7 @@ it('describes exactly the admin routes of the handlers and of serverless.yml', (
   const documented = Object.entries(doc.paths).flatMap(([path, ops]: [string, any]) =>
     Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
   );
-  const handled = Object.keys({ ...triggerRoutes, ...logRoutes, ...steerRoutes, ...secretRoutes });
+  const handled = Object.keys({ ...triggerRoutes, ...logRoutes, ...steerRoutes, ...secretRoutes, ...stateRoutes });
   expect(documented.sort()).toEqual(handled.sort());
   const yml = loadServerlessConfig({ stage: 'dev', env: {} });
   const served = Object.values<any>(yml.functions)

@@ -134,6 +134,7 @@ const DEPLOYER_ALLOW = [
   'Allow dynamodb:GetItem,dynamodb:UpdateItem on TriggersTable',
   'Allow dynamodb:GetItem,dynamodb:UpdateItem on LogsTable',
   'Allow sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage on DeployQueue',
+  'Allow sqs:SendMessage on ScheduleQueue',
   EVENT_BUS,
   // only this stage's target secrets (the prefix holds the stage)
   `Allow secretsmanager:GetSecretValue on ${ARN('secretsmanager', `secret:triggerfish/${STAGE}/*`)}`,
@@ -148,7 +149,7 @@ const DEPLOYER_DENY = [
   `Deny lambda:* on ${ARN('lambda', `function:${SERVICE}-${STAGE}-*`)}`,
   `Deny iam:* on arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${SERVICE}/${STAGE}/*`,
   'Deny all but dynamodb:GetItem,dynamodb:UpdateItem on TriggersTable, TriggersTable/*, LogsTable, LogsTable/*',
-  'Deny all but sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage on DeployQueue, DeployDLQ',
+  'Deny all but sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage on DeployQueue, DeployDLQ, ScheduleQueue, ScheduleDLQ',
   // every stage's admin token
   `Deny ssm:* on ${ARN('ssm', 'parameter/triggerfish/*/admin-token')}`,
   `Deny cloudformation:* on ${ARN('cloudformation', 'stack/${AWS::StackName}/*')}`,
@@ -192,6 +193,18 @@ function expectedStatements(fn: string): string[] {
         'Allow dynamodb:Query on LogsTable/index/inFlightByReceipt',
         'Allow dynamodb:GetItem,dynamodb:UpdateItem on LogsTable',
         'Allow sqs:SendMessage on DeployQueue',
+        'Allow sqs:SendMessage on ScheduleQueue',
+      ];
+    case 'scheduler':
+      return [
+        logs(fn),
+        ...RECEIVER,
+        'Allow dynamodb:UpdateItem on TriggersTable',
+        'Allow sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage on ScheduleQueue',
+        `Allow secretsmanager:GetSecretValue on ${ARN('secretsmanager', 'secret:triggerfish/*')}`,
+        `Allow ssm:GetParameter on ${ARN('ssm', 'parameter/triggerfish/*')}`,
+        `Allow ecs:DescribeServices on ${ARN('ecs', 'service/*')}`,
+        EVENT_BUS,
       ];
     case 'health':
     case 'webConsole':
@@ -297,7 +310,7 @@ describe('serverless template: the deployer cannot reach its own stack', () => {
         .flatMap((s) => list(s.Action))
         .filter((a: string) => a.startsWith(prefix));
     const tables = ['TriggersTable', 'LogsTable'];
-    const queues = ['DeployQueue', 'DeployDLQ'];
+    const queues = ['DeployQueue', 'DeployDLQ', 'ScheduleQueue', 'ScheduleDLQ'];
     expect([...new Set(allowedOn(tables, 'dynamodb:'))].sort()).toEqual([...denyOf('DenyOwnTables').NotAction].sort());
     expect([...new Set(allowedOn(queues, 'sqs:'))].sort()).toEqual([...denyOf('DenyOwnQueues').NotAction].sort());
     // every table and queue of the stack is covered
@@ -389,7 +402,7 @@ describe('serverless template: admin authentication', () => {
     .flatMap((fn) => yml.functions[fn].events.map((e: Json) => `${e.httpApi.method} ${e.httpApi.path}`));
 
   it('adminAuth token (default): no authorizer on any route; functions told ADMIN_AUTH=token', () => {
-    expect(adminRouteKeys).toHaveLength(17);
+    expect(adminRouteKeys).toHaveLength(19);
     for (const r of routes(base.t)) expect(r.AuthorizationType).toBeUndefined();
     for (const [, fn] of resourcesOfType(base.t, 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables.ADMIN_AUTH).toBe('token');

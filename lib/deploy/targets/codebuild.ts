@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CodeBuildClient, EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import * as z from 'zod';
+import { verifySchema } from '../verify/schema';
 import type { NormalizedEvent } from '../../core/event';
 import {
   Budget,
@@ -62,6 +63,8 @@ const environmentSchema = z.record(z.string(), z.string().max(MAX_VALUE_CHARS)).
 export const codebuildTargetSchema = z
   .strictObject({
     type: z.literal('codebuild'),
+    /** after the target accepted: what makes the deploy succeeded (lib/deploy/verify) */
+    verify: verifySchema.optional(),
     /** project name, or its ARN (a project shared from another account) */
     projectName: z
       .string()

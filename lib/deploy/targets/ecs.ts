@@ -23,6 +23,7 @@ import type {
   UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
+import { verifySchema } from '../verify/schema';
 import {
   awsErrorInfo,
   awsErrorText,
@@ -37,7 +38,7 @@ import {
   targetRegion,
   type AwsErrorInfo,
 } from './aws-common';
-import type { AttemptResult, DeployTarget } from './types';
+import type { AttemptResult, DeployTarget, VerifyPoll } from './types';
 
 /** default total budget of one attempt (the deployer Lambda runs for 90 s) */
 export const ECS_TIMEOUT_MS = 60_000;
@@ -56,6 +57,8 @@ const nameOrArn = (arn: RegExp, what: string) =>
 export const ecsTargetSchema = z
   .strictObject({
     type: z.literal('ecs'),
+    /** after the target accepted: what makes the deploy succeeded (lib/deploy/verify) */
+    verify: verifySchema.optional(),
     cluster: nameOrArn(CLUSTER_ARN, 'cluster'),
     service: nameOrArn(SERVICE_ARN, 'service'),
     /** the container (by name) in the service's task definition that runs the image */
@@ -164,6 +167,32 @@ function findService(services: Service[] | undefined): Service | undefined {
 function findDeployment(service: Service, id: string | undefined): Deployment | undefined {
   const deployments = service.deployments ?? [];
   return id ? deployments.find((d) => d.id === id) : deployments.find((d) => d.status === 'PRIMARY');
+}
+
+/** Whether our deployment finished (COMPLETED, or steady without rolloutState), failed, or still runs. */
+function judgeDeployment(service: Service, dep: Deployment | undefined, note: string): VerifyPoll {
+  if (!dep) return { done: true, ok: false, message: `${note} is no longer listed (superseded by another deployment)` };
+  if (dep.rolloutState === 'FAILED')
+    return {
+      done: true,
+      ok: false,
+      message: `deployment ${dep.id} failed: ${dep.rolloutStateReason ?? 'no reason given'}`,
+    };
+  if (dep.rolloutState === 'COMPLETED') return { done: true, ok: true, message: `deployment ${dep.id} completed` };
+  if (dep.status !== 'PRIMARY')
+    return { done: true, ok: false, message: `${note} was superseded by another deployment` };
+  // no rolloutState (e.g. behind a Classic Load Balancer): steady when it is the only deployment and fully running
+  if (
+    dep.rolloutState === undefined &&
+    (service.deployments ?? []).length === 1 &&
+    dep.desiredCount !== undefined &&
+    dep.runningCount === dep.desiredCount
+  )
+    return { done: true, ok: true, message: `${dep.runningCount} of ${dep.desiredCount} tasks running` };
+  return {
+    done: false,
+    message: `${note} ${dep.rolloutState ?? 'in progress'}: ${dep.runningCount ?? 0} of ${dep.desiredCount ?? '?'} tasks running`,
+  };
 }
 
 /** The config as admin answers show it (a function of its own, so the admin bundles leave out the deploy code). */
@@ -352,36 +381,40 @@ export const ecsTarget: DeployTarget<EcsTargetConfig> = {
       if (!now)
         return done({ ok: false, retryable: false, error: `${startedNote} but service ${serviceName} disappeared` });
       const dep = findDeployment(now, details.deploymentId);
-      if (!dep) {
-        return done({
-          ok: false,
-          retryable: false,
-          error: `${startedNote} but is no longer listed (superseded by another deployment)`,
-        });
-      }
-      details.deploymentId ??= dep.id;
-      details.rolloutState = dep.rolloutState;
-      if (dep.rolloutState === 'FAILED') {
-        return done({
-          ok: false,
-          retryable: false,
-          error: `deployment ${dep.id} failed: ${dep.rolloutStateReason ?? 'no reason given'}`,
-        });
-      }
-      if (dep.rolloutState === 'COMPLETED') return done({ ok: true, retryable: false });
-      if (dep.status !== 'PRIMARY') {
-        return done({ ok: false, retryable: false, error: `${startedNote} but was superseded by another deployment` });
-      }
-      // no rolloutState (e.g. behind a Classic Load Balancer): steady when it is the only deployment and fully running
-      if (
-        dep.rolloutState === undefined &&
-        (now.deployments ?? []).length === 1 &&
-        dep.desiredCount !== undefined &&
-        dep.runningCount === dep.desiredCount
-      ) {
-        return done({ ok: true, retryable: false });
-      }
+      details.deploymentId ??= dep?.id;
+      details.rolloutState = dep?.rolloutState;
+      const judged = judgeDeployment(now, dep, startedNote);
+      if (judged.done)
+        return done(
+          judged.ok ? { ok: true, retryable: false } : { ok: false, retryable: false, error: judged.message },
+        );
     }
+  },
+
+  /**
+   * The verification phase (the default for ecs: a rollout no longer has to finish inside one attempt): one
+   * DescribeServices per poll, judged as the in-attempt wait judges it. With waitForSteadyState the attempt
+   * waited already: nothing more to look at.
+   */
+  async verify(config, ctx): Promise<VerifyPoll> {
+    if (config.waitForSteadyState) return { done: true, ok: true, message: 'the attempt waited for steady state' };
+    const deploymentId = typeof ctx.details?.deploymentId === 'string' ? ctx.details.deploymentId : undefined;
+    const note = `deployment ${deploymentId ?? '(unknown id)'}`;
+    const budget = new Budget(ECS_TIMEOUT_MS);
+    let now: Service | undefined;
+    try {
+      const client = await ecsClient(targetRegion(config.region, config.cluster, config.service));
+      const out = await client.send(
+        new (await ecsSdk()).DescribeServicesCommand({ cluster: config.cluster, services: [config.service] }),
+        budget.call(),
+      );
+      now = findService(out.services);
+    } catch (err) {
+      const info = awsErrorInfo(err);
+      return { done: !ecsRetryable(info), ok: false, message: `${note}: ${awsErrorText('DescribeServices', info)}` };
+    }
+    if (!now) return { done: true, ok: false, message: `${note}: service ${config.service} disappeared` };
+    return judgeDeployment(now, findDeployment(now, deploymentId), note);
   },
 
   redact: redactEcsTarget,

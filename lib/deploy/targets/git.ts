@@ -29,6 +29,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as GitTypes from 'isomorphic-git';
 import * as z from 'zod';
+import { verifySchema } from '../verify/schema';
 import { config as settings } from '../../core/config';
 import { checkOutboundUrlAtCreation } from '../../core/outbound';
 import { redactValues, secretSet } from '../../core/redact-values';
@@ -144,6 +145,8 @@ export const GIT_VIAS = ['git', 'github', 'gitlab'] as const;
 export const gitTargetSchema = z
   .strictObject({
     type: z.literal('git'),
+    /** after the target accepted: what makes the deploy succeeded (lib/deploy/verify) */
+    verify: verifySchema.optional(),
     url: repoUrlSchema,
     via: z.enum(GIT_VIAS).optional(),
     branch: branchSchema.optional(),

@@ -18,6 +18,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
+import { verifySchema } from '../verify/schema';
 import { config as settings } from '../../core/config';
 import {
   bareHostname,
@@ -125,6 +126,8 @@ const headersSchema = z.record(z.string(), headerValueSchema).superRefine((h, ct
 export const httpTargetSchema = z
   .strictObject({
     type: z.literal('http'),
+    /** after the target accepted: what makes the deploy succeeded (lib/deploy/verify) */
+    verify: verifySchema.optional(),
     url: urlSchema,
     method: z.enum(HTTP_METHODS).optional(),
     headers: headersSchema.optional(),

@@ -18,6 +18,7 @@ import type { AttemptResult, DeployContext, DeployTarget } from './types';
 
 export type { AttemptResult, DeployContext, DeployTarget } from './types';
 export { REDACTED } from './types';
+import { REDACTED } from './types';
 
 /** Validates a trigger's `target` (create and PATCH). */
 export const targetSchema = z.discriminatedUnion('type', [
@@ -92,5 +93,10 @@ export function redactTarget(config: TargetConfig): TargetConfig {
   const redact = Object.prototype.hasOwnProperty.call(redactors, config.type)
     ? (redactors[config.type] as unknown as (c: TargetConfig) => TargetConfig)
     : undefined;
-  return redact ? redact(config) : config;
+  const out = redact ? redact(config) : config;
+  // verify.http's header values may be credentials (any target type may have them)
+  const headers = out.verify ? out.verify.http?.headers : undefined;
+  if (!headers || !out.verify) return out;
+  const hidden = Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED]));
+  return { ...out, verify: { ...out.verify, http: { ...out.verify.http!, headers: hidden } } };
 }

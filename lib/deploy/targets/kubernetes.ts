@@ -27,6 +27,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
+import { verifySchema } from '../verify/schema';
 import { lazy } from '../../core/lazy';
 import type { NormalizedEvent } from '../../core/event';
 import { config as settings } from '../../core/config';
@@ -39,7 +40,8 @@ import {
   isOutboundRefused,
 } from '../../core/outbound';
 import { describeSecretRef, resolveSecret, SecretError, secretRefSchema } from '../secrets';
-import type { AttemptResult, DeployTarget } from './types';
+import { rolloutStatus } from './k8s-rollout';
+import type { AttemptResult, DeployTarget, VerifyContext, VerifyPoll } from './types';
 
 export const K8S_TIMEOUT_MS = 10_000;
 export const KUBERNETES_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob'] as const;
@@ -131,6 +133,8 @@ const authSchema = z.union(
 
 export const kubernetesTargetSchema = z.strictObject({
   type: z.literal('kubernetes'),
+  /** after the target accepted: what makes the deploy succeeded (lib/deploy/verify) */
+  verify: verifySchema.optional(),
   /** https://host[:port][/path prefix]; 443 or 6443 usually, any port */
   apiServer: apiServerSchema,
   /** the cluster CA, base64 PEM; absent: the system CAs */
@@ -334,6 +338,75 @@ const eksSigner = /* @__PURE__ */ lazy(() => import('../eks-token'));
 const eksTokenFor = async (eks: { clusterName: string; region: string }): Promise<string> =>
   (await eksSigner()).eksToken(eks);
 
+/** The object's URL on the API server: <apiServer>/<api path>/namespaces/<ns>/<plural>/<name>. */
+function objectUrl(config: KubernetesTargetConfig): URL {
+  const { apiPath, plural } = RESOURCES[config.kind];
+  const base = new URL(config.apiServer);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const url = new URL(base.origin);
+  url.pathname = `${prefix}/${apiPath}/namespaces/${encodeURIComponent(config.namespace)}/${plural}/${encodeURIComponent(config.name)}`;
+  return url;
+}
+
+/** The bearer token of an attempt or a verification poll, or why there is none (never quoting the token). */
+async function bearerToken(
+  config: KubernetesTargetConfig,
+  timeoutMs: number,
+): Promise<{ token: string } | { error: string; retryable: boolean }> {
+  let token: string;
+  try {
+    const pending = 'token' in config.auth ? resolveSecret(config.auth.token) : eksTokenFor(config.auth.eks);
+    token = await withTimeout(pending, timeoutMs);
+  } catch (err) {
+    if (err instanceof TimeoutError) return { retryable: true, error: 'timed out getting the token' };
+    if (err instanceof SecretError) return { retryable: err.retryable, error: `token: ${err.message}` };
+    const source = 'token' in config.auth ? describeSecretRef(config.auth.token) : 'EKS token';
+    return { retryable: true, error: `${source}: ${(err as Error)?.message ?? String(err)}` };
+  }
+  token = token.trim();
+  // not quoted: it is the secret
+  if (!token || !/^[\x21-\x7e]+$/.test(token))
+    return { retryable: false, error: 'the token is empty or has characters a bearer token cannot have' };
+  return { token };
+}
+
+/**
+ * One verification poll: GET the object (the same `get` RBAC as a deploy) and judge its rollout as `kubectl rollout
+ * status` does (./k8s-rollout.ts). The container must still run the image deployed: someone else's change is a
+ * failure of this rollout. Only the status message is kept, never the object (its env may hold secrets).
+ */
+async function verifyRollout(config: KubernetesTargetConfig, ctx: VerifyContext): Promise<VerifyPoll> {
+  if (config.kind === 'CronJob') return rolloutStatus('CronJob', undefined);
+  const deadline = performance.now() + K8S_TIMEOUT_MS;
+  const remaining = () => Math.max(0, Math.round(deadline - performance.now()));
+  const auth = await bearerToken(config, remaining());
+  if ('error' in auth) return { done: !auth.retryable, ok: false, message: auth.error };
+  const headers = { accept: 'application/json', authorization: `Bearer ${auth.token}`, 'user-agent': USER_AGENT };
+  const ca = config.caData ? decodeCaData(config.caData) : undefined;
+  const got = await apiRequest(objectUrl(config), 'GET', headers, undefined, {
+    ca,
+    allowPrivate: ctx.allowPrivateTargets,
+    timeoutMs: remaining(),
+    details: {},
+  });
+  if ('failure' in got) return { done: !got.failure.retryable, ok: false, message: got.failure.error };
+  const s = got.answer.status;
+  if (s < 200 || s >= 300) {
+    const msg = statusMessage(got.answer.body);
+    const retryable = s >= 500 || s === 408 || s === 429;
+    return { done: !retryable, ok: false, message: `HTTP ${s} on GET${msg ? `: ${msg}` : ''}` };
+  }
+  const object = parseJson(got.answer.body);
+  const deployed = typeof ctx.details?.image === 'string' ? ctx.details.image : undefined;
+  const containers = containersOf(config.kind, object);
+  const now = Array.isArray(containers)
+    ? (containers.find((c) => (c as { name?: unknown })?.name === config.container) as { image?: unknown } | undefined)
+    : undefined;
+  if (deployed && typeof now?.image === 'string' && now.image !== deployed)
+    return { done: true, ok: false, message: `container ${config.container} runs ${now.image} now, not ${deployed}` };
+  return rolloutStatus(config.kind, object);
+}
+
 export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
   type: 'kubernetes',
   schema: kubernetesTargetSchema,
@@ -345,7 +418,7 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     const remaining = () => Math.max(0, Math.round(deadline - performance.now()));
     const { kind, namespace, name, container } = config;
     const what = `${kind.toLowerCase()} ${namespace}/${name}`;
-    const { apiPath, plural } = RESOURCES[kind];
+    const { plural } = RESOURCES[kind];
     const details: Record<string, unknown> = { kind, namespace, name, container };
     let statusCode: number | undefined;
     const result = (r: Omit<AttemptResult, 'durationMs' | 'details' | 'statusCode'>): AttemptResult => ({
@@ -361,33 +434,12 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     details.image = image;
 
     // 2. the token
-    let token: string;
-    try {
-      const pending = 'token' in config.auth ? resolveSecret(config.auth.token) : eksTokenFor(config.auth.eks);
-      token = await withTimeout(pending, remaining());
-    } catch (err) {
-      if (err instanceof TimeoutError)
-        return result({ ok: false, retryable: true, error: 'timed out getting the token' });
-      if (err instanceof SecretError)
-        return result({ ok: false, retryable: err.retryable, error: `token: ${err.message}` });
-      const source = 'token' in config.auth ? describeSecretRef(config.auth.token) : 'EKS token';
-      return result({ ok: false, retryable: true, error: `${source}: ${(err as Error)?.message ?? String(err)}` });
-    }
-    token = token.trim();
-    if (!token || !/^[\x21-\x7e]+$/.test(token)) {
-      // not quoted: it is the secret
-      return result({
-        ok: false,
-        retryable: false,
-        error: 'the token is empty or has characters a bearer token cannot have',
-      });
-    }
+    const auth = await bearerToken(config, remaining());
+    if ('error' in auth) return result({ ok: false, retryable: auth.retryable, error: auth.error });
+    const { token } = auth;
 
     // 3. read the object
-    const base = new URL(config.apiServer);
-    const prefix = base.pathname.replace(/\/+$/, '');
-    const url = new URL(base.origin);
-    url.pathname = `${prefix}/${apiPath}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`;
+    const url = objectUrl(config);
     const ca = config.caData ? decodeCaData(config.caData) : undefined;
     const headers = { accept: 'application/json', authorization: `Bearer ${token}`, 'user-agent': USER_AGENT };
     const reqOpts = (): RequestOptions => ({
@@ -465,6 +517,7 @@ export const kubernetesTarget: DeployTarget<KubernetesTargetConfig> = {
     return result({ ok: true, retryable: false });
   },
 
+  verify: verifyRollout,
   redact: redactKubernetesTarget,
 };
 

@@ -13,6 +13,7 @@
  */
 import type { FunctionConfiguration, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
+import { verifySchema } from '../verify/schema';
 import {
   Budget,
   awsErrorInfo,
@@ -44,6 +45,8 @@ const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0
 export const lambdaTargetSchema = z
   .strictObject({
     type: z.literal('lambda'),
+    /** after the target accepted: what makes the deploy succeeded (lib/deploy/verify) */
+    verify: verifySchema.optional(),
     /** name, partial ARN (123456789012:function:name) or ARN, without a version or alias */
     functionName: z
       .string()

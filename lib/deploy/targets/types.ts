@@ -43,6 +43,27 @@ export interface DeployTarget<C extends { type: string }> {
    * REDACTED, for showing a trigger in the admin API.
    */
   redact(config: C): C;
+  /**
+   * One verification poll after an accepted attempt (lib/deploy/verify): does the target run the change yet?
+   * Absent: the target has nothing to wait for once it accepted (its attempt already waits, or cannot tell).
+   */
+  verify?(config: C, ctx: VerifyContext): Promise<VerifyPoll>;
 }
 
 export const REDACTED = '[redacted]';
+
+/** What a verification poll knows: the event deployed and what its attempt recorded (e.g. the image set). */
+export interface VerifyContext {
+  triggerId: string;
+  logId: string;
+  event: NormalizedEvent;
+  /** the accepted attempt's details (the target wrote them) */
+  details?: Record<string, unknown>;
+  allowPrivateTargets: boolean;
+}
+
+/**
+ * One look at whether the change runs: not done yet (look again later), or a verdict. A poll that could not look
+ * (network, 5xx) is `done: false` with what went wrong: the verification's timeout bounds it.
+ */
+export type VerifyPoll = { done: false; message: string } | { done: true; ok: boolean; message: string };

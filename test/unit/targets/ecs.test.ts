@@ -533,6 +533,38 @@ describe('ecs target: waitForSteadyState', () => {
   });
 });
 
+describe('ecs target: the verification phase (the default wait)', () => {
+  const verifyCtx = { triggerId: 'trg_1', logId: 'log_1', event, allowPrivateTargets: false };
+  const details = { deploymentId: 'ecs-svc/2222' };
+  it('is not done while our deployment runs, done when COMPLETED, failed when FAILED or replaced', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(withDeployments(deployment({ runningCount: 1 }), { id: 'ecs-svc/1111', status: 'ACTIVE' }))
+      .resolvesOnce(withDeployments(deployment({ runningCount: 2, rolloutState: 'COMPLETED' })))
+      .resolvesOnce(
+        withDeployments(deployment({ rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' })),
+      )
+      .resolvesOnce(withDeployments(deployment({ id: 'ecs-svc/3333' })));
+    const poll = () => ecsTarget.verify!(config(), { ...verifyCtx, details });
+    expect(await poll()).toEqual({ done: false, message: 'deployment ecs-svc/2222 IN_PROGRESS: 1 of 2 tasks running' });
+    expect(await poll()).toMatchObject({ done: true, ok: true });
+    expect(await poll()).toEqual({
+      done: true,
+      ok: false,
+      message: 'deployment ecs-svc/2222 failed: tasks failed to start',
+    });
+    expect(await poll()).toMatchObject({ done: true, ok: false, message: expect.stringMatching(/no longer listed/) });
+  });
+  it('a throttled DescribeServices is "not yet"; with waitForSteadyState the attempt waited already', async () => {
+    ecs.on(DescribeServicesCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
+    expect(await ecsTarget.verify!(config(), { ...verifyCtx, details })).toMatchObject({ done: false });
+    expect(await ecsTarget.verify!(config({ waitForSteadyState: true }), { ...verifyCtx, details })).toMatchObject({
+      done: true,
+      ok: true,
+    });
+  });
+});
+
 describe('ecs target: config', () => {
   it('accepts a full config and names or ARNs', () => {
     const ok = {
