@@ -201,10 +201,11 @@ function expectedStatements(fn: string): string[] {
         ...RECEIVER,
         'Allow dynamodb:UpdateItem on TriggersTable',
         'Allow sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage on ScheduleQueue',
-        `Allow secretsmanager:GetSecretValue on ${ARN('secretsmanager', 'secret:triggerfish/*')}`,
-        `Allow ssm:GetParameter on ${ARN('ssm', 'parameter/triggerfish/*')}`,
+        `Allow secretsmanager:GetSecretValue on ${ARN('secretsmanager', `secret:triggerfish/${STAGE}/*`)}`,
+        `Allow ssm:GetParameter on ${ARN('ssm', `parameter/triggerfish/${STAGE}/*`)}`,
         `Allow ecs:DescribeServices on ${ARN('ecs', 'service/*')}`,
         EVENT_BUS,
+        `Deny ssm:* on ${ARN('ssm', 'parameter/triggerfish/*/admin-token')}`,
       ];
     case 'health':
     case 'webConsole':
