@@ -4,8 +4,6 @@
  * (ScheduleQueue in the SQS stand-in) polls its rollout status, and the verdict, the rollback and the lane's state
  * follow from what the server says. Verification polls every second here (VERIFY_POLL_SECONDS=1).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main } from '../../cli/index';
@@ -14,10 +12,6 @@ import { apiClient } from '../helpers/api';
 import { KUBE_CA_DATA, startKubeServer, type KubeServer } from '../helpers/kube-server';
 import { startTestStack } from '../helpers/stack';
 import { startTargetServer } from '../helpers/target-server';
-
-// the cluster token: Secrets Manager has no local stand-in here (the local secret store is issue 22 item 4)
-const sm = mockClient(SecretsManagerClient);
-sm.on(GetSecretValueCommand).resolves({ SecretString: 'test-cluster-token' });
 
 const REPO = 'registry.example.com/team/web';
 const FINAL = (e: any) => ['succeeded', 'failed', 'superseded'].includes(e?.status);
@@ -29,6 +23,8 @@ const closers: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   stack = await startTestStack({ functionEnv: { VERIFY_POLL_SECONDS: '1' } });
   api = apiClient(stack.url, stack.adminToken);
+  // the cluster token, in the local secret store (a `secretsManager` reference resolves from it locally)
+  expect((await api.admin('PUT', '/admin/secrets/cluster', { value: 'test-cluster-token' })).status).toBe(200);
 });
 afterAll(async () => {
   for (const close of closers) await close();
@@ -50,7 +46,7 @@ async function trigger(name: string, server: KubeServer, extra: Record<string, u
       type: 'kubernetes',
       apiServer: server.base,
       caData: KUBE_CA_DATA,
-      auth: { token: { secretsManager: 'triggerfish/cluster' } },
+      auth: { token: { secretsManager: 'cluster' } },
       namespace: 'prod',
       kind: 'Deployment',
       name,
