@@ -93,6 +93,24 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     return;
   }
 
+  // disabled while the event waited (queued, or for a retry): no further attempt, whatever is waiting
+  if (trigger.enabled === false) {
+    const reason = 'trigger disabled';
+    await Promise.all([
+      store.updateLogStatus(triggerId, logId, { status: 'cancelled', reason }),
+      lane ? deployState.finishInState(triggerId, lane, logId) : undefined,
+    ]);
+    reportOutcome({
+      ...deploySubject(trigger, logId, event),
+      status: 'cancelled',
+      reason,
+      attempts: entry.attempts.length,
+      receivedAt: entry.receivedAt,
+    });
+    await notifyOutcome(trigger, recorded('cancelled', reason));
+    return;
+  }
+
   const result = await runTarget(trigger.target, {
     triggerId,
     triggerName: trigger.name,
@@ -239,13 +257,25 @@ async function answerDockerHub(event: NormalizedEvent, state: CallbackOutcome['s
   if (url) await postCallback(url, { state, description: description.slice(0, 255), context: 'Triggerfish' });
 }
 
-/** Kato-style: with an image and a tag rule, a successful deploy advances the tracked image's tag. */
-async function advanceTrackedImage(trigger: Trigger, tag?: string, digest?: string): Promise<void> {
+/**
+ * Kato-style: with an image and a tag rule, a successful deploy advances the tracked image's tag. A read-modify-write
+ * of the trigger as it is now (store.changeTrigger), so it never undoes an admin change made during the deploy, nor
+ * is undone by one; when a PATCH meanwhile changed the tracked image or dropped the tag rule, tracking restarted
+ * there and this deploy advances nothing.
+ */
+export async function advanceTrackedImage(trigger: Trigger, tag?: string, digest?: string): Promise<void> {
   const tracked = trigger.trackedImage ?? trigger.match.image;
   if (!tracked || !trigger.match.tags || (!tag && !digest)) return;
   const ref = parseImageRef(tracked);
-  await store.setTrackedImage(
-    trigger.id,
-    imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest }),
+  const image = imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest });
+  const result = await store.changeTrigger(trigger.id, (current) =>
+    current.match.image !== trigger.match.image || !current.match.tags
+      ? { answer: 'tracking restarted' }
+      : { write: { ...current, trackedImage: image }, answer: 'advanced' },
   );
+  // deleted meanwhile: nothing to track. Losing every try to admin writes is not worth failing a finished deploy
+  // for (the deploy happened); it is logged so that it is seen.
+  if (result.status === 'conflict') {
+    logger.error('tracked image not advanced: the trigger kept changing', { triggerId: trigger.id, image });
+  }
 }

@@ -128,8 +128,10 @@ function stripTriggerKeys(item: Record<string, unknown>): Trigger {
   return out as unknown as Trigger;
 }
 
-export async function getTrigger(id: string): Promise<Trigger | undefined> {
-  const out = await dynamo().send(new GetCommand({ TableName: config.triggersTable(), Key: { id } }));
+export async function getTrigger(id: string, consistent = false): Promise<Trigger | undefined> {
+  const out = await dynamo().send(
+    new GetCommand({ TableName: config.triggersTable(), Key: { id }, ConsistentRead: consistent || undefined }),
+  );
   return out.Item ? stripTriggerKeys(out.Item) : undefined;
 }
 
@@ -137,27 +139,82 @@ export async function putTrigger(trigger: Trigger): Promise<void> {
   await dynamo().send(
     new PutCommand({
       TableName: config.triggersTable(),
-      Item: triggerItem(trigger),
+      Item: triggerItem({ ...trigger, version: 1 }),
       ConditionExpression: 'attribute_not_exists(id)',
     }),
   );
 }
 
-/** Replaces a trigger that must still exist (admin PATCH, rotation). */
-export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
+/**
+ * Writes `trigger` in place of the version it was read at (`trigger.version`; items written before versions
+ * existed have none, read as 0), as version + 1. Every trigger write is one of these (or putTrigger), so a write
+ * based on a stale read never lands: `changed` says another write came first, `gone` that the trigger was deleted.
+ */
+async function writeTriggerVersion(trigger: Trigger): Promise<'written' | 'changed' | 'gone'> {
+  const read = trigger.version ?? 0;
   try {
     await dynamo().send(
       new PutCommand({
         TableName: config.triggersTable(),
-        Item: triggerItem(trigger),
-        ConditionExpression: 'attribute_exists(id)',
+        Item: triggerItem({ ...trigger, version: read + 1 }),
+        ConditionExpression:
+          read === 0
+            ? 'attribute_exists(id) AND (attribute_not_exists(version) OR version = :v)'
+            : 'attribute_exists(id) AND version = :v',
+        ExpressionAttributeValues: { ':v': read },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return true;
+    return 'written';
   } catch (e) {
-    if ((e as Error).name === 'ConditionalCheckFailedException') return false;
-    throw e;
+    if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    return (e as { Item?: unknown }).Item ? 'changed' : 'gone';
   }
+}
+
+/** Replaces a trigger that must still exist and still be at the version it was read at (tests, migrations). */
+export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
+  return (await writeTriggerVersion(trigger)) === 'written';
+}
+
+/** How often a trigger change is decided again on a fresh read after another write won the race. */
+export const TRIGGER_CHANGE_TRIES = 8;
+
+/** What a change decides on the trigger as it is now: the trigger to write (and the answer), or only an answer. */
+export type TriggerChange<A> = { write: Trigger; answer: A } | { answer: A };
+
+export type TriggerChangeResult<A> =
+  | { status: 'done'; answer: A; written?: Trigger }
+  | { status: 'gone' }
+  /** every try lost its race to another write: nothing was written */
+  | { status: 'conflict'; tries: number };
+
+/**
+ * A read-modify-write of a trigger that never loses another write: `decide` runs on a consistent read, its result is
+ * written only if the trigger is still at that version; when another write came first, `decide` runs again on a fresh
+ * read (up to TRIGGER_CHANGE_TRIES times, with a short random wait), so each change applies on top of every other.
+ * `decide` must be a pure function of the trigger it is given (it may run more than once).
+ */
+export async function changeTrigger<A>(
+  id: string,
+  decide: (current: Trigger) => TriggerChange<A> | Promise<TriggerChange<A>>,
+  tries = TRIGGER_CHANGE_TRIES,
+): Promise<TriggerChangeResult<A>> {
+  for (let t = 1; t <= tries; t++) {
+    const current = await getTrigger(id, true);
+    if (!current) return { status: 'gone' };
+    const change = await decide(current);
+    if (!('write' in change)) return { status: 'done', answer: change.answer };
+    const next = { ...change.write, version: current.version };
+    const outcome = await writeTriggerVersion(next);
+    if (outcome === 'written') {
+      return { status: 'done', answer: change.answer, written: { ...next, version: (current.version ?? 0) + 1 } };
+    }
+    if (outcome === 'gone') return { status: 'gone' };
+    // lost the race: a random wait of up to 2^t ms spreads racers apart before deciding again
+    await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(t + 2, 8)));
+  }
+  return { status: 'conflict', tries };
 }
 
 export async function deleteTrigger(id: string): Promise<boolean> {
@@ -276,23 +333,6 @@ export async function triggersByRepositoryKey(repositoryKey: string): Promise<Tr
     start = out.LastEvaluatedKey;
   } while (start);
   return items;
-}
-
-/** After a successful deploy the trigger tracks the deployed image (Kato-style upgrade). */
-export async function setTrackedImage(triggerId: string, image: string): Promise<void> {
-  await dynamo()
-    .send(
-      new UpdateCommand({
-        TableName: config.triggersTable(),
-        Key: { id: triggerId },
-        UpdateExpression: 'SET trackedImage = :i',
-        ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeValues: { ':i': image },
-      }),
-    )
-    .catch((e: Error) => {
-      if (e.name !== 'ConditionalCheckFailedException') throw e; // trigger deleted meanwhile: nothing to track
-    });
 }
 
 // ---------- trigger log ----------

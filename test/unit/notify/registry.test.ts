@@ -295,6 +295,6 @@ describe('notification URLs follow the outbound rules of targets', () => {
 describe('NOTIFY_STATUSES', () => {
   it('are the terminal deploy statuses of the log', () => {
     for (const s of NOTIFY_STATUSES) expect(LOG_STATUSES).toContain(s);
-    expect([...NOTIFY_STATUSES].sort()).toEqual(['failed', 'succeeded', 'superseded']);
+    expect([...NOTIFY_STATUSES].sort()).toEqual(['cancelled', 'failed', 'succeeded', 'superseded']);
   });
 });
