@@ -68,6 +68,7 @@ async function redeliver(req: AdminRequest) {
       store.newLogEntry({
         triggerId: id,
         provider: entry.provider,
+        origin: 'redeliver',
         request: {
           method: 'POST',
           path: req.event.rawPath ?? `/admin/triggers/${id}/logs/${logId}/redeliver`,

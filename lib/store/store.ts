@@ -33,6 +33,7 @@ import { dynamo } from './aws';
 import { attemptItem, entryFromItem, packEntry } from './log-item';
 import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
+import type { Origin } from '../core/origin';
 import type { Trigger } from '../trigger';
 import type { NotificationRecord } from './notifications';
 
@@ -63,6 +64,8 @@ export interface LogEntry {
   supersededBy?: string;
   /** for an entry made by the admin API's redeliver: the entry it runs again */
   redeliveryOf?: string;
+  /** the path that created the entry (lib/core/origin.ts); entries stored before it read as their legacy origin */
+  origin: Origin;
   /** the deploy-state lane of the event (lib/match/identity.ts); set on entries that were queued */
   lane?: string;
   request?: {
@@ -342,11 +345,16 @@ export function newLogId(): string {
 }
 
 export function newLogEntry(
-  fields: Omit<LogEntry, 'id' | 'receivedAt' | 'attempts' | 'updatedAt' | 'expiresAt'> & { id?: string },
+  fields: Omit<LogEntry, 'id' | 'receivedAt' | 'attempts' | 'updatedAt' | 'expiresAt' | 'origin'> & {
+    id?: string;
+    /** default `webhook` (a sender's request); the admin paths give theirs */
+    origin?: Origin;
+  },
 ): LogEntry {
   const now = Date.now();
   return {
     ...fields,
+    origin: fields.origin ?? 'webhook',
     // the id's time is receivedAt to the millisecond: the stored item need not carry both (log-item.ts)
     id: fields.id ?? ulid(now),
     receivedAt: new Date(now).toISOString(),

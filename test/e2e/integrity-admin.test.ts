@@ -201,3 +201,44 @@ describe("the edit form's redacted values keep the stored secrets (finding 7)", 
     expect(res.body.field).toBe('target.headers.x-other');
   });
 });
+
+describe('origin: set by the path that made the entry, never by a request header (finding 9)', () => {
+  it('a webhook carrying x-triggerfish-test: true is origin webhook; a test event is test, a redeliver redeliver', async () => {
+    const t = await createTrigger();
+    const hook = await api.hook(`/hooks/api/${t.id}`, JSON.stringify({ secret_key: t.secret, tag: 'v5' }), {
+      'x-triggerfish-test': 'true',
+    });
+    expect(hook.status).toBe(202);
+    const real = await api.waitForLog(t.id, hook.body.log, FINISHED);
+    expect(real).toMatchObject({ status: 'succeeded', origin: 'webhook' });
+
+    const test = await api.admin('POST', `/admin/triggers/${t.id}/test`);
+    expect(test.status).toBe(202);
+    expect((await api.admin('GET', `/admin/triggers/${t.id}/logs/${test.body.log}`)).body.origin).toBe('test');
+
+    const again = await api.admin('POST', `/admin/triggers/${t.id}/logs/${hook.body.log}/redeliver`);
+    expect(again.status).toBe(202);
+    expect((await api.waitForLog(t.id, again.body.log, FINISHED)).origin).toBe('redeliver');
+    const page = await api.admin('GET', `/admin/triggers/${t.id}/logs`);
+    expect(page.body.items.map((e: any) => e.origin).sort()).toEqual(['redeliver', 'test', 'webhook']);
+  });
+
+  it('entries stored before origin existed read as webhook, or test when they carry the old test header', async () => {
+    const t = await createTrigger({ enabled: false });
+    const old = (headers: Record<string, string>) => {
+      const { origin: _o, ...entry } = store.newLogEntry({
+        triggerId: t.id,
+        provider: 'api',
+        status: 'untriggered',
+        request: { method: 'POST', path: `/hooks/api/${t.id}`, headers, body: '{}', bodyBytes: 2 },
+      });
+      return entry as store.LogEntry;
+    };
+    const sender = old({});
+    const tested = old({ 'x-triggerfish-test': 'true' });
+    await store.putLogEntry(sender);
+    await store.putLogEntry(tested);
+    expect((await store.getLogEntry(t.id, sender.id))!.origin).toBe('webhook');
+    expect((await store.getLogEntry(t.id, tested.id))!.origin).toBe('test');
+  });
+});
