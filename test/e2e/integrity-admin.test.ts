@@ -130,6 +130,24 @@ describe('concurrent trigger writes never lose an update (finding 6)', () => {
     expect((await api.admin('GET', `/admin/triggers/${t.id}`)).body.trackedImage).toBe('acme/api:v0');
   });
 
+  it('a change that loses every try writes nothing and says conflict (the admin API answers 409)', async () => {
+    const t = await createTrigger({ enabled: false });
+    let decided = 0;
+    const result = await store.changeTrigger(t.id, async (current) => {
+      decided++;
+      // another writer wins between this read and this write, every time
+      const rival = await store.changeTrigger(t.id, (c) => ({
+        write: { ...c, description: `rival ${decided}` },
+        answer: 0,
+      }));
+      expect(rival.status).toBe('done');
+      return { write: { ...current, description: 'never written' }, answer: 'mine' };
+    });
+    expect(result).toEqual({ status: 'conflict', tries: store.TRIGGER_CHANGE_TRIES });
+    expect(decided).toBe(store.TRIGGER_CHANGE_TRIES);
+    expect((await store.getTrigger(t.id, true))!.description).toBe(`rival ${store.TRIGGER_CHANGE_TRIES}`);
+  });
+
   it('a trigger stored before versions existed (no version attribute) is still changed', async () => {
     const t = await createTrigger({ enabled: false });
     const stored = (await store.getTrigger(t.id, true))!;
