@@ -271,7 +271,8 @@ export async function advanceTrackedImage(trigger: Trigger, tag?: string, digest
   const result = await store.changeTrigger(trigger.id, (current) =>
     current.match.image !== trigger.match.image || !current.match.tags
       ? { answer: 'tracking restarted' }
-      : { write: { ...current, trackedImage: image }, answer: 'advanced' },
+      : // UpdateItem: the deployer's role may update the trigger item, never replace it
+        { set: { trackedImage: image }, answer: 'advanced' },
   );
   // deleted meanwhile: nothing to track. Losing every try to admin writes is not worth failing a finished deploy
   // for (the deploy happened); it is logged so that it is seen.

@@ -175,6 +175,46 @@ async function writeTriggerVersion(trigger: Trigger): Promise<'written' | 'chang
   }
 }
 
+/**
+ * Sets some attributes of a trigger that must still be at the version it was read at (`read`), as version + 1: the
+ * UpdateItem form of writeTriggerVersion, for writers allowed only UpdateItem (the deployer's tracked image). Only
+ * attributes that no listing index key derives from.
+ */
+async function setTriggerAtVersion(
+  id: string,
+  read: number,
+  set: Partial<Pick<Trigger, 'trackedImage'>>,
+): Promise<'written' | 'changed' | 'gone'> {
+  const names: Record<string, string> = { '#ver': 'version' };
+  const values: Record<string, unknown> = { ':v': read, ':next': read + 1 };
+  const sets = ['#ver = :next'];
+  Object.entries(set).forEach(([k, v], i) => {
+    names[`#a${i}`] = k;
+    values[`:a${i}`] = v;
+    sets.push(`#a${i} = :a${i}`);
+  });
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: config.triggersTable(),
+        Key: { id },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression:
+          read === 0
+            ? 'attribute_exists(id) AND (attribute_not_exists(#ver) OR #ver = :v)'
+            : 'attribute_exists(id) AND #ver = :v',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return 'written';
+  } catch (e) {
+    if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    return (e as { Item?: unknown }).Item ? 'changed' : 'gone';
+  }
+}
+
 /** Replaces a trigger that must still exist and still be at the version it was read at (tests, migrations). */
 export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
   return (await writeTriggerVersion(trigger)) === 'written';
@@ -183,8 +223,12 @@ export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
 /** How often a trigger change is decided again on a fresh read after another write won the race. */
 export const TRIGGER_CHANGE_TRIES = 8;
 
-/** What a change decides on the trigger as it is now: the trigger to write (and the answer), or only an answer. */
-export type TriggerChange<A> = { write: Trigger; answer: A } | { answer: A };
+/**
+ * What a change decides on the trigger as it is now: the whole trigger to write (PutItem), or a few attributes to set
+ * (`set`, UpdateItem: the deployer may only update), with the answer; or only an answer (nothing to write).
+ */
+export type TriggerChange<A> =
+  { write: Trigger; answer: A } | { set: Partial<Pick<Trigger, 'trackedImage'>>; answer: A } | { answer: A };
 
 export type TriggerChangeResult<A> =
   | { status: 'done'; answer: A; written?: Trigger }
@@ -207,12 +251,20 @@ export async function changeTrigger<A>(
     const current = await getTrigger(id, true);
     if (!current) return { status: 'gone' };
     const change = await decide(current);
-    if (!('write' in change)) return { status: 'done', answer: change.answer };
-    const next = { ...change.write, version: current.version };
-    const outcome = await writeTriggerVersion(next);
-    if (outcome === 'written') {
-      return { status: 'done', answer: change.answer, written: { ...next, version: (current.version ?? 0) + 1 } };
+    const read = current.version ?? 0;
+    let next: Trigger;
+    let outcome: 'written' | 'changed' | 'gone';
+    if ('write' in change) {
+      next = change.write;
+      outcome = await writeTriggerVersion({ ...next, version: current.version });
+    } else if ('set' in change) {
+      next = { ...current, ...change.set };
+      outcome = await setTriggerAtVersion(id, read, change.set);
+    } else {
+      return { status: 'done', answer: change.answer };
     }
+    if (outcome === 'written')
+      return { status: 'done', answer: change.answer, written: { ...next, version: read + 1 } };
     if (outcome === 'gone') return { status: 'gone' };
     // lost the race: a random wait of up to 2^t ms spreads racers apart before deciding again
     await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(t + 2, 8)));
