@@ -197,12 +197,14 @@ function buildProgram(io: Io, state: { code: number }): Command {
   const entryRow = (e: any) => [
     e.id,
     e.status,
+    // entries stored before `origin` existed come back with it too (the API fills it in)
+    e.origin ?? 'webhook',
     when(e.receivedAt),
     e.event?.image ?? e.event?.repoFullName ?? '-',
     e.event?.tag ?? e.event?.branch ?? '-',
     e.reason ?? '',
   ];
-  const ENTRY_HEADERS = ['LOG', 'STATUS', 'RECEIVED', 'WHAT', 'TAG/BRANCH', 'REASON'];
+  const ENTRY_HEADERS = ['LOG', 'STATUS', 'ORIGIN', 'RECEIVED', 'WHAT', 'TAG/BRANCH', 'REASON'];
 
   program
     .command('logs <trigger>')
@@ -266,6 +268,7 @@ function buildProgram(io: Io, state: { code: number }): Command {
           pairs({
             log: e.id,
             status: e.status,
+            origin: e.origin,
             reason: e.reason,
             received: when(e.receivedAt),
             provider: e.provider,

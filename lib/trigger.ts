@@ -87,6 +87,11 @@ export interface Trigger {
   repositoryKey?: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Bumped by every write; each write is conditional on the version it read (lib/store changeTrigger), so concurrent
+   * admin writes and the tracked-image advance never undo each other. Absent on items written before it: read as 0.
+   */
+  version?: number;
 }
 
 /**
@@ -95,9 +100,10 @@ export interface Trigger {
  */
 export function publicTrigger(
   trigger: Trigger,
-): Omit<Trigger, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'> {
+): Omit<Trigger, 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'version'> {
   // previousSecretExpiresAt is internal (epoch seconds for the check); the rotate answer's previousSecretValidUntil is public
-  const { secret: _s, previousSecret: _p, previousSecretExpiresAt: _e, ...rest } = trigger;
+  // the version is the store's concurrency check, not part of the trigger a user edits
+  const { secret: _s, previousSecret: _p, previousSecretExpiresAt: _e, version: _v, ...rest } = trigger;
   const notify = redactNotify(rest.notify);
   return { ...rest, target: redactTarget(rest.target), ...(notify ? { notify } : {}) };
 }

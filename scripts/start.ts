@@ -2,7 +2,8 @@
  * `npm start`: the whole Triggerfish stack on loopback (DynamoDB Local, the SQS stand-in, the HTTP API and the
  * deployer consuming the queue). Data lives in .triggerfish/ (TRIGGERFISH_DATA_DIR overrides) and survives
  * restarts; `npm start -- --in-memory` for a throwaway run, `npm start -- --reset` to start from scratch.
- * PORT (default 3000), HOST (default 127.0.0.1) and TRIGGERFISH_ADMIN_TOKEN override.
+ * PORT (default 3000), HOST (default 127.0.0.1) and TRIGGERFISH_ADMIN_TOKEN override. The admin token is printed only
+ * when it was just generated or stdout is a terminal (tokenShown).
  * Ctrl-C / SIGTERM stops every child process and exits 0.
  */
 import fs from 'node:fs';
@@ -141,6 +142,7 @@ async function main(): Promise<void> {
     health = `error: ${(err as Error).message}`;
   }
 
+  const token = tokenShown(stack);
   const q = stack.resources.queues;
   const t = stack.resources.tables;
   console.log(
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
       '',
       `Triggerfish is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `  base URL     ${stack.url}`,
-      `  admin token  ${stack.adminToken}`,
+      `  admin token  ${token.line}`,
       `  GET /health  ${health}`,
       `  data         ${dataDir ? `${dataDir} (kept across restarts; --reset or rm -rf it to start over)` : 'IN MEMORY (--in-memory): all data is lost on exit'}`,
       `  console      ${stack.url}/console  (sign in with the admin token)`,
@@ -166,11 +168,33 @@ async function main(): Promise<void> {
         : []),
       '',
       'Try:',
-      `  curl -s -H "Authorization: Bearer ${stack.adminToken}" ${stack.url}/admin/triggers`,
+      `  curl -s -H "Authorization: Bearer ${token.shell}" ${stack.url}/admin/triggers`,
       '',
       'Ctrl-C stops everything.',
     ].join('\n'),
   );
+}
+
+/**
+ * The admin token is a credential, and a service's stdout ends in its journal (journald, docker logs): it is printed
+ * only when this start just made it (nobody could know it otherwise) or stdout is a terminal; otherwise the banner
+ * says where it is kept. `shell` is what the curl example uses in its place.
+ */
+function tokenShown(stack: LocalStack): { line: string; shell: string } {
+  const source = stack.adminTokenSource;
+  if (('generated' in source && source.generated) || process.stdout.isTTY) {
+    return { line: stack.adminToken, shell: stack.adminToken };
+  }
+  if ('file' in source && source.file) {
+    return {
+      line: `(not printed: stdout is not a terminal) in ${source.file}`,
+      shell: `$(cat ${source.file})`,
+    };
+  }
+  return {
+    line: '(not printed: stdout is not a terminal) from TRIGGERFISH_ADMIN_TOKEN',
+    shell: '$TRIGGERFISH_ADMIN_TOKEN',
+  };
 }
 
 main().catch((err) => {

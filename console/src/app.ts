@@ -18,7 +18,10 @@ const STATUSES = [
   'rejected',
   'duplicate',
   'superseded',
+  'cancelled',
 ];
+/** finished deploys: what the API lets redeliver */
+const REDELIVERABLE = ['succeeded', 'failed', 'superseded', 'cancelled'];
 /** auto-refresh of a log page while entries are queued or deploying */
 const REFRESH_MS = 2000;
 
@@ -74,6 +77,22 @@ const jsonOrText = (text: string): unknown => {
   }
 };
 const pretty = (v: unknown) => h('pre', {}, typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+
+/** Where an entry came from (set by the API's own paths, never by a request header). */
+const ORIGIN_TEXT: Record<string, string> = {
+  webhook: 'webhook (a sender)',
+  redeliver: 'redeliver (from the console, CLI or API)',
+  test: 'test event (from the console, CLI or API)',
+};
+const originText = (o?: string) => ORIGIN_TEXT[o ?? 'webhook'] ?? o ?? 'webhook';
+
+/** What a target calls, in a few words (for the test event's confirmation): its type and the first address it has. */
+function describeTarget(t: Json): string {
+  const where = ['url', 'apiServer', 'functionName', 'projectName', 'service', 'repository']
+    .map((k) => t?.[k])
+    .find((v) => typeof v === 'string');
+  return `${t?.type ?? 'unknown'} target${where ? ` ${where}` : ''}`;
+}
 
 // ---- API --------------------------------------------------------------------------------------------------
 
@@ -228,6 +247,16 @@ async function providers(): Promise<string[]> {
   return providerIds;
 }
 
+/**
+ * The fields of an edit form that differ from the trigger as it was read: a PATCH sends only these, so a save
+ * never writes back what the user did not touch (the target as shown has its secrets redacted; the API restores
+ * redacted values too, but what was not changed is not sent at all).
+ */
+function changedFields(body: Json, existing: Json): Json {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return Object.fromEntries(Object.entries(body).filter(([k, v]) => !same(v, existing[k])));
+}
+
 /** Create or edit: the API's field errors are shown under the field they name (e.g. target.url -> Target). */
 async function triggerForm(id?: string) {
   const existing = id ? await api('GET', `/admin/triggers/${id}`) : undefined;
@@ -308,7 +337,9 @@ async function triggerForm(id?: string) {
       }
     }
     try {
-      const saved = id ? await api('PATCH', `/admin/triggers/${id}`, body) : await api('POST', '/admin/triggers', body);
+      const saved = id
+        ? await api('PATCH', `/admin/triggers/${id}`, changedFields(body, existing))
+        : await api('POST', '/admin/triggers', body);
       if (!id) sessionStorage.setItem(`triggerfish.created.${saved.id}`, '1');
       location.hash = `#/t/${saved.id}${id ? '' : '/setup'}`;
       toast(id ? 'Saved' : 'Created');
@@ -459,6 +490,7 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
       {},
       h('td', {}, h('a', { href: `#/t/${id}/log/${e.id}` }, when(e.receivedAt))),
       h('td', {}, badge(e.status)),
+      h('td', { class: 'opt' }, e.origin ?? 'webhook'),
       h('td', { class: 'opt' }, e.event?.image ?? e.event?.repoFullName ?? ''),
       h('td', {}, e.event?.tag ?? e.event?.branch ?? ''),
       h('td', { class: 'opt' }, e.reason ?? ''),
@@ -477,6 +509,13 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
         void route();
       }),
       act('Send test event', async () => {
+        // a test runs the real pipeline: a matching sample is deployed to the real target, so ask first
+        if (
+          !confirm(
+            `Send a test event? It is a sample ${t.provider} event through the real pipeline: if it matches, it is deployed to the ${describeTarget(t.target)}.`,
+          )
+        )
+          return;
         const r = await api('POST', `/admin/triggers/${id}/test`);
         toast(`Test event: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
         void route();
@@ -512,6 +551,7 @@ async function triggerPage(id: string, cursor?: string, statusFilter?: string) {
                 {},
                 h('th', { scope: 'col' }, 'Received'),
                 h('th', { scope: 'col' }, 'Status'),
+                h('th', { scope: 'col', class: 'opt' }, 'Origin'),
                 h('th', { scope: 'col', class: 'opt' }, 'What'),
                 h('th', { scope: 'col' }, 'Tag / branch'),
                 h('th', { scope: 'col', class: 'opt' }, 'Reason'),
@@ -594,14 +634,14 @@ async function entryPage(id: string, logId: string) {
       h('dd', {}, e.deliveryId ?? '–'),
       e.redeliveryOf ? h('dt', {}, 'Redelivery of') : null,
       e.redeliveryOf ? h('dd', {}, h('a', { href: `#/t/${id}/log/${e.redeliveryOf}` }, e.redeliveryOf)) : null,
-      e.request?.headers?.['x-triggerfish-test'] ? h('dt', {}, 'Test event') : null,
-      e.request?.headers?.['x-triggerfish-test'] ? h('dd', {}, 'yes (sent from the console, CLI or API)') : null,
+      h('dt', {}, 'Origin'),
+      h('dd', { id: 'entry-origin' }, originText(e.origin)),
     ),
     h(
       'div',
       { class: 'actions' },
       h('a', { class: 'button', href: `#/t/${id}` }, 'Back to the log'),
-      ['succeeded', 'failed', 'superseded'].includes(e.status) && e.event
+      REDELIVERABLE.includes(e.status) && e.event
         ? h(
             'button',
             {

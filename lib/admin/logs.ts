@@ -42,7 +42,7 @@ async function get(req: AdminRequest) {
 }
 
 /** Entries whose event may be deployed again: what was deployed, tried, or replaced by a newer event. */
-const REDELIVERABLE: readonly store.LogStatus[] = ['succeeded', 'failed', 'superseded'];
+const REDELIVERABLE: readonly store.LogStatus[] = ['succeeded', 'failed', 'superseded', 'cancelled'];
 
 /**
  * Runs the deploy of an entry's event again, as a new entry (`redeliveryOf` names the old one) that goes through the
@@ -68,6 +68,7 @@ async function redeliver(req: AdminRequest) {
       store.newLogEntry({
         triggerId: id,
         provider: entry.provider,
+        origin: 'redeliver',
         request: {
           method: 'POST',
           path: req.event.rawPath ?? `/admin/triggers/${id}/logs/${logId}/redeliver`,

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { LOG_STATUSES } from '../store/store';
+import { ORIGINS } from '../core/origin';
 import { triggerCreateSchema, triggerPatchSchema } from '../trigger';
 import { logListQuery } from './logs';
 import { matchRequestSchema } from './match-schema';
@@ -70,6 +71,10 @@ const errors = {
   },
   '401': { description: 'missing or wrong admin token' },
   '404': { description: 'unknown trigger or entry' },
+  '409': {
+    description:
+      'a conflict, named in the answer: a name in use (`field: "name"`), an entry that cannot be redelivered, or (`conflict: "version"`) other writes of the trigger kept winning the race; nothing was written, send it again',
+  },
 };
 
 const secretName = {
@@ -147,7 +152,7 @@ const OPERATIONS: Operation[] = [
     method: 'post',
     path: '/admin/triggers/{id}/test',
     summary:
-      "Send a signed sample of the trigger's provider through the real pipeline (logged with the x-triggerfish-test header)",
+      "Send a signed sample of the trigger's provider through the real pipeline: when it matches, it is deployed to the trigger's real target (the entry's origin is `test`)",
     params: [id],
     ok: ['202', "the webhook's answer: { test, sample, webhookStatus, log, status, reason? }"],
   },
@@ -228,7 +233,7 @@ export function openApiDocument(): Json {
     info: {
       title: 'Triggerfish admin API',
       version: '1',
-      description: `Log entry statuses: ${LOG_STATUSES.join(', ')}`,
+      description: `Log entry statuses: ${LOG_STATUSES.join(', ')}. Log entry origins: ${ORIGINS.join(', ')}.`,
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     security: [{ adminToken: [] }],

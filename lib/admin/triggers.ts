@@ -4,7 +4,10 @@ import { config } from '../core/config';
 import { lazy } from '../core/lazy';
 import { newSecret } from '../core/crypto';
 import { prepareNotify, rotateNotifySecrets, showNewSecrets, type NotifierConfig } from '../notify';
-import { baseUrl, json, zodError } from '../receive/http';
+import { baseUrl, json, zodError, type HttpResult } from '../receive/http';
+import { REDACTED } from '../core/redact-values';
+import { restoreRedacted } from '../core/restore-redacted';
+import { redactTarget, type TargetConfig } from '../deploy/targets';
 import { PROVIDER_IDS } from '../receive/providers/ids';
 import { ecrRepositoryKey } from '../receive/providers/ecr';
 import * as store from '../store/store';
@@ -203,46 +206,95 @@ async function get(req: AdminRequest) {
   return json(200, publicTrigger(trigger));
 }
 
+/**
+ * The answer when a trigger change could not be written: the trigger is gone (404), or every try lost its race to
+ * other writes of the same trigger (409, naming the conflict; nothing was written, the request may be sent again).
+ */
+function notWritten(result: Exclude<store.TriggerChangeResult<unknown>, { status: 'done' }>): HttpResult {
+  if (result.status === 'gone') return json(404, { message: 'unknown trigger' });
+  return json(409, {
+    message: `the trigger was changed by other requests while this one was applied (${result.tries} tries); nothing was written: read it again and retry`,
+    conflict: 'version',
+  });
+}
+
+/**
+ * A target sent back as the admin API showed it: REDACTED values stand for the stored ones (the console's edit
+ * form, a GET-edit-PATCH round trip). A REDACTED value that stands for nothing stored is a 400 naming its field.
+ */
+function restoreTarget(input: TargetConfig, stored: TargetConfig): { target: TargetConfig } | { problem: HttpResult } {
+  const restored = restoreRedacted(input, stored, redactTarget(stored), ['target']);
+  const field = restored.unmatched[0];
+  if (field) {
+    return {
+      problem: json(400, {
+        message: `invalid ${field}: ${REDACTED} stands for a stored value, but the stored target shows none here; give the value`,
+        field,
+      }),
+    };
+  }
+  return { target: restored.value as TargetConfig };
+}
+
+/**
+ * Applies the fields given (a diff: absent fields keep what is stored) to the trigger as it is now; a change that
+ * lost its race to another write is applied again to the fresh trigger (store.changeTrigger), so a PATCH never
+ * undoes a rotation, a disable or a tracked-image advance made meanwhile.
+ */
 async function patch(req: AdminRequest) {
-  const trigger = await store.getTrigger(req.params.id);
-  if (!trigger) return json(404, { message: 'unknown trigger' });
   const parsed = triggerPatchSchema.safeParse(req.body ?? {});
   if (!parsed.success) return zodError(parsed.error);
   const change = parsed.data;
-  const prepared = change.notify ? prepareNotify(change.notify, trigger.notify) : undefined;
-  if (prepared && !prepared.ok) return json(400, prepared.problem);
-  if (change.mapping !== undefined && trigger.provider !== 'generic') {
-    return json(400, { message: 'invalid mapping: mapping is only for provider "generic"', field: 'mapping' });
-  }
-  if (change.name !== undefined && change.name !== trigger.name) {
-    const taken = await nameTaken(change.name, trigger.id);
-    if (taken) return taken;
-  }
-  const next: Trigger = {
-    ...trigger,
-    ...(change.name !== undefined ? { name: change.name } : {}),
-    ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
-    ...(change.match !== undefined ? { match: change.match } : {}),
-    ...(change.target !== undefined ? { target: change.target } : {}),
-    ...(change.queue !== undefined ? { queue: change.queue } : {}),
-    ...(change.rollback !== undefined ? { rollback: change.rollback } : {}),
-    ...(prepared ? { notify: prepared.notify } : {}),
-    ...(change.mapping !== undefined ? { mapping: change.mapping } : {}),
-    updatedAt: new Date().toISOString(),
-  };
-  if (change.description === null) delete next.description;
-  else if (change.description !== undefined) next.description = change.description;
-  if (change.match !== undefined) {
-    const bad = validateEcr(next);
-    if (bad) return bad;
-    next.repositoryKey = repositoryKey(next);
-    // a new tracked image restarts tracking; otherwise keep the advanced one
-    if (change.match.image !== trigger.match.image) next.trackedImage = change.match.image;
-  }
-  const big = tooLarge(next) ?? unstorableNumber(next);
-  if (big) return big;
-  if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
-  return json(200, { ...publicTrigger(next), ...shownNotify(next.notify, prepared?.newSecrets) });
+  const result = await store.changeTrigger<HttpResult | { next: Trigger; newSecrets?: Map<number, string> }>(
+    req.params.id,
+    async (trigger) => {
+      const prepared = change.notify ? prepareNotify(change.notify, trigger.notify) : undefined;
+      if (prepared && !prepared.ok) return { answer: json(400, prepared.problem) };
+      if (change.mapping !== undefined && trigger.provider !== 'generic') {
+        return {
+          answer: json(400, { message: 'invalid mapping: mapping is only for provider "generic"', field: 'mapping' }),
+        };
+      }
+      if (change.name !== undefined && change.name !== trigger.name) {
+        const taken = await nameTaken(change.name, trigger.id);
+        if (taken) return { answer: taken };
+      }
+      let target: TargetConfig | undefined;
+      if (change.target !== undefined) {
+        const restored = restoreTarget(change.target, trigger.target);
+        if ('problem' in restored) return { answer: restored.problem };
+        target = restored.target;
+      }
+      const next: Trigger = {
+        ...trigger,
+        ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+        ...(change.match !== undefined ? { match: change.match } : {}),
+        ...(target !== undefined ? { target } : {}),
+        ...(change.queue !== undefined ? { queue: change.queue } : {}),
+        ...(change.rollback !== undefined ? { rollback: change.rollback } : {}),
+        ...(prepared ? { notify: prepared.notify } : {}),
+        ...(change.mapping !== undefined ? { mapping: change.mapping } : {}),
+        updatedAt: new Date().toISOString(),
+      };
+      if (change.description === null) delete next.description;
+      else if (change.description !== undefined) next.description = change.description;
+      if (change.match !== undefined) {
+        const bad = validateEcr(next);
+        if (bad) return { answer: bad };
+        next.repositoryKey = repositoryKey(next);
+        // a new tracked image restarts tracking; otherwise keep the advanced one
+        if (change.match.image !== trigger.match.image) next.trackedImage = change.match.image;
+      }
+      const big = tooLarge(next) ?? unstorableNumber(next);
+      if (big) return { answer: big };
+      return { write: next, answer: { next, newSecrets: prepared?.newSecrets } };
+    },
+  );
+  if (result.status !== 'done') return notWritten(result);
+  const answer = result.answer;
+  if (!('next' in answer)) return answer;
+  return json(200, { ...publicTrigger(answer.next), ...shownNotify(answer.next.notify, answer.newSecrets) });
 }
 
 /** `notify` with the signing secrets generated by this request shown on their entries (this answer only). */
@@ -255,18 +307,26 @@ function shownNotify(notify: NotifierConfig[] | undefined, newSecrets: Map<numbe
  * POST .../secret). For the grace period each message is signed with the new and the previous secret.
  */
 async function rotateNotify(req: AdminRequest) {
-  const trigger = await store.getTrigger(req.params.id);
-  if (!trigger) return json(404, { message: 'unknown trigger' });
-  if (!trigger.notify?.some((n) => n.type === 'webhook')) {
-    return json(409, { message: 'the trigger has no webhook notifier: nothing to rotate', field: 'notify' });
-  }
   const graceSeconds = config.secretGraceSeconds();
-  const rotated = rotateNotifySecrets(trigger.notify, graceSeconds);
-  const next: Trigger = { ...trigger, notify: rotated.notify, updatedAt: new Date().toISOString() };
-  if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
+  const result = await store.changeTrigger<HttpResult | { next: Trigger; newSecrets: Map<number, string> }>(
+    req.params.id,
+    (trigger) => {
+      if (!trigger.notify?.some((n) => n.type === 'webhook')) {
+        return {
+          answer: json(409, { message: 'the trigger has no webhook notifier: nothing to rotate', field: 'notify' }),
+        };
+      }
+      const rotated = rotateNotifySecrets(trigger.notify, graceSeconds);
+      const next: Trigger = { ...trigger, notify: rotated.notify, updatedAt: new Date().toISOString() };
+      return { write: next, answer: { next, newSecrets: rotated.newSecrets } };
+    },
+  );
+  if (result.status !== 'done') return notWritten(result);
+  const answer = result.answer;
+  if (!('next' in answer)) return answer;
   return json(200, {
-    ...publicTrigger(next),
-    ...shownNotify(next.notify, rotated.newSecrets),
+    ...publicTrigger(answer.next),
+    ...shownNotify(answer.next.notify, answer.newSecrets),
     previousSigningSecretValidUntil: new Date((Math.floor(Date.now() / 1000) + graceSeconds) * 1000).toISOString(),
   });
 }
@@ -276,17 +336,26 @@ async function remove(req: AdminRequest) {
   return json(204);
 }
 
+/**
+ * A new secret; the one it replaces keeps working for the grace period. The new secret is made once: when the
+ * write loses its race (a PATCH or another rotation came first) it is applied to the fresh trigger, so the secret
+ * it replaces is the one stored at that moment (two rotations at once: the second one's previous secret is the
+ * first one's, and both shown secrets work).
+ */
 async function rotate(req: AdminRequest) {
-  const trigger = await store.getTrigger(req.params.id);
-  if (!trigger) return json(404, { message: 'unknown trigger' });
-  const next: Trigger = {
-    ...trigger,
-    secret: newSecret(),
-    previousSecret: trigger.secret,
-    previousSecretExpiresAt: Math.floor(Date.now() / 1000) + config.secretGraceSeconds(),
-    updatedAt: new Date().toISOString(),
-  };
-  if (!(await store.replaceTrigger(next))) return json(404, { message: 'unknown trigger' });
+  const secret = newSecret();
+  const result = await store.changeTrigger(req.params.id, (trigger) => {
+    const next: Trigger = {
+      ...trigger,
+      secret,
+      previousSecret: trigger.secret,
+      previousSecretExpiresAt: Math.floor(Date.now() / 1000) + config.secretGraceSeconds(),
+      updatedAt: new Date().toISOString(),
+    };
+    return { write: next, answer: next };
+  });
+  if (result.status !== 'done') return notWritten(result);
+  const next = result.answer;
   return json(200, {
     ...publicTrigger(next),
     secret: next.secret,

@@ -9,6 +9,8 @@ export const LOG_STATUSES = [
   'succeeded',
   'failed',
   'superseded',
+  /** the trigger was disabled before a (further) attempt: nothing more is deployed */
+  'cancelled',
 ] as const;
 export type LogStatus = (typeof LOG_STATUSES)[number];
 

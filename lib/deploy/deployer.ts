@@ -93,6 +93,24 @@ export async function deployRecord(record: SQSRecord): Promise<void> {
     return;
   }
 
+  // disabled while the event waited (queued, or for a retry): no further attempt, whatever is waiting
+  if (trigger.enabled === false) {
+    const reason = 'trigger disabled';
+    await Promise.all([
+      store.updateLogStatus(triggerId, logId, { status: 'cancelled', reason }),
+      lane ? deployState.finishInState(triggerId, lane, logId) : undefined,
+    ]);
+    reportOutcome({
+      ...deploySubject(trigger, logId, event),
+      status: 'cancelled',
+      reason,
+      attempts: entry.attempts.length,
+      receivedAt: entry.receivedAt,
+    });
+    await notifyOutcome(trigger, recorded('cancelled', reason));
+    return;
+  }
+
   const result = await runTarget(trigger.target, {
     triggerId,
     triggerName: trigger.name,

@@ -3,6 +3,7 @@
  * (./verify): the line that names the event, Docker Hub's callback, the Kato-style tracked image.
  */
 import { config } from '../core/config';
+import { logger } from '../core/logger';
 import { imageRef, parseImageRef, type NormalizedEvent } from '../core/event';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
@@ -30,10 +31,18 @@ export async function advanceTrackedImage(trigger: Trigger, tag?: string, digest
   const tracked = trigger.trackedImage ?? trigger.match.image;
   if (!tracked || !trigger.match.tags || (!tag && !digest)) return;
   const ref = parseImageRef(tracked);
-  await store.setTrackedImage(
-    trigger.id,
-    imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest }),
+  const image = imageRef({ registry: ref.registry, repoFullName: ref.repoFullName, tag, digest });
+  const result = await store.changeTrigger(trigger.id, (current) =>
+    current.match.image !== trigger.match.image || !current.match.tags
+      ? { answer: 'tracking restarted' }
+      : // UpdateItem: the deployer's role may update the trigger item, never replace it
+        { set: { trackedImage: image }, answer: 'advanced' },
   );
+  // deleted meanwhile: nothing to track. Losing every try to admin writes is not worth failing a finished deploy
+  // for (the deploy happened); it is logged so that it is seen.
+  if (result.status === 'conflict') {
+    logger.error('tracked image not advanced: the trigger kept changing', { triggerId: trigger.id, image });
+  }
 }
 
 /** The reason a succeeded entry keeps: none, except a rollback says what it was (its queued reason is gone). */

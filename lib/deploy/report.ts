@@ -50,7 +50,7 @@ export interface AttemptReport extends DeploySubject {
  * refused the message; the sender was asked to retry).
  */
 export type OutcomeStatus =
-  'succeeded' | 'superseded' | 'failed' | 'given-up' | 'dead-lettered' | 'refused' | 'unqueued';
+  'succeeded' | 'superseded' | 'cancelled' | 'failed' | 'given-up' | 'dead-lettered' | 'refused' | 'unqueued';
 export const FAILURE_STATUSES: readonly OutcomeStatus[] = [
   'failed',
   'given-up',

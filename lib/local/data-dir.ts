@@ -25,17 +25,17 @@ export function ensureDataDir(dir: string): string {
 }
 
 /**
- * The admin token stored in the data dir, created on first use (random, 0600). A token file that others can read
- * is tightened to 0600 rather than trusted as is.
+ * The admin token stored in the data dir, created on first use (random, 0600), and whether this call created it. A
+ * token file that others can read is tightened to 0600 rather than trusted as is.
  */
-export function persistentAdminToken(dir: string): string {
+export function persistentAdminToken(dir: string): { token: string; created: boolean; file: string } {
   ensureDataDir(dir);
   const file = path.join(dir, 'admin-token');
   try {
     const token = fs.readFileSync(file, 'utf8').trim();
     if (token) {
       if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-      return token;
+      return { token, created: false, file };
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -44,9 +44,10 @@ export function persistentAdminToken(dir: string): string {
   // wx: two starts racing on a fresh dir must not end with different tokens
   try {
     fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-    return token;
+    return { token, created: true, file };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8').trim();
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      return { token: fs.readFileSync(file, 'utf8').trim(), created: false, file };
     throw e;
   }
 }

@@ -78,11 +78,19 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Where the admin token came from: given (option or TRIGGERFISH_ADMIN_TOKEN), or made by this start (`generated`;
+ * kept in `file` when there is a data dir), or read from the data dir's `file`. `npm start` prints the token only
+ * when it was just generated or stdout is a terminal (scripts/start.ts).
+ */
+export type AdminTokenSource = { given: true } | { generated: boolean; file?: string };
+
 export interface LocalStack {
   /** gateway base URL, e.g. http://127.0.0.1:3000 */
   url: string;
   port: number;
   adminToken: string;
+  adminTokenSource: AdminTokenSource;
   /** every variable this stack set in process.env */
   env: Record<string, string>;
   resources: LocalResources;
@@ -245,11 +253,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const resources = await makeResources();
     if (opts.destroyResources ?? !!opts.endpoints) cleanups.push(() => resources.destroy());
 
-    const adminToken =
-      opts.adminToken ??
-      opts.env?.TRIGGERFISH_ADMIN_TOKEN ??
-      process.env.TRIGGERFISH_ADMIN_TOKEN ??
-      (opts.dataDir ? persistentAdminToken(opts.dataDir) : randomBytes(24).toString('base64url'));
+    const given = opts.adminToken ?? opts.env?.TRIGGERFISH_ADMIN_TOKEN ?? process.env.TRIGGERFISH_ADMIN_TOKEN;
+    const stored = given === undefined && opts.dataDir ? persistentAdminToken(opts.dataDir) : undefined;
+    const adminToken = given ?? stored?.token ?? randomBytes(24).toString('base64url');
+    const adminTokenSource: AdminTokenSource =
+      given !== undefined
+        ? { given: true }
+        : stored
+          ? { generated: stored.created, file: stored.file }
+          : { generated: true };
     const fnEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(resources.env)) if (!NOT_LOCAL.has(k)) fnEnv[k] = v;
     // the local secret store target references resolve from: kept in the data dir, or for this run only
@@ -387,6 +399,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       url: gateway.url,
       port: gateway.port,
       adminToken,
+      adminTokenSource,
       env,
       resources,
       endpoints,

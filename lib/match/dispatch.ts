@@ -108,7 +108,8 @@ export async function dispatch(
 async function decide(
   trigger: Trigger,
   event: NormalizedEvent,
-  base: Pick<store.LogEntry, 'event' | 'deliveryId' | 'redeliveryOf' | 'rollbackOf' | 'origin'>,
+  base: Pick<store.LogEntry, 'event' | 'deliveryId' | 'redeliveryOf' | 'rollbackOf'> &
+    Partial<Pick<store.LogEntry, 'origin'>>,
   entryFor: EntryFactory,
   ctx: DispatchOptions & { claims: DedupClaim[]; lane: string; artifact?: string; queueAll: boolean },
 ): Promise<Outcome> {

@@ -1,19 +1,20 @@
 /** Schema pieces and redaction shared by the notifiers. */
 import * as z from 'zod';
-import { checkLiteralHost, checkUrlStatic } from '../core/outbound';
+import { checkOutboundUrlAtCreation } from '../core/outbound';
 import { config } from '../core/config';
 import { DEFAULT_ON, NOTIFY_STATUSES, REDACTED } from './types';
 
 /**
- * A notification URL: the outbound rules of deploy targets (scheme, port, no userinfo) and, unless private targets
- * are allowed (ALLOW_PRIVATE_TARGETS), no private or loopback IP literal. Hostnames are checked when sending.
+ * A notification URL: the creation rules of deploy targets (scheme, port, no userinfo and, unless private targets are
+ * allowed (ALLOW_PRIVATE_TARGETS), no private or loopback IP literal and no `localhost` name). Other hostnames are
+ * checked on their resolved address when sending.
  */
 export const notifyUrlSchema = z
   .string()
   .min(1)
   .max(2048)
   .superRefine((url, ctx) => {
-    const reason = checkUrlStatic(url) ?? checkLiteralHost(url, config.allowPrivateTargets());
+    const reason = checkOutboundUrlAtCreation(url, config.allowPrivateTargets());
     if (reason) ctx.addIssue({ code: 'custom', message: reason });
   });
 

@@ -21,6 +21,7 @@ import { eventbridgeNotifier, eventbridgeNotifierSchema, redactEventbridgeNotifi
 import { outcomeOf, type Outcome } from './message';
 import { redactSlackNotifier, slackNotifier, slackNotifierSchema } from './slack';
 import { redactTeamsNotifier, teamsNotifier, teamsNotifierSchema } from './teams';
+import { restoreRedacted } from '../core/restore-redacted';
 import { DEFAULT_ON, REDACTED, type Notifier, type SendResult } from './types';
 import {
   newSigningSecret,
@@ -141,7 +142,10 @@ export function prepareNotify(
         },
       };
     }
-    const url = before && 'url' in before ? before.url : entry.url;
+    const url =
+      before && 'url' in before
+        ? (restoreRedacted(entry.url, before.url, (redactNotifier(before) as { url: string }).url).value as string)
+        : entry.url;
     if (entry.type === 'webhook') {
       if (before?.type === 'webhook') {
         notify.push({ ...entry, url, secret: before.secret, ...previousSecretOf(before) });

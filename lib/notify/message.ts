@@ -124,6 +124,7 @@ export type Tone = 'good' | 'bad' | 'neutral' | 'info';
 export function toneOf(status: string): Tone {
   if (status === 'succeeded') return 'good';
   if (status === 'failed' || status === 'rejected' || status === 'unauthorized') return 'bad';
-  if (status === 'superseded' || status === 'duplicate' || status === 'untriggered') return 'neutral';
+  if (status === 'superseded' || status === 'cancelled' || status === 'duplicate' || status === 'untriggered')
+    return 'neutral';
   return 'info';
 }

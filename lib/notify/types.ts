@@ -11,7 +11,7 @@ import type { Outcome } from './message';
  * rejected) are not notified: the receiver answers the sender at once and never waits on a notification. They are
  * read in the trigger log (and counted in the webhook metrics).
  */
-export const NOTIFY_STATUSES = ['succeeded', 'failed', 'superseded'] as const;
+export const NOTIFY_STATUSES = ['succeeded', 'failed', 'superseded', 'cancelled'] as const;
 export type NotifyStatus = (typeof NOTIFY_STATUSES)[number];
 export const DEFAULT_ON: NotifyStatus[] = ['succeeded', 'failed'];
 

@@ -59,6 +59,7 @@ export async function handleEcrEvent(event: EventBridgeEvent<string, unknown>): 
           store.newLogEntry({
             triggerId: trigger.id,
             provider: 'ecr',
+            origin: 'webhook',
             request: {
               method: 'EVENT',
               path: 'aws.ecr',

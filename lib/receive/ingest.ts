@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { dispatch, write } from '../match/dispatch';
 import type { NormalizedEvent } from '../core/event';
+import type { Origin } from '../core/origin';
 import { decodeBody } from './body';
 import { json, loggedHeaders, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
@@ -22,9 +23,17 @@ import type { Trigger } from '../trigger';
 export const MAX_BODY_BYTES = 1024 * 1024;
 const TRIGGER_ID = /^[a-f0-9]{24}$/;
 
-export async function handleWebhook(provider: Provider, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+/**
+ * `origin` is what the caller is: the webhook routes are senders (`webhook`); the admin API's test route runs its
+ * sample through here as `test`. Nothing in the request can change it.
+ */
+export async function handleWebhook(
+  provider: Provider,
+  event: APIGatewayProxyEventV2,
+  origin: Origin = 'webhook',
+): Promise<HttpResult> {
   try {
-    return await ingest(provider, event);
+    return await ingest(provider, event, origin);
   } catch (err) {
     // Storage unavailable: 503 makes the sender retry instead of losing the event.
     logger.error('webhook could not be processed', { provider: provider.id, error: (err as Error).message });
@@ -32,7 +41,7 @@ export async function handleWebhook(provider: Provider, event: APIGatewayProxyEv
   }
 }
 
-async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promise<HttpResult> {
+async function ingest(provider: Provider, event: APIGatewayProxyEventV2, origin: Origin): Promise<HttpResult> {
   const triggerId = event.pathParameters?.triggerId ?? '';
   const trigger = TRIGGER_ID.test(triggerId) ? await store.getTrigger(triggerId) : undefined;
   if (!trigger || trigger.provider !== provider.id) return json(404, { message: 'unknown trigger' });
@@ -56,7 +65,13 @@ async function ingest(provider: Provider, event: APIGatewayProxyEventV2): Promis
   const entryFor = (fields: Partial<store.LogEntry> & { status: store.LogStatus }) =>
     fitEntry(
       redactEntryValues(
-        store.newLogEntry({ triggerId: trigger.id, provider: provider.id, request: requestRecord(), ...fields }),
+        store.newLogEntry({
+          triggerId: trigger.id,
+          provider: provider.id,
+          origin,
+          request: requestRecord(),
+          ...fields,
+        }),
         secrets,
       ),
     );

@@ -12,7 +12,7 @@
  * left out until it differs from receivedAt, empty
  * attempts are left out, and event and request fields that follow from others (event.provider, event.deliveryId,
  * repoFullName, image, request.path and method) are left out when they do follow (`null` when one is absent that
- * would follow) and put back on reading. Binary, not base64: DynamoDB counts a binary attribute by its bytes.
+ * would follow) and put back on reading; `origin` is left out when it is what legacyOrigin reads (lib/core/origin.ts). Binary, not base64: DynamoDB counts a binary attribute by its bytes.
  *
  * An attempt's `response` above 256 bytes is kept as `responseBr` (brotli) inside the attempt (attemptItem).
  *
@@ -23,6 +23,7 @@ import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } 
 import { decodeTime } from 'ulid';
 import { imageRef } from '../core/event';
 import { IN_FLIGHT_STATUSES } from '../core/log-status';
+import { legacyOrigin } from '../core/origin';
 import { itemSize } from './item-size';
 import type { Attempt, LogEntry } from './store';
 
@@ -136,6 +137,9 @@ export function fixedText(entry: LogEntry): string {
   const fixed: Fields = {};
   for (const k of FIXED) if (e[k] !== undefined) fixed[k] = e[k];
   if (fixed.receivedAt === timeOfId(entry.id)) delete fixed.receivedAt;
+  // left out when it is what an entry without one reads as (a sender's, a redelivery): only a test event, or a
+  // sender's request carrying the old test header, stores it
+  if (fixed.origin === legacyOrigin(entry)) delete fixed.origin;
   if (entry.event) fixed.event = omitDerived(entry.event as unknown as Fields, EVENT_RULES, e);
   let body = '';
   if (entry.request) {
@@ -239,6 +243,7 @@ export function entryFromItem(item: Record<string, unknown>): LogEntry {
   if (entryBr) Object.assign(out, unpackFixed(entryBr, out));
   if (out.receivedAt === undefined) out.receivedAt = timeOfId(out.id);
   if (out.updatedAt === undefined) out.updatedAt = out.receivedAt;
+  if (out.origin === undefined) out.origin = legacyOrigin(out);
   out.attempts = Array.isArray(out.attempts) ? out.attempts.map((a) => attemptFromItem(a as Fields)) : [];
   return out as unknown as LogEntry;
 }

@@ -33,6 +33,7 @@ import { dynamo } from './aws';
 import { attemptItem, entryFromItem, packEntry } from './log-item';
 import { config } from '../core/config';
 import type { NormalizedEvent } from '../core/event';
+import type { Origin } from '../core/origin';
 import type { Trigger } from '../trigger';
 import type { NotificationRecord } from './notifications';
 
@@ -75,9 +76,6 @@ export interface Verification {
 }
 export const MAX_VERIFICATION_POLLS = 20;
 
-/** Who made an entry (CONTRACT: one `origin` field; the other values arrive with their issues). */
-export type LogOrigin = 'webhook' | 'redeliver' | 'test' | 'rollback';
-
 export interface LogEntry {
   id: string;
   triggerId: string;
@@ -93,10 +91,10 @@ export interface LogEntry {
   supersededBy?: string;
   /** for an entry made by the admin API's redeliver: the entry it runs again */
   redeliveryOf?: string;
+  /** the path that created the entry (lib/core/origin.ts); entries stored before it read as their legacy origin */
+  origin: Origin;
   /** the deploy-state lane of the event (lib/match/identity.ts); set on entries that were queued */
   lane?: string;
-  /** who made the entry; absent: a webhook (or an entry older than the field) */
-  origin?: LogOrigin;
   /** for a rollback: the entry whose failed verification (or the admin's request) it undoes */
   rollbackOf?: string;
   request?: {
@@ -162,8 +160,10 @@ function stripTriggerKeys(item: Record<string, unknown>): Trigger {
   return out as unknown as Trigger;
 }
 
-export async function getTrigger(id: string): Promise<Trigger | undefined> {
-  const out = await dynamo().send(new GetCommand({ TableName: config.triggersTable(), Key: { id } }));
+export async function getTrigger(id: string, consistent = false): Promise<Trigger | undefined> {
+  const out = await dynamo().send(
+    new GetCommand({ TableName: config.triggersTable(), Key: { id }, ConsistentRead: consistent || undefined }),
+  );
   return out.Item ? stripTriggerKeys(out.Item) : undefined;
 }
 
@@ -171,27 +171,134 @@ export async function putTrigger(trigger: Trigger): Promise<void> {
   await dynamo().send(
     new PutCommand({
       TableName: config.triggersTable(),
-      Item: triggerItem(trigger),
+      Item: triggerItem({ ...trigger, version: 1 }),
       ConditionExpression: 'attribute_not_exists(id)',
     }),
   );
 }
 
-/** Replaces a trigger that must still exist (admin PATCH, rotation). */
-export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
+/**
+ * Writes `trigger` in place of the version it was read at (`trigger.version`; items written before versions
+ * existed have none, read as 0), as version + 1. Every trigger write is one of these (or putTrigger), so a write
+ * based on a stale read never lands: `changed` says another write came first, `gone` that the trigger was deleted.
+ */
+async function writeTriggerVersion(trigger: Trigger): Promise<'written' | 'changed' | 'gone'> {
+  const read = trigger.version ?? 0;
   try {
     await dynamo().send(
       new PutCommand({
         TableName: config.triggersTable(),
-        Item: triggerItem(trigger),
-        ConditionExpression: 'attribute_exists(id)',
+        Item: triggerItem({ ...trigger, version: read + 1 }),
+        ConditionExpression:
+          read === 0
+            ? 'attribute_exists(id) AND (attribute_not_exists(version) OR version = :v)'
+            : 'attribute_exists(id) AND version = :v',
+        ExpressionAttributeValues: { ':v': read },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return true;
+    return 'written';
   } catch (e) {
-    if ((e as Error).name === 'ConditionalCheckFailedException') return false;
-    throw e;
+    if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    return (e as { Item?: unknown }).Item ? 'changed' : 'gone';
   }
+}
+
+/**
+ * Sets some attributes of a trigger that must still be at the version it was read at (`read`), as version + 1: the
+ * UpdateItem form of writeTriggerVersion, for writers allowed only UpdateItem (the deployer's tracked image). Only
+ * attributes that no listing index key derives from.
+ */
+async function setTriggerAtVersion(
+  id: string,
+  read: number,
+  set: Partial<Pick<Trigger, 'trackedImage'>>,
+): Promise<'written' | 'changed' | 'gone'> {
+  const names: Record<string, string> = { '#ver': 'version' };
+  const values: Record<string, unknown> = { ':v': read, ':next': read + 1 };
+  const sets = ['#ver = :next'];
+  Object.entries(set).forEach(([k, v], i) => {
+    names[`#a${i}`] = k;
+    values[`:a${i}`] = v;
+    sets.push(`#a${i} = :a${i}`);
+  });
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: config.triggersTable(),
+        Key: { id },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression:
+          read === 0
+            ? 'attribute_exists(id) AND (attribute_not_exists(#ver) OR #ver = :v)'
+            : 'attribute_exists(id) AND #ver = :v',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return 'written';
+  } catch (e) {
+    if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    return (e as { Item?: unknown }).Item ? 'changed' : 'gone';
+  }
+}
+
+/** Replaces a trigger that must still exist and still be at the version it was read at (tests, migrations). */
+export async function replaceTrigger(trigger: Trigger): Promise<boolean> {
+  return (await writeTriggerVersion(trigger)) === 'written';
+}
+
+/** How often a trigger change is decided again on a fresh read after another write won the race. */
+export const TRIGGER_CHANGE_TRIES = 8;
+
+/**
+ * What a change decides on the trigger as it is now: the whole trigger to write (PutItem), or a few attributes to set
+ * (`set`, UpdateItem: the deployer may only update), with the answer; or only an answer (nothing to write).
+ */
+export type TriggerChange<A> =
+  { write: Trigger; answer: A } | { set: Partial<Pick<Trigger, 'trackedImage'>>; answer: A } | { answer: A };
+
+export type TriggerChangeResult<A> =
+  | { status: 'done'; answer: A; written?: Trigger }
+  | { status: 'gone' }
+  /** every try lost its race to another write: nothing was written */
+  | { status: 'conflict'; tries: number };
+
+/**
+ * A read-modify-write of a trigger that never loses another write: `decide` runs on a consistent read, its result is
+ * written only if the trigger is still at that version; when another write came first, `decide` runs again on a fresh
+ * read (up to TRIGGER_CHANGE_TRIES times, with a short random wait), so each change applies on top of every other.
+ * `decide` must be a pure function of the trigger it is given (it may run more than once).
+ */
+export async function changeTrigger<A>(
+  id: string,
+  decide: (current: Trigger) => TriggerChange<A> | Promise<TriggerChange<A>>,
+  tries = TRIGGER_CHANGE_TRIES,
+): Promise<TriggerChangeResult<A>> {
+  for (let t = 1; t <= tries; t++) {
+    const current = await getTrigger(id, true);
+    if (!current) return { status: 'gone' };
+    const change = await decide(current);
+    const read = current.version ?? 0;
+    let next: Trigger;
+    let outcome: 'written' | 'changed' | 'gone';
+    if ('write' in change) {
+      next = change.write;
+      outcome = await writeTriggerVersion({ ...next, version: current.version });
+    } else if ('set' in change) {
+      next = { ...current, ...change.set };
+      outcome = await setTriggerAtVersion(id, read, change.set);
+    } else {
+      return { status: 'done', answer: change.answer };
+    }
+    if (outcome === 'written')
+      return { status: 'done', answer: change.answer, written: { ...next, version: read + 1 } };
+    if (outcome === 'gone') return { status: 'gone' };
+    // lost the race: a random wait of up to 2^t ms spreads racers apart before deciding again
+    await new Promise((r) => setTimeout(r, Math.random() * 2 ** Math.min(t + 2, 8)));
+  }
+  return { status: 'conflict', tries };
 }
 
 export async function deleteTrigger(id: string): Promise<boolean> {
@@ -312,23 +419,6 @@ export async function triggersByRepositoryKey(repositoryKey: string): Promise<Tr
   return items;
 }
 
-/** After a successful deploy the trigger tracks the deployed image (Kato-style upgrade). */
-export async function setTrackedImage(triggerId: string, image: string): Promise<void> {
-  await dynamo()
-    .send(
-      new UpdateCommand({
-        TableName: config.triggersTable(),
-        Key: { id: triggerId },
-        UpdateExpression: 'SET trackedImage = :i',
-        ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeValues: { ':i': image },
-      }),
-    )
-    .catch((e: Error) => {
-      if (e.name !== 'ConditionalCheckFailedException') throw e; // trigger deleted meanwhile: nothing to track
-    });
-}
-
 // ---------- trigger log ----------
 
 export function newLogId(): string {
@@ -336,11 +426,16 @@ export function newLogId(): string {
 }
 
 export function newLogEntry(
-  fields: Omit<LogEntry, 'id' | 'receivedAt' | 'attempts' | 'updatedAt' | 'expiresAt'> & { id?: string },
+  fields: Omit<LogEntry, 'id' | 'receivedAt' | 'attempts' | 'updatedAt' | 'expiresAt' | 'origin'> & {
+    id?: string;
+    /** default `webhook` (a sender's request); the admin paths give theirs */
+    origin?: Origin;
+  },
 ): LogEntry {
   const now = Date.now();
   return {
     ...fields,
+    origin: fields.origin ?? 'webhook',
     // the id's time is receivedAt to the millisecond: the stored item need not carry both (log-item.ts)
     id: fields.id ?? ulid(now),
     receivedAt: new Date(now).toISOString(),

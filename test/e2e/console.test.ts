@@ -135,7 +135,15 @@ describe('the console', () => {
     await page.goto(`${stack.url}/console#/t/${triggerId}`);
     await page.waitForSelector('#status-filter');
     const [button] = await page.$$('xpath/.//button[text()="Send test event"]');
+    // a test deploys to the real target: the console names it and asks first
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
     await button.click();
+    expect(await asked).toContain(`http target ${target.url}/console-deploy`);
     await page.waitForSelector('#log tbody tr');
     await page.waitForFunction(() => (globalThis as any).document.querySelector('#log tbody tr .status-succeeded'), {
       timeout: 20_000,
@@ -155,7 +163,7 @@ describe('the console', () => {
     await page.click('#log tbody tr a');
     await page.waitForSelector('#entry-status');
     await waitForText('Attempts (1)');
-    await waitForText('x-triggerfish-test');
+    expect(await text('#entry-origin')).toContain('test event');
     const body = await page.evaluate(() => (globalThis as any).document.body.innerText);
     expect(body).toContain('Normalized event');
     expect(body).toContain('[redacted]');
@@ -194,6 +202,39 @@ describe('the console', () => {
       (globalThis as any).document.querySelector('#dry-result')?.textContent?.includes('Would not deploy'),
     );
     expect((await api.admin('GET', `/admin/triggers/${triggerId}/logs?limit=100`)).body.items.length).toBe(before);
+  });
+
+  it("edit: saving a changed description sends only the description (the target's redacted secrets stay stored)", async () => {
+    const t = (
+      await api.admin('POST', '/admin/triggers', {
+        name: 'console-edit',
+        provider: 'api',
+        match: { image: 'acme/web:v0', tags: { all: true } },
+        target: { type: 'http', url: `${target.url}/console-edit`, headers: { 'x-token': 'console-real-token' } },
+      })
+    ).body;
+    await page.goto(`${stack.url}/console#/t/${t.id}/edit`);
+    await page.waitForSelector('#f-description');
+    expect(await page.$eval('#f-target', (a) => (a as any).value)).toContain('[redacted]');
+    const sent = new Promise<string>((resolve) => {
+      const seen = (r: any) => {
+        if (r.method() !== 'PATCH') return;
+        page.off('request', seen);
+        resolve(r.postData() ?? '');
+      };
+      page.on('request', seen);
+    });
+    await page.type('#f-description', 'edited in the console');
+    await page.click('button[type=submit]');
+    expect(JSON.parse(await sent)).toEqual({ description: 'edited in the console' });
+    await waitForText('Saved');
+    const hook = await api.hook(`/hooks/api/${t.id}`, JSON.stringify({ secret_key: t.secret, tag: 'v1' }));
+    expect(hook.status).toBe(202);
+    await api.waitForLog(t.id, hook.body.log, (e) => e?.status === 'succeeded');
+    expect(target.calls.find((c) => c.url === '/console-edit')!.headers['x-token']).toBe('console-real-token');
+    // back to web-prod's page (not console-edit's, shown after the save) for the tests that follow
+    await page.goto(`${stack.url}/console#/t/${triggerId}`);
+    await page.waitForFunction(() => (globalThis as any).document.title.startsWith('web-prod'));
   });
 
   it('disable from the trigger page; the list shows it with its last outcome', async () => {

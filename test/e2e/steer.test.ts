@@ -141,7 +141,7 @@ describe('POST /admin/triggers/{id}/test', () => {
     expect(res.body).toMatchObject({ test: true, webhookStatus: 202, status: 'triggered', log: expect.any(String) });
     const entry = await api.waitForLog(t.id, res.body.log, DONE);
     expect(entry.status).toBe('succeeded');
-    expect(entry.request.headers['x-triggerfish-test']).toBe('true');
+    expect(entry.origin).toBe('test');
     expect(entry.request.path).toBe(`/hooks/${provider}/${t.id}`);
     expect(JSON.stringify(entry)).not.toContain(t.secret);
     expect(target.calls.some((c) => c.url === `/deploy/test-${provider}`)).toBe(true);

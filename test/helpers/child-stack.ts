@@ -65,7 +65,10 @@ export async function startChildStack(opts: {
   return {
     child,
     url: field(/base URL\s+(\S+)/),
-    adminToken: field(/admin token\s+(\S+)/),
+    // printed only when just generated (stdout is a pipe here): else the banner names the file that keeps it
+    adminToken: /admin token\s+\(not printed/.test(out)
+      ? fs.readFileSync(field(/admin token\s+\(not printed[^)]*\) in (\S+)/), 'utf8').trim()
+      : field(/admin token\s+(\S+)/),
     dynamodbPort: Number(field(/DynamoDB\s+http:\/\/127\.0\.0\.1:(\d+)/)),
     sqsPort: Number(field(/SQS\s+http:\/\/127\.0\.0\.1:(\d+)/)),
     output: () => out,

@@ -290,11 +290,33 @@ describe('notification URLs follow the outbound rules of targets', () => {
       process.env.ALLOW_PRIVATE_TARGETS = before;
     }
   });
+
+  it.each(['http://localhost:9000/hook', 'http://LOCALHOST./hook', 'https://api.localhost/services/T/B/x'])(
+    'the name %s (loopback by RFC 6761) is refused at creation as a target URL is, unless private targets are allowed',
+    (url) => {
+      const before = process.env.ALLOW_PRIVATE_TARGETS;
+      try {
+        process.env.ALLOW_PRIVATE_TARGETS = 'false';
+        for (const type of ['slack', 'webhook'] as const) {
+          const refused = notifyInputSchema.safeParse([{ type, url }]);
+          expect(refused.success).toBe(false);
+          expect(refused.error!.issues[0]).toMatchObject({
+            path: [0, 'url'],
+            message: expect.stringMatching(/loopback/),
+          });
+        }
+        process.env.ALLOW_PRIVATE_TARGETS = 'true';
+        expect(notifyInputSchema.safeParse([{ type: 'slack', url }]).success).toBe(true);
+      } finally {
+        process.env.ALLOW_PRIVATE_TARGETS = before;
+      }
+    },
+  );
 });
 
 describe('NOTIFY_STATUSES', () => {
   it('are the terminal deploy statuses of the log', () => {
     for (const s of NOTIFY_STATUSES) expect(LOG_STATUSES).toContain(s);
-    expect([...NOTIFY_STATUSES].sort()).toEqual(['failed', 'succeeded', 'superseded']);
+    expect([...NOTIFY_STATUSES].sort()).toEqual(['cancelled', 'failed', 'succeeded', 'superseded']);
   });
 });

@@ -25,6 +25,7 @@ export const entry = (over: Partial<LogEntry> = {}): LogEntry => ({
   triggerId: 'a1b2c3d4e5f6a1b2c3d4e5f6',
   receivedAt: '2026-12-01T12:00:00.000Z',
   provider: 'dockerhub',
+  origin: 'webhook',
   event: {
     provider: 'dockerhub',
     kind: 'image',
