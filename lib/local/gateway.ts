@@ -6,7 +6,8 @@
  *
  * Also home of the small Lambda runtime emulation (handler loading, context, timeout) that sqs-poller.ts shares.
  */
-import { MAX_BODY_BYTES } from '../receive/ingest';
+// limits.ts loads no logger: importing the pipeline here would create the logger before the stack sets its level
+import { MAX_BODY_BYTES } from '../receive/limits';
 import { PROJECT_ROOT } from './paths';
 import { runInvocation } from './invoke-store';
 import http from 'node:http';

@@ -14,13 +14,12 @@ import { decodeBody } from './body';
 import { json, loggedHeaders, lowerHeaders, rawBodyBuffer, rawBodyBytes, zodIssue, type HttpResult } from './http';
 import { logger } from '../core/logger';
 import { RequestFieldError, type ParseResult, type Provider, type WebhookRequest } from './providers/types';
-import { eventProblem, fitEntry, fitEvents } from './limits';
+import { eventProblem, fitEntry, fitEvents, MAX_BODY_BYTES } from './limits';
 import { redactBody, redactEntryValues, redactHeaders, redactQuery } from './redact';
 import { secretSet, type SecretSet } from '../core/redact-values';
 import * as store from '../store/store';
 import type { Trigger } from '../trigger';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
 const TRIGGER_ID = /^[a-f0-9]{24}$/;
 
 /**

@@ -13,6 +13,9 @@ import type { NormalizedEvent } from '../core/event';
 import type { LogEntry } from '../store/store';
 import { truncate } from '../core/truncate';
 import { eventNameProblem, type NameProblem } from '../core/artifact-names';
+
+/** The contract's largest webhook body (API Gateway's own limit is higher); the local gateway reads a little more. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 export { fitAttempt } from '../core/truncate';
 
 /** Longest value per event field (characters); fields not named here are only cut when stored. */

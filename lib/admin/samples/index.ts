@@ -1,6 +1,8 @@
 /**
  * One realistic webhook per provider, for POST /admin/triggers/{id}/test: a documented (or recorded) sample body
- * from test/fixtures (copied here: the runtime must not read test/), the headers that sender sends, and the
+ * from test/fixtures (copied here: the runtime must not read test/; documentation placeholders such as `xxxx` in a
+ * digest or `sha256:...` are filled in with well-formed values, since ingest refuses them: test/fixtures/SOURCES.md),
+ * the headers that sender sends, and the
  * credential put where that sender puts it (HMAC of the exact bytes, token header or ?token=). Each call gets a
  * fresh delivery id where the sender sends one, so a second test is a new delivery rather than a re-delivery.
  *

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { startGateway, type Gateway, type HttpRoute } from '../../../lib/local/gateway';
-import { MAX_BODY_BYTES } from '../../../lib/receive/ingest';
+import { MAX_BODY_BYTES } from '../../../lib/receive/limits';
 
 const H = 'test/helpers/handlers/echo';
 const routes: HttpRoute[] = [{ name: 'echo', method: 'POST', path: '/echo/{id}', handler: `${H}.handler` }];
