@@ -310,7 +310,8 @@ describe('the console', () => {
     expect((await api.admin('GET', `/admin/triggers/${t.id}/logs?limit=100`)).body.items).toHaveLength(3);
     // the entry's page refreshes itself until the rollback succeeded; back on the trigger page, v1 runs now
     await page.waitForSelector('#entry-status .status-succeeded', { timeout: 20_000 });
-    expect(await text('#entry-origin')).toContain('rollback');
+    expect(await text('#entry-origin')).toContain('rollback (a good artifact deployed again)');
+    expect(await text('#entry-rollback-of')).toBe(logs[1]);
     await shot('07b-rolled-back');
     await page.click(`a[href="#/t/${t.id}"]`);
     await page.waitForFunction(() => (globalThis as any).document.querySelector('#running-now tbody tr'));
