@@ -83,6 +83,7 @@ const ORIGIN_TEXT: Record<string, string> = {
   webhook: 'webhook (a sender)',
   redeliver: 'redeliver (from the console, CLI or API)',
   test: 'test event (from the console, CLI or API)',
+  rollback: 'rollback (a good artifact deployed again)',
 };
 const originText = (o?: string) => ORIGIN_TEXT[o ?? 'webhook'] ?? o ?? 'webhook';
 
@@ -634,6 +635,10 @@ async function entryPage(id: string, logId: string) {
       h('dd', {}, e.deliveryId ?? '–'),
       e.redeliveryOf ? h('dt', {}, 'Redelivery of') : null,
       e.redeliveryOf ? h('dd', {}, h('a', { href: `#/t/${id}/log/${e.redeliveryOf}` }, e.redeliveryOf)) : null,
+      e.rollbackOf ? h('dt', {}, 'Rollback of') : null,
+      e.rollbackOf
+        ? h('dd', { id: 'entry-rollback-of' }, h('a', { href: `#/t/${id}/log/${e.rollbackOf}` }, e.rollbackOf))
+        : null,
       h('dt', {}, 'Origin'),
       h('dd', { id: 'entry-origin' }, originText(e.origin)),
     ),

@@ -237,6 +237,93 @@ describe('the console', () => {
     await page.waitForFunction(() => (globalThis as any).document.title.startsWith('web-prod'));
   });
 
+  it('running now: v2 runs, v1 is the good one before it; Roll back (a real button) asks first, naming v1', async () => {
+    const t = (
+      await api.admin('POST', '/admin/triggers', {
+        name: 'console-rollback',
+        provider: 'api',
+        match: { image: 'acme/api:v0', tags: { all: true } },
+        target: { type: 'http', url: `${target.url}/console-rollback` },
+      })
+    ).body;
+    const deployed = () => target.calls.filter((c) => c.url === '/console-rollback').map((c) => JSON.parse(c.body).tag);
+    const logs: string[] = [];
+    for (const tag of ['v1', 'v2']) {
+      const hook = await api.hook(`/hooks/api/${t.id}`, JSON.stringify({ secret_key: t.secret, tag }));
+      expect(hook.status).toBe(202);
+      expect((await api.waitForLog(t.id, hook.body.log, (e) => e?.status === 'succeeded')).status).toBe('succeeded');
+      logs.push(hook.body.log);
+    }
+    expect(deployed()).toEqual(['v1', 'v2']);
+    const rollbackPosts: string[] = [];
+    const seen = (r: any) => r.method() === 'POST' && r.url().endsWith('/rollback') && rollbackPosts.push(r.url());
+    page.on('request', seen);
+
+    await page.goto(`${stack.url}/console#/t/${t.id}`);
+    await page.waitForFunction(
+      () =>
+        (globalThis as any).document.title.startsWith('console-rollback') &&
+        (globalThis as any).document.querySelector('#running-now tbody tr'),
+    );
+    expect(await page.evaluate(() => (globalThis as any).document.body.innerText)).toContain('Running now');
+    const cells = () => page.$$eval('#running-now tbody tr td', (tds) => tds.map((td) => (td as any).innerText));
+    const [running, previous, inFlight] = await cells();
+    expect(running).toContain('v2');
+    expect(previous).toContain('v1');
+    expect(inFlight).toBe('–');
+    await shot('07a-running-now');
+
+    // by keyboard: a real <button>, focused, and Enter opens the confirmation; dismissing it deploys nothing
+    const [rollBack] = await page.$$('xpath/.//*[@id="running-now"]//button[text()="Roll back"]');
+    expect(await rollBack.evaluate((b) => b.tagName)).toBe('BUTTON');
+    await rollBack.focus();
+    expect(await rollBack.evaluate((b) => (globalThis as any).document.activeElement === b)).toBe(true);
+    const declined = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.message());
+        void d.dismiss();
+      }),
+    );
+    await page.keyboard.press('Enter');
+    expect(await declined).toContain('Roll back to v1?');
+    expect((await api.admin('GET', `/admin/triggers/${t.id}/logs?limit=100`)).body.items).toHaveLength(2);
+
+    // accepted: a new entry (origin rollback, naming v2's entry) that deploys v1 again
+    const accepted = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.message());
+        void d.accept();
+      }),
+    );
+    await rollBack.click();
+    expect(await accepted).toContain('Roll back to v1?');
+    await page.waitForFunction(() => /\/log\/\w+$/.test((globalThis as any).location.hash));
+    const rollbackLog = /\/log\/(\w+)$/.exec(page.url())![1];
+    expect(logs).not.toContain(rollbackLog);
+    const entry = await api.waitForLog(t.id, rollbackLog, (e) => ['succeeded', 'failed'].includes(e?.status));
+    expect(entry).toMatchObject({ status: 'succeeded', origin: 'rollback', rollbackOf: logs[1] });
+    expect(entry.event.tag).toBe('v1');
+    expect(deployed()).toEqual(['v1', 'v2', 'v1']);
+    // the dismissed confirmation sent nothing: the one POST .../rollback is the accepted one
+    page.off('request', seen);
+    expect(rollbackPosts).toHaveLength(1);
+    expect((await api.admin('GET', `/admin/triggers/${t.id}/logs?limit=100`)).body.items).toHaveLength(3);
+    // the entry's page refreshes itself until the rollback succeeded; back on the trigger page, v1 runs now
+    await page.waitForSelector('#entry-status .status-succeeded', { timeout: 20_000 });
+    expect(await text('#entry-origin')).toContain('rollback (a good artifact deployed again)');
+    expect(await text('#entry-rollback-of')).toBe(logs[1]);
+    await shot('07b-rolled-back');
+    await page.click(`a[href="#/t/${t.id}"]`);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#running-now tbody tr'));
+    const [nowRunning, nowPrevious] = await cells();
+    expect(nowRunning).toContain('v1');
+    expect(nowPrevious).toContain('v2');
+
+    // back to web-prod's page for the tests that follow
+    await page.goto(`${stack.url}/console#/t/${triggerId}`);
+    await page.waitForFunction(() => (globalThis as any).document.title.startsWith('web-prod'));
+  });
+
   it('disable from the trigger page; the list shows it with its last outcome', async () => {
     const [off] = await page.$$('xpath/.//button[text()="Disable"]');
     await off.click();
