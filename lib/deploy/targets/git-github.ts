@@ -68,6 +68,19 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
 }
 
+/** Reading a file to edit failed: a 404 names the path and branch (or a token that cannot see the repository). */
+function readFailure(err: unknown, file: string, branch: string, details: Record<string, unknown>): HostCommitResult {
+  if (statusOf(err) === 404)
+    return {
+      ok: false,
+      retryable: false,
+      statusCode: 404,
+      error: `${file} is not in ${branch} (or the repository is not visible to the token)`,
+      details,
+    };
+  return failure(err, `read ${file}`, details);
+}
+
 /**
  * The file of a contents API answer, or why it is not one. GitHub answers a symlink to a file with that file (its
  * own `path`) and any other symlink as `type: "symlink"`: both are refused, as the plain Git path refuses links.
@@ -118,15 +131,7 @@ export async function githubCommit(input: HostCommitInput): Promise<HostCommitRe
         if (typeof file === 'string') return { ok: false, retryable: false, error: file, details };
         current = file;
       } catch (err) {
-        if (statusOf(err) === 404)
-          return {
-            ok: false,
-            retryable: false,
-            statusCode: 404,
-            error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`,
-            details,
-          };
-        return failure(err, `read ${f.path}`, details);
+        return readFailure(err, f.path, input.branch, details);
       }
       const edit = applyRule(current.text, f.rule, input.img, input.triggerName);
       if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
@@ -220,15 +225,7 @@ export async function githubPullRequest(input: PullRequestInput): Promise<HostCo
       if (edit.error) return { ok: false, retryable: false, error: `${f.path}: ${edit.error}`, details };
       if (edit.changed) pending = true;
     } catch (err) {
-      if (statusOf(err) === 404)
-        return {
-          ok: false,
-          retryable: false,
-          statusCode: 404,
-          error: `${f.path} is not in ${input.branch} (or the repository is not visible to the token)`,
-          details,
-        };
-      return failure(err, `read ${f.path}`, details);
+      return readFailure(err, f.path, input.branch, details);
     }
   }
   if (!pending)

@@ -103,6 +103,19 @@ function failure(err: unknown, what: string, details: Record<string, unknown>): 
   return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
 }
 
+/** Reading a file to edit failed: a 404 names the path and branch (or a token that cannot see the project). */
+function readFailure(err: unknown, file: string, branch: string, details: Record<string, unknown>): HostCommitResult {
+  if (statusOf(err) === 404)
+    return {
+      ok: false,
+      retryable: false,
+      statusCode: 404,
+      error: `${file} is not in ${branch} (or the project is not visible to the token)`,
+      details,
+    };
+  return failure(err, `read ${file}`, details);
+}
+
 const CHANGED_MEANWHILE = /changed since you started editing|has been modified|last_commit_id/i;
 
 export interface GitLabCommitOptions {
@@ -150,15 +163,7 @@ export async function gitlabCommit(input: HostCommitInput, opts: GitLabCommitOpt
             changed: false,
           };
         } catch (err) {
-          if (statusOf(err) === 404)
-            return {
-              ok: false,
-              retryable: false,
-              statusCode: 404,
-              error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`,
-              details,
-            };
-          return failure(err, `read ${f.path}`, details);
+          return readFailure(err, f.path, input.branch, details);
         }
       }
       const edit = applyRule(current.text, f.rule, input.img, input.triggerName);
@@ -261,15 +266,7 @@ export async function gitlabMergeRequest(input: MergeRequestInput): Promise<Host
           details: { ...details, changedPaths: [] },
         };
     } catch (err) {
-      if (statusOf(err) === 404)
-        return {
-          ok: false,
-          retryable: false,
-          statusCode: 404,
-          error: `${f.path} is not in ${input.branch} (or the project is not visible to the token)`,
-          details,
-        };
-      return failure(err, `read ${f.path}`, details);
+      return readFailure(err, f.path, input.branch, details);
     }
   }
   try {
