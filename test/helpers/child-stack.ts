@@ -48,6 +48,13 @@ export async function startChildStack(opts: {
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A stack that dies by itself (not by a test's signal) says why: a later ECONNREFUSED alone tells nothing.
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && !['SIGKILL', 'SIGTERM', 'SIGINT'].includes(signal ?? ''))
+      process.stderr.write(
+        `npm start (pid ${child.pid}) exited by itself with code ${code}; its output:\n${out.slice(-6000)}\n`,
+      );
+  });
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   while (!out.includes('Ctrl-C stops everything.')) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited early:\n${out}`);
