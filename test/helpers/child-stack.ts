@@ -50,7 +50,8 @@ export async function startChildStack(opts: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A stack that dies by itself (not by a test's signal) says why: a later ECONNREFUSED alone tells nothing.
   child.once('exit', (code, signal) => {
-    if (code !== 0 && !['SIGKILL', 'SIGTERM', 'SIGINT'].includes(signal ?? ''))
+    const wasUp = out.includes('Ctrl-C stops everything.'); // one that never came up throws its output itself
+    if (wasUp && code !== 0 && !['SIGKILL', 'SIGTERM', 'SIGINT'].includes(signal ?? ''))
       process.stderr.write(
         `npm start (pid ${child.pid}) exited by itself with code ${code}; its output:\n${out.slice(-6000)}\n`,
       );
