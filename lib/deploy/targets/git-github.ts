@@ -15,6 +15,7 @@ import { lazy } from '../../core/lazy';
 import { applyRule, type EditRule, type NewImage } from './git-edit';
 import { guardedFetch } from './git-http';
 import { GIT_FILE_LIMIT } from './git-limits';
+import { hostFailures } from './git-host-failure';
 
 export interface HostCommitInput {
   url: string;
@@ -54,32 +55,14 @@ export function githubRepo(url: string): { apiBase: string; owner: string; repo:
   return { apiBase, owner: parts[0], repo: parts[1] };
 }
 
-function statusOf(err: unknown): number | undefined {
-  const s = (err as { status?: unknown })?.status;
-  return typeof s === 'number' ? s : undefined;
-}
-
-function failure(err: unknown, what: string, details: Record<string, unknown>): HostCommitResult {
-  const status = statusOf(err);
-  if (status === undefined)
-    return { ok: false, retryable: true, error: `${what}: ${(err as Error)?.message ?? String(err)}`, details };
-  const retryable = status >= 500 || status === 429 || status === 408;
-  const hint = status === 401 || status === 403 ? ' (check the token and its contents:write permission)' : '';
-  return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
-}
-
-/** Reading a file to edit failed: a 404 names the path and branch (or a token that cannot see the repository). */
-function readFailure(err: unknown, file: string, branch: string, details: Record<string, unknown>): HostCommitResult {
-  if (statusOf(err) === 404)
-    return {
-      ok: false,
-      retryable: false,
-      statusCode: 404,
-      error: `${file} is not in ${branch} (or the repository is not visible to the token)`,
-      details,
-    };
-  return failure(err, `read ${file}`, details);
-}
+const { statusOf, failure, readFailure } = hostFailures({
+  statusOf: (err) => {
+    const s = (err as { status?: unknown })?.status;
+    return typeof s === 'number' ? s : undefined;
+  },
+  tokenHint: 'check the token and its contents:write permission',
+  noun: 'repository',
+});
 
 /**
  * The file of a contents API answer, or why it is not one. GitHub answers a symlink to a file with that file (its

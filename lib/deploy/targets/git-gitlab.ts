@@ -19,6 +19,7 @@ import { applyRule } from './git-edit';
 import type { HostCommitInput, HostCommitResult } from './git-github';
 import { guardedFetch } from './git-http';
 import { GIT_FILE_LIMIT } from './git-limits';
+import { hostFailures } from './git-host-failure';
 
 /** The project path (`group/sub/project`) of https://host/group/sub/project(.git). */
 export function gitlabProject(url: string): { host: string; project: string } | undefined {
@@ -89,32 +90,14 @@ async function requester(f: typeof fetch) {
   );
 }
 
-function statusOf(err: unknown): number | undefined {
-  const s = (err as { cause?: { response?: { status?: unknown } } })?.cause?.response?.status;
-  return typeof s === 'number' ? s : undefined;
-}
-
-function failure(err: unknown, what: string, details: Record<string, unknown>): HostCommitResult {
-  const status = statusOf(err);
-  if (status === undefined)
-    return { ok: false, retryable: true, error: `${what}: ${(err as Error)?.message ?? String(err)}`, details };
-  const retryable = status >= 500 || status === 429 || status === 408;
-  const hint = status === 401 || status === 403 ? ' (check the token and its api / write_repository scope)' : '';
-  return { ok: false, retryable, statusCode: status, error: `${what}: HTTP ${status}${hint}`, details };
-}
-
-/** Reading a file to edit failed: a 404 names the path and branch (or a token that cannot see the project). */
-function readFailure(err: unknown, file: string, branch: string, details: Record<string, unknown>): HostCommitResult {
-  if (statusOf(err) === 404)
-    return {
-      ok: false,
-      retryable: false,
-      statusCode: 404,
-      error: `${file} is not in ${branch} (or the project is not visible to the token)`,
-      details,
-    };
-  return failure(err, `read ${file}`, details);
-}
+const { statusOf, failure, readFailure } = hostFailures({
+  statusOf: (err) => {
+    const s = (err as { cause?: { response?: { status?: unknown } } })?.cause?.response?.status;
+    return typeof s === 'number' ? s : undefined;
+  },
+  tokenHint: 'check the token and its api / write_repository scope',
+  noun: 'project',
+});
 
 const CHANGED_MEANWHILE = /changed since you started editing|has been modified|last_commit_id/i;
 
