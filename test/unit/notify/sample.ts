@@ -50,3 +50,19 @@ export const entry = (over: Partial<LogEntry> = {}): LogEntry => ({
 export const outcome = (e: Partial<LogEntry> = {}, base?: string): Outcome => outcomeOf(trigger(), entry(e), base);
 
 export const sendCtx = { allowPrivate: true, timeoutMs: 5000 };
+
+/** A failed outcome whose sender-given values carry each chat service's link, emphasis and mention syntax. */
+export const hostileOutcome = (): Outcome =>
+  outcome({
+    status: 'failed',
+    reason: 'tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
+    event: {
+      provider: 'dockerhub',
+      kind: 'image',
+      action: 'push',
+      repository: 'web',
+      repoFullName: 'library/web',
+      image: 'library/web:[x](https://evil.example)',
+      tag: '[x](https://evil.example)',
+    },
+  });

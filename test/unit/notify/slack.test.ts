@@ -1,6 +1,6 @@
 import { slackNotifier, slackNotifierSchema } from '../../../lib/notify/slack';
 import { startTargetServer } from '../../helpers/target-server';
-import { outcome, sendCtx } from './sample';
+import { hostileOutcome, outcome, sendCtx } from './sample';
 
 describe('slack notifier', () => {
   it('posts Block Kit with a text fallback to the incoming-webhook URL, through @slack/webhook', async () => {
@@ -99,23 +99,7 @@ describe('slack notifier', () => {
     const srv = await startTargetServer(() => ({ status: 200 }));
     try {
       const config = slackNotifierSchema.parse({ type: 'slack', url: `${srv.url}/services/T/B/x`, on: ['failed'] });
-      const r = await slackNotifier.send(
-        config,
-        outcome({
-          status: 'failed',
-          reason: 'tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
-          event: {
-            provider: 'dockerhub',
-            kind: 'image',
-            action: 'push',
-            repository: 'web',
-            repoFullName: 'library/web',
-            image: 'library/web:[x](https://evil.example)',
-            tag: '[x](https://evil.example)',
-          },
-        }),
-        sendCtx,
-      );
+      const r = await slackNotifier.send(config, hostileOutcome(), sendCtx);
       expect(r.ok).toBe(true);
       const body = JSON.parse(srv.calls[0].body);
       // mrkdwn text: no <url|text> link, <!channel> or <@U> mention survives (Slack's "Escaping text")

@@ -1,6 +1,6 @@
 import { teamsNotifier, teamsNotifierSchema } from '../../../lib/notify/teams';
 import { startTargetServer } from '../../helpers/target-server';
-import { outcome, sendCtx } from './sample';
+import { hostileOutcome, outcome, sendCtx } from './sample';
 
 describe('teams notifier', () => {
   it('posts a message with an Adaptive Card attachment, as Workflows webhooks take it', async () => {
@@ -98,23 +98,7 @@ describe('teams notifier', () => {
     const srv = await startTargetServer(() => ({ status: 202 }));
     try {
       const config = teamsNotifierSchema.parse({ type: 'teams', url: `${srv.url}/invoke`, on: ['failed'] });
-      const r = await teamsNotifier.send(
-        config,
-        outcome({
-          status: 'failed',
-          reason: 'tag [click](https://evil.example) **bold** <!channel> <@U123> @everyone & `x`',
-          event: {
-            provider: 'dockerhub',
-            kind: 'image',
-            action: 'push',
-            repository: 'web',
-            repoFullName: 'library/web',
-            image: 'library/web:[x](https://evil.example)',
-            tag: '[x](https://evil.example)',
-          },
-        }),
-        sendCtx,
-      );
+      const r = await teamsNotifier.send(config, hostileOutcome(), sendCtx);
       expect(r.ok).toBe(true);
       const content = JSON.parse(srv.calls[0].body).attachments[0].content;
       const texts: string[] = [
